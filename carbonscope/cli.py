@@ -1,0 +1,259 @@
+"""The ``carbonscope`` command. It only translates arguments and output; the work lives in the packages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from carbonscope.errors import CarbonScopeError, NotFoundError
+
+app = typer.Typer(help="CarbonScope: the open hub of the voluntary carbon market.", no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+
+def _engine():
+    from carbonscope.db.engine import get_engine
+    from carbonscope.db.migrate import ensure_schema
+
+    engine = get_engine()
+    ensure_schema(engine)
+    return engine
+
+
+def _print_json(doc) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def _fail(exc: Exception, code: int = 1):
+    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade():
+    """Create or migrate the database schema to the latest revision."""
+    from carbonscope.db.engine import get_engine
+    from carbonscope.db.migrate import current_revision, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    console.print(f"database at revision [bold]{current_revision(engine)}[/bold]: {engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="registry export files or folders")],
+    source: Annotated[Optional[str], typer.Option(help="force one source: verra, gold-standard, american-carbon-registry, climate-action-reserve, art-trees, vrod, offsetsdb")] = None,
+    force: Annotated[bool, typer.Option(help="re-read files already ingested")] = False,
+    strict: Annotated[bool, typer.Option(help="refuse a file with any bad row instead of skipping the row")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+):
+    """Ingest registry exports (files or folders); the source is recognised from the headers."""
+    from carbonscope.ingest import ingest as run
+    from carbonscope.progress import RichProgress
+
+    try:
+        engine = _engine()
+        with RichProgress(console=err) as progress:
+            report = run(paths, engine, source=source, force=force, strict=strict, progress=progress)
+    except CarbonScopeError as exc:
+        _fail(exc, 2)
+    if json_out:
+        _print_json(_report_doc(report))
+        return
+    _print_ingest(report)
+
+
+def _report_doc(report) -> dict:
+    return {
+        "snapshot": report.snapshot_id,
+        "seconds": round(report.seconds, 2),
+        "files": [
+            {"path": f.path, "source": f.source, "kind": f.kind, "status": f.status, "rows": f.rows, "projects": f.projects, "events": f.events, "warnings": len(f.warnings), "skipped_rows": f.skipped_rows}
+            for f in report.files
+        ],
+        "projects_touched": report.projects_touched,
+        "new_projects": report.new_projects,
+        "new_events": report.new_events,
+        "updated_events": report.updated_events,
+        "changes": report.changes,
+        "reconciliation_differences": report.reconciliation_differences,
+    }
+
+
+def _print_ingest(report) -> None:
+    t = Table(title=f"snapshot {report.snapshot_id}")
+    for col in ("file", "source", "kind", "status", "rows", "projects", "events", "warnings"):
+        t.add_column(col, justify="right" if col in ("rows", "projects", "events", "warnings") else "left")
+    for f in report.files:
+        t.add_row(Path(f.path).name, f.source, f.kind, f.status, f"{f.rows:,}", f"{f.projects:,}", f"{f.events:,}", str(len(f.warnings)))
+    console.print(t)
+    for f in report.files:
+        for w in f.warnings[:5]:
+            where = ", ".join(x for x in (Path(f.path).name, f"row {w.row}" if w.row else None, f"column {w.column!r}" if w.column else None) if x)
+            err.print(f"[yellow]warning[/yellow] {where}: {w.message}", highlight=False)
+        if len(f.warnings) > 5:
+            err.print(f"[yellow]... {len(f.warnings) - 5} more warnings in {Path(f.path).name}[/yellow] (see `carbonscope check`)")
+    if report.unchanged:
+        console.print(f"nothing changed ({report.seconds:.1f} s)")
+    else:
+        console.print(
+            f"{report.projects_touched:,} projects touched, {report.new_projects:,} new; {report.new_events:,} new events, "
+            f"{report.updated_events:,} updated; {report.changes:,} changes; {report.reconciliation_differences:,} reconciliation differences ({report.seconds:.1f} s)"
+        )
+
+
+@app.command()
+def refresh(
+    registry: Annotated[Optional[list[str]], typer.Option(help="verra, american-carbon-registry, climate-action-reserve, art-trees (repeatable); default all")] = None,
+):
+    """Download the current exports of registries that allow automated access, archive and ingest them."""
+    from carbonscope.progress import RichProgress
+    from carbonscope.registry.refresh import refresh as run
+    from carbonscope.settings import get_settings
+
+    try:
+        engine = _engine()
+        with RichProgress(console=err) as progress:
+            report = run(get_settings(), engine, registry, progress=progress)
+    except (CarbonScopeError, KeyError) as exc:
+        _fail(exc, 2)
+    for src, files in report.downloaded.items():
+        console.print(f"[green]downloaded[/green] {src}: {', '.join(str(f) for f in files)}")
+    for src, why in report.skipped.items():
+        console.print(f"[yellow]skipped[/yellow] {src}: {why}")
+    for src, why in report.failed.items():
+        err.print(f"[red]failed[/red] {src}: {why} (database untouched for it)")
+    if report.ingest:
+        _print_ingest(report.ingest)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _parse_since(value: str) -> datetime:
+    v = value.strip().lower()
+    if v.endswith("d") and v[:-1].isdigit():
+        return datetime.now(timezone.utc) - timedelta(days=int(v[:-1]))
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD), a timestamp or a number of days like 7d") from exc
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+@app.command()
+def changes(
+    since: Annotated[str, typer.Option(help="date (YYYY-MM-DD), ISO timestamp or 7d")] = "7d",
+    kind: Annotated[Optional[list[str]], typer.Option(help="new_project, status_changed, totals_changed, new_events")] = None,
+    limit: int = 1000,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+):
+    """List the change feed: new projects, status changes, new events, changed totals."""
+    from carbonscope.queries.feed import changes_since
+
+    with _engine().connect() as conn:
+        items = changes_since(conn, _parse_since(since), kinds=kind, limit=limit)
+    if json_out:
+        _print_json({"changes": items})
+        return
+    t = Table(title=f"changes since {since}")
+    for col in ("time", "kind", "project", "name", "detail"):
+        t.add_column(col)
+    for c in items:
+        t.add_row(str(c["created_at"])[:19], c["kind"], c["project_id"] or "", (c["name"] or "")[:40], json.dumps(c["detail"], default=str)[:80])
+    console.print(t)
+
+
+@app.command()
+def check(
+    registry: Annotated[Optional[str], typer.Option(help="VCS, GS, ACR, CAR or ART")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option(help="only these kinds of finding")] = None,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Reconciliation and data-quality report (differences are listed, never fixed)."""
+    from carbonscope.queries.check import findings, summary
+
+    with _engine().connect() as conn:
+        items = findings(conn, registry=registry.upper() if registry else None)
+    if kind:
+        items = [i for i in items if i["kind"] in kind]
+    if json_out:
+        _print_json({"findings": items, "summary": summary(items)})
+        return
+    t = Table(title="findings by kind and registry")
+    t.add_column("kind")
+    regs = ["VCS", "GS", "ACR", "CAR", "ART", "-"]
+    for r in regs:
+        t.add_column(r, justify="right")
+    for k, counts in summary(items).items():
+        t.add_row(k, *[f"{counts.get(r, 0):,}" for r in regs])
+    console.print(t)
+    for i in [i for i in items if i["kind"] == "retired_exceeds_issued"][:50]:
+        console.print(f"[red]retired > issued[/red] {i['project']}: {i['detail']}", highlight=False)
+
+
+@app.command()
+def stats(json_out: Annotated[bool, typer.Option("--json")] = False):
+    """Counts and totals by registry."""
+    from carbonscope.queries.stats import by_registry
+
+    with _engine().connect() as conn:
+        doc = by_registry(conn)
+    if json_out:
+        _print_json(doc)
+        return
+    t = Table(title="registries")
+    for col in ("registry", "projects", "events", "issued", "retired", "cancelled"):
+        t.add_column(col, justify="left" if col == "registry" else "right")
+    for reg, v in doc["registries"].items():
+        t.add_row(reg, *[f"{v[k]:,}" for k in ("projects", "events", "issued", "retired", "cancelled")])
+    console.print(t)
+
+
+@app.command()
+def show(
+    project_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. VCS1340, GS2913, ACR1185")],
+    events: Annotated[int, typer.Option(help="how many recent events to show")] = 20,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+):
+    """One project with its totals and events."""
+    from carbonscope.queries.projects import project_detail
+
+    with _engine().connect() as conn:
+        try:
+            doc = project_detail(conn, project_id, events_limit=events)
+        except NotFoundError as exc:
+            _fail(exc, 1)
+    if json_out:
+        _print_json(doc)
+        return
+    console.rule(f"[bold]{doc['id']}[/bold] {doc['name'] or ''}")
+    for k in ("registry", "status", "status_raw", "proponent", "country", "country_name", "project_type", "category", "methodologies", "registry_url"):
+        console.print(f"[dim]{k:>14}[/dim]  {doc.get(k)}", highlight=False)
+    tt = doc["totals"]
+    console.print("  ".join(f"{k} [bold]{tt[k]:,}[/bold]" for k in tt) + f"  (from {doc['totals_source']})")
+    if doc.get("events"):
+        t = Table(title=f"latest {len(doc['events'])} of {doc['event_count']:,} events")
+        for col in ("date", "type", "quantity", "vintage", "serial", "beneficiary"):
+            t.add_column(col, justify="right" if col == "quantity" else "left")
+        for e in doc["events"]:
+            t.add_row(str(e["event_date"] or ""), e["type"], f"{e['quantity']:,}", str(e["vintage"] or ""), (e["serial"] or "")[:40], (e["beneficiary"] or "")[:30])
+        console.print(t)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

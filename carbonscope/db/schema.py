@@ -1,0 +1,247 @@
+"""The registry hub's tables.
+
+Projects hold the merged view of every source; ``source_records`` keep what each source said,
+so the merge can be redone and every field traced to its file and row. ``credit_events`` is the
+ledger; totals are derived from it (or from a bulk source's stated totals when a project has no
+event-level data) and reconciled against what sources state.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("command", String(40), nullable=False),
+    Column("summary", JSONType),
+)
+
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id"), nullable=False, index=True),
+    Column("path", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("source", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("parser_version", Integer, nullable=False),
+    Column("retrieved_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # ingested | unchanged
+    Column("rows", Integer),
+    Column("skipped_rows", Integer),
+)
+
+ingest_warnings = Table(
+    "ingest_warnings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", Integer, ForeignKey("source_files.id"), nullable=False, index=True),
+    Column("row", Integer),
+    Column("column", String(120)),
+    Column("message", Text, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("registry", String(8), nullable=False, index=True),
+    Column("name", Text),
+    Column("proponent", Text),
+    Column("owner", Text),
+    Column("status", String(30), index=True),
+    Column("status_raw", Text),
+    Column("methodology_raw", Text),
+    Column("methodologies", JSONType),
+    Column("methodology_version", Text),
+    Column("category", String(40), index=True),
+    Column("project_type", String(80), index=True),
+    Column("type_source", String(20)),
+    Column("type_raw", Text),
+    Column("scope", Text),
+    Column("reduction_removal", String(30)),
+    Column("country", String(2), index=True),
+    Column("country_name", Text),
+    Column("country_raw", Text),
+    Column("region", Text),
+    Column("state", Text),
+    Column("site", Text),
+    Column("listed_at", Date),
+    Column("registered_at", Date),
+    Column("crediting_start", Date),
+    Column("crediting_end", Date),
+    Column("first_vintage", Integer),
+    Column("estimated_annual", Float),
+    Column("verifier", Text),
+    Column("sdgs", JSONType),
+    Column("corsia", Boolean),
+    Column("ccp", Boolean),
+    Column("article6", Boolean),
+    Column("corresponding_adjustment", Boolean),
+    Column("is_compliance", Boolean),
+    Column("compliance_id", Text),
+    Column("poa_id", Text),
+    Column("size_class", Text),
+    Column("registry_url", Text),
+    Column("website", Text),
+    Column("description", Text),
+    # Totals: from the event ledger when a native export gave events, else a bulk source's statement
+    Column("issued", BigInteger, nullable=False, default=0),
+    Column("retired", BigInteger, nullable=False, default=0),
+    Column("cancelled", BigInteger, nullable=False, default=0),
+    Column("buffer", BigInteger, nullable=False, default=0),
+    Column("remaining", BigInteger, nullable=False, default=0),
+    Column("totals_source", String(20)),
+    Column("first_issuance_at", Date),
+    Column("first_retirement_at", Date),
+    Column("sources", JSONType),
+    Column("provenance", JSONType),
+    Column("created_snapshot", Integer, ForeignKey("snapshots.id")),
+    Column("updated_snapshot", Integer, ForeignKey("snapshots.id")),
+    Column("search_text", Text),
+)
+Index("ix_projects_issued", projects.c.issued)
+Index("ix_projects_retired", projects.c.retired)
+Index("ix_projects_listed_at", projects.c.listed_at)
+
+source_records = Table(
+    "source_records",
+    metadata,
+    Column("project_id", String(40), primary_key=True),
+    Column("source", String(40), primary_key=True),  # e.g. verra/projects, vrod, offsetsdb
+    Column("rank", Integer, nullable=False),  # lower wins in the merge
+    Column("file_id", Integer, ForeignKey("source_files.id"), nullable=False),
+    Column("row", Integer),
+    Column("retrieved_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSONType, nullable=False),
+)
+
+credit_events = Table(
+    "credit_events",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("project_id", String(40), nullable=False),
+    Column("registry", String(8), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("vintage", Integer),
+    Column("vintage_start", Date),
+    Column("vintage_end", Date),
+    Column("event_date", Date),
+    Column("serial", Text),
+    Column("serial_start", BigInteger),
+    Column("serial_end", BigInteger),
+    Column("beneficiary", Text),
+    Column("reason", Text),
+    Column("note", Text),
+    Column("account", Text),
+    Column("source", String(40), nullable=False),
+    Column("file_id", Integer, nullable=False),
+    Column("row", Integer),
+    Column("snapshot_id", Integer, nullable=False),
+)
+Index("ix_credit_events_project_date", credit_events.c.project_id, credit_events.c.event_date)
+Index("ix_credit_events_date", credit_events.c.event_date)
+
+vintage_totals = Table(
+    "vintage_totals",
+    metadata,
+    Column("project_id", String(40), primary_key=True),
+    Column("vintage", Integer, primary_key=True),  # 0 = vintage unknown
+    Column("issued", BigInteger, nullable=False),
+    Column("retired", BigInteger, nullable=False),
+    Column("cancelled", BigInteger, nullable=False),
+    Column("buffer", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("source", String(20), nullable=False),
+)
+
+project_series = Table(
+    "project_series",
+    metadata,
+    Column("project_id", String(40), primary_key=True),
+    Column("series", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("quantity", BigInteger, nullable=False),
+    Column("source", String(20), nullable=False),
+)
+
+stated_totals = Table(
+    "stated_totals",
+    metadata,
+    Column("project_id", String(40), primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("metric", String(30), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("file_id", Integer, nullable=False),
+)
+
+reconciliation = Table(
+    "reconciliation",
+    metadata,
+    Column("project_id", String(40), primary_key=True),
+    Column("source", String(40), primary_key=True),
+    Column("metric", String(30), primary_key=True),
+    Column("stated", BigInteger, nullable=False),
+    Column("computed", BigInteger, nullable=False),
+    Column("difference", BigInteger, nullable=False),
+    Column("snapshot_id", Integer, nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("snapshot_id", Integer, ForeignKey("snapshots.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("project_id", String(40), index=True),
+    Column("detail", JSONType),
+)
+
+__all__ = [
+    "metadata",
+    "snapshots",
+    "source_files",
+    "ingest_warnings",
+    "projects",
+    "source_records",
+    "credit_events",
+    "vintage_totals",
+    "project_series",
+    "stated_totals",
+    "reconciliation",
+    "changes",
+]

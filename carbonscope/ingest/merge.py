@@ -1,0 +1,138 @@
+"""Merge what every source says about a project into one row, with per-field provenance.
+
+Precedence (lower rank wins, then the newest retrieval): the registry's own projects export
+(10), its credit reports (11-13), Berkeley VROD (20), CarbonPlan OffsetsDB (30). For each field
+the first source with a value gives it; ``provenance`` records which source, file, row and
+retrieval time did. Harmonised fields (status, methodology codes, type, category, country) are
+derived from the merged raw fields by :mod:`carbonscope.registry.vocab`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from carbonscope.registry import vocab
+from carbonscope.registry.base import PROJECT_FIELDS, any_true
+from carbonscope.registry.countries import country_name, to_alpha2
+
+DATE_FIELDS = ("listed_at", "registered_at", "crediting_start", "crediting_end")
+FLAG_FIELDS = ("corsia", "ccp", "article6", "corresponding_adjustment", "is_compliance")
+
+
+def _jsonable(v):
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (pd.Timestamp, datetime)):
+        return v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return None if np.isnan(v) else (int(v) if float(v).is_integer() else float(v))
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def reduce_file_projects(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per project from all batches of one file: the last value seen per field, flags OR-ed."""
+    df = pd.concat([f for f in frames if f is not None and len(f)], ignore_index=True)
+    if df.empty:
+        return df
+    flags = [c for c in FLAG_FIELDS if c in df]
+    others = [c for c in df.columns if c not in flags and c != "id"]
+    out = df.groupby("id", sort=False)[others].last()
+    if flags:
+        mx = any_true(df, "id", flags).set_index("id")
+        for c in flags:
+            out[c] = mx[c].astype(object).where(mx[c].notna(), None)
+    return out.reset_index()
+
+
+def record_payloads(df: pd.DataFrame) -> pd.DataFrame:
+    """``project_id``, ``row`` and ``data`` (a JSON object of the non-missing fields) for source_records."""
+    fields = [f for f in PROJECT_FIELDS if f in df]
+    frame = df[fields].copy()
+    for f in fields:
+        if pd.api.types.is_datetime64_any_dtype(frame[f]):
+            frame[f] = frame[f].dt.strftime("%Y-%m-%d")
+    docs = json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    texts = [json.dumps({k: v for k, v in d.items() if v is not None}, ensure_ascii=False, separators=(",", ":")) for d in docs]
+    rows = pd.to_numeric(df["_row"], errors="coerce").astype("Int64") if "_row" in df else pd.Series(pd.NA, index=df.index, dtype="Int64")
+    return pd.DataFrame({"project_id": df["id"].to_numpy(), "row": rows.to_numpy(), "data": texts})
+
+
+def merge_records(records: pd.DataFrame, files: dict[int, str]) -> pd.DataFrame:
+    """``records``: project_id, source, rank, file_id, row, retrieved_at, data (dict) -> merged projects."""
+    if records.empty:
+        return pd.DataFrame(columns=["id"])
+    records = records.sort_values(["project_id", "rank", "retrieved_at"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
+    data = pd.DataFrame.from_records(records["data"].map(lambda d: d if isinstance(d, dict) else json.loads(d)).tolist())
+    data = data.reindex(columns=list(PROJECT_FIELDS))
+    data["project_id"] = records["project_id"].to_numpy()
+    data["_rec"] = np.arange(len(records))
+
+    merged = data.groupby("project_id", sort=False)[list(PROJECT_FIELDS)].first()
+    # Which record gave each field: index of the first non-missing value per project.
+    prov_fields: dict[str, pd.Series] = {}
+    for f in PROJECT_FIELDS:
+        has = data[f].notna()
+        if has.any():
+            prov_fields[f] = data.loc[has].groupby("project_id", sort=False)["_rec"].first()
+    rec_info = [
+        {"source": s, "file": files.get(int(fid)), "row": None if pd.isna(r) else int(r), "retrieved_at": _iso(t)}
+        for s, fid, r, t in zip(records["source"], records["file_id"], records["row"], records["retrieved_at"])
+    ]
+    # Records of one project are contiguous (sorted above): local index = global index - first index.
+    grouped = data.groupby("project_id", sort=False)["_rec"]
+    start, count = grouped.min(), grouped.size()
+    local = pd.DataFrame(prov_fields).reindex(start.index).sub(start, axis=0)
+    field_maps = [{k: int(v) for k, v in d.items() if v == v} for d in local.to_dict("records")]
+    merged["provenance"] = pd.Series(
+        [{"records": rec_info[a : a + n], "fields": f} for a, n, f in zip(start.tolist(), count.tolist(), field_maps)], index=start.index
+    )
+    merged["sources"] = records.groupby("project_id", sort=False)["source"].agg(list)
+    merged = merged.reset_index().rename(columns={"project_id": "id"})
+    return derive(merged)
+
+
+def _iso(t) -> str | None:
+    if t is None or pd.isna(t):
+        return None
+    return pd.Timestamp(t).isoformat()
+
+
+def derive(df: pd.DataFrame) -> pd.DataFrame:
+    """Harmonised fields from merged raw fields."""
+    df = df.copy()
+    df["status"] = df["status_raw"].map(lambda s: vocab.harmonise_status(s) if isinstance(s, str) else None)
+    codes = df["methodology_raw"].map(lambda s: vocab.parse_methodologies(s) if isinstance(s, str) else ())
+    df["methodologies"] = codes.map(list)
+    cls = [
+        vocab.classify(c, tuple(x for x in (tr, sc) if isinstance(x, str)), ov if isinstance(ov, str) else None)
+        for c, tr, sc, ov in zip(codes, df["type_raw"], df["scope"], df["type_override"])
+    ]
+    df["project_type"] = [c.type for c in cls]
+    df["category"] = [c.category for c in cls]
+    df["type_source"] = [c.source for c in cls]
+    df["country"] = df["country_raw"].map(lambda s: to_alpha2(s) if isinstance(s, str) else None)
+    df["country_name"] = df["country"].map(country_name)
+    for f in DATE_FIELDS:
+        df[f] = pd.to_datetime(df[f], errors="coerce").dt.date
+    df["first_vintage"] = pd.to_numeric(df["first_vintage"], errors="coerce").astype("Int64")
+    df["estimated_annual"] = pd.to_numeric(df["estimated_annual"], errors="coerce")
+    df["search_text"] = (
+        df["id"].str.lower()
+        + " " + df["name"].fillna("").str.lower()
+        + " " + df["proponent"].fillna("").str.lower()
+        + " " + df["methodology_raw"].fillna("").str.lower()
+        + " " + df["methodologies"].map(lambda c: " ".join(c).lower())
+    )
+    return df

@@ -1,0 +1,67 @@
+"""The reconciliation and data-quality report of ``carbonscope check``."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from carbonscope.db.schema import ingest_warnings, projects, reconciliation, source_files
+from carbonscope.registry import vocab
+
+KINDS = (
+    "retired_exceeds_issued",
+    "reconciliation",
+    "unmapped_methodology",
+    "unknown_type",
+    "unknown_country",
+    "ingest_warning",
+)
+
+
+def findings(conn: Connection, *, registry: str | None = None, warnings_limit: int = 200) -> list[dict]:
+    """Every finding as ``{"kind", "project", "registry", "detail"}``; differences are listed, never fixed."""
+    p = projects
+    where = [p.c.registry == registry] if registry else []
+    out: list[dict] = []
+    q = select(p.c.id, p.c.registry, p.c.issued, p.c.retired, p.c.cancelled, p.c.totals_source).where(p.c.retired + p.c.cancelled > p.c.issued, *where)
+    for pid, reg, iss, ret, can, src in conn.execute(q.order_by(p.c.id)):
+        out.append(
+            {
+                "kind": "retired_exceeds_issued",
+                "project": pid,
+                "registry": reg,
+                "detail": f"retired {ret:,} + cancelled {can:,} > issued {iss:,} (totals from {src})",
+            }
+        )
+    r = reconciliation
+    q = select(r.c.project_id, p.c.registry, r.c.source, r.c.metric, r.c.stated, r.c.computed, r.c.difference).join(p, p.c.id == r.c.project_id)
+    for pid, reg, src, metric, st, comp, d in conn.execute(q.where(*where).order_by(r.c.project_id, r.c.source, r.c.metric)):
+        out.append({"kind": "reconciliation", "project": pid, "registry": reg, "detail": f"{src} states {metric} {st:,}; CarbonScope has {comp:,} (difference {d:+,})"})
+    known = vocab.known_codes()
+    q = select(p.c.id, p.c.registry, p.c.methodology_raw, p.c.methodologies, p.c.project_type, p.c.type_raw, p.c.country, p.c.country_raw).where(*where).order_by(p.c.id)
+    for pid, reg, raw, codes, ptype, type_raw, country, country_raw in conn.execute(q):
+        if raw and not vocab.is_no_methodology(raw):
+            unknown = [c for c in (codes or []) if c not in known]
+            if not codes or unknown:
+                out.append({"kind": "unmapped_methodology", "project": pid, "registry": reg, "detail": f"{raw!r}" + (f" (codes without a rule: {', '.join(unknown)})" if unknown else " (no code recognised)")})
+        if ptype is None:
+            out.append({"kind": "unknown_type", "project": pid, "registry": reg, "detail": f"no type from methodology {raw!r} or registry type {type_raw!r}"})
+        if country is None and country_raw:
+            out.append({"kind": "unknown_country", "project": pid, "registry": reg, "detail": f"country {country_raw!r} not recognised"})
+    if registry is None:
+        w, f = ingest_warnings, source_files
+        q = select(f.c.path, w.c.row, w.c.column, w.c.message).join(f, f.c.id == w.c.file_id).order_by(w.c.id.desc()).limit(warnings_limit)
+        for path, row, col, msg in conn.execute(q):
+            where_txt = ", ".join(x for x in (path, f"row {row}" if row else None, f"column {col!r}" if col else None) if x)
+            out.append({"kind": "ingest_warning", "project": None, "registry": None, "detail": f"{where_txt}: {msg}"})
+    return out
+
+
+def summary(items: list[dict]) -> dict[str, dict[str, int]]:
+    """Counts of findings by kind and registry."""
+    out: dict[str, dict[str, int]] = {}
+    for it in items:
+        out.setdefault(it["kind"], {}).setdefault(it["registry"] or "-", 0)
+        out[it["kind"]][it["registry"] or "-"] += 1
+    return out
+
+

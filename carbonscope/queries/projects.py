@@ -1,0 +1,68 @@
+"""One project, with its totals, vintages, yearly series, provenance and events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Connection, func, select
+
+from carbonscope.db.schema import changes, credit_events, project_series, projects, vintage_totals
+from carbonscope.errors import NotFoundError
+
+TOTAL_FIELDS = ("issued", "retired", "cancelled", "buffer", "remaining")
+HIDDEN = {"search_text", "provenance", "sources", *TOTAL_FIELDS}
+PUBLIC_FIELDS = [c.name for c in projects.columns if c.name not in HIDDEN]
+
+
+def jsonable(v):
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    return v
+
+
+def normalise_id(project_id: str) -> str:
+    pid = project_id.strip().upper().replace(" ", "")
+    return "GS" + pid[3:] if pid.startswith("GLD") else pid
+
+
+def project_detail(conn: Connection, project_id: str, *, events_limit: int | None = 0) -> dict:
+    """The project's fields (``id``, ``registry``, ``name``, ``country`` alpha-2, ``status``, ...),
+    ``totals``, ``vintages``, ``series``, ``sources`` and ``provenance``; events if ``events_limit``."""
+    pid = normalise_id(project_id)
+    row = conn.execute(select(projects).where(projects.c.id == pid)).mappings().first()
+    if row is None:
+        raise NotFoundError(f"no project {project_id!r}")
+    out = {k: jsonable(row[k]) for k in PUBLIC_FIELDS}
+    out["totals"] = {k: int(row[k] or 0) for k in TOTAL_FIELDS}
+    out["totals_source"] = row["totals_source"]
+    v = vintage_totals
+    out["vintages"] = [
+        dict(r) for r in conn.execute(select(v.c.vintage, *[v.c[k] for k in TOTAL_FIELDS], v.c.source).where(v.c.project_id == pid).order_by(v.c.vintage)).mappings()
+    ]
+    s = project_series
+    series: dict[str, dict[int, int]] = {}
+    for name, year, qty in conn.execute(select(s.c.series, s.c.year, s.c.quantity).where(s.c.project_id == pid).order_by(s.c.series, s.c.year)):
+        series.setdefault(name, {})[int(year)] = int(qty)
+    out["series"] = series
+    out["sources"] = row["sources"]
+    out["provenance"] = _field_provenance(row["provenance"])
+    out["event_count"] = conn.execute(select(func.count()).select_from(credit_events).where(credit_events.c.project_id == pid)).scalar_one()
+    if events_limit:
+        e = credit_events
+        q = select(e).where(e.c.project_id == pid).order_by(e.c.event_date.desc(), e.c.id).limit(events_limit)
+        out["events"] = [{k: jsonable(val) for k, val in r.items()} for r in conn.execute(q).mappings()]
+    return out
+
+
+def _field_provenance(prov: dict | None) -> dict:
+    """{"records": [...], "fields": {field: i}} -> {field: record}."""
+    if not prov:
+        return {}
+    recs = prov.get("records", [])
+    return {f: recs[i] for f, i in prov.get("fields", {}).items() if i < len(recs)}
+
+
+def project_changes(conn: Connection, project_id: str, limit: int = 100) -> list[dict]:
+    c = changes
+    q = select(c.c.created_at, c.c.kind, c.c.detail, c.c.snapshot_id).where(c.c.project_id == normalise_id(project_id)).order_by(c.c.id.desc()).limit(limit)
+    return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]

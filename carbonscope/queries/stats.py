@@ -1,0 +1,20 @@
+"""Counts and totals by registry."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select
+
+from carbonscope.db.schema import credit_events, projects
+from carbonscope.registry.base import REGISTRIES
+
+
+def by_registry(conn: Connection) -> dict:
+    """``{"registries": {"VCS": {"projects", "events", "issued", "retired", "cancelled"}, ...}}`` for all five."""
+    p = projects
+    out = {r: {"projects": 0, "events": 0, "issued": 0, "retired": 0, "cancelled": 0, "buffer": 0, "remaining": 0} for r in REGISTRIES}
+    q = select(p.c.registry, func.count(), func.sum(p.c.issued), func.sum(p.c.retired), func.sum(p.c.cancelled), func.sum(p.c.buffer), func.sum(p.c.remaining)).group_by(p.c.registry)
+    for reg, n, iss, ret, can, buf, rem in conn.execute(q):
+        out.setdefault(reg, {}).update(projects=int(n), issued=int(iss or 0), retired=int(ret or 0), cancelled=int(can or 0), buffer=int(buf or 0), remaining=int(rem or 0))
+    for reg, n in conn.execute(select(credit_events.c.registry, func.count()).group_by(credit_events.c.registry)):
+        out.setdefault(reg, {})["events"] = int(n)
+    return {"registries": out}

@@ -1,0 +1,76 @@
+"""Where each registry publishes its exports, and which allow automated access.
+
+The paths are the public report endpoints each registry's web site uses for its "export"
+buttons; the base URLs are settings (``CARBONSCOPE_VERRA_BASE_URL``, ...) so that a moved
+endpoint or a mirror needs no code change, and tests point them at a local server.
+Gold Standard's terms of use forbid automated access: export its CSVs by hand from
+registry.goldstandard.org and run ``carbonscope ingest FOLDER``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carbonscope.settings import Settings
+
+
+@dataclass(frozen=True)
+class Export:
+    kind: str
+    path: str
+    method: str = "GET"
+    body: dict | None = None
+
+
+@dataclass(frozen=True)
+class RegistryExports:
+    source: str
+    name: str
+    base_setting: str | None
+    exports: tuple[Export, ...]
+    automated: bool = True
+    note: str = ""
+
+    def base_url(self, settings: Settings) -> str:
+        return str(getattr(settings, self.base_setting)).rstrip("/")
+
+
+def _apx(report_ids: dict[str, int]) -> tuple[Export, ...]:
+    return tuple(Export(kind, f"/myModule/rpt/myrpt.asp?r={rid}") for kind, rid in report_ids.items())
+
+
+REGISTRIES: dict[str, RegistryExports] = {
+    "verra": RegistryExports(
+        "verra",
+        "Verra",
+        "verra_base_url",
+        (
+            Export("projects", "/uiapi/resource/resource/search?$format=csv&$exportFileName=projects.csv", "POST", {"program": "VCS"}),
+            Export("transactions", "/uiapi/asset/asset/search?$format=csv&$exportFileName=transactions.csv", "POST", {"program": "VCS", "issuanceTypeCodes": ["ISSUE"]}),
+        ),
+    ),
+    "american-carbon-registry": RegistryExports(
+        "american-carbon-registry", "American Carbon Registry", "acr_base_url", _apx({"projects": 111, "issuances": 112, "retirements": 113, "cancellations": 114})
+    ),
+    "climate-action-reserve": RegistryExports(
+        "climate-action-reserve", "Climate Action Reserve", "car_base_url", _apx({"projects": 111, "issuances": 112, "retirements": 113, "cancellations": 114})
+    ),
+    "art-trees": RegistryExports("art-trees", "ART TREES", "art_base_url", _apx({"projects": 111, "issuances": 112, "retirements": 113, "cancellations": 114})),
+    "gold-standard": RegistryExports(
+        "gold-standard",
+        "Gold Standard",
+        None,
+        (),
+        automated=False,
+        note="Gold Standard's terms forbid automated downloads: export projects, issuances and retirements from registry.goldstandard.org and run `carbonscope ingest FOLDER`.",
+    ),
+}
+
+ALIASES = {"vcs": "verra", "gs": "gold-standard", "gold": "gold-standard", "acr": "american-carbon-registry", "car": "climate-action-reserve", "art": "art-trees"}
+
+
+def resolve(name: str) -> RegistryExports:
+    key = ALIASES.get(name.lower(), name.lower())
+    if key not in REGISTRIES:
+        raise KeyError(f"unknown registry {name!r}; choose one of {', '.join(sorted(REGISTRIES))} (or VCS, GS, ACR, CAR, ART)")
+    return REGISTRIES[key]

@@ -1,0 +1,76 @@
+"""Typed settings in one place, read from ``CARBONSCOPE_*`` environment variables.
+
+Call :func:`get_settings` (cached) rather than building settings at import time, so that
+tests can change the environment and call ``get_settings.cache_clear()``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "carbonscope"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARBONSCOPE_", extra="ignore")
+
+    env: str = Field("development", description="development, test or production")
+    data_dir: Path = Field(default_factory=_default_data_dir, description="where the SQLite file, raw downloads and uploads live")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default is a SQLite file in data_dir")
+    redis_url: str | None = Field(None, description="Redis URL for the shared cache; in-process cache when unset")
+    registries_dir: Path | None = Field(None, description="folder of registry exports that `carbonscope load` ingests")
+    secret_key: str = Field("dev-insecure-secret-change-me", description="signs session cookies and tokens")
+
+    # Polite downloading
+    user_agent: str = "CarbonScope/0.1 (+https://github.com/carbonscope/carbonscope; open registry data hub)"
+    http_timeout: float = 60.0
+    http_retries: int = 4
+    http_backoff: float = 1.0
+    http_min_interval: float = 1.0  # seconds between requests to the same host
+
+    # Registry export endpoints (overridable; tests point them at a local server)
+    verra_base_url: str = "https://registry.verra.org"
+    acr_base_url: str = "https://acr2.apx.com"
+    car_base_url: str = "https://thereserve2.apx.com"
+    art_base_url: str = "https://art.apx.com"
+    vrod_url: str | None = None
+    offsetsdb_url: str | None = None
+
+    # Web
+    rate_limit_per_minute: int = 600
+    cache_ttl_seconds: int = 300
+    max_page_size: int = 500
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _expand(cls, v):
+        return Path(os.path.expanduser(str(v))) if v is not None else v
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self):
+        if self.env == "production" and self.secret_key.startswith("dev-insecure"):
+            raise ValueError("CARBONSCOPE_SECRET_KEY must be set to a random value in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'carbonscope.db'}"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

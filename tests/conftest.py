@@ -1,0 +1,88 @@
+"""Shared fixtures: paths to the real data in ../shared/data, and databases on every backend.
+
+Data-layer tests take the ``engine`` fixture, which runs each test on SQLite and, when
+``CARBONSCOPE_TEST_POSTGRES_URL`` is set, again on PostgreSQL (in a schema of its own).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from carbonscope.db.engine import make_engine
+from carbonscope.db.migrate import upgrade
+from carbonscope.settings import get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+REGISTRIES = SHARED / "registries"
+NATIVE = REGISTRIES / "native"
+VROD = REGISTRIES / "vrod" / "Voluntary-Registry-Offsets-Database--v2025-12-year-end.parquet"
+OFFSETSDB = REGISTRIES / "offsetsdb" / "projects-2025-11-05.parquet"
+POSTGRES_URL = os.environ.get("CARBONSCOPE_TEST_POSTGRES_URL")
+
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def pytest_configure(config):
+    if not SHARED.is_dir():
+        raise pytest.UsageError(f"the real test data is missing: expected {SHARED} (../shared/data beside the checkout)")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own data folder and no stray configuration."""
+    for var in [v for v in os.environ if v.startswith("CARBONSCOPE_") and v != "CARBONSCOPE_TEST_POSTGRES_URL"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CARBONSCOPE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _postgres_schema_engine(schema: str):
+    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1) if POSTGRES_URL.startswith("postgresql://") else POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    return admin, url
+
+
+def make_backend_url(backend: str, tmp_path: Path):
+    """(url, cleanup) for a fresh, empty database on ``backend``."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}", lambda: None
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin, url = _postgres_schema_engine(schema)
+
+    def cleanup():
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    return url, cleanup
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path, monkeypatch):
+    url, cleanup = make_backend_url(request.param, tmp_path)
+    monkeypatch.setenv("CARBONSCOPE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    from carbonscope.db.engine import _engine_for
+
+    _engine_for.cache_clear()
+    cleanup()
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
