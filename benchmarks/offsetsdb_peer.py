@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 
-def run(native: Path, out: Path) -> dict:
+def run(native: Path | str, out: Path | str) -> dict:
+    native, out = Path(native), Path(out)
     warnings.filterwarnings("ignore")
     import offsets_db_data.apx  # noqa: F401  (registers the DataFrame methods)
     import offsets_db_data.gld  # noqa: F401

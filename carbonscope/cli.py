@@ -251,6 +251,22 @@ def show(
         console.print(t)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
+):
+    """Serve the web site and the REST API (uvicorn)."""
+    import uvicorn
+
+    _engine()  # create or migrate the schema once, before workers start
+    console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run("carbonscope.web.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+                log_level="warning", access_log=False, proxy_headers=False)
+
+
 def main() -> None:
     app()
 

@@ -85,6 +85,7 @@ projects = Table(
     Column("status_raw", Text),
     Column("methodology_raw", Text),
     Column("methodologies", JSONType),
+    Column("methodology_codes", Text),  # "|VM0007|VM0033|": exact-code filters with LIKE on any database
     Column("methodology_version", Text),
     Column("category", String(40), index=True),
     Column("project_type", String(80), index=True),

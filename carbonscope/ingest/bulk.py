@@ -43,8 +43,10 @@ def rows(df: pd.DataFrame, columns: list[str]) -> list[tuple]:
     return list(zip(*cols))
 
 
-def insert_frame(conn: Connection, table: str, df: pd.DataFrame, columns: list[str]) -> int:
-    """Append ``df[columns]`` to ``table`` through the driver's fastest path."""
+def insert_frame(conn: Connection, table: str, df: pd.DataFrame, columns: list[str], *, or_ignore: bool = False) -> int:
+    """Append ``df[columns]`` to ``table`` through the driver's fastest path.
+
+    ``or_ignore`` (SQLite only) skips rows whose key is already there."""
     if df.empty:
         return 0
     dbapi = conn.connection.driver_connection
@@ -59,7 +61,8 @@ def insert_frame(conn: Connection, table: str, df: pd.DataFrame, columns: list[s
                     copy.write(data)
         return len(df)
     cur = dbapi.cursor()
-    cur.executemany(f"INSERT INTO {table} ({', '.join(_q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})", rows(df, columns))
+    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    cur.executemany(f"{verb} INTO {table} ({', '.join(_q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})", rows(df, columns))
     cur.close()
     return len(df)
 

@@ -115,6 +115,7 @@ def derive(df: pd.DataFrame) -> pd.DataFrame:
     df["status"] = df["status_raw"].map(lambda s: vocab.harmonise_status(s) if isinstance(s, str) else None)
     codes = df["methodology_raw"].map(lambda s: vocab.parse_methodologies(s) if isinstance(s, str) else ())
     df["methodologies"] = codes.map(list)
+    df["methodology_codes"] = codes.map(lambda c: "|" + "|".join(c) + "|" if c else None)
     cls = [
         vocab.classify(c, tuple(x for x in (tr, sc) if isinstance(x, str)), ov if isinstance(ov, str) else None)
         for c, tr, sc, ov in zip(codes, df["type_raw"], df["scope"], df["type_override"])

@@ -16,16 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from carbonscope.db import migrate
 from carbonscope.db.engine import get_engine
-from carbonscope.db.schema import changes, ingest_warnings, project_series, projects, snapshots, source_files, source_records, stated_totals
+from carbonscope.db.schema import changes, credit_events, ingest_warnings, project_series, projects, snapshots, source_files, source_records, stated_totals
 from carbonscope.errors import InputError
 from carbonscope.ingest import changes as change_feed
 from carbonscope.ingest import merge, staging, totals
 from carbonscope.ingest.bulk import insert_frame, timestamp_text
 from carbonscope.ingest.ids import event_ids
+from carbonscope.ingest.prefetch import prefetch
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
@@ -111,6 +112,13 @@ class _Run:
         self.conn, self.snap, self.force, self.strict, self.progress = conn, snap, force, strict, progress
         self.retrieved_at = retrieved_at
         self.reports: list[FileReport] = []
+        # A first load into an empty SQLite ledger writes events straight into it (no staging),
+        # with its secondary indexes built once at the end.
+        self.direct = conn.dialect.name == "sqlite" and conn.execute(select(credit_events.c.id).limit(1)).first() is None
+        self.direct_summary: list[pd.DataFrame] = []
+        if self.direct:
+            for ix in credit_events.indexes:
+                ix.drop(conn)
 
     # ----------------------------------------------------------------- one file
     def file(self, path: Path, parser: Parser) -> None:
@@ -135,7 +143,7 @@ class _Run:
         task = self.progress.task(f"{parser.source}/{path.name}", total=_count_lines(path, size))
         seen: dict[str, int] = {}
         project_frames, stated_frames, series_frames = [], [], []
-        for batch in parser.parse(path, issues):
+        for batch in prefetch(parser.parse(path, issues)):
             if batch.events is not None and len(batch.events):
                 report.events += self._stage(batch.events, parser, file_id, seen, issues)
             if batch.projects is not None:
@@ -193,6 +201,9 @@ class _Run:
             quantity=ev["quantity"].astype(np.int64),
         )
         staging.add_affected(self.conn, ev["project_id"].unique())
+        if self.direct:
+            self.direct_summary.append(ev.groupby(["project_id", "type"], as_index=False).agg(n=("id", "size"), quantity=("quantity", "sum")))
+            return insert_frame(self.conn, credit_events.name, ev, staging.EVENT_COLUMNS, or_ignore=True)
         return staging.stage_events(self.conn, ev)
 
     def _write_records(self, proj: pd.DataFrame, parser: Parser, file_id: int, retrieved: datetime) -> None:
@@ -238,8 +249,14 @@ class _Run:
         if ids:
             task = self.progress.task("merging projects, totals and changes", total=5)
             before = change_feed.before_state(conn)
-            new_summary = staging.new_event_summary(conn)
-            report.new_events, report.updated_events = staging.commit_events(conn, int(new_summary["n"].sum()) if len(new_summary) else 0)
+            if self.direct:
+                new_summary = self._direct_summary()
+                report.new_events = conn.execute(select(func.count()).select_from(credit_events)).scalar_one()
+                for ix in credit_events.indexes:
+                    ix.create(conn)
+            else:
+                new_summary = staging.new_event_summary(conn)
+                report.new_events, report.updated_events = staging.commit_events(conn, int(new_summary["n"].sum()) if len(new_summary) else 0)
             totals.aggregate_events(conn)
             self.progress.advance(task)
             merged = self._merge()
@@ -259,6 +276,9 @@ class _Run:
             report.projects_touched = len(merged)
             report.new_projects = int((~merged["id"].isin(before.index)).sum())
             report.changes = len(feed)
+        elif self.direct:
+            for ix in credit_events.indexes:
+                ix.create(conn)
         summary = {
             "files": len(self.reports),
             "unchanged_files": sum(f.status == "unchanged" for f in self.reports),
@@ -271,6 +291,11 @@ class _Run:
         }
         conn.execute(update(snapshots).where(snapshots.c.id == self.snap).values(finished_at=datetime.now(timezone.utc), summary=summary))
         return report
+
+    def _direct_summary(self) -> pd.DataFrame:
+        if not self.direct_summary:
+            return pd.DataFrame(columns=["project_id", "type", "n", "quantity"])
+        return pd.concat(self.direct_summary).groupby(["project_id", "type"], as_index=False)[["n", "quantity"]].sum()
 
     def _merge(self) -> pd.DataFrame:
         sr = source_records

@@ -1,0 +1,88 @@
+"""Paginated, sorted lists of projects and credit events, their facets, and streamed exports."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from sqlalchemy import Connection, func, select
+
+from carbonscope.db.schema import credit_events, projects
+from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
+from carbonscope.queries.projects import jsonable
+
+PROJECT_LIST_COLUMNS = [
+    "id", "registry", "name", "proponent", "country", "country_name", "category", "project_type", "status", "status_raw",
+    "methodologies", "scope", "reduction_removal", "issued", "retired", "cancelled", "buffer", "remaining", "listed_at",
+    "registered_at", "first_vintage", "estimated_annual", "corsia", "ccp", "article6", "registry_url",
+]
+EVENT_COLUMNS = [
+    "id", "project_id", "registry", "type", "quantity", "vintage", "vintage_start", "vintage_end", "event_date", "serial",
+    "serial_start", "serial_end", "beneficiary", "reason", "note", "account", "source",
+]
+FACETS = {
+    "registry": projects.c.registry,
+    "country": projects.c.country,
+    "category": projects.c.category,
+    "type": projects.c.project_type,
+    "status": projects.c.status,
+    "reduction_removal": projects.c.reduction_removal,
+}
+
+
+def _page_doc(total: int, page: Page, items: list[dict], sort: str) -> dict:
+    pages = max(1, -(-total // page.limit))
+    return {"total": total, "page": page.page, "limit": page.limit, "pages": pages, "sort": sort, "items": items}
+
+
+def project_query(filters: ProjectFilters, sort: str | None):
+    order = parse_sort(sort, PROJECT_SORTS, "-issued")
+    cols = [projects.c[c] for c in PROJECT_LIST_COLUMNS]
+    return select(*cols).where(*filters.where()).order_by(*order, projects.c.id)
+
+
+def list_projects(conn: Connection, filters: ProjectFilters, page: Page, sort: str | None = None) -> dict:
+    q = project_query(filters, sort)
+    total = conn.execute(select(func.count()).select_from(projects).where(*filters.where())).scalar_one()
+    rows = conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)).mappings().all()
+    items = [{k: jsonable(v) for k, v in r.items()} for r in rows]
+    return _page_doc(total, page, items, sort or "-issued")
+
+
+def project_facets(conn: Connection, filters: ProjectFilters, limit: int = 300) -> dict:
+    """Value counts of each facet under the other filters (so choosing one value keeps its siblings)."""
+    out: dict[str, list[dict]] = {}
+    for name, col in FACETS.items():
+        q = (
+            select(col.label("value"), func.count().label("count"))
+            .where(*filters.where(skip=name))
+            .where(col.is_not(None))
+            .group_by(col)
+            .order_by(func.count().desc(), col)
+            .limit(limit)
+        )
+        out[name] = [{"value": v, "count": n} for v, n in conn.execute(q)]
+    return out
+
+
+def events_query(filters: EventFilters, sort: str | None):
+    order = parse_sort(sort, EVENT_SORTS, "-event_date")
+    cols = [credit_events.c[c] for c in EVENT_COLUMNS]
+    return select(*cols).where(*filters.where()).order_by(*order, credit_events.c.id)
+
+
+def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str | None = None) -> dict:
+    q = events_query(filters, sort)
+    total = conn.execute(select(func.count()).select_from(credit_events).where(*filters.where())).scalar_one()
+    rows = conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)).mappings().all()
+    items = [{k: jsonable(v) for k, v in r.items()} for r in rows]
+    doc = _page_doc(total, page, items, sort or "-event_date")
+    qty = conn.execute(select(func.coalesce(func.sum(credit_events.c.quantity), 0)).where(*filters.where())).scalar_one() if total else 0
+    doc["quantity"] = int(qty)
+    return doc
+
+
+def stream_rows(conn: Connection, query, batch: int = 5000) -> Iterator[list[tuple]]:
+    """The rows of ``query`` in batches through a server-side cursor: memory stays flat."""
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+    for part in result.partitions(batch):
+        yield part

@@ -1,0 +1,9 @@
+"""The REST API under /api/v1: reads need no key."""
+
+from fastapi import APIRouter
+
+from carbonscope.web.api import changes, credits, projects, stats
+
+router = APIRouter(prefix="/api/v1")
+for module in (projects, credits, stats, changes):
+    router.include_router(module.router)

@@ -1,0 +1,61 @@
+"""Projects: list with filters, facets, one project, its events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from carbonscope.web.responses import Json
+from sqlalchemy import Engine
+
+from carbonscope.queries import lists
+from carbonscope.queries.analytics import project_yearly
+from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
+from carbonscope.queries.projects import normalise_id, project_changes, project_detail
+from carbonscope.web import export
+from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
+from carbonscope.web.deps import Conn, get_engine_dep
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+ProjectId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z]{2,6}\d{1,9}$", description="e.g. VCS1340, GS2913, ACR1185")]
+
+
+@router.get("", summary="List projects")
+def list_projects(conn: Conn, engine: Annotated[Engine, Depends(get_engine_dep)], params: Annotated[ProjectListParams, Query()]):
+    """Projects of every registry: filters, free-text search, sort by any listed column, pages of at most 500.
+
+    ``format=csv|parquet|xlsx`` answers with exactly the filtered view, streamed, instead of a page."""
+    sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
+    filters = params.filters()
+    if params.format != "json":
+        cols = lists.PROJECT_LIST_COLUMNS
+        return export.response(params.format, engine, lists.project_query(filters, sort), cols, export.schema_for(cols, export.PROJECT_SCHEMA_TYPES), "projects")
+    return Json(lists.list_projects(conn, filters, params.paging(), sort))
+
+
+@router.get("/facets", summary="Counts of each filter value")
+def facets(conn: Conn, params: Annotated[ProjectListParams, Query()]):
+    """For each facet (registry, country, category, type, status, reduction_removal), the values present
+    under the other filters with their project counts: filter lists come from the data."""
+    return Json(lists.project_facets(conn, params.filters()))
+
+
+@router.get("/{project_id}", summary="One project")
+def get_project(conn: Conn, project_id: ProjectId):
+    """Every field with its provenance, totals, totals per vintage, yearly series, changes seen."""
+    doc = project_detail(conn, project_id)
+    doc["yearly"] = project_yearly(conn, doc["id"])
+    doc["changes"] = project_changes(conn, doc["id"], limit=50)
+    return Json(doc)
+
+
+@router.get("/{project_id}/events", summary="A project's credit events")
+def project_events(conn: Conn, engine: Annotated[Engine, Depends(get_engine_dep)], project_id: ProjectId, params: Annotated[EventListParams, Query()]):
+    sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
+    pid = normalise_id(project_id)
+    project_detail(conn, pid)  # 404 for an unknown project
+    filters = params.filters(project=[pid])
+    if params.format != "json":
+        cols = lists.EVENT_COLUMNS
+        return export.response(params.format, engine, lists.events_query(filters, sort), cols, export.schema_for(cols, export.EVENT_SCHEMA_TYPES), f"{pid}-events")
+    return Json(lists.list_events(conn, filters, params.paging(), sort))

@@ -1,0 +1,52 @@
+"""Statistics: yearly series, breakdowns, listings, rankings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from carbonscope.web.responses import Json
+
+from carbonscope.queries import analytics
+from carbonscope.queries.filters import Registry
+from carbonscope.web.deps import Conn
+
+router = APIRouter(prefix="/stats", tags=["statistics"])
+Registries = Annotated[list[Registry] | None, Query(description="restrict to these registries")]
+
+
+@router.get("/summary")
+def summary(conn: Conn):
+    """Headline figures and data freshness per source."""
+    return Json(analytics.summary(conn))
+
+
+@router.get("/by-year")
+def by_year(conn: Conn, basis: Literal["event_date", "vintage"] = "event_date", registry: Registries = None):
+    """Issued, retired and cancelled per year of the event or of the vintage."""
+    return Json({"basis": basis, "items": analytics.by_year(conn, basis, registry)})
+
+
+@router.get("/by/{dimension}")
+def by_dimension(conn: Conn, dimension: Annotated[Literal["registry", "category", "type", "country", "status"], Path()], registry: Registries = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 300):
+    """Projects and credits by registry, category, type, country or status."""
+    return Json({"dimension": dimension, "items": analytics.breakdown(conn, dimension, registry, limit)})
+
+
+@router.get("/listings")
+def listings(conn: Conn):
+    """Project counts by listing year."""
+    return Json({"items": analytics.listings_by_year(conn)})
+
+
+@router.get("/top-projects")
+def top_projects(conn: Conn, metric: Literal["issued", "retired", "remaining", "cancelled"] = "issued", limit: Annotated[int, Query(ge=1, le=200)] = 20,
+                 registry: Registries = None):
+    return Json({"metric": metric, "items": analytics.top_projects(conn, metric, limit, registry)})
+
+
+@router.get("/top-beneficiaries")
+def top_beneficiaries(conn: Conn, limit: Annotated[int, Query(ge=1, le=200)] = 20, registry: Registries = None):
+    """Retirement beneficiaries by quantity retired (from the event ledger)."""
+    return Json({"items": analytics.top_beneficiaries(conn, limit, registry)})

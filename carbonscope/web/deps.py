@@ -1,0 +1,27 @@
+"""Request-scoped dependencies: settings and a database connection."""
+
+from __future__ import annotations
+
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+
+from carbonscope.settings import Settings
+
+
+def get_engine_dep(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_conn(engine: Annotated[Engine, Depends(get_engine_dep)]) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        yield conn
+
+
+Conn = Annotated[Connection, Depends(get_conn)]
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]

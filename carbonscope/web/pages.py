@@ -1,0 +1,161 @@
+"""HTML pages. Each route gathers data through the shared queries and renders a template."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pycountry
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+
+from carbonscope.queries import analytics, lists
+from carbonscope.queries.check import findings, summary as findings_summary
+from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
+from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
+from carbonscope.web.deps import Conn
+from carbonscope.web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+CATEGORY_LABELS = {
+    "forestry-land-use": "Forestry & land use", "renewable-energy": "Renewable energy", "household-community": "Household & community",
+    "agriculture": "Agriculture", "waste-management": "Waste management", "chemical-processes": "Chemical processes",
+    "industrial-commercial": "Industrial & commercial", "transportation": "Transportation", "carbon-capture-storage": "Carbon capture & storage",
+    "engineered-removal": "Engineered removal",
+}
+FACET_LABELS = {"registry": "Registry", "category": "Category", "type": "Project type", "status": "Status", "country": "Country", "reduction_removal": "Reduction / removal"}
+
+
+def _numeric_codes() -> dict[str, str]:
+    return {c.alpha_2: c.numeric for c in pycountry.countries} | {"XK": "-99"}
+
+
+def _params(model, request: Request):
+    """Build a params model from the query string; bad values become a 422 page naming the field."""
+    data: dict = {}
+    for key in request.query_params.keys():
+        field = model.model_fields.get(key)
+        values = [v for v in request.query_params.getlist(key) if v != ""]
+        if not values:
+            continue
+        is_list = field is not None and "list" in str(field.annotation)
+        data[key] = values if is_list else values[-1]
+    from fastapi.exceptions import RequestValidationError
+
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
+
+
+def _empty(conn) -> bool:
+    return analytics.summary(conn)["projects"] == 0
+
+
+@router.get("/api/docs")
+def api_docs(request: Request):
+    """OpenAPI documentation (Swagger UI served locally; it needs inline styles)."""
+    response = templates.TemplateResponse(request, "api_docs.html", {})
+    response.headers["content-security-policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'"
+    return response
+
+
+@router.get("/")
+def home(request: Request, conn: Conn):
+    s = analytics.summary(conn)
+    ctx = {"summary": s, "empty": s["projects"] == 0}
+    if not ctx["empty"]:
+        ctx["by_registry"] = analytics.breakdown(conn, "registry")
+        ctx["chart"] = {"by_year": analytics.by_year(conn, "event_date")}
+        ctx["top"] = analytics.top_projects(conn, "retired", 10)
+    return templates.TemplateResponse(request, "home.html", ctx)
+
+
+@router.get("/projects")
+def projects_page(request: Request, conn: Conn):
+    params = _params(ProjectListParams, request)
+    sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
+    filters = params.filters()
+    data = lists.list_projects(conn, filters, params.paging(), sort)
+    facets = lists.project_facets(conn, filters)
+    export_qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit", "format")]
+    return templates.TemplateResponse(
+        request,
+        "projects.html",
+        {"data": data, "facets": facets, "facet_labels": FACET_LABELS, "category_labels": CATEGORY_LABELS, "params": params,
+         "export_qs": export_qs, "empty": data["total"] == 0 and _empty(conn), "sort": sort},
+    )
+
+
+@router.get("/projects/{project_id}")
+def project_page(request: Request, conn: Conn, project_id: str, events_page: Annotated[int, Query(ge=1, le=100000)] = 1):
+    doc = project_detail(conn, project_id)
+    yearly = analytics.project_yearly(conn, doc["id"])
+    params = EventListParams(page=events_page, limit=50)
+    events = lists.list_events(conn, params.filters(project=[doc["id"]]), params.paging(), "-event_date")
+    fields = [(k, doc.get(k), doc["provenance"].get(_raw_field(k))) for k in (
+        "registry", "status", "status_raw", "proponent", "owner", "country_name", "state", "site", "region", "category", "project_type",
+        "type_raw", "scope", "methodologies", "methodology_raw", "methodology_version", "reduction_removal", "listed_at", "registered_at",
+        "crediting_start", "crediting_end", "first_vintage", "estimated_annual", "verifier", "sdgs", "corsia", "ccp", "article6",
+        "corresponding_adjustment", "is_compliance", "compliance_id", "poa_id", "size_class", "website")]
+    map_data = {"countries": {doc["country"]: 1} if doc.get("country") else {}, "numeric": _numeric_codes(), "focus": doc.get("country")}
+    return templates.TemplateResponse(
+        request,
+        "project.html",
+        {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
+         "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
+         "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS},
+    )
+
+
+def _raw_field(name: str) -> str:
+    """The source field a harmonised field is derived from (for its provenance)."""
+    return {"status": "status_raw", "country_name": "country_raw", "methodologies": "methodology_raw", "category": "type_override",
+            "project_type": "type_override"}.get(name, name)
+
+
+@router.get("/credits")
+def credits_page(request: Request, conn: Conn):
+    params = _params(EventListParams, request)
+    sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
+    data = lists.list_events(conn, params.filters(), params.paging(), sort)
+    export_qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit", "format")]
+    return templates.TemplateResponse(request, "credits.html", {"data": data, "params": params, "export_qs": export_qs, "sort": sort, "empty": _empty(conn)})
+
+
+@router.get("/stats")
+def stats_page(request: Request, conn: Conn):
+    if _empty(conn):
+        return templates.TemplateResponse(request, "stats.html", {"empty": True})
+    countries = analytics.breakdown(conn, "country")
+    chart = {
+        "by_year": analytics.by_year(conn, "event_date"),
+        "by_vintage": analytics.by_year(conn, "vintage"),
+        "by_registry": analytics.breakdown(conn, "registry"),
+        "by_category": analytics.breakdown(conn, "category"),
+        "listings": analytics.listings_by_year(conn),
+    }
+    map_data = {"countries": {c["value"]: c["issued"] for c in countries if c["value"]}, "numeric": _numeric_codes(), "focus": None}
+    return templates.TemplateResponse(
+        request,
+        "stats.html",
+        {"empty": False, "chart": chart, "map": map_data, "countries": countries[:30], "beneficiaries": analytics.top_beneficiaries(conn, 25),
+         "top": analytics.top_projects(conn, "issued", 15), "categories": chart["by_category"], "category_labels": CATEGORY_LABELS},
+    )
+
+
+@router.get("/data")
+def data_page(request: Request, conn: Conn):
+    items = findings(conn)
+    by_kind: dict[str, list] = {}
+    for f in items:
+        by_kind.setdefault(f["kind"], []).append(f)
+    return templates.TemplateResponse(
+        request,
+        "data.html",
+        {"summary": analytics.summary(conn), "snapshots": analytics.snapshot_history(conn, 20), "findings_summary": findings_summary(items),
+         "findings": {k: v[:100] for k, v in by_kind.items()}, "counts": {k: len(v) for k, v in by_kind.items()}},
+    )
+
+

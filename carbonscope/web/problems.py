@@ -1,0 +1,68 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), one shape everywhere."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from carbonscope.errors import InputError, NotFoundError
+
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
+          413: "Payload too large", 415: "Unsupported media type", 422: "Invalid parameter", 429: "Too many requests", 500: "Internal error"}
+
+
+class BadParameter(Exception):
+    """A request parameter that passed type checks but makes no sense (unknown sort column, ...)."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+
+
+def problem(status: int, detail: str, *, instance: str | None = None, errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _field(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("query", "body", "path", "header", "cookie")]
+    return ".".join(parts) or "request"
+
+
+def install(app: FastAPI, wants_html=None) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError):
+        errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+        if wants_html and wants_html(request):
+            return wants_html.render_error(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, detail, instance=str(request.url.path), errors=errors)
+
+    @app.exception_handler(BadParameter)
+    async def bad_param(request: Request, exc: BadParameter):
+        if wants_html and wants_html(request):
+            return wants_html.render_error(request, 422, f"{exc.field}: {exc.message}")
+        return problem(422, f"{exc.field}: {exc.message}", instance=str(request.url.path), errors=[{"field": exc.field, "message": exc.message}])
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError):
+        if wants_html and wants_html(request):
+            return wants_html.render_error(request, 404, str(exc))
+        return problem(404, str(exc), instance=str(request.url.path))
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError):
+        if wants_html and wants_html(request):
+            return wants_html.render_error(request, 400, str(exc))
+        return problem(400, str(exc), instance=str(request.url.path))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if wants_html and wants_html(request):
+            return wants_html.render_error(request, exc.status_code, str(exc.detail))
+        return problem(exc.status_code, str(exc.detail), instance=str(request.url.path), headers=getattr(exc, "headers", None))

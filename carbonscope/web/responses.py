@@ -1,0 +1,13 @@
+"""JSON responses rendered with orjson (fast, handles dates)."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi.responses import Response
+
+
+class Json(Response):
+    media_type = "application/json"
+
+    def render(self, content) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)

@@ -1,0 +1,81 @@
+"""Jinja2 environment: autoescaping templates, number and URL helpers, HTML error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES))
+
+
+def num(v) -> str:
+    if v is None or v == "":
+        return "–"
+    try:
+        return f"{int(v):,}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def compact(v) -> str:
+    """1_234_567 -> '1.2 M'."""
+    if v is None:
+        return "–"
+    v = float(v)
+    for div, unit in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:.1f} {unit}"
+    return f"{v:,.0f}"
+
+
+def with_query(request: Request, **changes) -> str:
+    """The current URL's query with some parameters replaced (None removes), for links that keep state."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    for k, v in changes.items():
+        if v is None:
+            continue
+        if isinstance(v, (list, tuple)):
+            items.extend((k, x) for x in v)
+        else:
+            items.append((k, v))
+    return "?" + urlencode(items) if items else "?"
+
+
+def toggled(request: Request, key: str, value: str) -> str:
+    """Link that adds or removes one value of a repeatable filter, back to page 1."""
+    current = request.query_params.getlist(key)
+    values = [v for v in current if v != value] if value in current else [*current, value]
+    return with_query(request, **{key: values or None, "page": None})
+
+
+def sort_link(request: Request, column: str, default: str) -> str:
+    current = request.query_params.get("sort") or default
+    new = f"-{column}" if current == column else column
+    return with_query(request, sort=new, page=None)
+
+
+def sort_mark(request: Request, column: str, default: str) -> str:
+    current = request.query_params.get("sort") or default
+    return "▲" if current == column else "▼" if current == f"-{column}" else ""
+
+
+templates.env.filters["num"] = num
+templates.env.filters["compact"] = compact
+templates.env.globals.update(with_query=with_query, toggled=toggled, sort_link=sort_link, sort_mark=sort_mark)
+
+
+class HtmlErrors:
+    """Decides whether a failed request should get an HTML page, and renders it."""
+
+    def __call__(self, request: Request) -> bool:
+        return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+    def render_error(self, request: Request, status: int, message: str):
+        return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
+
+
+html_errors = HtmlErrors()
