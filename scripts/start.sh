@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Set up, load registry data and start CarbonScope on the embedded default (SQLite in the data folder).
-#   scripts/start.sh [DATA_FOLDER]    ingest the registry exports in DATA_FOLDER (e.g. ../shared/data/registries)
-#   scripts/start.sh                  download the registries' current exports instead (`carbonscope refresh`)
+# Set up, load registry data and serve CarbonScope on the embedded default (SQLite in the data folder).
+#   scripts/start.sh DATA_FOLDER [--port P]   ingest the exports in DATA_FOLDER (e.g. ../shared/data/registries)
+#   scripts/start.sh [--port P]               download the registries' current exports instead (`carbonscope refresh`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+port=${PORT:-8000}
+data=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) port="$2"; shift 2 ;;
+    *) data+=("$1"); shift ;;
+  esac
+done
 scripts/setup.sh
 source .venv/bin/activate
 carbonscope db upgrade
-if [ $# -gt 0 ]; then
-  carbonscope ingest "$@"
+if [ ${#data[@]} -gt 0 ]; then
+  carbonscope ingest "${data[@]}"
 else
-  carbonscope refresh || echo "some registries could not be refreshed (see above); continuing with what is loaded"
+  carbonscope refresh || echo "some registries could not be refreshed (see above); serving what is loaded"
 fi
 carbonscope stats
+exec carbonscope serve --host 127.0.0.1 --port "$port"

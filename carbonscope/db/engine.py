@@ -17,7 +17,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA cache_size=-65536")  # 64 MB page cache
+    cur.execute("PRAGMA cache_size=-8192")  # 8 MB per connection; reads mostly go through mmap and the OS cache
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.execute("PRAGMA mmap_size=268435456")
     cur.close()
@@ -29,7 +29,9 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Web workers run sync routes and their dependencies in a 40-thread pool: the connection pool
+        # must not be smaller, or threads holding a connection wait on threads that need one.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=60, pool_timeout=60)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy own transaction boundaries (pysqlite's legacy behaviour breaks BEGIN/ROLLBACK of DDL)
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
@@ -37,7 +39,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=50, pool_timeout=60)
 
 
 @lru_cache(maxsize=8)

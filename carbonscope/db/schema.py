@@ -136,6 +136,10 @@ projects = Table(
 Index("ix_projects_issued", projects.c.issued)
 Index("ix_projects_retired", projects.c.retired)
 Index("ix_projects_listed_at", projects.c.listed_at)
+# Explorer paths: filtered by registry and sorted by a total; free-text scans read this narrow index, not the wide rows
+Index("ix_projects_registry_issued", projects.c.registry, projects.c.issued)
+Index("ix_projects_registry_retired", projects.c.registry, projects.c.retired)
+Index("ix_projects_search_text", projects.c.search_text)
 
 source_records = Table(
     "source_records",

@@ -95,6 +95,8 @@ def ingest(
     plan = [(f, detect(f, source)) for f in files]  # refuse unrecognised files before writing anything
 
     with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size=-131072")  # 128 MB for this writer
         staging.create(conn)
         now = datetime.now(timezone.utc)
         snap = conn.execute(insert(snapshots).values(started_at=now, command=command).returning(snapshots.c.id)).scalar_one()

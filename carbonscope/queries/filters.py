@@ -223,6 +223,7 @@ def parse_sort(sort: str | None, allowed: dict, default: str) -> list:
     if name not in allowed:
         raise ValueError(f"unknown sort column {name!r}; choose one of {', '.join(sorted(allowed))} (prefix - for descending)")
     col = allowed[name]
-    return [nulls_last(col.desc() if desc else col.asc())]
+    order = col.desc() if desc else col.asc()
+    return [nulls_last(order) if col.nullable else order]
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sqlalchemy import Connection, func, select
+import json
+
+from sqlalchemy import Boolean, Connection, case, func, select
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
-from carbonscope.queries.projects import jsonable
 
 PROJECT_LIST_COLUMNS = [
     "id", "registry", "name", "proponent", "country", "country_name", "category", "project_type", "status", "status_raw",
@@ -40,11 +41,15 @@ def project_query(filters: ProjectFilters, sort: str | None):
     return select(*cols).where(*filters.where()).order_by(*order, projects.c.id)
 
 
+def _records(result, columns: list[str]) -> list[dict]:
+    """Rows as dicts; dates stay ``date`` objects (the JSON encoder writes them as ISO text)."""
+    return [dict(zip(columns, row)) for row in result.all()]
+
+
 def list_projects(conn: Connection, filters: ProjectFilters, page: Page, sort: str | None = None) -> dict:
     q = project_query(filters, sort)
     total = conn.execute(select(func.count()).select_from(projects).where(*filters.where())).scalar_one()
-    rows = conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)).mappings().all()
-    items = [{k: jsonable(v) for k, v in r.items()} for r in rows]
+    items = _records(conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)), PROJECT_LIST_COLUMNS)
     return _page_doc(total, page, items, sort or "-issued")
 
 
@@ -73,8 +78,7 @@ def events_query(filters: EventFilters, sort: str | None):
 def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str | None = None) -> dict:
     q = events_query(filters, sort)
     total = conn.execute(select(func.count()).select_from(credit_events).where(*filters.where())).scalar_one()
-    rows = conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)).mappings().all()
-    items = [{k: jsonable(v) for k, v in r.items()} for r in rows]
+    items = _records(conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)), EVENT_COLUMNS)
     doc = _page_doc(total, page, items, sort or "-event_date")
     qty = conn.execute(select(func.coalesce(func.sum(credit_events.c.quantity), 0)).where(*filters.where())).scalar_one() if total else 0
     doc["quantity"] = int(qty)
@@ -86,3 +90,74 @@ def stream_rows(conn: Connection, query, batch: int = 5000) -> Iterator[list[tup
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
     for part in result.partitions(batch):
         yield part
+
+
+def stream_raw_rows(conn: Connection, query, batch: int = 10_000) -> Iterator[list[tuple]]:
+    """Like :func:`stream_rows` but through the driver's own cursor, without per-value type
+    processing (SQLite then returns dates as ISO text): the fast path for CSV exports."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    if compiled.positional:
+        args = tuple(params[name] for name in compiled.positiontup)
+    else:
+        args = params
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cur = raw.cursor(name="carbonscope_export")  # server-side cursor: rows arrive batch by batch
+        cur.itersize = batch
+    else:
+        cur = raw.cursor()
+    try:
+        cur.execute(str(compiled), args)
+        while part := cur.fetchmany(batch):
+            yield part
+    finally:
+        cur.close()
+
+
+def _export_columns(query) -> list:
+    """The query's columns for export: booleans as 'true'/'false' on every database."""
+    out = []
+    for col in query.selected_columns:
+        if isinstance(col.type, Boolean):
+            out.append(case((col.is_(True), "true"), (col.is_(False), "false")).label(col.name))
+        else:
+            out.append(col)
+    return out
+
+
+def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
+    """The rows of ``query`` as CSV text, formatted by the database itself (no header).
+
+    PostgreSQL streams ``COPY (query) TO STDOUT WITH CSV``. On SQLite the driver's raw rows (dates
+    already ISO text) go straight to the C csv writer, with no per-value Python conversion.
+    """
+    cols = _export_columns(query)
+    if conn.dialect.name == "postgresql":
+        compiled = query.with_only_columns(*cols).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        cur = conn.connection.driver_connection.cursor()
+        with cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
+            pending: list[bytes] = []
+            size = 0
+            for data in copy:
+                pending.append(bytes(data))
+                size += len(data)
+                if size > 1 << 20:
+                    yield b"".join(pending)
+                    pending, size = [], 0
+            if pending:
+                yield b"".join(pending)
+        return
+    import csv
+    import io
+
+    json_cols = [i for i, c in enumerate(query.selected_columns) if c.name in ("methodologies", "sdgs")]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for part in stream_raw_rows(conn, query.with_only_columns(*cols), batch):
+        if json_cols:  # JSON text as stored; compact it the same way on every row
+            part = [tuple(json.dumps(json.loads(v), ensure_ascii=False) if i in json_cols and v else v for i, v in enumerate(row)) for row in part]
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(part)
+        yield buf.getvalue().encode()

@@ -50,8 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(assets.VENDOR.parent)), name="static")
 
     # Outermost first: rate limit, security headers, cache (stores compressed bodies), gzip.
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(ResponseCache, store=app.state.cache, version=app.state.version, ttl=settings.cache_ttl_seconds)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # fast: exports stream hundreds of MB
+    if settings.cache_ttl_seconds > 0:  # 0 switches the cache off
+        app.add_middleware(ResponseCache, store=app.state.cache, version=app.state.version, ttl=settings.cache_ttl_seconds,
+                           prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"), exact=("/",))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url)
     return app

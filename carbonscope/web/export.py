@@ -5,7 +5,6 @@ Rows come from a server-side cursor in batches, so memory stays flat whatever th
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from carbonscope.queries.lists import stream_rows
+from carbonscope.queries.lists import csv_lines, stream_rows
 
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -39,16 +38,10 @@ def _cell(v):
 
 
 def csv_chunks(engine: Engine, query, columns: list[str]) -> Iterator[bytes]:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(columns)
-    yield buf.getvalue().encode()
+    yield (",".join(columns) + "\n").encode()
     with engine.connect() as conn:
-        for part in stream_rows(conn, query):
-            buf.seek(0)
-            buf.truncate()
-            w.writerows([[_cell(v) for v in row] for row in part])
-            yield buf.getvalue().encode()
+        with conn.begin():
+            yield from csv_lines(conn, query)
 
 
 class _Sink(io.RawIOBase):

@@ -92,14 +92,14 @@ class RateLimit:
 class ResponseCache:
     """Caches 200 responses of anonymous GET requests to ``prefixes`` (not exports), with ETags."""
 
-    def __init__(self, app, store, version: DataVersion, ttl: float, prefixes=("/api/v1/",), skip_params=("format",)):
+    def __init__(self, app, store, version: DataVersion, ttl: float, prefixes=("/api/v1/",), exact=(), skip_params=("format",)):
         self.app, self.store, self.version, self.ttl = app, store, version, ttl
-        self.prefixes, self.skip_params = prefixes, skip_params
+        self.prefixes, self.exact, self.skip_params = prefixes, set(exact), skip_params
 
     def _cacheable(self, scope) -> bool:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return False
-        if not scope["path"].startswith(self.prefixes) or scope["path"].endswith("/export"):
+        if not (scope["path"].startswith(self.prefixes) or scope["path"] in self.exact) or scope["path"].endswith("/export"):
             return False
         qs = scope.get("query_string", b"").decode("latin-1")
         if any(f"{p}=" in qs for p in self.skip_params):

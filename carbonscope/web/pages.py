@@ -6,12 +6,14 @@ from typing import Annotated
 
 import pycountry
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from carbonscope.queries import analytics, lists
 from carbonscope.queries.check import findings, summary as findings_summary
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
 from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.registry.countries import country_name
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
 from carbonscope.web.deps import Conn
 from carbonscope.web.templating import templates
@@ -53,6 +55,11 @@ def _empty(conn) -> bool:
     return analytics.summary(conn)["projects"] == 0
 
 
+@router.get("/favicon.ico")
+def favicon():
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/api/docs")
 def api_docs(request: Request):
     """OpenAPI documentation (Swagger UI served locally; it needs inline styles)."""
@@ -84,6 +91,7 @@ def projects_page(request: Request, conn: Conn):
         request,
         "projects.html",
         {"data": data, "facets": facets, "facet_labels": FACET_LABELS, "category_labels": CATEGORY_LABELS, "params": params,
+         "country_names": {f["value"]: country_name(f["value"]) for f in facets["country"]},
          "export_qs": export_qs, "empty": data["total"] == 0 and _empty(conn), "sort": sort},
     )
 

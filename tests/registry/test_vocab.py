@@ -38,6 +38,25 @@ def test_classification_rules_and_override():
     assert vocab.classify((), ()) == vocab.Classification(None, None, None)
 
 
+def test_every_protocol_rule_names_a_known_type_and_category():
+    import csv
+    from importlib.resources import files
+
+    with files("carbonscope.registry.vocab").joinpath("protocols.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    assert all(len(r) == 4 for r in rows), [r for r in rows if len(r) != 4]
+    for p in vocab._protocols():
+        assert vocab.canonical_type(p.type) == p.type, p.code
+        assert vocab.category_of_type(p.type) == p.category, p.code
+    with files("carbonscope.registry.vocab").joinpath("registry_types.csv").open() as fh:
+        assert all(len(r) == 2 for r in csv.reader(fh))
+    for r in vocab._registry_types():
+        assert vocab.canonical_type(r[1]) == r[1]
+    assert vocab.classify((), ("Small, Low - Impact Hydro",)).type == "Hydropower"
+    assert vocab.parse_methodologies("FCPF - Carbon Fund Methodological Framework") == ("FCPF-CF-MF",)
+    assert vocab.parse_methodologies("ART - The REDD+ Environmental Excellence Standard (TREES)") == ("ART-TREES",)
+
+
 def test_every_type_has_a_category_of_the_vocabulary():
     table = vocab._type_categories()
     assert {cat for _, cat in table.values()} <= set(vocab.CATEGORIES)

@@ -18,11 +18,24 @@
     var t = Math.log(1 + v) / Math.log(1 + max);
     return ramp[Math.min(ramp.length - 1, Math.floor(t * ramp.length))];
   }
+  function unwrap(f) {
+    var g = f.geometry;
+    if (!g) return;
+    var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+    var east = false, west = false;
+    polys.forEach(function (p) { p.forEach(function (ring) { ring.forEach(function (pt) { if (pt[0] > 150) east = true; if (pt[0] < -150) west = true; }); }); });
+    if (!(east && west)) return;
+    polys.forEach(function (p) { p.forEach(function (ring) { ring.forEach(function (pt) { if (pt[0] < 0) pt[0] += 360; }); }); });
+  }
   var file = d.focus ? "/static/vendor/countries-50m.json" : "/static/vendor/countries-110m.json";
   var map = L.map(box, { attributionControl: true, zoomControl: true, worldCopyJump: false, minZoom: 1 });
   map.attributionControl.setPrefix("Natural Earth via world-atlas");
   fetch(file).then(function (r) { return r.json(); }).then(function (topo) {
     var geo = topojson.feature(topo, topo.objects.countries);
+    // No projects in Antarctica; and rings that cross the antimeridian (Russia, Fiji) are shifted
+    // east so that Leaflet does not draw them across the whole map.
+    geo.features = geo.features.filter(function (f) { return String(f.id) !== "010"; });
+    geo.features.forEach(unwrap);
     var focusLayer = null;
     var layer = L.geoJSON(geo, {
       style: function (f) {

@@ -1,0 +1,173 @@
+"""Journeys in headless Chromium (Debian's chromium, driven by Playwright; no browser download).
+
+Screenshots of every page are saved under the test's tmp folder for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it when run as root)"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The app on a real socket, over the real data (SQLite)."""
+    import uvicorn
+
+    from carbonscope.db.engine import make_engine
+    from carbonscope.db.migrate import upgrade
+    from carbonscope.ingest import ingest
+    from carbonscope.web.app import create_app
+    from tests.conftest import REGISTRIES
+    from tests.web.conftest import app_settings
+
+    tmp = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{tmp / 'hub.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    ingest([REGISTRIES], engine)
+    engine.dispose()
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", tmp
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("requestfailed", lambda r: pg.errors.append(f"failed {r.url}"))
+    yield pg
+    context.close()
+
+
+def shot(page, tmp: Path, name: str) -> Path:
+    path = tmp / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_search_filter_sort_and_open_a_project(site, page):
+    base, tmp = site
+    page.goto(base + "/")
+    page.wait_for_selector("canvas[data-chart=by_year][data-drawn=true]")
+    shot(page, tmp, "home")
+    page.fill(".hero-search input[name=q]", "Guyana")
+    page.click(".hero-search button")
+    page.wait_for_url("**/projects?q=Guyana")
+    assert page.inner_text("#total") == "1"
+    # Filter by registry with the sidebar: the box submits the form by itself, the URL keeps the state
+    page.goto(base + "/projects")
+    page.check("fieldset[data-facet=registry] input[value=ART]")
+    page.wait_for_url("**registry=ART**")
+    assert page.inner_text("#total") == "28"
+    registries = page.locator("#projects-table tbody tr td:nth-child(3)").all_inner_texts()
+    assert set(registries) == {"ART"}
+    # Sort by retired through the column header: ascending, then descending on a second click
+    def retired_column():
+        return [int(t.replace(",", "").replace("–", "0")) for t in page.locator("#projects-table tbody td:nth-child(8)").all_inner_texts()]
+
+    page.click("#projects-table th >> text=Retired")
+    page.wait_for_url("**sort=retired**")
+    assert retired_column() == sorted(retired_column())
+    page.click("#projects-table th >> text=Retired")
+    page.wait_for_url("**sort=-retired**")
+    assert retired_column() == sorted(retired_column(), reverse=True)
+    shared = page.url
+    shot(page, tmp, "projects-filtered")
+    # The URL is the view: opening it elsewhere shows the same thing
+    page.goto(shared)
+    assert page.inner_text("#total") == "28" and page.is_checked("fieldset[data-facet=registry] input[value=ART]")
+    page.click("#projects-table a >> text=ART102")
+    page.wait_for_url("**/projects/ART102")
+    page.wait_for_selector("canvas[data-chart=project_year][data-drawn=true]")
+    page.wait_for_selector("#map[data-drawn=true]")
+    assert page.get_attribute("#map", "data-highlighted") == "1"
+    assert page.inner_text("[data-total=issued]") == "58,433,813"
+    shot(page, tmp, "project-ART102")
+    assert page.errors == []
+
+
+def test_credits_stats_and_data_pages(site, page):
+    base, tmp = site
+    page.goto(base + "/credits?type=retirement&registry=GS")
+    total = int(page.inner_text("#total").replace(",", ""))
+    assert total == 94
+    shot(page, tmp, "credits")
+    page.goto(base + "/stats")
+    page.wait_for_selector("#map[data-drawn=true]")
+    assert int(page.get_attribute("#map", "data-highlighted")) > 100  # countries with issued credits on the choropleth
+    for chart in ("by_year", "by_vintage", "by_registry", "listings"):
+        page.wait_for_selector(f"canvas[data-chart={chart}][data-drawn=true]")
+    shot(page, tmp, "stats")
+    page.goto(base + "/data")
+    assert "retired exceeds issued" in page.inner_text("#findings-summary")
+    shot(page, tmp, "data")
+    page.goto(base + "/api/docs")
+    page.wait_for_selector("text=CarbonScope API")
+    assert page.errors == []
+
+
+def test_export_link_downloads_the_view(site, page):
+    base, _ = site
+    page.goto(base + "/projects?registry=ART")
+    with page.expect_download() as dl:
+        page.click(".exports >> text=CSV")
+    path = dl.value.path()
+    lines = Path(path).read_text().strip().splitlines()
+    assert lines[0].startswith("id,registry,name") and len(lines) == 29
+
+
+def test_phone_width(site, browser):
+    base, tmp = site
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    pg = context.new_page()
+    pg.goto(base + "/projects/ART102")
+    assert pg.is_visible(".nav-burger") and not pg.is_visible("header nav")
+    pg.click(".nav-burger")
+    assert pg.is_visible("header nav a >> text=Statistics")
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"page is {width}px wide on a 390px phone"
+    shot(pg, tmp, "phone-project")
+    context.close()

@@ -1,0 +1,64 @@
+"""HTML pages without a browser: content, escaping, empty database, errors."""
+
+import re
+
+from fastapi.testclient import TestClient
+
+from carbonscope.web.app import create_app
+from tests.web.conftest import app_settings
+
+HTML = {"Accept": "text/html"}
+
+
+def test_pages_render_with_data(client):
+    home = client.get("/", headers=HTML)
+    assert home.status_code == 200 and 'id="kpi-projects">11,077<' in home.text
+    assert 'data-chart="by_year"' in home.text and "/static/vendor/chart.umd.min.js" in home.text
+    projects = client.get("/projects", params={"registry": "ART", "sort": "-retired"}, headers=HTML)
+    assert projects.status_code == 200 and '<span id="total">28</span>' in projects.text
+    assert "format=csv" in projects.text and "registry=ART" in projects.text
+    page = client.get("/projects/ART102", headers=HTML)
+    assert page.status_code == 200 and "Guyana" in page.text and "art-trees/projects, row 16" in page.text
+    assert 'id="map-data"' in page.text and "https://art.apx.com/mymodule/reg/prjView.asp?id1=102" in page.text
+    for path in ("/credits?type=retirement", "/stats", "/data", "/api/docs"):
+        r = client.get(path, headers=HTML)
+        assert r.status_code == 200, path
+    assert "retired exceeds issued" in client.get("/data", headers=HTML).text
+
+
+def test_no_cdn_anywhere(client):
+    for path in ("/", "/projects", "/projects/ART102", "/stats", "/api/docs"):
+        text = client.get(path, headers=HTML).text
+        srcs = re.findall(r'(?:src|href)="([^"]+)"', text)
+        external = [s for s in srcs if s.startswith(("http://", "https://", "//")) and "apx.com" not in s and "verra.org" not in s]
+        assert external == [], (path, external)
+
+
+def test_user_input_is_escaped(client):
+    evil = '"><script>alert(1)</script>'
+    r = client.get("/projects", params={"q": evil}, headers=HTML)
+    assert r.status_code == 200
+    assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    r = client.get("/credits", params={"beneficiary": evil}, headers=HTML)
+    assert "<script>alert(1)</script>" not in r.text
+
+
+def test_security_headers(client):
+    r = client.get("/", headers=HTML)
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+
+
+def test_bad_filter_on_a_page_is_an_html_error_naming_the_field(client):
+    r = client.get("/projects", params={"sort": "bogus"}, headers=HTML)
+    assert r.status_code == 422 and "sort: unknown sort column" in r.text and "<html" in r.text
+    r = client.get("/projects/VCS0000000001", headers=HTML)
+    assert r.status_code == 404 and "no project" in r.text
+
+
+def test_empty_database_says_how_to_load_data(tmp_path):
+    with TestClient(create_app(app_settings(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path))) as c:
+        for path in ("/", "/projects", "/credits", "/stats"):
+            r = c.get(path, headers=HTML)
+            assert r.status_code == 200 and "carbonscope refresh" in r.text and "carbonscope ingest PATH" in r.text, path
+        assert c.get("/api/v1/projects").json()["total"] == 0
