@@ -16,7 +16,13 @@ from carbonscope.errors import CarbonScopeError, NotFoundError
 
 app = typer.Typer(help="CarbonScope: the open hub of the voluntary carbon market.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+news_app = typer.Typer(help="News: feeds and item dumps, linked to projects.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Queued e-mail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(news_app, name="news")
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 err = Console(stderr=True)
 
@@ -249,6 +255,106 @@ def show(
         for e in doc["events"]:
             t.add_row(str(e["event_date"] or ""), e["type"], f"{e['quantity']:,}", str(e["vintage"] or ""), (e["serial"] or "")[:40], (e["beneficiary"] or "")[:30])
         console.print(t)
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    admin: Annotated[bool, typer.Option(help="give the account the admin role")] = False,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")] = "",
+):
+    """Create an account (for the first admin, say)."""
+    from carbonscope.accounts import users
+
+    try:
+        with _engine().begin() as tx:
+            uid = users.register(tx, email, name or email.split("@")[0], password, role="admin" if admin else "user")
+    except CarbonScopeError as exc:
+        _fail(exc, 2)
+    console.print(f"created user {uid} <{email}>{' (admin)' if admin else ''}")
+
+
+@users_app.command("set-role")
+def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or admin")]):
+    """Make an account an admin, or a plain user again."""
+    from carbonscope.accounts import users
+
+    try:
+        with _engine().begin() as tx:
+            users.set_role(tx, email, role)
+    except CarbonScopeError as exc:
+        _fail(exc, 2)
+    console.print(f"{email} is now {role}")
+
+
+@outbox_app.command("send")
+def outbox_send():
+    """Deliver queued mail (SMTP when CARBONSCOPE_SMTP_HOST is set, else to the log)."""
+    import logging
+
+    from carbonscope.mail import deliver
+    from carbonscope.settings import get_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    console.print(deliver(_engine(), get_settings()))
+
+
+@news_app.command("ingest")
+def news_ingest(paths: Annotated[list[Path], typer.Argument(help="JSON item dumps or RSS/Atom files, or folders of them")]):
+    """Add news items from files; duplicates (same link or same content) are skipped."""
+    from carbonscope.news import sources, store
+
+    files = []
+    for p in paths:
+        files += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".json", ".xml", ".rss", ".atom")) if p.is_dir() else [p]
+    try:
+        items = [it for f in files for it in sources.from_path(f)]
+        with _engine().begin() as tx:
+            result = store.save(tx, items)
+    except CarbonScopeError as exc:
+        _fail(exc, 2)
+    console.print(f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, {result['duplicates']:,} duplicates, {result['links']:,} links")
+
+
+@news_app.command("refresh")
+def news_refresh(feed: Annotated[Optional[list[str]], typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")] = None):
+    """Fetch the configured RSS/Atom feeds and add their new items (run it on a schedule, e.g. cron)."""
+    import tempfile
+
+    from carbonscope.news import sources, store
+    from carbonscope.registry.download import PoliteClient
+    from carbonscope.settings import get_settings
+
+    settings = get_settings()
+    urls = feed or settings.news_feeds
+    if not urls:
+        _fail(CarbonScopeError("no feeds: pass --feed URL or set CARBONSCOPE_NEWS_FEEDS='[\"https://...\"]'"), 2)
+    items, failed = [], {}
+    with PoliteClient(settings) as client, tempfile.TemporaryDirectory() as tmp:
+        for i, url in enumerate(urls):
+            try:
+                got = client.fetch(url, Path(tmp) / f"feed{i}.xml")
+                items += sources.from_feed(got.path.read_bytes(), url)
+            except CarbonScopeError as exc:
+                failed[url] = str(exc)
+    with _engine().begin() as tx:
+        result = store.save(tx, items)
+    console.print(f"{len(urls) - len(failed)} feeds read: {result['new']:,} new items, {result['duplicates']:,} already known, {result['links']:,} links")
+    for url, why in failed.items():
+        err.print(f"[red]failed[/red] {url}: {why}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@news_app.command("relink")
+def news_relink():
+    """Recompute the automatic links of every news item (after new projects arrive)."""
+    from carbonscope.news import store
+
+    with _engine().begin() as tx:
+        n = store.relink(tx)
+    console.print(f"{n:,} automatic links")
 
 
 @app.command()

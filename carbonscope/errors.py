@@ -32,3 +32,27 @@ class DownloadError(CarbonScopeError):
 
 class NotFoundError(CarbonScopeError):
     """A requested record does not exist."""
+
+
+class AuthError(CarbonScopeError):
+    """Wrong credentials, an expired session or token (HTTP 401)."""
+
+
+class PermissionDenied(CarbonScopeError):
+    """Signed in, but not allowed to do this (HTTP 403)."""
+
+
+class Throttled(CarbonScopeError):
+    """Too many attempts; ``retry_after`` seconds to wait (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class InvalidField(CarbonScopeError):
+    """A form or API field with a bad value (HTTP 422); names the field."""
+
+    def __init__(self, field: str, message: str):
+        self.field, self.message = field, message
+        super().__init__(f"{field}: {message}")

@@ -44,6 +44,25 @@ class Settings(BaseSettings):
     vrod_url: str | None = None
     offsetsdb_url: str | None = None
 
+    # Accounts and community
+    secure_cookies: bool = Field(False, description="mark cookies Secure (set behind HTTPS)")
+    session_days: int = 14
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    argon2_time_cost: int = 3  # argon2-cffi's RFC 9106 "low memory" profile by default
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    max_document_bytes: int = 10 * 1024 * 1024
+    max_boundary_bytes: int = 5 * 1024 * 1024
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "CarbonScope <no-reply@carbonscope.local>"
+    site_url: str = "http://127.0.0.1:8000"
+    news_feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed URLs for `carbonscope news refresh`")
+
     # Web
     rate_limit_per_minute: int = 600
     cache_ttl_seconds: int = 300
@@ -69,6 +88,10 @@ class Settings(BaseSettings):
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
 
 @lru_cache(maxsize=1)

@@ -39,6 +39,10 @@ def _isolated_settings(tmp_path, monkeypatch):
     for var in [v for v in os.environ if v.startswith("CARBONSCOPE_") and v != "CARBONSCOPE_TEST_POSTGRES_URL"]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("CARBONSCOPE_DATA_DIR", str(tmp_path / "data"))
+    # Argon2 still, but cheap: tests hash hundreds of passwords (production keeps the library's profile)
+    monkeypatch.setenv("CARBONSCOPE_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("CARBONSCOPE_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("CARBONSCOPE_ARGON2_PARALLELISM", "1")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -86,3 +90,17 @@ def engine(db_url):
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def loaded_url(request, tmp_path_factory):
+    """A database per backend holding every real registry file (read-only for the tests using it)."""
+    from carbonscope.ingest import ingest
+
+    url, cleanup = make_backend_url(request.param, tmp_path_factory.mktemp(f"hub-{request.param}"))
+    engine = make_engine(url)
+    upgrade(engine)
+    ingest([REGISTRIES], engine)
+    engine.dispose()
+    yield url
+    cleanup()

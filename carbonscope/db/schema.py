@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -250,3 +251,234 @@ __all__ = [
     "reconciliation",
     "changes",
 ]
+
+
+# ---------------------------------------------------------------- accounts and community
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("display_name", String(80), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(10), nullable=False, default="user"),  # user | admin
+    Column("feed_token", String(64), nullable=False, unique=True),  # private Atom feed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the random session id in the cookie
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(80), nullable=False),
+    Column("prefix", String(12), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("success", Boolean, nullable=False),
+)
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("to_addr", String(254), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("error", Text),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text),
+    Column("country", String(2)),
+    Column("project_type", String(80)),
+    Column("category", String(40)),
+    Column("methodology", String(120)),
+    Column("expected_annual", BigInteger),
+    Column("developer", String(200)),
+    Column("contact", String(200)),
+    Column("links", JSONType),
+    Column("boundary", JSONType),  # GeoJSON geometry in WGS84
+    Column("area_ha", Float),
+    Column("centroid_lat", Float),
+    Column("centroid_lon", Float),
+    Column("status", String(20), nullable=False, default="active"),  # active | withdrawn
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("linked_project_id", String(40)),
+    Column("support_count", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+proposal_revisions = Table(
+    "proposal_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("editor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(20), nullable=False),  # created | edited | withdrawn | hidden | unhidden | linked
+    Column("changes", JSONType),  # {field: [old, new]}
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("uploader_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_kind", String(10), nullable=False),  # project | proposal
+    Column("target_id", String(40), nullable=False),
+    Column("author_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body_md", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("edited_at", DateTime(timezone=True)),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("hidden", Boolean, nullable=False, default=False),
+)
+Index("ix_comments_target", comments.c.target_kind, comments.c.target_id, comments.c.id)
+
+supports = Table(
+    "supports",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("target_kind", String(10), primary_key=True),
+    Column("target_id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_supports_target", supports.c.target_kind, supports.c.target_id)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reporter_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("target_kind", String(10), nullable=False),  # comment | proposal
+    Column("target_id", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolver_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+)
+
+target_versions = Table(
+    "target_versions",
+    metadata,
+    Column("target_kind", String(10), primary_key=True),
+    Column("target_id", String(40), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+watches = Table(
+    "watches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(12), nullable=False),  # project | country | methodology | beneficiary
+    Column("value", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_watches_user_kind_value"),
+)
+Index("ix_watches_kind_value", watches.c.kind, watches.c.value)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("change_id", Integer, ForeignKey("changes.id", ondelete="SET NULL")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text),
+    Column("link", Text),
+    Column("read_at", DateTime(timezone=True)),
+    UniqueConstraint("user_id", "change_id", name="uq_notifications_user_change"),
+)
+Index("ix_notifications_user", notifications.c.user_id, notifications.c.id)
+
+# ---------------------------------------------------------------- news
+
+news_items = Table(
+    "news_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("canonical_link", Text, nullable=False, unique=True),
+    Column("content_hash", String(64), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text),
+    Column("source", Text),
+    Column("link", Text, nullable=False),
+    Column("published_at", DateTime(timezone=True), index=True),
+    Column("topic", Text),
+    Column("keywords", JSONType),
+    Column("feed", Text),  # where it came from: a feed URL or a file
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+news_links = Table(
+    "news_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("news_id", Integer, ForeignKey("news_items.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("target_kind", String(12), nullable=False),  # project | country | methodology
+    Column("target_id", String(40), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("method", String(20), nullable=False),  # id | serial | name | country | methodology
+    Column("evidence", Text),
+    Column("status", String(10), nullable=False, default="auto"),  # auto | confirmed | removed
+    Column("reviewed_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    UniqueConstraint("news_id", "target_kind", "target_id", name="uq_news_links_item_target"),
+)
+Index("ix_news_links_target", news_links.c.target_kind, news_links.c.target_id)

@@ -31,6 +31,7 @@ from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
 from carbonscope.registry.tables import Issues, RowIssue
+from carbonscope.watch import notify
 
 MAX_WARNINGS_STORED = 5000
 
@@ -58,6 +59,7 @@ class IngestReport:
     updated_events: int = 0
     changes: int = 0
     reconciliation_differences: int = 0
+    notifications: int = 0
     seconds: float = 0.0
 
     @property
@@ -274,6 +276,7 @@ class _Run:
             feed = change_feed.diff(before, merged, new_summary, report.updated_events, now, self.snap)
             if feed:
                 conn.execute(insert(changes), feed)
+                report.notifications = notify.on_snapshot(conn, self.snap)
             self.progress.advance(task)
             report.projects_touched = len(merged)
             report.new_projects = int((~merged["id"].isin(before.index)).sum())

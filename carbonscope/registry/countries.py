@@ -118,3 +118,9 @@ def country_name(alpha2: str | None) -> str | None:
         return "Kosovo"
     c = pycountry.countries.get(alpha_2=alpha2)
     return getattr(c, "common_name", None) or c.name if c else None
+
+
+@lru_cache(maxsize=1)
+def numeric_codes() -> dict[str, str]:
+    """alpha-2 -> ISO numeric (the IDs of Natural Earth shapes in world-atlas); Kosovo as Natural Earth has it."""
+    return {c.alpha_2: c.numeric for c in pycountry.countries} | {"XK": "-99"}

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI
+import re
+
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
 from carbonscope.settings import Settings, get_settings
-from carbonscope.web import assets, pages, problems
+from carbonscope.community import targets
+from carbonscope.errors import AuthError, InvalidField, PermissionDenied, Throttled
+from carbonscope.web import account_pages, admin_pages, assets, community_pages, news_pages, pages, problems
+from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.api import router as api_router
 from carbonscope.web.cache import DataVersion, make_store
 from carbonscope.web.middleware import RateLimit, ResponseCache, SecurityHeaders
@@ -22,6 +27,56 @@ log = logging.getLogger("carbonscope.web")
 DESCRIPTION = """Projects and credit events of Verra, Gold Standard, ART TREES, ACR and CAR in one database.
 Reads need no key. Lists answer `{"total", "items", ...}`; add `format=csv|parquet|xlsx` for the whole filtered view, streamed.
 Errors are RFC 9457 problem details."""
+
+
+PAGE_TARGET = re.compile(r"^(?:/api/v1)?/(projects|proposals)/([A-Za-z0-9]{1,40})(?:/comments)?$")
+
+
+def community_key(engine):
+    """Cached project pages (and comment lists) also depend on their comments and support."""
+
+    def key(scope) -> str:
+        m = PAGE_TARGET.match(scope["path"])
+        if not m:
+            return ""
+        with engine.connect() as conn:
+            return str(targets.version(conn, m.group(1)[:-1], m.group(2).upper() if m.group(1) == "projects" else m.group(2)))
+
+    return key
+
+
+def install_auth_errors(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        if request.url.path.startswith("/api/"):
+            return problems.problem(401, "sign in first", instance=request.url.path)
+        return login_redirect(request)
+
+    @app.exception_handler(AuthError)
+    async def auth_error(request: Request, exc: AuthError):
+        if html_errors(request):
+            return html_errors.render_error(request, 401, str(exc))
+        return problems.problem(401, str(exc), instance=request.url.path, headers={"www-authenticate": "Bearer"})
+
+    @app.exception_handler(PermissionDenied)
+    async def denied(request: Request, exc: PermissionDenied):
+        if html_errors(request):
+            return html_errors.render_error(request, 403, str(exc))
+        return problems.problem(403, str(exc), instance=request.url.path)
+
+    @app.exception_handler(Throttled)
+    async def throttled(request: Request, exc: Throttled):
+        if html_errors(request):
+            resp = html_errors.render_error(request, 429, str(exc))
+            resp.headers["retry-after"] = str(exc.retry_after)
+            return resp
+        return problems.problem(429, str(exc), instance=request.url.path, headers={"retry-after": str(exc.retry_after)})
+
+    @app.exception_handler(InvalidField)
+    async def invalid(request: Request, exc: InvalidField):
+        if html_errors(request):
+            return html_errors.render_error(request, 422, str(exc))
+        return problems.problem(422, str(exc), instance=request.url.path, errors=[{"field": exc.field, "message": exc.message}])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,8 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = make_store(settings.redis_url)
 
     problems.install(app, html_errors)
+    install_auth_errors(app)
     app.include_router(api_router)
     app.include_router(pages.router)
+    for module in (account_pages, community_pages, admin_pages, news_pages):
+        app.include_router(module.router)
     missing = assets.missing_vendor()
     if missing:
         log.warning("front-end libraries missing (%s): run scripts/setup.sh; charts and maps will not draw", ", ".join(missing))
@@ -53,7 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # fast: exports stream hundreds of MB
     if settings.cache_ttl_seconds > 0:  # 0 switches the cache off
         app.add_middleware(ResponseCache, store=app.state.cache, version=app.state.version, ttl=settings.cache_ttl_seconds,
-                           prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"), exact=("/",))
+                           prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"), exact=("/",),
+                           skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments"), extra_key=community_key(engine))
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url)
     return app

@@ -92,14 +92,18 @@ class RateLimit:
 class ResponseCache:
     """Caches 200 responses of anonymous GET requests to ``prefixes`` (not exports), with ETags."""
 
-    def __init__(self, app, store, version: DataVersion, ttl: float, prefixes=("/api/v1/",), exact=(), skip_params=("format",)):
+    def __init__(self, app, store, version: DataVersion, ttl: float, prefixes=("/api/v1/",), exact=(), skip_params=("format",), skip_prefixes=(),
+                 extra_key=None):
         self.app, self.store, self.version, self.ttl = app, store, version, ttl
-        self.prefixes, self.exact, self.skip_params = prefixes, set(exact), skip_params
+        self.prefixes, self.exact, self.skip_params, self.skip_prefixes = prefixes, set(exact), skip_params, tuple(skip_prefixes)
+        self.extra_key = extra_key  # scope -> str: more state the response depends on (comments of a page, ...)
 
     def _cacheable(self, scope) -> bool:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return False
         if not (scope["path"].startswith(self.prefixes) or scope["path"] in self.exact) or scope["path"].endswith("/export"):
+            return False
+        if self.skip_prefixes and scope["path"].startswith(self.skip_prefixes):
             return False
         qs = scope.get("query_string", b"").decode("latin-1")
         if any(f"{p}=" in qs for p in self.skip_params):
@@ -112,7 +116,8 @@ class ResponseCache:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers", []))
         accept_enc = b"gzip" if b"gzip" in headers.get(b"accept-encoding", b"") else b""
-        key = cache_key(self.version.get(), scope["path"], scope.get("query_string", b"").decode("latin-1"), accept_enc.decode())
+        extra = self.extra_key(scope) if self.extra_key else ""
+        key = cache_key(self.version.get(), scope["path"] + "#" + extra, scope.get("query_string", b"").decode("latin-1"), accept_enc.decode())
         etag = f'"{key}"'.encode()
         if headers.get(b"if-none-match") == etag:
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag), (b"cache-control", b"public, max-age=60")]})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pycountry
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
@@ -13,10 +12,15 @@ from carbonscope.queries import analytics, lists
 from carbonscope.queries.check import findings, summary as findings_summary
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
 from carbonscope.queries.projects import project_changes, project_detail
-from carbonscope.registry.countries import country_name
+from carbonscope.registry.countries import country_name, numeric_codes
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
 from carbonscope.web.deps import Conn
 from carbonscope.web.templating import templates
+from carbonscope.web.auth import User
+from carbonscope.web.forms import render
+from carbonscope.community import comments, proposals, support
+from carbonscope.news import store as news_store
+from carbonscope.watch import watches
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,10 +31,6 @@ CATEGORY_LABELS = {
     "engineered-removal": "Engineered removal",
 }
 FACET_LABELS = {"registry": "Registry", "category": "Category", "type": "Project type", "status": "Status", "country": "Country", "reduction_removal": "Reduction / removal"}
-
-
-def _numeric_codes() -> dict[str, str]:
-    return {c.alpha_2: c.numeric for c in pycountry.countries} | {"XK": "-99"}
 
 
 def _params(model, request: Request):
@@ -69,7 +69,7 @@ def api_docs(request: Request):
 
 
 @router.get("/")
-def home(request: Request, conn: Conn):
+def home(request: Request, conn: Conn, user: User):
     s = analytics.summary(conn)
     ctx = {"summary": s, "empty": s["projects"] == 0}
     if not ctx["empty"]:
@@ -80,7 +80,7 @@ def home(request: Request, conn: Conn):
 
 
 @router.get("/projects")
-def projects_page(request: Request, conn: Conn):
+def projects_page(request: Request, conn: Conn, user: User):
     params = _params(ProjectListParams, request)
     sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
     filters = params.filters()
@@ -97,7 +97,7 @@ def projects_page(request: Request, conn: Conn):
 
 
 @router.get("/projects/{project_id}")
-def project_page(request: Request, conn: Conn, project_id: str, events_page: Annotated[int, Query(ge=1, le=100000)] = 1):
+def project_page(request: Request, conn: Conn, user: User, project_id: str, events_page: Annotated[int, Query(ge=1, le=100000)] = 1):
     doc = project_detail(conn, project_id)
     yearly = analytics.project_yearly(conn, doc["id"])
     params = EventListParams(page=events_page, limit=50)
@@ -107,14 +107,17 @@ def project_page(request: Request, conn: Conn, project_id: str, events_page: Ann
         "type_raw", "scope", "methodologies", "methodology_raw", "methodology_version", "reduction_removal", "listed_at", "registered_at",
         "crediting_start", "crediting_end", "first_vintage", "estimated_annual", "verifier", "sdgs", "corsia", "ccp", "article6",
         "corresponding_adjustment", "is_compliance", "compliance_id", "poa_id", "size_class", "website")]
-    map_data = {"countries": {doc["country"]: 1} if doc.get("country") else {}, "numeric": _numeric_codes(), "focus": doc.get("country")}
-    return templates.TemplateResponse(
-        request,
-        "project.html",
-        {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
-         "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
-         "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS},
-    )
+    map_data = {"countries": {doc["country"]: 1} if doc.get("country") else {}, "numeric": numeric_codes(), "focus": doc.get("country")}
+    ctx = {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
+           "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
+           "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS,
+           "comments": comments.thread(conn, "project", doc["id"]), "support_count": support.count(conn, "project", doc["id"]),
+           "supported": support.supports_it(conn, user, "project", doc["id"]), "watching": watches.watching(conn, user, "project", doc["id"]),
+           "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
+           "linked_proposals": proposals.linked_to(conn, doc["id"]), "target": ("project", doc["id"])}
+    if user:  # forms for a signed-in user: never cached, token in the page
+        return render(request, "project.html", ctx)
+    return templates.TemplateResponse(request, "project.html", ctx)
 
 
 def _raw_field(name: str) -> str:
@@ -124,7 +127,7 @@ def _raw_field(name: str) -> str:
 
 
 @router.get("/credits")
-def credits_page(request: Request, conn: Conn):
+def credits_page(request: Request, conn: Conn, user: User):
     params = _params(EventListParams, request)
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     data = lists.list_events(conn, params.filters(), params.paging(), sort)
@@ -133,7 +136,7 @@ def credits_page(request: Request, conn: Conn):
 
 
 @router.get("/stats")
-def stats_page(request: Request, conn: Conn):
+def stats_page(request: Request, conn: Conn, user: User):
     if _empty(conn):
         return templates.TemplateResponse(request, "stats.html", {"empty": True})
     countries = analytics.breakdown(conn, "country")
@@ -144,7 +147,7 @@ def stats_page(request: Request, conn: Conn):
         "by_category": analytics.breakdown(conn, "category"),
         "listings": analytics.listings_by_year(conn),
     }
-    map_data = {"countries": {c["value"]: c["issued"] for c in countries if c["value"]}, "numeric": _numeric_codes(), "focus": None}
+    map_data = {"countries": {c["value"]: c["issued"] for c in countries if c["value"]}, "numeric": numeric_codes(), "focus": None}
     return templates.TemplateResponse(
         request,
         "stats.html",
@@ -154,7 +157,7 @@ def stats_page(request: Request, conn: Conn):
 
 
 @router.get("/data")
-def data_page(request: Request, conn: Conn):
+def data_page(request: Request, conn: Conn, user: User):
     items = findings(conn)
     by_kind: dict[str, list] = {}
     for f in items:

@@ -6,21 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carbonscope.db.engine import make_engine
-from carbonscope.db.migrate import upgrade
-from carbonscope.ingest import ingest
 from carbonscope.settings import Settings
-from tests.conftest import BACKENDS, REGISTRIES, make_backend_url
-
-
-@pytest.fixture(scope="session", params=BACKENDS)
-def loaded_url(request, tmp_path_factory):
-    url, cleanup = make_backend_url(request.param, tmp_path_factory.mktemp(f"hub-{request.param}"))
-    engine = make_engine(url)
-    upgrade(engine)
-    ingest([REGISTRIES], engine)
-    engine.dispose()
-    yield url
-    cleanup()
 
 
 def app_settings(url: str, tmp_path, **kw) -> Settings:
@@ -40,3 +26,20 @@ def loaded_engine(loaded_url):
     engine = make_engine(loaded_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    import os
+
+    from tests.web.test_browser import ARGS, CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

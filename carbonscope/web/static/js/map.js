@@ -51,8 +51,11 @@
         if (hit && !d.focus) lyr.on("click", function () { window.location.href = "/projects?country=" + encodeURIComponent(hit.code); });
       }
     }).addTo(map);
-    if (focusLayer) map.fitBounds(focusLayer.getBounds(), { maxZoom: 6, padding: [20, 20] });
+    var site = d.boundary ? L.geoJSON(d.boundary, { style: { color: "#d08a2c", weight: 2, fillOpacity: 0.35 } }).addTo(map) : null;
+    if (site) map.fitBounds(site.getBounds(), { maxZoom: 14, padding: [20, 20] });
+    else if (focusLayer) map.fitBounds(focusLayer.getBounds(), { maxZoom: 6, padding: [20, 20] });
     else map.fitBounds([[-55, -170], [75, 180]]);
+    box.dataset.site = site ? "true" : "false";
     box.dataset.drawn = "true";
     box.dataset.features = String(geo.features.length);
     box.dataset.highlighted = String(Object.keys(byNumeric).length);

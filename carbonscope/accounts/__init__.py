@@ -1,0 +1,1 @@
+"""User accounts: registration, passwords (Argon2), sessions, API tokens, throttling, resets, roles."""

@@ -1,0 +1,1 @@
+"""Community: proposed projects, comments, support and abuse reports, with ownership checked on every write."""

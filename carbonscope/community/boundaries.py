@@ -1,0 +1,84 @@
+"""Site boundaries of proposals: GeoJSON or GeoPackage uploads, validated and reprojected to WGS84."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from carbonscope.errors import InvalidField
+
+SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
+MAX_VERTICES = 50_000
+
+
+@dataclass
+class Boundary:
+    geometry: dict  # GeoJSON geometry, EPSG:4326
+    area_ha: float
+    centroid_lat: float
+    centroid_lon: float
+    source_crs: str
+    features: int
+
+
+def _count_vertices(geom) -> int:
+    import shapely
+
+    return int(shapely.get_num_coordinates(geom))
+
+
+def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
+    """Validate an uploaded boundary; every refusal says what is wrong and where."""
+    import geopandas as gpd
+    import shapely
+    from pyproj import Geod
+    from shapely.validation import explain_validity
+
+    field = "boundary"
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InvalidField(field, f"{filename!r}: upload a GeoJSON (.geojson) or GeoPackage (.gpkg) file")
+    if len(data) > max_bytes:
+        raise InvalidField(field, f"{filename!r} is {len(data):,} bytes; the limit is {max_bytes:,}")
+    if not data:
+        raise InvalidField(field, f"{filename!r} is empty")
+    if suffix == ".gpkg" and not data.startswith(b"SQLite format 3\x00"):
+        raise InvalidField(field, f"{filename!r} is not a GeoPackage (not an SQLite database)")
+    if suffix in (".geojson", ".json"):
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidField(field, f"{filename!r} is not valid GeoJSON ({exc})") from exc
+        if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature", "Polygon", "MultiPolygon"):
+            raise InvalidField(field, f"{filename!r}: expected a GeoJSON FeatureCollection, Feature, Polygon or MultiPolygon")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:  # the drivers raise many kinds; the message matters
+            raise InvalidField(field, f"{filename!r} could not be read: {exc}") from exc
+    if gdf.empty or gdf.geometry.isna().all():
+        raise InvalidField(field, f"{filename!r} has no features")
+    if gdf.crs is None:
+        raise InvalidField(field, f"{filename!r} has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+    for i, geom in enumerate(gdf.geometry):
+        if geom is None or geom.is_empty:
+            raise InvalidField(field, f"{filename!r}, feature {i + 1}: empty geometry")
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InvalidField(field, f"{filename!r}, feature {i + 1}: a {geom.geom_type}; a site boundary must be a polygon")
+        if not geom.is_valid:
+            raise InvalidField(field, f"{filename!r}, feature {i + 1}: invalid polygon ({explain_validity(geom)})")
+    source_crs = gdf.crs.to_string()
+    wgs = gdf.to_crs(4326)
+    geom = shapely.union_all(list(wgs.geometry))
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise InvalidField(field, f"{filename!r}: coordinates fall outside the globe after reprojection from {source_crs}; is the CRS right?")
+    if _count_vertices(geom) > MAX_VERTICES:
+        raise InvalidField(field, f"{filename!r}: more than {MAX_VERTICES:,} vertices; simplify the boundary")
+    area_m2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0])
+    c = geom.representative_point()
+    return Boundary(json.loads(shapely.to_geojson(geom)), area_m2 / 10_000, round(c.y, 6), round(c.x, 6), source_crs, len(gdf))

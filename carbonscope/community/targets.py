@@ -1,0 +1,42 @@
+"""What comments and support attach to: a registry project or a proposal. Each target has a
+version, bumped by every write that changes what its page shows (cached pages key on it)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Connection, insert, select, update
+
+from carbonscope.db.schema import projects, proposals, target_versions
+from carbonscope.errors import InvalidField, NotFoundError
+
+KINDS = ("project", "proposal")
+
+
+def check(conn: Connection, kind: str, target_id: str) -> str:
+    """The canonical target ID; raises NotFoundError when it does not exist (or is hidden)."""
+    if kind == "project":
+        pid = str(target_id).strip().upper()
+        if not re.fullmatch(r"[A-Z]{2,6}\d{1,9}", pid) or conn.execute(select(projects.c.id).where(projects.c.id == pid)).first() is None:
+            raise NotFoundError(f"no project {target_id!r}")
+        return pid
+    if kind == "proposal":
+        if not str(target_id).isdigit():
+            raise NotFoundError(f"no proposal {target_id!r}")
+        row = conn.execute(select(proposals.c.id, proposals.c.hidden).where(proposals.c.id == int(target_id))).first()
+        if row is None or row.hidden:
+            raise NotFoundError(f"no proposal {target_id!r}")
+        return str(row.id)
+    raise InvalidField("target_kind", f"one of {', '.join(KINDS)}")
+
+
+def bump(conn: Connection, kind: str, target_id: str) -> None:
+    tv = target_versions.c
+    n = conn.execute(update(target_versions).where(tv.target_kind == kind, tv.target_id == str(target_id)).values(version=tv.version + 1)).rowcount
+    if not n:
+        conn.execute(insert(target_versions).values(target_kind=kind, target_id=str(target_id), version=1))
+
+
+def version(conn: Connection, kind: str, target_id: str) -> int:
+    tv = target_versions.c
+    return conn.execute(select(tv.version).where(tv.target_kind == kind, tv.target_id == str(target_id))).scalar() or 0

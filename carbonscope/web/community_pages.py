@@ -1,0 +1,230 @@
+"""Proposals, comments, support: pages and form actions (owner and CSRF checked on every write)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import FileResponse
+from sqlalchemy import Engine
+
+from carbonscope.community import boundaries, comments, documents, proposals, reports, support
+from carbonscope.errors import InvalidField, NotFoundError
+from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
+from carbonscope.web.deps import Conn, get_engine_dep
+from carbonscope.web.forms import redirect, render
+from carbonscope.watch import watches
+
+router = APIRouter(include_in_schema=False)
+Eng = Annotated[Engine, Depends(get_engine_dep)]
+F = Annotated[str, Form()]
+FIELDS = proposals.EDITABLE
+
+
+def _read_upload(upload: UploadFile | None, limit: int) -> tuple[str, bytes] | None:
+    if upload is None or not upload.filename:
+        return None
+    data = upload.file.read(limit + 1)  # one byte more than allowed is enough to refuse
+    return upload.filename, data
+
+
+@router.get("/proposals")
+def proposals_page(request: Request, conn: Conn, user: User, q: str | None = None, sort: str = "-support", page: int = 1):
+    if not 1 <= page <= 10_000:
+        raise InvalidField("page", "between 1 and 10,000")
+    data = proposals.search(conn, q=q, sort=sort, limit=50, offset=(page - 1) * 50)
+    return render(request, "proposals/list.html", {"data": data, "q": q or "", "sort": sort, "page": page, "country_name": country_name})
+
+
+@router.get("/proposals/new")
+def new_proposal_form(request: Request, user: SignedIn):
+    return render(request, "proposals/form.html", {"values": {}, "error": None, "proposal": None})
+
+
+def _form_values(form) -> dict:
+    return {k: form.get(k, "") for k in FIELDS}
+
+
+@router.post("/proposals/new")
+async def create_proposal(request: Request, engine: Eng, user: SignedIn):
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    values = _form_values(form)
+    settings = request.app.state.settings
+    boundary_file = form.get("boundary")
+    doc_file = form.get("document")
+    from starlette.concurrency import run_in_threadpool
+
+    def work():
+        b = None
+        up = _read_upload(boundary_file if hasattr(boundary_file, "filename") else None, settings.max_boundary_bytes)
+        if up:
+            b = boundaries.read(up[0], up[1], settings.max_boundary_bytes)
+        d = _read_upload(doc_file if hasattr(doc_file, "filename") else None, settings.max_document_bytes)
+        checked = documents.check(d[0], d[1], settings.max_document_bytes) if d else None
+        with engine.begin() as tx:
+            pid = proposals.create(tx, user, values)
+            if b:
+                proposals.set_boundary(tx, user, pid, b)
+            if checked:
+                documents.store(settings.uploads_dir, checked[2], d[1])
+                proposals.add_document(tx, user, pid, checked[0], checked[1], len(d[1]), checked[2])
+        return pid
+
+    try:
+        pid = await run_in_threadpool(work)
+    except InvalidField as exc:
+        return render(request, "proposals/form.html", {"values": values, "error": exc, "proposal": None}, status=422)
+    return redirect(f"/proposals/{pid}")
+
+
+@router.get("/proposals/{pid}")
+def proposal_page(request: Request, conn: Conn, user: User, pid: int):
+    doc = proposals.get(conn, pid, user)
+    ctx = {
+        "p": doc,
+        "docs": proposals.docs(conn, pid),
+        "history": proposals.revisions(conn, pid),
+        "comments": comments.thread(conn, "proposal", str(pid)),
+        "supported": support.supports_it(conn, user, "proposal", str(pid)),
+        "is_owner": bool(user and user["id"] == doc["owner_id"]),
+        "country_name": country_name(doc["country"]),
+        "map": {"boundary": doc["boundary"], "countries": {doc["country"]: 1} if doc["country"] else {}, "focus": doc["country"], "numeric": numeric_codes()},
+        "target": ("proposal", str(pid)),
+    }
+    return render(request, "proposals/proposal.html", ctx)
+
+
+@router.get("/proposals/{pid}/edit")
+def edit_proposal_form(request: Request, conn: Conn, user: SignedIn, pid: int):
+    doc = proposals.get(conn, pid, user)
+    if doc["owner_id"] != user["id"]:
+        from carbonscope.errors import PermissionDenied
+
+        raise PermissionDenied("only the owner of a proposal can change it")
+    values = {k: doc.get(k) or "" for k in FIELDS}
+    values["links"] = "\n".join(doc.get("links") or [])
+    return render(request, "proposals/form.html", {"values": values, "error": None, "proposal": doc})
+
+
+@router.post("/proposals/{pid}/edit")
+async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int):
+    form = await request.form()
+    check_csrf(request, form.get("csrf_token"))
+    values = _form_values(form)
+    settings = request.app.state.settings
+    boundary_file, doc_file = form.get("boundary"), form.get("document")
+    from starlette.concurrency import run_in_threadpool
+
+    def work():
+        up = _read_upload(boundary_file if hasattr(boundary_file, "filename") else None, settings.max_boundary_bytes)
+        b = boundaries.read(up[0], up[1], settings.max_boundary_bytes) if up else None
+        d = _read_upload(doc_file if hasattr(doc_file, "filename") else None, settings.max_document_bytes)
+        checked = documents.check(d[0], d[1], settings.max_document_bytes) if d else None
+        with engine.begin() as tx:
+            proposals.update_fields(tx, user, pid, values)
+            if b:
+                proposals.set_boundary(tx, user, pid, b)
+            if checked:
+                documents.store(settings.uploads_dir, checked[2], d[1])
+                proposals.add_document(tx, user, pid, checked[0], checked[1], len(d[1]), checked[2])
+
+    try:
+        await run_in_threadpool(work)
+    except InvalidField as exc:
+        with engine.connect() as conn:
+            doc = proposals.get(conn, pid, user)
+        return render(request, "proposals/form.html", {"values": values, "error": exc, "proposal": doc}, status=422)
+    return redirect(f"/proposals/{pid}")
+
+
+@router.post("/proposals/{pid}/withdraw")
+def withdraw_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    with engine.begin() as tx:
+        proposals.withdraw(tx, user, pid)
+    return redirect(f"/proposals/{pid}")
+
+
+@router.post("/proposals/{pid}/link")
+def link_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, project_id: F = "", csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    with engine.begin() as tx:
+        proposals.link(tx, user, pid, project_id or None)
+    return redirect(f"/proposals/{pid}")
+
+
+@router.get("/proposals/{pid}/documents/{doc_id}")
+def document(request: Request, conn: Conn, user: User, pid: int, doc_id: int):
+    proposals.get(conn, pid, user)  # hidden proposals' documents stay hidden
+    doc = next((d for d in proposals.docs(conn, pid) if d["id"] == doc_id), None)
+    if doc is None:
+        raise NotFoundError(f"no document {doc_id} on proposal {pid}")
+    path = documents.stored_path(request.app.state.settings.uploads_dir, doc["sha256"])
+    return FileResponse(path, media_type=doc["content_type"], filename=doc["filename"], content_disposition_type="attachment",
+                        headers={"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"})
+
+
+# ---------------------------------------------------------------- comments, support, reports
+
+
+def _back(kind: str, target: str) -> str:
+    return f"/{'projects' if kind == 'project' else 'proposals'}/{target}"
+
+
+@router.post("/c/{kind}/{target}/comments")
+def post_comment(request: Request, engine: Eng, user: SignedIn, kind: str, target: str, body: F = "", parent_id: F = "", csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    with engine.begin() as tx:
+        cid = comments.create(tx, user, kind, target, body, int(parent_id) if parent_id.isdigit() else None)
+    return redirect(f"{_back(kind, target.upper() if kind == 'project' else target)}#comment-{cid}")
+
+
+@router.post("/comments/{cid}/edit")
+def edit_comment(request: Request, engine: Eng, user: SignedIn, cid: int, body: F = "", csrf_token: F = "", next: F = "/"):
+    check_csrf(request, csrf_token)
+    with engine.begin() as tx:
+        comments.edit(tx, user, cid, body)
+    return redirect(safe_next(next) + f"#comment-{cid}")
+
+
+@router.post("/comments/{cid}/delete")
+def delete_comment(request: Request, engine: Eng, user: SignedIn, cid: int, csrf_token: F = "", next: F = "/"):
+    check_csrf(request, csrf_token)
+    with engine.begin() as tx:
+        comments.delete(tx, user, cid)
+    return redirect(safe_next(next))
+
+
+@router.post("/report")
+def report(request: Request, engine: Eng, user: SignedIn, target_kind: F = "", target_id: F = "", reason: F = "", csrf_token: F = "", next: F = "/"):
+    check_csrf(request, csrf_token)
+    if not target_id.isdigit():
+        raise InvalidField("target_id", "a number")
+    with engine.begin() as tx:
+        reports.create(tx, user, target_kind, int(target_id), reason)
+    return redirect(safe_next(next) + "?reported=1")
+
+
+@router.post("/c/{kind}/{target}/support")
+def toggle_support(request: Request, engine: Eng, user: SignedIn, kind: str, target: str, csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    with engine.begin() as tx:
+        support.toggle(tx, user, kind, target)
+    return redirect(_back(kind, target.upper() if kind == "project" else target) + "#support")
+
+
+@router.post("/c/project/{target}/watch")
+def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    pid = target.upper()
+    with engine.begin() as tx:
+        existing = watches.watching(tx, user, "project", pid)
+        if existing:
+            watches.remove(tx, user, existing)
+        else:
+            watches.add(tx, user, "project", pid)
+    return redirect(f"/projects/{pid}#watch")
+
+

@@ -1,0 +1,136 @@
+"""News from the real JSON item dumps, and from RSS/Atom files made from them."""
+
+import json
+from datetime import datetime, timezone
+from xml.sax.saxutils import escape
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from carbonscope.db.engine import make_engine
+from carbonscope.db.schema import news_items, news_links
+from carbonscope.news import sources, store
+from carbonscope.news.items import canonical_link, content_hash
+from carbonscope.news.linker import Linker
+from tests.conftest import SHARED
+
+NEWS = SHARED / "news" / "carbon-news-json"
+
+
+def raw_items() -> pd.DataFrame:
+    rows = []
+    for f in sorted(NEWS.glob("*.json")):
+        rows += json.loads(f.read_text())
+    return pd.DataFrame(rows)
+
+
+def all_items():
+    return [it for f in sorted(NEWS.glob("*.json")) for it in sources.from_json(f)]
+
+
+def test_json_dumps_deduplicate_by_link_and_content(engine):
+    raw = raw_items()
+    assert len(raw) == 1422 and raw["link"].nunique() == 560
+    with engine.begin() as tx:
+        result = store.save(tx, all_items(), Linker({}, set()))
+    # One article is published under two addresses with the same title and summary: kept once
+    firsts = raw.drop_duplicates("link")
+    same_content = firsts.duplicated(subset=["title", "summary"]).sum()
+    assert same_content == 1
+    assert result == {"items": 1422, "new": 559, "duplicates": 863, "links": result["links"]}
+    with engine.begin() as tx:
+        again = store.save(tx, all_items(), Linker({}, set()))
+    assert again["new"] == 0 and again["duplicates"] == 1422
+
+
+def test_canonical_links_and_hashes():
+    assert canonical_link("HTTP://www.Example.org/a/b/?utm_source=x&id=3#top") == "https://example.org/a/b?id=3"
+    assert content_hash("Title  <b>x</b>", "Sum") == content_hash("title x", "sum")
+
+
+def _rss(items) -> str:
+    entries = "".join(
+        f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link><description>{escape(i.get('summary') or '')}</description>"
+        f"<pubDate>{datetime.fromisoformat(i['published']).strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate></item>"
+        for i in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Test feed</title><link>https://example.org</link>{entries}</channel></rss>'
+
+
+def _atom(items) -> str:
+    entries = "".join(
+        f"<entry><title>{escape(i['title'])}</title><link href=\"{escape(i['link'])}\"/><id>{escape(i['link'])}</id>"
+        f"<updated>{i['published']}</updated><summary>{escape(i.get('summary') or '')}</summary></entry>"
+        for i in items
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom test</title><id>urn:test</id><updated>2026-07-08T00:00:00Z</updated>{entries}</feed>'
+
+
+def test_rss_and_atom_files_made_from_the_items(engine, tmp_path):
+    raw = raw_items().drop_duplicates("link")
+    first, second = raw.iloc[:40].to_dict("records"), raw.iloc[30:70].to_dict("records")
+    (tmp_path / "feed.rss").write_text(_rss(first))
+    (tmp_path / "feed.atom").write_text(_atom(second))
+    rss = sources.from_path(tmp_path / "feed.rss")
+    atom = sources.from_path(tmp_path / "feed.atom")
+    assert len(rss) == 40 and len(atom) == 40
+    assert rss[0].title == first[0]["title"] and rss[0].source == "Test feed"
+    assert rss[0].published_at == datetime.fromisoformat(first[0]["published"]).replace(microsecond=0).astimezone(timezone.utc)
+    with engine.begin() as tx:
+        a = store.save(tx, rss, Linker({}, set()))
+        b = store.save(tx, atom, Linker({}, set()))
+        c = store.save(tx, all_items(), Linker({}, set()))
+    assert (a["new"], b["new"], b["duplicates"]) == (40, 30, 10)  # 10 items are in both feeds
+    assert c["new"] == 559 - 70 and c["duplicates"] == 1422 - (559 - 70)
+    with pytest.raises(Exception, match="not an RSS or Atom feed"):
+        sources.from_feed(b"<html>nope</html>", "bad.xml")
+
+
+def test_items_per_topic_and_week_match_an_independent_count(engine):
+    with engine.begin() as tx:
+        store.save(tx, all_items(), Linker({}, set()))
+        got = {(r["week"], r["topic"]): r["items"] for r in store.per_topic_week(tx)}
+    raw = raw_items()
+    kept = raw.drop_duplicates("link")
+    kept = kept[~kept.duplicated(subset=["title", "summary"])]
+    weeks = pd.to_datetime(kept["published"], utc=True, format="ISO8601").dt.isocalendar()
+    expected = kept.assign(week=weeks["year"].astype(str) + "-W" + weeks["week"].astype(str).str.zfill(2)).groupby(["week", "topic"]).size().to_dict()
+    assert got == expected and sum(got.values()) == 559
+
+
+def test_links_to_projects_countries_and_methodologies(loaded_url):
+    engine = make_engine(loaded_url)
+    with engine.connect() as conn:
+        linker = Linker.from_db(conn)
+    items = {it.canonical: it for it in all_items()}
+    kariba = next(it for it in items.values() if "Kariba" in it.title)
+    links = linker.links(kariba.title, kariba.summary)
+    assert ("project", "VCS902") in {(l.target_kind, l.target_id) for l in links}
+    assert next(l for l in links if l.target_id == "VCS902").method == "name"
+    tanzania = next(it for it in items.values() if it.title.startswith("Tanzania files Article 6 report"))
+    assert ("country", "TZ") in {(l.target_kind, l.target_id) for l in linker.links(tanzania.title, tanzania.summary)}
+    # words that are also ordinary English never link a project ("Sustainable", "Growing", "Access")
+    assert not [l for l in linker.links("Growing access to sustainable finance", "") if l.target_kind == "project"]
+    synthetic = linker.links("Retirement of VCS 1477 credits", "Serial 19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1 under VM0007")
+    got = {(l.target_kind, l.target_id, l.method) for l in synthetic}
+    assert {("project", "VCS1477", "id"), ("project", "VCS1340", "serial"), ("methodology", "VM0007", "methodology")} <= got
+    engine.dispose()
+
+
+def test_people_confirm_or_remove_links_and_relinking_keeps_their_choice(engine):
+    from carbonscope.accounts import users
+    from carbonscope.ingest import ingest
+    from tests.conftest import NATIVE
+
+    ingest([NATIVE / "art-trees"], engine)
+    with engine.begin() as tx:
+        store.save(tx, all_items())
+        me = users.get(tx, users.register(tx, "ana@example.org", "Ana", "a-long-password-1"))
+        first = tx.execute(select(news_links.c.id).order_by(news_links.c.id)).scalars().first()
+        store.review(tx, me, first, "remove")
+        before = tx.execute(select(func.count()).select_from(news_links)).scalar_one()
+        store.relink(tx)
+        assert tx.execute(select(news_links.c.status).where(news_links.c.id == first)).scalar_one() == "removed"
+        assert tx.execute(select(func.count()).select_from(news_links)).scalar_one() == before
+        assert tx.execute(select(func.count()).select_from(news_items)).scalar_one() == 559

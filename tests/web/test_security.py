@@ -1,0 +1,256 @@
+"""Security of every write: ownership, CSRF, escaping, injection, throttling, tokens, uploads."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from carbonscope.accounts import tokens, users
+from carbonscope.db.schema import comments as comments_table, proposals as proposals_table
+from carbonscope.ingest import ingest
+from carbonscope.web.app import create_app
+from tests.conftest import NATIVE, ROOT
+from tests.web.conftest import app_settings
+
+HTML = {"Accept": "text/html"}
+XSS = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+SQLI = "' OR '1'='1'; DROP TABLE users; --"
+SQUARE = {"type": "Polygon", "coordinates": [[[-58.5, 5.0], [-58.4, 5.0], [-58.4, 5.1], [-58.5, 5.1], [-58.5, 5.0]]]}
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class Browser:
+    """A TestClient with its own cookies, signed in through the pages."""
+
+    def __init__(self, app):
+        self.c = TestClient(app, follow_redirects=False)
+
+    def token(self, path="/account/register") -> str:
+        return csrf(self.c.get(path, headers=HTML).text)
+
+    def register(self, email, name, password="a-long-password-1"):
+        r = self.c.post("/account/register", data={"email": email, "display_name": name, "password": password, "csrf_token": self.token()}, headers=HTML)
+        assert r.status_code == 303, r.text[:500]
+        return self
+
+    def post(self, path, data=None, files=None, with_csrf=True):
+        data = dict(data or {})
+        if with_csrf:
+            data["csrf_token"] = self.token("/account")
+        return self.c.post(path, data=data, files=files, headers=HTML)
+
+
+@pytest.fixture
+def site(engine, tmp_path):
+    ingest([NATIVE / "art-trees"], engine)
+    app = create_app(app_settings(str(engine.url.render_as_string(hide_password=False)), tmp_path, login_max_failures_per_account=5))
+    ana = Browser(app).register("ana@example.org", "Ana")
+    ben = Browser(app).register("ben@example.org", "Ben")
+    with engine.begin() as tx:
+        admin_id = users.register(tx, "root@example.org", "Root", "a-long-password-9", role="admin")
+        ana_token = tokens.create(tx, users.by_email(tx, "ana@example.org")["id"], "ana script")
+        ben_token = tokens.create(tx, users.by_email(tx, "ben@example.org")["id"], "ben script")
+    r = ana.post("/proposals/new", {"name": "Rupununi Forest Guardians", "country": "GY"}, files={"boundary": ("site.geojson", json.dumps(SQUARE).encode(), "application/json")})
+    pid = int(r.headers["location"].rsplit("/", 1)[1])
+    r = ana.post("/c/project/ART102/comments", {"body": "Ana's comment"})
+    cid = int(r.headers["location"].split("comment-")[1])
+    ana.post("/watch", {"kind": "project", "value": "ART102"})
+    root = Browser(app)
+    root.c.post("/account/login", data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": root.token("/account/login")}, headers=HTML)
+    return {"root": root, "app": app, "engine": engine, "ana": ana, "ben": ben, "pid": pid, "cid": cid, "ana_token": ana_token, "ben_token": ben_token, "admin_id": admin_id}
+
+
+FORM_ROUTES = [
+    "/account/register", "/account/login", "/account/logout", "/account/password", "/account/tokens", "/account/tokens/1/revoke",
+    "/account/delete", "/account/reset", "/account/reset/sometoken", "/watch", "/watch/1/delete", "/account/notifications/read",
+    "/proposals/new", "/proposals/1/edit", "/proposals/1/withdraw", "/proposals/1/link",
+    "/c/project/ART102/comments", "/comments/1/edit", "/comments/1/delete", "/report", "/c/project/ART102/support",
+    "/c/project/ART102/watch", "/admin/users/1", "/admin/hide", "/admin/reports/1/resolve", "/news/links/1",
+]
+
+
+def test_the_list_of_form_routes_is_complete():
+    declared = set()
+    for f in (ROOT / "carbonscope" / "web").glob("*_pages.py"):
+        declared |= set(re.findall(r'@router\.post\("([^"]+)"\)', f.read_text()))
+    patterns = {p: re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$") for p in declared}
+    missing = [p for p, rx in patterns.items() if not any(rx.match(route) for route in FORM_ROUTES)]
+    assert missing == [] and len(declared) >= 26
+
+
+@pytest.mark.parametrize("path", FORM_ROUTES)
+def test_every_form_refuses_a_post_without_the_csrf_token(site, path):
+    who = site["root"] if path.startswith("/admin") else site["ana"]  # signed in with the rights the route needs
+    r = who.post(path, {"name": "x", "body": "x", "email": "a@b.cd", "password": "x", "action": "disable", "target_kind": "comment", "target_id": "1"}, with_csrf=False)
+    assert r.status_code == 403 and "security token" in r.text, (path, r.status_code)
+
+
+def test_forged_token_from_another_browser_is_refused(site):
+    token_of_ben = site["ben"].token("/account")
+    r = site["ana"].c.post("/c/project/ART102/comments", data={"body": "forged", "csrf_token": token_of_ben}, headers=HTML)
+    assert r.status_code == 403
+
+
+def test_another_user_cannot_change_what_is_not_theirs(site):
+    ben, pid, cid = site["ben"], site["pid"], site["cid"]
+    engine = site["engine"]
+    with engine.connect() as conn:
+        before = conn.execute(select(proposals_table)).all(), conn.execute(select(comments_table)).all()
+    attempts = [
+        ben.post(f"/proposals/{pid}/edit", {"name": "stolen"}),
+        ben.post(f"/proposals/{pid}/withdraw"),
+        ben.post(f"/proposals/{pid}/link", {"project_id": "ART102"}),
+        ben.post(f"/comments/{cid}/edit", {"body": "stolen", "next": "/"}),
+        ben.post(f"/comments/{cid}/delete", {"next": "/"}),
+        ben.post("/account/tokens/1/revoke"),
+        ben.post("/watch/1/delete"),
+        ben.post(f"/admin/users/{site['admin_id']}", {"action": "disable"}),
+        ben.post("/admin/hide", {"target_kind": "comment", "target_id": str(cid)}),
+    ]
+    assert [r.status_code for r in attempts] == [403, 403, 403, 403, 403, 404, 404, 403, 403]
+    assert ben.c.get(f"/proposals/{pid}/edit", headers=HTML).status_code == 403
+    api = TestClient(site["app"])
+    auth = {"Authorization": f"Bearer {site['ben_token']}"}
+    calls = [
+        api.patch(f"/api/v1/proposals/{pid}", json={"name": "stolen"}, headers=auth),
+        api.post(f"/api/v1/proposals/{pid}/withdraw", headers=auth),
+        api.post(f"/api/v1/proposals/{pid}/link", json={"project_id": "ART102"}, headers=auth),
+        api.put(f"/api/v1/proposals/{pid}/boundary", files={"file": ("s.geojson", json.dumps(SQUARE).encode())}, headers=auth),
+        api.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("a.pdf", b"%PDF-1.4 x")}, headers=auth),
+        api.patch(f"/api/v1/comments/{cid}", json={"body": "stolen"}, headers=auth),
+        api.delete(f"/api/v1/comments/{cid}", headers=auth),
+    ]
+    assert [r.status_code for r in calls] == [403] * 7
+    assert all(r.headers["content-type"] == "application/problem+json" for r in calls)
+    with engine.connect() as conn:
+        assert (conn.execute(select(proposals_table)).all(), conn.execute(select(comments_table)).all()) == before
+
+
+def test_write_api_needs_a_token_and_a_revoked_token_stops_working(site):
+    api = TestClient(site["app"])
+    assert api.post("/api/v1/projects/ART102/comments", json={"body": "anonymous"}).status_code == 401
+    auth = {"Authorization": f"Bearer {site['ana_token']}"}
+    assert api.post("/api/v1/projects/ART102/comments", json={"body": "via API"}, headers=auth).status_code == 201
+    ana = site["ana"]
+    page = ana.c.get("/account", headers=HTML).text
+    token_id = re.search(r'/account/tokens/(\d+)/revoke', page).group(1)
+    assert ana.post(f"/account/tokens/{token_id}/revoke").status_code == 303
+    r = api.post("/api/v1/projects/ART102/comments", json={"body": "after revoke"}, headers=auth)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+
+def test_xss_payloads_in_every_text_field_come_back_escaped(site):
+    app = site["app"]
+    eve = Browser(app).register("eve@example.org", XSS[:80])
+    fields = {k: XSS for k in ("name", "description", "project_type", "methodology", "developer", "contact")}
+    r = eve.post("/proposals/new", fields)
+    assert r.status_code == 303
+    pid = r.headers["location"].rsplit("/", 1)[1]
+    eve.post(f"/c/proposal/{pid}/comments", {"body": XSS})
+    eve.post("/c/project/ART102/comments", {"body": XSS})
+    eve.post("/account/tokens", {"name": XSS[:80]})
+    eve.post("/watch", {"kind": "beneficiary", "value": XSS})
+    eve.post("/report", {"target_kind": "comment", "target_id": str(site["cid"]), "reason": XSS, "next": "/"})
+    admin = Browser(app)
+    admin.c.post("/account/login", data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": admin.token("/account/login")}, headers=HTML)
+    pages = [eve.c.get(f"/proposals/{pid}", headers=HTML), eve.c.get("/proposals", headers=HTML), eve.c.get("/projects/ART102", headers=HTML),
+             TestClient(app).get("/projects/ART102", headers=HTML), eve.c.get("/account", headers=HTML), admin.c.get("/admin", headers=HTML)]
+    for p in pages:
+        assert p.status_code == 200, p.url
+        assert "<script>alert(1)</script>" not in p.text and "onerror=alert(2)>" not in p.text.replace("&gt;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].text
+    # JSON keeps the data as written; it is served as JSON that browsers will not sniff into HTML
+    api = TestClient(app).get(f"/api/v1/proposals/{pid}")
+    assert api.json()["name"] == XSS and api.headers["content-type"] == "application/json" and api.headers["x-content-type-options"] == "nosniff"
+
+
+def test_sql_injection_strings_are_harmless(site):
+    app = site["app"]
+    b = Browser(app)
+    r = b.c.post("/account/login", data={"email": SQLI, "password": SQLI, "csrf_token": b.token("/account/login")}, headers=HTML)
+    assert r.status_code == 401
+    r = b.c.post("/account/register", data={"email": SQLI, "display_name": SQLI, "password": "a-long-password-1", "csrf_token": b.token()}, headers=HTML)
+    assert r.status_code == 422
+    assert site["ana"].post("/c/project/ART102/comments", {"body": SQLI}).status_code == 303
+    for url in (f"/proposals?q={SQLI}", f"/news?q={SQLI}", f"/api/v1/proposals?q={SQLI}", f"/projects?q={SQLI}"):
+        assert TestClient(app).get(url, headers=HTML).status_code == 200, url
+    with site["engine"].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(comments_table).where(comments_table.c.body_md == SQLI)).scalar_one() == 1
+        assert users.by_email(conn, "ana@example.org") is not None
+
+
+def test_login_throttling_through_the_pages(site):
+    b = Browser(site["app"])
+    codes = []
+    for _ in range(6):
+        r = b.c.post("/account/login", data={"email": "ana@example.org", "password": "wrong-password", "csrf_token": b.token("/account/login")}, headers=HTML)
+        codes.append(r.status_code)
+    assert codes == [401] * 5 + [429] and int(r.headers["retry-after"]) > 0
+    r = b.c.post("/account/login", data={"email": "ana@example.org", "password": "a-long-password-1", "csrf_token": b.token("/account/login")}, headers=HTML)
+    assert r.status_code == 429
+
+
+def test_uploads_of_the_wrong_type_or_too_big_are_refused(site):
+    ana, engine = site["ana"], site["engine"]
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(proposals_table)).scalar_one()
+    big = b"%PDF-1.4" + b"0" * (10 * 1024 * 1024)
+    for files, msg in [({"document": ("x.exe", b"MZ\x90\x00", "application/octet-stream")}, "allowed types"),
+                       ({"document": ("x.pdf", b"<html><script>alert(1)</script>", "application/pdf")}, "not a PDF"),
+                       ({"document": ("x.pdf", big, "application/pdf")}, "the limit is"),
+                       ({"boundary": ("x.geojson", json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}).encode(), "application/json")}, "must be a polygon"),
+                       ({"boundary": ("x.kml", b"<kml/>", "application/xml")}, "GeoJSON (.geojson) or GeoPackage")]:
+        r = ana.post("/proposals/new", {"name": "Should not exist"}, files=files)
+        assert r.status_code == 422 and msg in r.text, (files, r.status_code)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(proposals_table)).scalar_one() == n  # nothing half-written
+    api = TestClient(site["app"])
+    auth = {"Authorization": f"Bearer {site['ana_token']}"}
+    r = api.post(f"/api/v1/proposals/{site['pid']}/documents", files={"file": ("x.pdf", big)}, headers=auth)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "document"
+
+
+def test_no_open_redirects_and_private_pages_need_sign_in(site):
+    b = Browser(site["app"]).register("dan@example.org", "Dan")
+    r = b.c.post("/account/login", data={"email": "dan@example.org", "password": "a-long-password-1", "next": "https://evil.example/", "csrf_token": b.token("/account/login")}, headers=HTML)
+    assert r.headers["location"] == "/"
+    anon = TestClient(site["app"], follow_redirects=False)
+    for path in ("/account", "/proposals/new", "/account/notifications", "/admin"):
+        r = anon.get(path, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"].startswith("/account/login?next=")
+    assert site["ben"].c.get("/admin", headers=HTML).status_code == 403
+
+
+def test_pages_of_signed_in_users_are_never_served_from_the_shared_cache(site):
+    anon = TestClient(site["app"])
+    first = anon.get("/projects/ART102", headers=HTML)
+    assert "Sign in</a> to support" in first.text and 'name="csrf_token"' not in first.text
+    mine = site["ana"].c.get("/projects/ART102", headers=HTML)
+    assert "Stop watching" in mine.text and 'name="csrf_token"' in mine.text
+    again = anon.get("/projects/ART102", headers=HTML)
+    assert "Stop watching" not in again.text and 'name="csrf_token"' not in again.text
+    # a new comment shows at once to anonymous readers (the page's cache key follows its comments)
+    site["ben"].post("/c/project/ART102/comments", {"body": "fresh words"})
+    assert "fresh words" in anon.get("/projects/ART102", headers=HTML).text
+
+
+def test_hidden_comments_disappear(site):
+    app, cid = site["app"], site["cid"]
+    site["ben"].post("/report", {"target_kind": "comment", "target_id": str(cid), "reason": "spam", "next": "/"})
+    admin = Browser(app)
+    admin.c.post("/account/login", data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": admin.token("/account/login")}, headers=HTML)
+    page = admin.c.get("/admin", headers=HTML).text
+    rid = re.search(r'name="report_id" value="(\d+)"', page).group(1)
+    r = admin.c.post("/admin/hide", data={"target_kind": "comment", "target_id": str(cid), "report_id": rid, "hidden": "1", "csrf_token": csrf(page)}, headers=HTML)
+    assert r.status_code == 303
+    assert "Ana&#39;s comment" not in TestClient(app).get("/projects/ART102", headers=HTML).text
+    assert "No open reports" in admin.c.get("/admin", headers=HTML).text
+
+
