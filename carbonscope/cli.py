@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from carbonscope.db.engine import write as db_write
 from carbonscope.errors import CarbonScopeError, NotFoundError
 
 app = typer.Typer(help="CarbonScope: the open hub of the voluntary carbon market.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -268,7 +269,7 @@ def users_create(
     from carbonscope.accounts import users
 
     try:
-        with _engine().begin() as tx:
+        with db_write(_engine()) as tx:
             uid = users.register(tx, email, name or email.split("@")[0], password, role="admin" if admin else "user")
     except CarbonScopeError as exc:
         _fail(exc, 2)
@@ -281,7 +282,7 @@ def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or
     from carbonscope.accounts import users
 
     try:
-        with _engine().begin() as tx:
+        with db_write(_engine()) as tx:
             users.set_role(tx, email, role)
     except CarbonScopeError as exc:
         _fail(exc, 2)
@@ -310,7 +311,7 @@ def news_ingest(paths: Annotated[list[Path], typer.Argument(help="JSON item dump
         files += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".json", ".xml", ".rss", ".atom")) if p.is_dir() else [p]
     try:
         items = [it for f in files for it in sources.from_path(f)]
-        with _engine().begin() as tx:
+        with db_write(_engine()) as tx:
             result = store.save(tx, items)
     except CarbonScopeError as exc:
         _fail(exc, 2)
@@ -338,7 +339,7 @@ def news_refresh(feed: Annotated[Optional[list[str]], typer.Option(help="feed UR
                 items += sources.from_feed(got.path.read_bytes(), url)
             except CarbonScopeError as exc:
                 failed[url] = str(exc)
-    with _engine().begin() as tx:
+    with db_write(_engine()) as tx:
         result = store.save(tx, items)
     console.print(f"{len(urls) - len(failed)} feeds read: {result['new']:,} new items, {result['duplicates']:,} already known, {result['links']:,} links")
     for url, why in failed.items():
@@ -352,7 +353,7 @@ def news_relink():
     """Recompute the automatic links of every news item (after new projects arrive)."""
     from carbonscope.news import store
 
-    with _engine().begin() as tx:
+    with db_write(_engine()) as tx:
         n = store.relink(tx)
     console.print(f"{n:,} automatic links")
 

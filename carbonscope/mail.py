@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from carbonscope.db.schema import outbox
 from carbonscope.settings import Settings
+from carbonscope.db.engine import write as db_write
 
 log = logging.getLogger("carbonscope.mail")
 
@@ -23,7 +24,7 @@ def enqueue(conn: Connection, to: str, subject: str, body: str) -> int:
 def deliver(engine: Engine, settings: Settings, limit: int = 500) -> dict:
     """Send queued mail. Without SMTP settings each message is logged and marked as sent to the log."""
     sent = failed = 0
-    with engine.begin() as conn:
+    with db_write(engine) as conn:
         rows = conn.execute(select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)).mappings().all()
         for r in rows:
             try:

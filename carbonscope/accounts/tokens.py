@@ -38,14 +38,24 @@ def user_for(conn: Connection, token: str) -> dict:
     if not token or not token.startswith(PREFIX):
         raise AuthError("missing or malformed API token (Authorization: Bearer cst_...)")
     q = (
-        select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.disabled, api_tokens.c.id.label("token_id"), api_tokens.c.revoked_at)
+        select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.disabled, api_tokens.c.id.label("token_id"), api_tokens.c.revoked_at,
+               api_tokens.c.last_used_at)
         .join(api_tokens, api_tokens.c.user_id == users.c.id)
         .where(api_tokens.c.token_hash == digest(token))
     )
     row = conn.execute(q).mappings().first()
     if row is None or row["revoked_at"] is not None or row["disabled"]:
         raise AuthError("invalid or revoked API token")
-    return {k: row[k] for k in ("id", "email", "display_name", "role", "token_id")}
+    return {k: row[k] for k in ("id", "email", "display_name", "role", "token_id", "last_used_at")}
+
+
+def needs_touch(user: dict, every_seconds: int = 60) -> bool:
+    """Record use at most once a minute: a write per API call would queue every call behind the database lock."""
+    last = user.get("last_used_at")
+    if last is None:
+        return True
+    last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - last).total_seconds() > every_seconds
 
 
 def touch(conn: Connection, token_id: int) -> None:

@@ -25,8 +25,9 @@ def _body(text: str) -> str:
 
 
 def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, parent_id: int | None = None) -> int:
-    tid = targets.check(conn, kind, target_id)
     text = _body(body)
+    html = render(text)  # before touching the database: less time holding the write lock
+    tid = targets.check(conn, kind, target_id)
     if parent_id is not None:
         parent = conn.execute(select(comments).where(comments.c.id == parent_id)).mappings().first()
         if parent is None or parent["target_kind"] != kind or parent["target_id"] != tid or parent["deleted"] or parent["hidden"]:
@@ -35,7 +36,7 @@ def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, p
             parent_id = parent["parent_id"]  # replies stay one level deep: answer the thread
     cid = conn.execute(
         insert(comments).values(
-            target_kind=kind, target_id=tid, author_id=user["id"], parent_id=parent_id, body_md=text, body_html=render(text),
+            target_kind=kind, target_id=tid, author_id=user["id"], parent_id=parent_id, body_md=text, body_html=html,
             created_at=datetime.now(timezone.utc), deleted=False, hidden=False,
         ).returning(comments.c.id)
     ).scalar_one()
@@ -73,15 +74,21 @@ def set_hidden(conn: Connection, comment_id: int, hidden: bool) -> None:
     targets.bump(conn, row.target_kind, row.target_id)
 
 
-def thread(conn: Connection, kind: str, target_id: str, limit: int = 200) -> dict:
-    """Visible comments of a page, newest threads first, replies under their parent (oldest first)."""
+def thread(conn: Connection, kind: str, target_id: str, limit: int = 50, before: int | None = None) -> dict:
+    """Visible comments of a page, newest threads first (``limit`` threads, older than comment ``before``
+    for the next page), replies under their parent (oldest first)."""
     c = comments.c
     base = (
         select(c.id, c.parent_id, c.author_id, c.body_html, c.created_at, c.edited_at, c.deleted, users.c.display_name.label("author"))
         .outerjoin(users, users.c.id == c.author_id)
         .where(c.target_kind == kind, c.target_id == str(target_id), c.hidden.is_(False))
     )
-    tops = [dict(r) for r in conn.execute(base.where(c.parent_id.is_(None)).order_by(c.id.desc()).limit(limit)).mappings()]
+    top_q = base.where(c.parent_id.is_(None))
+    if before is not None:
+        top_q = top_q.where(c.id < before)
+    tops = [dict(r) for r in conn.execute(top_q.order_by(c.id.desc()).limit(limit + 1)).mappings()]
+    more = len(tops) > limit
+    tops = tops[:limit]
     ids = [t["id"] for t in tops]
     replies: dict[int, list] = {}
     if ids:
@@ -90,4 +97,4 @@ def thread(conn: Connection, kind: str, target_id: str, limit: int = 200) -> dic
     for t in tops:
         t["replies"] = replies.get(t["id"], [])
     total = conn.execute(select(func.count()).where(c.target_kind == kind, c.target_id == str(target_id), c.hidden.is_(False), c.deleted.is_(False))).scalar_one()
-    return {"total": total, "threads": tops}
+    return {"total": total, "threads": tops, "older": tops[-1]["id"] if more and tops else None}

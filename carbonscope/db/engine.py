@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from carbonscope.settings import get_settings
@@ -35,11 +38,34 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy own transaction boundaries (pysqlite's legacy behaviour breaks BEGIN/ROLLBACK of DDL)
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # A write transaction takes the write lock at BEGIN (IMMEDIATE): a deferred one that read
+        # first cannot upgrade once another writer has committed (SQLITE_BUSY at once, no waiting).
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"))
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=50, pool_timeout=60)
+
+
+_WRITE_LOCKS: dict[int, threading.Lock] = {}
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: commits on success, rolls back on error.
+
+    On SQLite it is BEGIN IMMEDIATE, and the threads of one process take turns on a lock first:
+    they queue in order instead of polling SQLite's busy handler (whose growing sleeps make a
+    long tail of waits). Other processes still meet at SQLite's lock (busy_timeout)."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    lock = _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
+    with lock:
+        with engine.connect().execution_options(write=True) as conn:
+            with conn.begin():
+                yield conn
 
 
 @lru_cache(maxsize=8)

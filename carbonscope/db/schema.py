@@ -389,6 +389,7 @@ comments = Table(
     Column("hidden", Boolean, nullable=False, default=False),
 )
 Index("ix_comments_target", comments.c.target_kind, comments.c.target_id, comments.c.id)
+Index("ix_comments_parent", comments.c.parent_id)
 
 supports = Table(
     "supports",

@@ -32,6 +32,7 @@ from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
 from carbonscope.registry.tables import Issues, RowIssue
 from carbonscope.watch import notify
+from carbonscope.db.engine import write as db_write
 
 MAX_WARNINGS_STORED = 5000
 
@@ -96,7 +97,7 @@ def ingest(
         raise InputError("no CSV, Parquet or Excel files found", file=", ".join(str(p) for p in paths))
     plan = [(f, detect(f, source)) for f in files]  # refuse unrecognised files before writing anything
 
-    with engine.begin() as conn:
+    with db_write(engine) as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-131072")  # 128 MB for this writer
         staging.create(conn)

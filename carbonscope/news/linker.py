@@ -5,9 +5,11 @@
 * a project's distinctive name: the name without generic words ("project", "REDD+", "grouped",
   ...), kept only when one of its words is rare in English (wordfreq Zipf frequency below 3, so
   "Kariba" or "Katingan" but not "Sustainable"), matched as whole words written with capitals as a
-  proper noun is; 0.85 for two words or more, 0.7 for one, 0.1 more when the text speaks of a
-  project or credits; a name shared by several projects divides the confidence among them; names
-  that are only a country's name are left to the country link;
+  proper noun is, and not as the start of a longer name ("Mato Grosso" inside "Mato Grosso do
+  Sul"); a one-word name also needs the text to name the project's registry or its type
+  ("Kariba" with "Verra" or "REDD+"); 0.85 for two words or more, 0.7 for one, 0.1 more when the
+  text speaks of a project or credits; a name shared by several projects divides the confidence
+  among them; names that are only a country's name are left to the country link;
 * a country's name: the country, 0.9; a methodology code: the methodology, 0.95.
 """
 
@@ -66,7 +68,7 @@ def _country_names() -> dict[str, str]:
             v = getattr(c, attr, None)
             if v and "," not in v:
                 names[" ".join(_words(v))] = c.alpha_2
-    for alias, code in (("ivory coast", "CI"), ("dr congo", "CD"), ("democratic republic of congo", "CD"), ("south korea", "KR"), ("vietnam", "VN"),
+    for alias, code in (("ivory coast", "CI"), ("dr congo", "CD"), ("democratic republic of congo", "CD"), ("democratic republic of the congo", "CD"), ("drc", "CD"), ("south korea", "KR"), ("vietnam", "VN"),
                         ("laos", "LA"), ("russia", "RU"), ("turkey", "TR"), ("tanzania", "TZ"), ("bolivia", "BO"), ("venezuela", "VE"), ("iran", "IR"),
                         ("syria", "SY"), ("uk", "GB"), ("united kingdom", "GB"), ("united states", "US"), ("usa", "US"), ("taiwan", "TW"),
                         ("moldova", "MD"), ("brazil", "BR")):
@@ -74,6 +76,9 @@ def _country_names() -> dict[str, str]:
     names.pop("georgia", None)  # also a US state
     names.pop("jordan", None)  # a common name
     names.pop("chad", None)
+    names.pop("congo", None)  # bare "Congo" may be either Congo; link only the explicit names
+    names["republic of the congo"] = "CG"
+    names["congo brazzaville"] = "CG"
     return names
 
 
@@ -83,21 +88,35 @@ def _distinctive(core: tuple[str, ...]) -> bool:
     return any(len(w) >= 4 and zipf_frequency(w, "en") < 3.0 for w in core)
 
 
+REGISTRY_WORDS = {
+    "VCS": {"verra", "vcs", "vcus", "vcu"}, "GS": {"gold", "standard"}, "ACR": {"acr", "american"},
+    "CAR": {"reserve", "car", "crts"}, "ART": {"art", "trees", "jurisdictional"},
+}
+
+
 def _written_as_name(text: str, gram: tuple[str, ...]) -> bool:
-    """The words appear with capitals (a proper noun), not as ordinary lower-case words."""
+    """The words appear with capitals (a proper noun), not as ordinary lower-case words, and the
+    name does not go on ("Mato Grosso" followed by "do Sul" is another place)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     pattern = r"\b" + r"[^A-Za-z0-9]+".join(re.escape(w) for w in gram) + r"\b"
-    for m in re.finditer(pattern, unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode(), re.IGNORECASE):
+    for m in re.finditer(pattern, ascii_text, re.IGNORECASE):
         words = re.findall(r"[A-Za-z0-9]+", m.group(0))
-        if all(w[0].isupper() or w[0].isdigit() for w in words):
-            return True
+        if not all(w[0].isupper() or w[0].isdigit() for w in words):
+            continue
+        nxt = re.match(r"\s+(?:(?:do|da|de|del|dos|das|of)\s+)?([A-Z][a-z]+)", ascii_text[m.end():])
+        if nxt and nxt.group(1).lower() not in GENERIC:  # "Kariba REDD+ Project" goes on with generic words
+            continue
+        return True
     return False
 
 
 class Linker:
-    def __init__(self, names: dict[tuple[str, ...], list[str]], ids: set[str]):
-        """``names``: distinctive name cores (tuples of folded words) -> project IDs."""
+    def __init__(self, names: dict[tuple[str, ...], list[str]], ids: set[str], context: dict[str, set[str]] | None = None):
+        """``names``: distinctive name cores (tuples of folded words) -> project IDs; ``context``:
+        project ID -> words that confirm a one-word name (its registry's and type's words)."""
         self.names = names
         self.ids = ids
+        self.context = context or {}
         self.max_len = max((len(k) for k in names), default=1)
         self.countries = _country_names()
 
@@ -105,14 +124,17 @@ class Linker:
     def from_db(cls, conn: Connection) -> "Linker":
         names: dict[tuple[str, ...], list[str]] = {}
         ids = set()
+        context: dict[str, set[str]] = {}
         countries = set(_country_names())
-        for pid, name in conn.execute(select(projects.c.id, projects.c.name)):
+        for pid, name, registry, ptype in conn.execute(select(projects.c.id, projects.c.name, projects.c.registry, projects.c.project_type)):
             ids.add(pid)
             core = tuple(w for w in _words(name or "") if w not in GENERIC and not w.isdigit())[:6]
             if not core or " ".join(core) in countries or not _distinctive(core):
                 continue
             names.setdefault(core, []).append(pid)
-        return cls(names, ids)
+            if len(core) == 1:
+                context[pid] = REGISTRY_WORDS.get(registry, set()) | {w for w in _words(ptype or "") if len(w) > 3 or w.endswith("+")}
+        return cls(names, ids, context)
 
     def links(self, title: str, summary: str = "") -> list[Link]:
         text = f"{title}\n{summary}"
@@ -143,11 +165,17 @@ class Linker:
                 if hits and len(hits) <= 3 and _written_as_name(text, gram):
                     base = (0.85 if n >= 2 else 0.7) + (0.1 if projectish else 0.0)
                     for pid in hits:
+                        if n == 1 and not (self.context.get(pid, set()) & set(words)):
+                            continue
                         add(Link("project", pid, round(base / len(hits), 3), "name", " ".join(gram)))
+        # Longest names first, and a matched name hides the shorter ones inside it
+        # ("Democratic Republic of Congo" is DR Congo, not the Republic of the Congo).
         joined = " " + " ".join(words) + " "
-        for name, code in self.countries.items():
-            if f" {name} " in joined:
-                add(Link("country", code, 0.9, "country", name))
+        for name in sorted(self.countries, key=len, reverse=True):
+            needle = f" {name} "
+            if needle in joined:
+                add(Link("country", self.countries[name], 0.9, "country", name))
+                joined = joined.replace(needle, " # ")
         for m in CODE_RE.finditer(text):
             code = normalise_code(m.group(0))
             add(Link("methodology", code, 0.95, "methodology", m.group(0)))

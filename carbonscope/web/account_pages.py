@@ -15,6 +15,7 @@ from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
 from carbonscope.web.middleware import client_address
 from carbonscope.watch import feed, notify, watches
+from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]
@@ -37,7 +38,7 @@ def register_form(request: Request, user: User):
 def register(request: Request, engine: Eng, email: F = "", display_name: F = "", password: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
     try:
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             uid = users.register(tx, email, display_name, password)
             cookie = sessions.create(tx, uid, request.app.state.settings.secret_key, request.app.state.settings.session_days)
     except InvalidField as exc:
@@ -55,7 +56,7 @@ def login(request: Request, engine: Eng, email: F = "", password: F = "", csrf_t
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     try:
-        with engine.begin() as tx:  # committed either way: failed attempts count towards throttling
+        with db_write(engine) as tx:  # committed either way: failed attempts count towards throttling
             user = users.authenticate(tx, email, password, client_address(request.scope), settings)
             if user:
                 cookie = sessions.create(tx, user["id"], settings.secret_key, settings.session_days)
@@ -72,7 +73,7 @@ def login(request: Request, engine: Eng, email: F = "", password: F = "", csrf_t
 @router.post("/account/logout")
 def logout(request: Request, engine: Eng, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         sessions.destroy(tx, request.cookies.get(sessions.COOKIE), request.app.state.settings.secret_key)
     response = redirect("/")
     response.delete_cookie(sessions.COOKIE, path="/")
@@ -103,7 +104,7 @@ def _account_with(request: Request, engine: Engine, user: dict, **extra):
 def change_password(request: Request, engine: Eng, user: SignedIn, current_password: F = "", new_password: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
     try:
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             users.change_password(tx, user["id"], current_password, new_password)
             cookie = sessions.create(tx, user["id"], request.app.state.settings.secret_key, request.app.state.settings.session_days)
     except InvalidField as exc:
@@ -115,7 +116,7 @@ def change_password(request: Request, engine: Eng, user: SignedIn, current_passw
 def create_token(request: Request, engine: Eng, user: SignedIn, name: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
     try:
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             token = tokens.create(tx, user["id"], name)
     except InvalidField as exc:
         return _account_with(request, engine, user, error=exc)
@@ -125,7 +126,7 @@ def create_token(request: Request, engine: Eng, user: SignedIn, name: F = "", cs
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(request: Request, engine: Eng, user: SignedIn, token_id: int, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         tokens.revoke(tx, user["id"], token_id)
     return redirect("/account#tokens")
 
@@ -136,7 +137,7 @@ def delete_account(request: Request, engine: Eng, user: SignedIn, password: F = 
     if confirm != "DELETE":
         return _account_with(request, engine, user, error=InvalidField("confirm", "type DELETE to confirm"))
     try:
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             users.delete_account(tx, user["id"], password)
     except InvalidField as exc:
         return _account_with(request, engine, user, error=exc)
@@ -153,7 +154,7 @@ def reset_request_form(request: Request, user: User):
 @router.post("/account/reset")
 def reset_request(request: Request, engine: Eng, email: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         users.request_reset(tx, email, request.app.state.settings)
     return render(request, "account/reset_request.html", {"sent": True})
 
@@ -167,7 +168,7 @@ def reset_form(request: Request, token: str, user: User):
 def reset(request: Request, engine: Eng, token: str, new_password: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
     try:
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             users.reset_password(tx, token, new_password)
     except (AuthError, InvalidField) as exc:
         return render(request, "account/reset.html", {"token": token, "error": exc}, status=422)
@@ -178,7 +179,7 @@ def reset(request: Request, engine: Eng, token: str, new_password: F = "", csrf_
 def add_watch(request: Request, engine: Eng, user: SignedIn, kind: F = "", value: F = "", csrf_token: F = "", next: F = "/account"):
     check_csrf(request, csrf_token)
     try:
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             watches.add(tx, user, kind, value)
     except (InvalidField, NotFoundError) as exc:
         return _account_with(request, engine, user, error=exc)
@@ -188,7 +189,7 @@ def add_watch(request: Request, engine: Eng, user: SignedIn, kind: F = "", value
 @router.post("/watch/{watch_id}/delete")
 def remove_watch(request: Request, engine: Eng, user: SignedIn, watch_id: int, csrf_token: F = "", next: F = "/account"):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         watches.remove(tx, user, watch_id)
     return redirect(safe_next(next))
 
@@ -202,7 +203,7 @@ def notifications_page(request: Request, conn: Conn, user: SignedIn):
 @router.post("/account/notifications/read")
 def notifications_read(request: Request, engine: Eng, user: SignedIn, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         notify.mark_read(tx, user["id"])
     return redirect("/account/notifications")
 

@@ -14,6 +14,7 @@ from carbonscope.errors import InvalidField
 from carbonscope.web.auth import Admin, check_csrf
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
+from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]
@@ -43,7 +44,7 @@ def admin_user(request: Request, engine: Eng, admin: Admin, uid: int, action: F 
     check_csrf(request, csrf_token)
     if uid == admin["id"]:
         raise InvalidField("action", "you cannot change your own account here")
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         user = users.get(tx, uid)
         if action in ("disable", "enable"):
             users.set_disabled(tx, uid, action == "disable")
@@ -59,7 +60,7 @@ def admin_hide(request: Request, engine: Eng, admin: Admin, target_kind: F = "",
     check_csrf(request, csrf_token)
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         if target_kind == "comment":
             comments.set_hidden(tx, int(target_id), hidden == "1")
         elif target_kind == "proposal":
@@ -74,6 +75,6 @@ def admin_hide(request: Request, engine: Eng, admin: Admin, target_kind: F = "",
 @router.post("/admin/reports/{rid}/resolve")
 def admin_resolve(request: Request, engine: Eng, admin: Admin, rid: int, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         reports.resolve(tx, admin, rid)
     return redirect("/admin#reports")

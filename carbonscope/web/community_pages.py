@@ -15,6 +15,7 @@ from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
 from carbonscope.watch import watches
+from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]
@@ -63,7 +64,7 @@ async def create_proposal(request: Request, engine: Eng, user: SignedIn):
             b = boundaries.read(up[0], up[1], settings.max_boundary_bytes)
         d = _read_upload(doc_file if hasattr(doc_file, "filename") else None, settings.max_document_bytes)
         checked = documents.check(d[0], d[1], settings.max_document_bytes) if d else None
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             pid = proposals.create(tx, user, values)
             if b:
                 proposals.set_boundary(tx, user, pid, b)
@@ -80,13 +81,13 @@ async def create_proposal(request: Request, engine: Eng, user: SignedIn):
 
 
 @router.get("/proposals/{pid}")
-def proposal_page(request: Request, conn: Conn, user: User, pid: int):
+def proposal_page(request: Request, conn: Conn, user: User, pid: int, comments_before: int | None = None):
     doc = proposals.get(conn, pid, user)
     ctx = {
         "p": doc,
         "docs": proposals.docs(conn, pid),
         "history": proposals.revisions(conn, pid),
-        "comments": comments.thread(conn, "proposal", str(pid)),
+        "comments": comments.thread(conn, "proposal", str(pid), before=comments_before),
         "supported": support.supports_it(conn, user, "proposal", str(pid)),
         "is_owner": bool(user and user["id"] == doc["owner_id"]),
         "country_name": country_name(doc["country"]),
@@ -122,7 +123,7 @@ async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int)
         b = boundaries.read(up[0], up[1], settings.max_boundary_bytes) if up else None
         d = _read_upload(doc_file if hasattr(doc_file, "filename") else None, settings.max_document_bytes)
         checked = documents.check(d[0], d[1], settings.max_document_bytes) if d else None
-        with engine.begin() as tx:
+        with db_write(engine) as tx:
             proposals.update_fields(tx, user, pid, values)
             if b:
                 proposals.set_boundary(tx, user, pid, b)
@@ -142,7 +143,7 @@ async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int)
 @router.post("/proposals/{pid}/withdraw")
 def withdraw_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         proposals.withdraw(tx, user, pid)
     return redirect(f"/proposals/{pid}")
 
@@ -150,7 +151,7 @@ def withdraw_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, c
 @router.post("/proposals/{pid}/link")
 def link_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, project_id: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         proposals.link(tx, user, pid, project_id or None)
     return redirect(f"/proposals/{pid}")
 
@@ -176,7 +177,7 @@ def _back(kind: str, target: str) -> str:
 @router.post("/c/{kind}/{target}/comments")
 def post_comment(request: Request, engine: Eng, user: SignedIn, kind: str, target: str, body: F = "", parent_id: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         cid = comments.create(tx, user, kind, target, body, int(parent_id) if parent_id.isdigit() else None)
     return redirect(f"{_back(kind, target.upper() if kind == 'project' else target)}#comment-{cid}")
 
@@ -184,7 +185,7 @@ def post_comment(request: Request, engine: Eng, user: SignedIn, kind: str, targe
 @router.post("/comments/{cid}/edit")
 def edit_comment(request: Request, engine: Eng, user: SignedIn, cid: int, body: F = "", csrf_token: F = "", next: F = "/"):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         comments.edit(tx, user, cid, body)
     return redirect(safe_next(next) + f"#comment-{cid}")
 
@@ -192,7 +193,7 @@ def edit_comment(request: Request, engine: Eng, user: SignedIn, cid: int, body: 
 @router.post("/comments/{cid}/delete")
 def delete_comment(request: Request, engine: Eng, user: SignedIn, cid: int, csrf_token: F = "", next: F = "/"):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         comments.delete(tx, user, cid)
     return redirect(safe_next(next))
 
@@ -202,7 +203,7 @@ def report(request: Request, engine: Eng, user: SignedIn, target_kind: F = "", t
     check_csrf(request, csrf_token)
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         reports.create(tx, user, target_kind, int(target_id), reason)
     return redirect(safe_next(next) + "?reported=1")
 
@@ -210,7 +211,7 @@ def report(request: Request, engine: Eng, user: SignedIn, target_kind: F = "", t
 @router.post("/c/{kind}/{target}/support")
 def toggle_support(request: Request, engine: Eng, user: SignedIn, kind: str, target: str, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         support.toggle(tx, user, kind, target)
     return redirect(_back(kind, target.upper() if kind == "project" else target) + "#support")
 
@@ -219,7 +220,7 @@ def toggle_support(request: Request, engine: Eng, user: SignedIn, kind: str, tar
 def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csrf_token: F = ""):
     check_csrf(request, csrf_token)
     pid = target.upper()
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         existing = watches.watching(tx, user, "project", pid)
         if existing:
             watches.remove(tx, user, existing)

@@ -14,6 +14,7 @@ from carbonscope.news import store
 from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
+from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]
@@ -35,7 +36,7 @@ def news_page(request: Request, conn: Conn, user: User, q: str | None = None, to
 @router.post("/news/links/{link_id}")
 def review_link(request: Request, engine: Eng, user: SignedIn, link_id: int, action: F = "", csrf_token: F = "", next: F = "/news"):
     check_csrf(request, csrf_token)
-    with engine.begin() as tx:
+    with db_write(engine) as tx:
         store.review(tx, user, link_id, action)
         row = tx.execute(select(news_links.c.target_kind, news_links.c.target_id).where(news_links.c.id == link_id)).first()
         if row and row.target_kind == "project":

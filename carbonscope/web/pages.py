@@ -97,7 +97,8 @@ def projects_page(request: Request, conn: Conn, user: User):
 
 
 @router.get("/projects/{project_id}")
-def project_page(request: Request, conn: Conn, user: User, project_id: str, events_page: Annotated[int, Query(ge=1, le=100000)] = 1):
+def project_page(request: Request, conn: Conn, user: User, project_id: str, events_page: Annotated[int, Query(ge=1, le=100000)] = 1,
+                 comments_before: Annotated[int | None, Query(ge=1)] = None):
     doc = project_detail(conn, project_id)
     yearly = analytics.project_yearly(conn, doc["id"])
     params = EventListParams(page=events_page, limit=50)
@@ -111,7 +112,7 @@ def project_page(request: Request, conn: Conn, user: User, project_id: str, even
     ctx = {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
            "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
            "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS,
-           "comments": comments.thread(conn, "project", doc["id"]), "support_count": support.count(conn, "project", doc["id"]),
+           "comments": comments.thread(conn, "project", doc["id"], before=comments_before), "support_count": support.count(conn, "project", doc["id"]),
            "supported": support.supports_it(conn, user, "project", doc["id"]), "watching": watches.watching(conn, user, "project", doc["id"]),
            "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
            "linked_proposals": proposals.linked_to(conn, doc["id"]), "target": ("project", doc["id"])}
