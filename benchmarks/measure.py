@@ -35,3 +35,50 @@ def in_child(module: str, function: str, *args, env: dict | None = None) -> dict
         raise RuntimeError(f"{module}.{function} failed:\n{proc.stderr[-4000:]}")
     line = next(line for line in proc.stdout.splitlines() if line.startswith("@@RESULT@@"))
     return json.loads(line[len("@@RESULT@@"):])
+
+
+class TreeMemory:
+    """Samples the memory of this process and all its children (dask workers) in a thread.
+
+    ``peak_rss_mb``: the largest sum of resident set sizes (counts shared pages once per process,
+    so it overstates); ``peak_pss_mb``: the largest sum of proportional set sizes (shared pages
+    split between the processes sharing them): the memory the job really holds.
+    """
+
+    def __init__(self, interval: float = 0.5):
+        import threading
+
+        self.interval = interval
+        self.peak_rss_mb = 0.0
+        self.peak_pss_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self):
+        import psutil
+
+        me = psutil.Process()
+        rss = pss = 0
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                info = p.memory_full_info()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            rss += info.rss
+            pss += getattr(info, "pss", info.rss)
+        self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
+        self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from carbonscope.biomass.cli import app as biomass_app
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import CarbonScopeError, NotFoundError
 
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(news_app, name="news")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(biomass_app, name="biomass")
 console = Console()
 err = Console(stderr=True)
 

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     site_url: str = "http://127.0.0.1:8000"
     news_feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed URLs for `carbonscope news refresh`")
 
+    # Carbon analyst
+    stac_url: str = Field("https://earth-search.aws.element84.com/v1", description="STAC API or static catalog for layers loaded from STAC")
+
     # Web
     rate_limit_per_minute: int = 600
     cache_ttl_seconds: int = 300

@@ -1,0 +1,287 @@
+"""Wall-to-wall maps, window by window: read, features, predict, intervals, write, sum.
+
+Each window is an independent task: the worker reads the layers for the window (plus the halo the
+features need), computes the features, predicts the pixels of the domain, adds the conformal
+bounds and the area-of-applicability flag, and returns the window's bands with its sums per zone
+(area, AGB and BGB in Mg, from each pixel's true area). The caller writes windows into a tiled
+GeoTIFF as they arrive and converts it to a Cloud-Optimized GeoTIFF at the end. At most a few
+windows are in flight per worker, so memory stays flat whatever the raster size.
+
+Schedulers (all dask): ``sync`` (in process), ``threads`` (one local worker with N threads),
+``processes`` (N local single-threaded worker processes), ``distributed`` (an existing cluster at
+``address``); ``auto`` picks ``sync`` for small maps and ``processes`` otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.features import geometry_mask
+from rasterio.windows import Window
+
+from carbonscope.biomass.aoa import AOA
+from carbonscope.biomass.domain import Domain
+from carbonscope.biomass.features import FeatureSpec
+from carbonscope.biomass.inference import Engine
+from carbonscope.biomass.layers import LayerInfo, LayerReader
+from carbonscope.biomass.uncertainty import Conformal
+from carbonscope.geo.areas import row_areas_ha
+from carbonscope.ipcc import RootShoot
+from carbonscope.progress import NullProgress, Progress
+
+GDAL_CACHE_MB = 128
+SMALL_MAP_PIXELS = 4_000_000
+AOA_NODATA = 255
+_READERS: dict[tuple[str, int], LayerReader] = {}
+
+
+@dataclass
+class MapJob:
+    """Everything a worker needs for a window; picklable."""
+
+    key: str
+    infos: list[LayerInfo]
+    spec: FeatureSpec
+    domain: Domain
+    engine: Engine
+    conformal: Conformal | None = None
+    aoa: AOA | None = None
+    zones: list[tuple[str, object]] = field(default_factory=list)  # (name, geometry in grid CRS)
+    root_shoot: RootShoot = field(default_factory=lambda: RootShoot(ratio=0.0))
+
+    @property
+    def grid(self):
+        return self.domain.grid
+
+
+def _reader(job: MapJob) -> LayerReader:
+    k = (job.key, threading.get_ident())
+    r = _READERS.get(k)
+    if r is None:
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+            r = LayerReader(job.infos, job.grid)
+        _READERS[k] = r
+    return r
+
+
+def _empty_sums() -> dict:
+    return {"pixels": 0, "area_ha": 0.0, "agb_mg": 0.0, "bgb_mg": 0.0, "aoa_area_ha": 0.0, "agb_mg_in_aoa": 0.0}
+
+
+def process_window(job: MapJob, win: Window) -> dict:
+    """One window's bands and sums (runs on a worker)."""
+    grid = job.grid
+    h, w = int(win.height), int(win.width)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        arrays = _reader(job).read(win, halo=job.spec.halo)
+    stack = job.spec.stack(arrays, grid.resolution, crop=job.spec.halo)
+    valid = job.domain.valid(win, arrays, halo=job.spec.halo) & ~np.isnan(stack).any(axis=0)
+    agb = np.full((h, w), np.nan, dtype="float32")
+    bands = {"agb": agb}
+    X = stack[:, valid].T
+    pred = np.maximum(job.engine.predict(X), 0.0) if len(X) else np.empty(0)
+    agb[valid] = pred
+    if job.conformal is not None:
+        lo = np.full((h, w), np.nan, dtype="float32")
+        hi = np.full((h, w), np.nan, dtype="float32")
+        lo[valid], hi[valid] = job.conformal.interval(pred)
+        bands["lower"], bands["upper"] = lo, hi
+    inside = np.ones(len(pred), dtype=bool)
+    if job.aoa is not None:
+        flag = np.full((h, w), AOA_NODATA, dtype="uint8")
+        inside = job.aoa.inside(X) if len(X) else inside
+        flag[valid] = inside
+        bands["aoa"] = flag
+    area = np.broadcast_to(row_areas_ha(grid.crs, grid.window_transform(win), h)[:, None], (h, w))[valid]
+    bgb = pred * job.root_shoot(pred)
+    sums = {"__domain__": _zone_sums(np.ones(len(pred), bool), area, pred, bgb, inside)}
+    if job.zones:
+        from shapely.geometry import box
+
+        wb = rasterio.windows.bounds(win, grid.transform)
+        wbox = box(*wb)
+        for name, geom in job.zones:
+            if not geom.intersects(wbox):
+                continue
+            zmask = geometry_mask([geom], out_shape=(h, w), transform=grid.window_transform(win), invert=True)[valid]
+            if zmask.any():
+                sums[name] = _zone_sums(zmask, area, pred, bgb, inside)
+    return {"window": (int(win.col_off), int(win.row_off), w, h), "bands": bands, "sums": sums}
+
+
+def _zone_sums(sel, area, agb, bgb, inside) -> dict:
+    a = area[sel]
+    return {"pixels": int(sel.sum()), "area_ha": float(a.sum()), "agb_mg": float((agb[sel] * a).sum()), "bgb_mg": float((bgb[sel] * a).sum()),
+            "aoa_area_ha": float(a[inside[sel]].sum()), "agb_mg_in_aoa": float((agb[sel] * a)[inside[sel]].sum())}
+
+
+@dataclass
+class MapResult:
+    agb_path: Path
+    aoa_path: Path | None
+    sums: dict[str, dict]
+    pixels: int
+    seconds: float
+    scheduler: str
+    workers: int
+    engine: str
+
+    @property
+    def pixels_per_s(self) -> float:
+        return self.pixels / self.seconds if self.seconds else float("nan")
+
+
+class _Writer:
+    def __init__(self, job: MapJob, out_dir: Path):
+        self.grid = job.grid
+        self.out_dir = Path(out_dir)
+        names = ["agb"] + (["lower", "upper"] if job.conformal is not None else [])
+        self.names = names
+        self.tmp_agb = self.out_dir / "agb.tmp.tif"
+        self.tmp_aoa = self.out_dir / "aoa.tmp.tif" if job.aoa is not None else None
+        self.env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+        self.env.__enter__()
+        prof = self.grid.profile(count=len(names), dtype="float32", nodata=np.nan)
+        prof.update(blockxsize=512, blockysize=512)
+        self.dst = rasterio.open(self.tmp_agb, "w", **prof)
+        for i, n in enumerate(names, 1):
+            self.dst.set_band_description(i, {"agb": "AGB (Mg/ha)", "lower": f"lower bound (Mg/ha, {job.conformal.level:.0%} conformal)" if job.conformal else "",
+                                              "upper": f"upper bound (Mg/ha, {job.conformal.level:.0%} conformal)" if job.conformal else ""}[n])
+        self.aoa = None
+        if self.tmp_aoa:
+            p = self.grid.profile(count=1, dtype="uint8", nodata=AOA_NODATA)
+            p.update(blockxsize=512, blockysize=512)
+            self.aoa = rasterio.open(self.tmp_aoa, "w", **p)
+            self.aoa.set_band_description(1, "1 inside, 0 outside the area of applicability")
+
+    def write(self, res: dict) -> None:
+        col, row, w, h = res["window"]
+        win = Window(col, row, w, h)
+        for i, n in enumerate(self.names, 1):
+            self.dst.write(res["bands"][n], i, window=win)
+        if self.aoa is not None:
+            self.aoa.write(res["bands"]["aoa"], 1, window=win)
+
+    def finish(self) -> tuple[Path, Path | None]:
+        from rasterio.shutil import copy as rio_copy
+
+        self.dst.close()
+        if self.aoa is not None:
+            self.aoa.close()
+        outs = []
+        for tmp, final in ((self.tmp_agb, self.out_dir / "agb.tif"), (self.tmp_aoa, self.out_dir / "aoa.tif")):
+            if tmp is None:
+                outs.append(None)
+                continue
+            rio_copy(tmp, final, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512, OVERVIEWS="AUTO", NUM_THREADS="ALL_CPUS", BIGTIFF="IF_SAFER")
+            tmp.unlink()
+            outs.append(final)
+        self.env.__exit__(None, None, None)
+        return outs[0], outs[1]
+
+    def abort(self) -> None:
+        for ds in (self.dst, self.aoa):
+            if ds is not None and not ds.closed:
+                ds.close()
+        for p in (self.tmp_agb, self.tmp_aoa):
+            if p is not None and p.exists():
+                p.unlink()
+        self.env.__exit__(None, None, None)
+
+
+def _merge(total: dict, part: dict) -> None:
+    for zone, s in part.items():
+        t = total.setdefault(zone, _empty_sums())
+        for k, v in s.items():
+            t[k] += v
+
+
+def _client(scheduler: str, workers: int, address: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "distributed":
+        if not address:
+            raise ValueError("the distributed scheduler needs an address (tcp://host:port)")
+        return Client(address), None
+    processes = scheduler == "processes"
+    cluster = LocalCluster(n_workers=workers if processes else 1, threads_per_worker=1 if processes else workers, processes=processes,
+                           dashboard_address=None, silence_logs=logging.ERROR, memory_limit=0)
+    return Client(cluster), cluster
+
+
+def predict_map(job: MapJob, out_dir: Path, *, window: int = 512, scheduler: str = "auto", workers: int = 2,
+                address: str | None = None, progress: Progress | None = None) -> MapResult:
+    """Predict the whole domain into ``out_dir/agb.tif`` (COG: AGB, lower, upper) and ``aoa.tif``."""
+    import time
+
+    progress = progress or NullProgress()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    grid = job.grid
+    wins = list(grid.windows(window))
+    if scheduler == "auto":
+        scheduler = "sync" if grid.width * grid.height <= SMALL_MAP_PIXELS else "processes"
+    task = progress.task(f"mapping {grid.width} x {grid.height} px ({scheduler}, {workers if scheduler != 'sync' else 1} worker(s), {job.engine.name})", total=len(wins))
+    writer = _Writer(job, out_dir)
+    sums: dict[str, dict] = {}
+    t0 = time.perf_counter()
+    client = cluster = None
+    try:
+        if scheduler == "sync":
+            for win in wins:
+                res = process_window(job, win)
+                writer.write(res)
+                _merge(sums, res["sums"])
+                progress.advance(task)
+        else:
+            from dask.distributed import as_completed
+
+            client, cluster = _client(scheduler, workers, address)
+            n_workers = max(1, len(client.scheduler_info()["workers"]))
+            threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or n_workers
+            job_f = client.scatter(job, broadcast=True)
+            limit = 2 * threads + 2
+            it = iter(wins)
+            pending = as_completed()
+            for win in it:
+                pending.add(client.submit(process_window, job_f, win, pure=False))
+                if pending.count() >= limit:
+                    break
+            for fut in pending:
+                res = fut.result()
+                fut.release()
+                writer.write(res)
+                _merge(sums, res["sums"])
+                progress.advance(task)
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending.add(client.submit(process_window, job_f, nxt, pure=False))
+            workers = n_workers if scheduler != "threads" else threads
+        agb_path, aoa_path = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    seconds = time.perf_counter() - t0
+    return MapResult(agb_path, aoa_path, sums, grid.width * grid.height, seconds, scheduler, workers if scheduler != "sync" else 1, job.engine.name)
+
+
+def aggregate_mean(path: Path, factor: int, band: int = 1) -> tuple[np.ndarray, object]:
+    """The map averaged over blocks of ``factor`` x ``factor`` pixels (to compare with coarse labels such as GEDI L4B's 1 km)."""
+    from rasterio.enums import Resampling
+
+    with rasterio.open(path) as src:
+        h, w = src.height // factor, src.width // factor
+        data = src.read(band, out_shape=(h, w), resampling=Resampling.average, masked=True)
+        transform = src.transform * src.transform.scale(src.width / w, src.height / h)
+    return np.ma.filled(data.astype("float32"), np.nan), transform
+

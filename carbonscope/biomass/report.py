@@ -1,0 +1,41 @@
+"""The run's ``report.html``: one self-contained file (figures inline), readable offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from carbonscope.biomass import figures
+
+_ENV = jinja2.Environment(loader=jinja2.PackageLoader("carbonscope.biomass", "templates"), autoescape=True)
+
+
+def _fmt(v, digits: int = 1) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        if v != v:
+            return "–"
+        return f"{v:,.{digits}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+_ENV.filters["num"] = _fmt
+
+
+def write(out: Path, cfg, metrics: dict, totals: dict, samples, validated, mapped) -> Path:
+    fig_dir = out / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    main = validated.results[validated.main]
+    figs = {"obs_pred": figures.observed_vs_predicted(main, fig_dir / "observed_vs_predicted.png"),
+            "map": figures.agb_map(mapped.agb_path, mapped.aoa_path, fig_dir / "agb_map.png")}
+    cal = validated.main_result(validated.calibration_scheme)
+    figs["residuals"] = figures.residual_map(samples.x.to_numpy()[cal.index], samples.y.to_numpy()[cal.index],
+                                             cal.observed - cal.predicted, mapped.agb_path, fig_dir / "residual_map.png")
+    if cal.importance:
+        figs["importance"] = figures.importance(cal.importance, fig_dir / "importance.png")
+    html = _ENV.get_template("report.html").render(cfg=cfg, m=metrics, totals=totals, figs=figs, validated=validated, cal_scheme=validated.calibration_scheme)
+    path = out / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,1 @@
+"""Shared geospatial helpers: grids, pixel areas, vector zones."""

@@ -1,0 +1,81 @@
+"""The Juupajoki example end to end: files of the run folder and real properties of its numbers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
+
+from tests.biomass.conftest import LC
+
+
+def test_run_folder(juupajoki_run):
+    out = juupajoki_run.folder
+    for name in ("config.toml", "samples.csv", "samples.parquet", "model.joblib", "metrics.json", "stock.json", "agb.tif", "aoa.tif",
+                 "report.html", "figures/observed_vs_predicted.png", "figures/agb_map.png", "figures/residual_map.png"):
+        assert (out / name).is_file(), name
+    with rasterio.open(out / "agb.tif") as src:
+        assert src.count == 3 and src.dtypes[0] == "float32" and src.crs.to_epsg() == 32635
+        assert src.profile["tiled"] and src.overviews(1)  # Cloud-Optimized: tiled, with overviews
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert src.descriptions[0].startswith("AGB")
+    html = (out / "report.html").read_text()
+    assert "spatial block cross-validation" in html and "random split" in html and "data:image/png;base64," in html
+    assert "<script" not in html and 'src="http' not in html  # self-contained, opens offline
+
+
+def test_metrics_are_held_out_side_by_side(juupajoki_run):
+    m = json.loads((juupajoki_run.folder / "metrics.json").read_text())
+    n = m["n_samples"]
+    assert n == 175  # 178 plots, 3 off the forest mask
+    gee = m["validation"]["gee"]
+    assert gee["split"]["n"] == n - round(0.7 * n) and gee["kfold"]["n"] == n and gee["spatial"]["n"] == n
+    for model in ("gee", "published-knn", "lgbm-default"):
+        for scheme in ("split", "kfold", "spatial"):
+            r = m["validation"][model][scheme]
+            assert {"rmse", "rrmse", "bias", "mae", "r2", "r", "slope", "by_bin"} <= set(r)
+    # the random split flatters: its R^2 is higher than the spatial cross-validation's
+    assert gee["split"]["r2"] > gee["spatial"]["r2"]
+    assert len(gee["spatial"]["by_bin"]) >= 3
+    assert m["validation"]["published-knn"]["spatial"]["chosen_params"]  # k tuned inside each fold
+
+
+def test_map_values_and_pixels(juupajoki_run):
+    samples = juupajoki_run.samples
+    with rasterio.open(juupajoki_run.folder / "agb.tif") as src:
+        agb, lo, hi = src.read(1), src.read(2), src.read(3)
+        grid = (src.transform, src.crs, src.shape)
+    valid = np.isfinite(agb)
+    # a random forest predicts averages of training labels: never outside their range
+    assert agb[valid].min() >= samples.agb.min() and agb[valid].max() <= samples.agb.max()
+    assert (lo[valid] <= agb[valid]).all() and (hi[valid] >= agb[valid]).all() and (lo[valid] >= 0).all()
+    # mapped pixels = forest pixels of the land cover (15.3 m) resampled to the 25 m grid by nearest neighbour
+    forest = np.zeros(grid[2], dtype="uint8")
+    with rasterio.open(LC) as lc:
+        reproject(lc.read(1), forest, src_transform=lc.transform, src_crs=lc.crs, dst_transform=grid[0], dst_crs=grid[1], resampling=Resampling.nearest)
+    assert valid.sum() == (forest == 1).sum()
+    assert juupajoki_run.map.pixels == 720 * 720
+
+
+def test_totals_from_the_map(juupajoki_run):
+    whole = juupajoki_run.stock["__domain__"]
+    with rasterio.open(juupajoki_run.folder / "agb.tif") as src:
+        agb = src.read(1).astype("float64")
+    pixel_ha = 25 * 25 / 10_000
+    assert whole["area_ha"] == pytest.approx(np.isfinite(agb).sum() * pixel_ha)
+    assert whole["agb_map_total_mg"] == pytest.approx(np.nansum(agb) * pixel_ha, rel=1e-9)
+    held = pd.read_csv(juupajoki_run.folder / "samples.csv")
+    est = whole["estimator"]
+    assert est["residuals_n"] == len(held) and est["lower"] < whole["agb_mg"]["estimate"] < est["upper"]
+    # carbon and CO2e follow AGB and BGB: (AGB + BGB) x 0.47 x 44/12
+    total = whole["agb_mg"]["estimate"] + whole["bgb_mg"]["estimate"]
+    assert whole["co2e_t"]["estimate"] == pytest.approx(total * 0.47 * 44 / 12)
+    assert whole["value"]["estimate"] == pytest.approx(whole["co2e_t"]["estimate"] * 25.0)
+    # IPCC 2006 Table 4.4, boreal: R = 0.39 below 75 Mg/ha, 0.24 above
+    r = whole["bgb_mg"]["estimate"] / whole["agb_mg"]["estimate"]
+    assert 0.24 < r < 0.39

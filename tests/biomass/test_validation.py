@@ -1,0 +1,61 @@
+"""Metrics worked by hand; folds that never let a held-out sample into its own training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from carbonscope.biomass import models, validation
+from carbonscope.errors import InputError
+
+
+def test_metrics_by_hand():
+    m = validation.metrics([1, 2, 3, 4], [2, 2, 3, 5], bins=[0, 2.5, 5])
+    # errors 1, 0, 0, 1: RMSE sqrt(2/4); observed mean 2.5; SST = 2.25 + 0.25 + 0.25 + 2.25 = 5
+    assert m["rmse"] == pytest.approx(np.sqrt(0.5))
+    assert m["rrmse"] == pytest.approx(100 * np.sqrt(0.5) / 2.5)
+    assert m["bias"] == pytest.approx(0.5) and m["mae"] == pytest.approx(0.5)
+    assert m["r2"] == pytest.approx(1 - 2 / 5)
+    assert m["r"] == pytest.approx(np.corrcoef([1, 2, 3, 4], [2, 2, 3, 5])[0, 1])
+    assert m["n"] == 4
+    assert m["by_bin"] == [{"from": 0.0, "to": 2.5, "n": 2, "rmse": pytest.approx(np.sqrt(0.5)), "bias": 0.5},
+                           {"from": 2.5, "to": 5.0, "n": 2, "rmse": pytest.approx(np.sqrt(0.5)), "bias": 0.5}]
+    # slope of observed on predicted: deviations of pred (-1, -1, 0, 2), of obs (-1.5, -0.5, 0.5, 1.5): b = 5 / 6
+    assert m["slope"] == pytest.approx(5 / 6)
+
+
+def test_spatial_folds_keep_blocks_whole():
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 10_000, 500), rng.uniform(0, 10_000, 500)
+    blocks = validation.spatial_blocks(x, y, 2000)
+    assert len(np.unique(blocks)) == 25
+    folds = validation.group_kfold(blocks, 5, 0)
+    seen = np.concatenate([te for _, te in folds])
+    assert sorted(seen.tolist()) == list(range(500))  # each sample held out exactly once
+    for tr, te in folds:
+        assert not set(blocks[tr]) & set(blocks[te])  # no block on both sides
+    with pytest.raises(InputError, match="use smaller blocks"):
+        validation.group_kfold(validation.spatial_blocks(x, y, 20_000), 5, 0)
+
+
+def test_held_out_only():
+    """1-nearest-neighbour reproduces its training set exactly; held-out metrics must not."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = X[:, 0] * 10 + rng.normal(size=200) * 5
+    spec = models.ModelSpec("knn", {"n_neighbors": 1}, {})
+    model, _, _ = models.fit(spec, X, y)
+    assert validation.metrics(y, model.predict(X))["r2"] == pytest.approx(1.0)
+    for scheme, kw in (("split", {}), ("kfold", {"k": 5})):
+        r = validation.cross_validate(spec, X, y, scheme=scheme, **kw)
+        assert r.metrics["r2"] < 0.9
+    split = validation.cross_validate(spec, X, y, scheme="split", train_fraction=0.7)
+    assert split.metrics["n"] == 60
+
+
+def test_parse_cv():
+    assert validation.parse_cv("split:0.7") == {"scheme": "split", "train_fraction": 0.7}
+    assert validation.parse_cv("kfold:10") == {"scheme": "kfold", "k": 10}
+    assert validation.parse_cv("spatial:1500") == {"scheme": "spatial", "block": 1500.0, "k": 5}
+    with pytest.raises(InputError):
+        validation.parse_cv("loo")
