@@ -21,7 +21,6 @@ import shutil
 import sqlite3
 import subprocess
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pandas as pd

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from carbonscope.baseline.cli import app as baseline_app
 from carbonscope.biomass.cli import app as biomass_app
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import CarbonScopeError, NotFoundError
@@ -26,6 +27,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(news_app, name="news")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(biomass_app, name="biomass")
+app.add_typer(baseline_app, name="baseline")
 console = Console()
 err = Console(stderr=True)
 

@@ -10,7 +10,7 @@ import numpy as np
 import rasterio
 
 from carbonscope.biomass.config import RunConfig
-from carbonscope.biomass.domain import read_vector
+from carbonscope.geo.vector import read_vector
 from carbonscope.biomass.grid import Grid
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map
 from carbonscope.biomass.stock import account

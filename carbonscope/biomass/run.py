@@ -27,7 +27,8 @@ import pandas as pd
 from carbonscope.biomass import aoa as aoa_mod
 from carbonscope.biomass import features, inference, models, validation
 from carbonscope.biomass.config import RunConfig
-from carbonscope.biomass.domain import Domain, read_vector
+from carbonscope.biomass.domain import Domain
+from carbonscope.geo.vector import read_vector
 from carbonscope.biomass.labels import Labels, gedi_labels, raster_support_note, raster_values, read_plots
 from carbonscope.biomass.layers import LayerReader, inspect
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map

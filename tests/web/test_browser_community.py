@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import NATIVE, SHARED
-from tests.web.test_browser import ARGS, CHROMIUM, _free_port, shot
+from tests.web.test_browser import CHROMIUM, _free_port, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")]
 

@@ -6,7 +6,6 @@ Create Date: 2026-11-23 10:58:29.639195
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0003'

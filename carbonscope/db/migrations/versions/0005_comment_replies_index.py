@@ -6,7 +6,6 @@ Create Date: 2026-11-23 11:43:20.365145
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0005'

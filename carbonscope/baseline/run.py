@@ -1,0 +1,412 @@
+"""The whole baseline chain as one call: change, zones, carbon, reference level, allocation,
+accuracy, crediting, value, uncertainty; then the run folder (config copy, tables, rasters,
+figures, ``results.json``, ``report.html``)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carbonscope.baseline import accuracy, allocate, carbon, credits, fit, landcover, zones
+from carbonscope.baseline.change import Change
+from carbonscope.baseline.config import RunConfig
+from carbonscope.baseline.tabulate import AgbMap, Tally, tabulate
+from carbonscope.baseline.value import invest_constant
+from carbonscope.errors import InputError
+from carbonscope.ipcc import CO2_PER_C
+
+
+@dataclass
+class Run:
+    cfg: RunConfig
+    tally: Tally
+    change: Change
+    results: dict
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    risk: allocate.RiskMap | None = None
+    seconds: dict = field(default_factory=dict)
+
+
+def _find_zone(change: Change, name: str) -> tuple[str, int]:
+    """(set name, zone number) of a zone named ``name`` (a zone, or a set with one zone)."""
+    hits = [(s, i) for s, n, i in change.zones() if n == name]
+    sets = [s for s in change.t.sets if s.name == name and len(s.names) == 1]
+    if hits:
+        return hits[0]
+    if sets:
+        return sets[0].name, 1
+    known = ", ".join(dict.fromkeys(n for _, n, _ in change.zones()))
+    raise InputError(f"no zone named {name!r}; zones: {known or 'none (add [[zones]])'}")
+
+
+def _zone_key(change: Change) -> dict[str, tuple[str, int]]:
+    """Result names of zones: the zone's name, or 'set/name' where names repeat across sets."""
+    names = [n for _, n, _ in change.zones()]
+    return {(n if names.count(n) == 1 else f"{s}/{n}"): (s, i) for s, n, i in change.zones()}
+
+
+def _series(cfg: RunConfig, change: Change, src, key, zone) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """(t, y, kind, unit) of the fitted historical series."""
+    years = np.array(change.years)
+    if cfg.baseline.series == "deforestation":
+        rows = change.periods(key, zone)
+        t = np.array([(decimal(r["start"]) + decimal(r["end"])) / 2 for r in rows])
+        return t, np.array([r["annual_deforestation_ha"] for r in rows]), "rate", "ha/yr"
+    if cfg.baseline.series == "forest_area":
+        return years, np.array(change.forest_area(key, zone)), "stock", "ha"
+    stocks = np.array([src.stock(key, zone, d) for d in range(len(years))])
+    ok = np.isfinite(stocks)
+    return years[ok], stocks[ok], "stock", "tCO2e"
+
+
+def decimal(d: str) -> float:
+    return landcover.decimal_year(d)
+
+
+def _annual_baseline(f: fit.Fit, kind: str, years: list[int], ef: float, series: str) -> np.ndarray:
+    """Baseline deforestation (ha/yr) in each crediting year from a fitted series."""
+    y = np.asarray(years, float)
+    if kind == "rate":
+        ad = f.predict(y - 0.5)
+    else:
+        loss = f.predict(y - 1) - f.predict(y)
+        ad = loss / ef if series == "forest_carbon" else loss
+    return np.maximum(np.nan_to_num(ad, nan=0.0), 0.0)
+
+
+def run(cfg: RunConfig, progress=None) -> Run:
+    t_start = time.perf_counter()
+    lc = cfg.landcover
+    product = landcover.open_product(lc)
+    try:
+        grid, forest = product.grid, product.forest
+        sets = [zones.load(z, grid) for z in cfg.zones]
+        maps = [AgbMap(m.date, str(m.path), m.band, m.se_band) for m in (cfg.carbon.maps if cfg.carbon else [])]
+        for m in maps:
+            if not Path(m.path).exists():
+                raise InputError("no such AGB map", file=m.path)
+        rs = 0.0
+        if cfg.carbon is not None:
+            from carbonscope.ipcc import RootShoot
+
+            rs = RootShoot.parse(cfg.carbon.root_shoot, cfg.carbon.root_shoot_table) if isinstance(cfg.carbon.root_shoot, str) else float(cfg.carbon.root_shoot)
+        task = progress.task("land-cover change (pixels)", total=grid.width * grid.height) if progress is not None else None
+        tally = tabulate(lambda: landcover.open_product(lc), sets, maps, workers=cfg.workers, root_shoot=rs,
+                         carbon_fraction=cfg.carbon.carbon_fraction if cfg.carbon else 0.47,
+                         progress=(lambda n: progress.advance(task, n)) if progress is not None else None)
+        change = Change(tally, forest)
+        r = Run(cfg, tally, change, {})
+        r.seconds["tabulate"] = tally.seconds
+        _areas(r)
+        srcs = carbon.sources(change, cfg.carbon)
+        main_src = carbon.primary(srcs, cfg.carbon)
+        _carbon(r, srcs)
+        _accuracy(r, product)
+        _baseline(r, srcs, main_src)
+        _allocation(r, product)
+        _crediting(r, main_src)
+        _invest(r, main_src)
+    finally:
+        product.close()
+    r.seconds["total"] = time.perf_counter() - t_start
+    r.results["timing_s"] = r.seconds
+    return r
+
+
+def _areas(r: Run) -> None:
+    ch, t = r.change, r.tally
+    g = t.sets
+    res = r.results
+    res |= {"name": r.cfg.name, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "dates": t.dates, "categories": [c for c in (t.categories[k] for k in ch.keep)],
+            "forest_categories": [t.categories[k] for k in ch.forest], "pixels": t.pixels,
+            "areas_ha": ch.areas(), "transitions_ha": ch.transitions(), "deforestation_ha": ch.deforestation(),
+            "periods": ch.periods(), "zones": {}}
+    rows_a, rows_t, rows_p = [], [], []
+
+    def collect(zone_name, key, zone):
+        for d, by in ch.areas(key, zone).items():
+            rows_a.extend({"zone": zone_name, "date": d, "category": c, "ha": v} for c, v in by.items())
+        for per, m in ch.transitions(key, zone).items():
+            rows_t.extend({"zone": zone_name, "period": per, "from": a, "to": b, "ha": v} for a, row in m.items() for b, v in row.items())
+        rows_p.extend({"zone": zone_name, **p} for p in ch.periods(key, zone))
+
+    collect("(whole raster)", None, 0)
+    for name, (s, i) in _zone_key(ch).items():
+        res["zones"][name] = {"set": s, "areas_ha": ch.areas(s, i), "deforestation_ha": ch.deforestation(s, i),
+                              "periods": ch.periods(s, i), "transitions_ha": ch.transitions(s, i)}
+        collect(name, s, i)
+    r.tables |= {"areas": pd.DataFrame(rows_a), "transitions": pd.DataFrame(rows_t), "periods": pd.DataFrame(rows_p)}
+    res["inputs"] = {"landcover": r.cfg.landcover.type, "sources": list(dict.fromkeys(str(b) for b in _sources(r.cfg))),
+                     "crs": None, "zone_sets": {s.name: s.names for s in g}}
+
+
+def _sources(cfg: RunConfig):
+    lc = cfg.landcover
+    return [lc.path] if lc.path else [f.path for f in lc.files]
+
+
+def _carbon(r: Run, srcs: dict) -> None:
+    if not srcs:
+        return
+    ch = r.change
+    out, rows = {}, []
+    targets = [("(whole raster)", None, 0)] + [(n, s, i) for n, (s, i) in _zone_key(ch).items()]
+    for name, src in srcs.items():
+        by_zone = {}
+        for zname, key, zone in targets:
+            stock = {d: src.stock(key, zone, k) for k, d in enumerate(r.tally.dates)}
+            agb = {d: src.stock(key, zone, k, what="agb") for k, d in enumerate(r.tally.dates)}
+            periods = []
+            for p in ch.periods(key, zone):
+                k = r.tally.dates.index(p["start"])
+                ef = src.emission_factor(key, zone, k)
+                periods.append({"period": p["period"], "emission_factor_tco2e_per_ha": ef, "emissions_tco2e": p["deforestation_ha"] * ef,
+                                "annual_emissions_tco2e": p["annual_deforestation_ha"] * ef})
+            by_zone[zname] = {"forest_tco2e": stock, "forest_agb_t": agb, "periods": periods}
+            rows += [{"source": name, "zone": zname, "date": d, "forest_agb_t": agb[d], "forest_tco2e": v} for d, v in stock.items()]
+        out[name] = {"notes": src.notes, "zones": by_zone}
+    r.results["carbon"] = out
+    r.tables["carbon"] = pd.DataFrame(rows)
+
+
+def _accuracy(r: Run, product) -> None:
+    a = r.cfg.accuracy
+    if a is None:
+        return
+    ch, t = r.change, r.tally
+    try:
+        d1, d2 = a.period.split("/")
+        i, j = t.dates.index(d1), t.dates.index(d2)
+    except ValueError:
+        raise InputError(f"accuracy.period {a.period!r} must be 'D1/D2' with two land-cover dates ({', '.join(t.dates)})") from None
+    g = product.grid
+    sample = accuracy.read_sample(a.path, a.x, a.y, a.reference, a.crs or g.crs, g.crs)
+    rows, cols = ~g.transform * (sample.x.to_numpy(), sample.y.to_numpy())
+    rows, cols = np.floor(cols).astype(int), np.floor(rows).astype(int)
+    inside = (rows >= 0) & (rows < g.height) & (cols >= 0) & (cols < g.width)
+    if not inside.all():
+        raise InputError(f"{int((~inside).sum())} reference points lie outside the raster (first: row {int(np.flatnonzero(~inside)[0]) + 2})", file=str(a.path))
+    from rasterio.windows import Window
+
+    cats = product.read(Window(0, 0, g.width, g.height))[[i, j]][:, rows, cols]
+    f = np.isin(cats, ch.forest)
+    mapped = np.where(f[0] & ~f[1], "deforestation", np.where(f[0] & f[1], "forest", np.where(~f[0] & f[1], "gain", "non_forest")))
+    classes = ["deforestation", "forest", "non_forest", "gain"]
+    p = t.pair_index(i, j) if (i, j) in t.pairs else None
+    if p is None:
+        raise InputError(f"accuracy.period {a.period} is not one of the tabulated pairs")
+    m = t.matrix(None, 0, p)
+    fo, nf = list(ch.forest), list(ch.nonforest)
+    areas = {"deforestation": m[np.ix_(fo, nf)].sum(), "forest": m[np.ix_(fo, fo)].sum(), "non_forest": m[np.ix_(nf, nf)].sum(), "gain": m[np.ix_(nf, fo)].sum()}
+    unknown = sorted(set(sample.reference) - set(classes))
+    if unknown:
+        raise InputError(f"reference classes {unknown} are not deforestation, forest, non_forest or gain", file=str(a.path), column=a.reference)
+    areas = {c: v for c, v in areas.items() if v > 0}
+    counts = pd.crosstab(pd.Series(mapped, name="map"), pd.Series(sample.reference.to_numpy(), name="reference"))
+    est = accuracy.estimate(areas, counts)
+    est["period"] = a.period
+    r.results["accuracy"] = est
+
+
+def _hist_deforestation(r: Run, key, zone) -> dict:
+    """Deforestation per consecutive period, bias-adjusted where a reference sample assessed it."""
+    rows = r.change.periods(key, zone)
+    acc = r.results.get("accuracy")
+    if acc and "deforestation" in acc["classes"]:
+        c = acc["classes"]["deforestation"]
+        ratio = c["area"] / c["mapped_area"] if c["mapped_area"] else 1.0
+        for row in rows:
+            if row["period"] == acc["period"]:
+                row["deforestation_ha_mapped"] = row["deforestation_ha"]
+                row["deforestation_ha"] *= ratio
+                row["annual_deforestation_ha"] = row["deforestation_ha"] / row["years"]
+                row["adjusted_by_reference_sample"] = True
+    return rows
+
+
+def _baseline(r: Run, srcs: dict, main_src) -> None:
+    cfg, ch = r.cfg, r.change
+    key, zone = _find_zone(ch, cfg.baseline.zone) if cfg.baseline.zone else (None, 0)
+    r.results["baseline_zone"] = cfg.baseline.zone or "(whole raster)"
+    t, y, kind, unit = _series(cfg, ch, main_src, key, zone)
+    if len(t) < 2:
+        raise InputError(f"the baseline series has {len(t)} observation(s); at least two dates (three for deforestation rates) are needed")
+    fits = fit.fit_all(t, y, cfg.baseline.methods, kind, cfg.baseline.r2_threshold)
+    chosen = fits[cfg.baseline.use] if cfg.baseline.use != "auto" else fit.choose(fits)
+    r.results["baseline"] = {m: f.as_dict() for m, f in fits.items()}
+    r.results["baseline_series"] = {"series": cfg.baseline.series, "unit": unit, "t": t.tolist(), "y": y.tolist(), "kind": kind,
+                                    "chosen": chosen.method, "carbon_source": main_src.name if main_src else None}
+    notes = []
+    if len(t) == 3 and kind == "stock":
+        notes.append("an R² test on three epochs has one degree of freedom: a two-parameter curve through three points says little about the trend")
+    if not chosen.r2_ok:
+        notes.append(f"no allowed method reaches R² {cfg.baseline.r2_threshold}; the {chosen.method} method is used")
+    r.results["baseline_notes"] = notes
+    if cfg.baseline.series == "forest_carbon" and len(srcs) > 1:
+        r.results["baseline_by_carbon_source"] = {}
+        for name, src in srcs.items():
+            ts, ys, k2, _ = _series(cfg, ch, src, key, zone)
+            if len(ts) >= 2:
+                r.results["baseline_by_carbon_source"][name] = {m: f.as_dict() for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold).items()}
+    r._fits, r._chosen, r._kind, r._zone = fits, chosen, kind, (key, zone)
+    rows = [{"method": m, **{k: v for k, v in f.as_dict().items() if k not in ("params", "notes")}, **{f"param_{k}": v for k, v in f.params.items()}}
+            for m, f in fits.items()]
+    r.tables["baseline_fits"] = pd.DataFrame(rows)
+    hist = _hist_deforestation(r, key, zone)
+    r.results["baseline_zone_periods"] = hist
+    if main_src is not None:
+        efs = [main_src.emission_factor(key, zone, k) for k in range(len(ch.t.dates) - 1)] if len(ch.t.dates) > 1 else []
+        r._ef_zone = efs[-1] if efs else float("nan")
+        lvl = cfg.uncertainty
+        area_se = _area_rel_se(r)
+        for row, ef in zip(hist, efs):
+            row["emission_factor_tco2e_per_ha"] = ef
+            row["emissions_tco2e"] = row["deforestation_ha"] * ef
+            row["emissions_interval_tco2e"] = credits.emissions_interval(row["deforestation_ha"], ef, area_se, main_src.ef_rel_se(), lvl.draws, lvl.seed, lvl.level)
+    else:
+        r._ef_zone = float("nan")
+
+
+def _area_rel_se(r: Run) -> float:
+    acc = r.results.get("accuracy")
+    if acc and "deforestation" in acc["classes"]:
+        c = acc["classes"]["deforestation"]
+        return c["se"] / c["area"] if c["area"] else r.cfg.uncertainty.area_rel_se
+    return r.cfg.uncertainty.area_rel_se
+
+
+def _allocation(r: Run, product) -> None:
+    a, ch = r.cfg.allocation, r.change
+    r._share = 1.0
+    r._project = r._zone
+    if a is None:
+        return
+    pkey, pzone = _find_zone(ch, a.project)
+    r._project = (pkey, pzone)
+    bkey, bzone = r._zone
+    out = {"project": a.project}
+    proj = sum(p["deforestation_ha"] for p in ch.periods(pkey, pzone))
+    juris = sum(p["deforestation_ha"] for p in ch.periods(bkey, bzone))
+    if a.method in ("historical_share", "both"):
+        out["historical_share"] = allocate.historical_share(proj, juris)
+    if a.method in ("risk_map", "both"):
+        by_name = {s.name: s for s in r.tally.sets}
+        inside = np.ones(product.grid.shape, bool) if bkey is None else allocate.zone_mask(by_name[bkey], by_name[bkey].names[bzone - 1], product)
+        pset = by_name[pkey]
+        project = allocate.zone_mask(pset, pset.names[pzone - 1], product)
+        if not project.any():
+            raise InputError(f"the project zone {a.project!r} covers no pixel centre of the raster")
+        risk = allocate.risk_map(product, inside, project, a.risk_bins)
+        r.risk = risk
+        out["risk_map"] = {"share": risk.share, "factors": risk.factors, "classes": len(risk.table), "validation": risk.validation}
+        r.tables["risk_classes"] = pd.DataFrame(risk.table)
+    used = a.use if a.method == "both" else a.method
+    out["used"] = used
+    r._share = out["risk_map"]["share"] if used == "risk_map" else out["historical_share"]
+    if not np.isfinite(r._share):
+        raise InputError(f"the jurisdiction {r.results['baseline_zone']!r} had no deforestation to allocate")
+    out["share"] = r._share
+    r.results["allocation"] = out
+
+
+def _crediting(r: Run, main_src) -> None:
+    c = r.cfg.crediting
+    if c is None or main_src is None:
+        return
+    years = list(range(c.start, c.start + c.years))
+    series = r.cfg.baseline.series
+    ef_zone = r._ef_zone
+    juris_ad = _annual_baseline(r._chosen, r._kind, years, ef_zone, series)
+    pkey, pzone = r._project
+    ef_p = main_src.emission_factor(pkey, pzone, len(r.tally.dates) - 2)
+    if not np.isfinite(ef_p) or ef_p <= 0:
+        ef_p = ef_zone
+    base = juris_ad * r._share
+    if c.monitored_deforestation_ha is None:
+        proj = base * (1 - c.effectiveness_percent / 100)
+        mode = f"ex ante: the project avoids {c.effectiveness_percent:g}% of baseline deforestation"
+    else:
+        m = c.monitored_deforestation_ha
+        proj = np.full(len(years), float(m)) if isinstance(m, (int, float)) else np.asarray(m, float)
+        if proj.size != len(years):
+            raise InputError(f"crediting.monitored_deforestation_ha has {proj.size} values for {len(years)} crediting years")
+        mode = "monitored deforestation"
+    prices = np.full(len(years), float(c.price)) if isinstance(c.price, (int, float)) else np.asarray(c.price, float)
+    if prices.size != len(years):
+        raise InputError(f"crediting.price has {prices.size} values for {len(years)} crediting years")
+    inp = credits.CreditInputs(years, base, proj, ef_p, c.leakage_percent / 100, c.buffer_percent / 100, prices, c.discount_rate_percent / 100)
+    s = credits.summarize(inp)
+    u = r.cfg.uncertainty
+    s["intervals"] = credits.monte_carlo(inp, _area_rel_se(r), u.area_rel_se, main_src.ef_rel_se(), u.draws, u.seed, u.level)
+    s |= {"mode": mode, "emission_factor_tco2e_per_ha": ef_p, "share": r._share, "method": r._chosen.method,
+          "currency": c.currency, "discount_rate_percent": c.discount_rate_percent, "level": u.level,
+          "uncertainty_notes": ["area and emission-factor errors are drawn independently; the allocation share and the choice of baseline method are not varied"]}
+    r.results["crediting"] = s
+    r.tables["crediting"] = pd.DataFrame(s["years"])
+    r.tables["projection"] = pd.DataFrame({"year": years, "jurisdiction_baseline_deforestation_ha": juris_ad, "project_baseline_deforestation_ha": base})
+
+
+def _invest(r: Run, main_src) -> None:
+    v = r.cfg.invest
+    if v is None or main_src is None:
+        return
+    key, zone = r._project
+    dates = r.tally.dates
+    p = v.start_year or int(decimal(dates[0]))
+    q = v.end_year or int(decimal(dates[-1]))
+    years = [int(decimal(d)) for d in dates]
+    if p not in years or q not in years:
+        raise InputError(f"invest: start and end years must be land-cover dates ({', '.join(dates)})")
+    c_p = main_src.stock(key, zone, years.index(p)) / CO2_PER_C
+    c_q = main_src.stock(key, zone, years.index(q)) / CO2_PER_C
+    k = invest_constant(v.price_per_tc, v.discount_rate_percent, v.price_change_percent, p, q)
+    r.results["invest"] = {"zone": r.results.get("allocation", {}).get("project", r.results["baseline_zone"]), "start_year": p, "end_year": q,
+                           "carbon_start_tc": c_p, "carbon_end_tc": c_q, "delta_tc": c_q - c_p, "valuation_constant": k,
+                           "value": (c_q - c_p) * k, "price_per_tc": v.price_per_tc, "discount_rate_percent": v.discount_rate_percent,
+                           "price_change_percent": v.price_change_percent}
+
+
+# -- output ------------------------------------------------------------------------------------
+
+def _clean(o):
+    if isinstance(o, float):
+        return None if not math.isfinite(o) else o
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if isinstance(o, (np.floating, np.integer)):
+        return _clean(o.item())
+    return o
+
+
+def write(r: Run, out: Path | None = None) -> Path:
+    """The run folder; written to a temporary folder first and moved into place when complete."""
+    from carbonscope.baseline import figures, report
+
+    out = Path(out or r.cfg.output)
+    tmp = out.with_name(out.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    (tmp / "tables").mkdir(parents=True)
+    if r.cfg.source is not None:
+        shutil.copy(r.cfg.source, tmp / "config.toml")
+    for name, df in r.tables.items():
+        df.to_csv(tmp / "tables" / f"{name}.csv", index=False)
+        df.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
+    figs = figures.all_figures(r, tmp / "figures")
+    (tmp / "results.json").write_text(json.dumps(_clean(r.results), indent=2), encoding="utf-8")
+    report.write(tmp, r, figs)
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+    return out

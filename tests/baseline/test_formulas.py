@@ -1,0 +1,87 @@
+"""Rate formulas, VMD0007 fits, valuation and the Olofsson estimator against known values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbonscope.baseline import accuracy, fit, value
+from carbonscope.baseline.change import compound_rate, simple_rate
+
+
+def test_rates():
+    assert simple_rate(1000, 900, 10) == pytest.approx(0.01)
+    # Puyravaud 2003: r = (1/(t2-t1)) ln(A2/A1); here as a positive loss rate
+    assert compound_rate(1000, 900, 10) == pytest.approx(-math.log(0.9) / 10)
+    assert compound_rate(100, 50, 1) == pytest.approx(math.log(2))
+    assert math.isnan(simple_rate(0, 0, 5)) and math.isnan(compound_rate(10, 0, 5))
+
+
+def test_linear_fit_recovers_a_line():
+    t = np.arange(2000, 2010)
+    f = fit.fit("linear", t, 3 + 2 * (t - 2000))
+    assert f.params == pytest.approx({"a": 3, "b": 2})
+    assert f.r2 == pytest.approx(1) and f.allowed and f.dof == 8
+
+
+def test_exponential_and_logarithmic_fits_recover_their_curves():
+    t = np.arange(2005, 2015, dtype=float)
+    e = fit.fit("exponential", t, 5 * np.exp(0.1 * (t - 2005)))
+    assert e.params["a"] == pytest.approx(5, rel=1e-6) and e.params["b"] == pytest.approx(0.1, rel=1e-6)
+    lg = fit.fit("logarithmic", t, 2 + 3 * np.log(t - 2005 + 1))
+    assert lg.params == pytest.approx({"a": 2, "b": 3}) and lg.r2 == pytest.approx(1)
+    assert e.allowed and lg.allowed  # ten observations
+
+
+def test_known_r2_and_vmd0007_rules():
+    t = np.array([0, 1, 2, 3.0])
+    y = np.array([1, 3, 2, 5.0])
+    f = fit.fit("linear", t, y)
+    # OLS: b = 1.1, a = 1.1; residuals -0.1, 0.8, -1.3, 0.6: SS_res = 2.7, SS_tot = 8.75
+    assert f.params == pytest.approx({"a": 1.1, "b": 1.1})
+    assert f.r2 == pytest.approx(1 - 2.7 / 8.75)
+    assert not f.r2_ok and any("below 0.75" in n for n in f.notes)
+    fits = fit.fit_all(t, y)
+    assert [m for m, x in fits.items() if x.allowed] == ["average", "linear"]
+    avg = fits["average"]
+    assert avg.params == pytest.approx({"a": 1, "b": 4 / 3})  # through the first and last points
+    assert fit.choose(fits).method == "average"  # nothing allowed reaches 0.75
+
+
+def test_three_epochs_leave_one_degree_of_freedom():
+    f = fit.fit("linear", [2000, 2010, 2020], [10, 9, 7])
+    assert f.dof == 1 and any("1 degree" in n for n in f.notes)
+
+
+def test_rate_series_average_is_the_mean():
+    f = fit.fit("average", [2001, 2002, 2003], [10, 20, 30], kind="rate")
+    assert f.predict([2030]).tolist() == [20]
+
+
+def test_npv():
+    assert value.npv([100, 100], 12.0, 0.10) == pytest.approx(1200 / 1.1 + 1200 / 1.21)
+    assert value.npv([5, 5, 5], [1, 2, 3], 0.0) == pytest.approx(30)
+
+
+def test_invest_valuation_constant_matches_invest_tests():
+    # InVEST's own test: 2010 to 2012, r = 50 %, c = 5 %, V = 50 -> K = 40.87302
+    assert value.invest_constant(50, 50, 5, 2010, 2012) == pytest.approx(40.87302, abs=1e-5)
+    assert value.invest_value(-2.0, 50, 50, 5, 2010, 2012) == pytest.approx(-81.74603, abs=1e-4)
+
+
+def test_olofsson_2014_worked_example():
+    # Olofsson et al. 2014, section 5: strata of 200,000 / 150,000 / 3,200,000 / 6,450,000 pixels (30 m)
+    names = ["deforestation", "gain", "forest", "non_forest"]
+    px = 0.09
+    areas = dict(zip(names, [200_000 * px, 150_000 * px, 3_200_000 * px, 6_450_000 * px]))
+    counts = pd.DataFrame([[66, 0, 5, 4], [0, 55, 8, 12], [1, 0, 153, 11], [2, 1, 9, 313]], index=names, columns=names)
+    est = accuracy.estimate(areas, counts)
+    d = est["classes"]["deforestation"]
+    assert d["area"] == pytest.approx(21_158, abs=1)
+    assert d["ci95"] == pytest.approx(6_158, abs=1)
+    assert est["classes"]["gain"]["area"] == pytest.approx(11_686, abs=1)
+    assert est["classes"]["forest"]["area"] == pytest.approx(285_770, abs=1)
+    assert est["classes"]["non_forest"]["area"] == pytest.approx(581_386, abs=1)
+    assert d["users_accuracy"] == pytest.approx(0.88) and d["producers_accuracy"] == pytest.approx(0.75, abs=0.005)
+    assert est["overall_accuracy"] == pytest.approx(0.95, abs=0.005)

@@ -1,0 +1,128 @@
+"""The shipped Martinique example end to end: results.json, tables, report, and numbers by hand."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from carbonscope.ipcc import CO2_PER_C
+from tests.baseline.conftest import AOI, FOREST, PROJECT, by_hand
+
+
+def test_run_folder_has_every_output(martinique_run):
+    _, out = martinique_run
+    for name in ("config.toml", "results.json", "report.html", "figures/change_map.png", "figures/baseline_fits.png",
+                 "figures/areas.png", "figures/crediting.png", "figures/risk_map.png"):
+        assert (out / name).is_file(), name
+    for table in ("areas", "transitions", "periods", "carbon", "baseline_fits", "crediting", "projection", "risk_classes"):
+        assert (out / "tables" / f"{table}.csv").is_file()
+        assert len(pd.read_parquet(out / "tables" / f"{table}.parquet")) > 0
+    assert not (out.parent / "run.partial").exists()
+
+
+def test_results_json_matches_the_rasters(martinique_run):
+    _, out = martinique_run
+    res = json.loads((out / "results.json").read_text())
+    bands, px_ha, masks = by_hand(FOREST, AOI, "subj", "NAME_1")
+    for k, d in enumerate(["2000", "2010", "2020"]):
+        assert res["areas_ha"][d]["forest"] == pytest.approx((bands[k] == 1).sum() * px_ha)
+        assert res["areas_ha"][d]["non_forest"] == pytest.approx((bands[k] == 0).sum() * px_ha)
+    assert res["deforestation_ha"]["2010/2020"] == pytest.approx(((bands[1] == 1) & (bands[2] == 0)).sum() * px_ha)
+    assert set(res["zones"]) == {"Martinique", "Fort-de-France", "Le Marin", "Le Trinité", "Saint-Pierre", "project"}
+    for name, mask in masks.items():
+        assert res["zones"][name]["areas_ha"]["2020"]["forest"] == pytest.approx(((bands[2] == 1) & mask).sum() * px_ha)
+        assert res["zones"][name]["deforestation_ha"]["2000/2010"] == pytest.approx(((bands[0] == 1) & (bands[1] == 0) & mask).sum() * px_ha)
+
+
+def test_baseline_fits_and_rules(martinique_run):
+    r, out = martinique_run
+    res = json.loads((out / "results.json").read_text())
+    b = res["baseline"]
+    assert set(b) == {"average", "linear", "exponential", "logarithmic"}
+    assert b["average"]["allowed"] and b["linear"]["allowed"]
+    assert not b["exponential"]["allowed"] and not b["logarithmic"]["allowed"]  # three observations
+    # the fitted series is the jurisdiction's forest carbon: area x density, by hand
+    _, px_ha, masks = by_hand(FOREST, AOI, "aoi", "COUNTRY")
+    bands = by_hand(FOREST)[0]
+    density = 220 * (1 + 0.24) * 0.47 * CO2_PER_C  # IPCC 2006 Table 4.4: R = 0.24 above 125 t/ha
+    y = [((bands[k] == 1) & masks["Martinique"]).sum() * px_ha * density for k in range(3)]
+    assert res["baseline_series"]["y"] == pytest.approx(y)
+    slope, intercept = np.polyfit([0, 10, 20], y, 1)
+    assert b["linear"]["params"]["b"] == pytest.approx(slope) and b["linear"]["params"]["a"] == pytest.approx(intercept)
+    resid = np.array(y) - (intercept + slope * np.array([0, 10, 20]))
+    assert b["linear"]["r2"] == pytest.approx(1 - (resid ** 2).sum() / ((np.array(y) - np.mean(y)) ** 2).sum())
+    assert any("one degree of freedom" in n for n in res["baseline_notes"])
+
+
+def test_allocation_shares(martinique_run):
+    _, out = martinique_run
+    res = json.loads((out / "results.json").read_text())
+    a = res["allocation"]
+    bands, px_ha, proj = by_hand(FOREST, PROJECT)
+    _, _, juris = by_hand(FOREST, AOI, "aoi", "COUNTRY")
+    lost = (bands[0] == 1) & (bands[1] == 0) | (bands[1] == 1) & (bands[2] == 0)
+    assert a["historical_share"] == pytest.approx((lost & proj["all"]).sum() / (lost & juris["Martinique"]).sum())
+    assert 0 < a["risk_map"]["share"] < 1
+    v = a["risk_map"]["validation"]
+    assert v["calibrated_on"] == "2000/2010" and v["tested_on"] == "2010/2020"
+    assert 0 < v["predicted_share"] < 1 and 0 < v["observed_share"] < 1
+
+
+def test_crediting_arithmetic(martinique_run):
+    _, out = martinique_run
+    c = json.loads((out / "results.json").read_text())["crediting"]
+    assert [y["year"] for y in c["years"]] == list(range(2021, 2031))
+    for y in c["years"]:
+        assert y["project_deforestation_ha"] == pytest.approx(0.5 * y["baseline_deforestation_ha"])
+        gross = y["baseline_tco2e"] - y["project_tco2e"]
+        assert y["leakage_tco2e"] == pytest.approx(0.10 * gross)
+        assert y["buffer_tco2e"] == pytest.approx(0.15 * 0.9 * gross)
+        assert y["creditable_tco2e"] == pytest.approx(0.9 * 0.85 * gross)
+    npv = sum(y["creditable_tco2e"] * 12 / 1.05 ** (k + 1) for k, y in enumerate(c["years"]))
+    assert c["totals"]["npv"] == pytest.approx(npv)
+    iv = c["intervals"]["creditable_tco2e"]
+    assert iv["lower"] < c["totals"]["creditable_tco2e"] < iv["upper"]
+
+
+def test_report_has_every_section(martinique_run):
+    _, out = martinique_run
+    html = (out / "report.html").read_text()
+    for heading in ("Land cover and change", "Transition matrices", "Deforestation by period", "Forest biomass and carbon",
+                    "Reference level (VMD0007 methods)", "Allocation to the project", "Emission reductions and credits",
+                    "Value of the change in storage", "one degree of freedom"):
+        assert heading in html, heading
+    assert html.count("data:image/png;base64,") == 5
+    assert 'download="areas.csv" href="data:text/csv;base64,' in html
+    assert "http://" not in html and "https://" not in html  # opens offline
+
+
+def test_carbon_from_maps_beside_defaults(tmp_path, write_raster):
+    """AGB maps on a coarser grid, side by side with defaults: stocks by hand, both R² reported."""
+    import rasterio
+    from affine import Affine
+
+    from carbonscope.baseline import config
+    from carbonscope.baseline.run import run, write
+    from tests.baseline.conftest import EXAMPLE
+
+    with rasterio.open(FOREST) as src:
+        t = src.transform
+        h, w = src.height, src.width
+    coarse = Affine(60, 0, t.c, 0, -60, t.f)
+    maps = []
+    for k, (d, v) in enumerate([("2000", 200.0), ("2010", 190.0), ("2020", 180.0)]):
+        maps.append({"date": d, "path": str(write_raster(f"agb{d}.tif", np.full((h // 2 + 1, w // 2 + 1), v, np.float32), coarse))})
+    cfg = config.load(EXAMPLE)
+    carbon = cfg.carbon.model_copy(update={"maps": [config.CarbonMap(**m) for m in maps], "root_shoot": 0.0, "primary": "maps"})
+    cfg = cfg.model_copy(update={"output": tmp_path / "run", "carbon": carbon, "allocation": None, "crediting": None, "invest": None})
+    r = run(cfg)
+    write(r)
+    res = r.results
+    bands, px_ha, _ = by_hand(FOREST)
+    for k, (d, v) in enumerate([("2000", 200.0), ("2010", 190.0), ("2020", 180.0)]):
+        assert res["carbon"]["maps"]["zones"]["(whole raster)"]["forest_agb_t"][d] == pytest.approx((bands[k] == 1).sum() * px_ha * v, rel=1e-6)
+    ef = res["carbon"]["maps"]["zones"]["(whole raster)"]["periods"][0]["emission_factor_tco2e_per_ha"]
+    assert ef == pytest.approx((200 - 190) * 0.47 * CO2_PER_C, rel=1e-6)  # the two maps' difference
+    assert set(res["baseline_by_carbon_source"]) == {"defaults", "maps"}
+    assert any("independent biomass maps" in n for n in res["carbon"]["maps"]["notes"])
