@@ -99,6 +99,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10_000)
     ap.add_argument("--large", type=int, default=20_000)
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--large-rows", type=int, default=None, help="map only the first N rows of the larger stack (full width): memory check in less time")
+    ap.add_argument("--only-large", metavar="ENGINE", default=None, help="only the larger stack, with this engine (sklearn, onnx, treelite)")
     ap.add_argument("--labels", type=Path, default=OUT / "juupajoki-run" / "agb.tif", help="AGB map of the Juupajoki run (bench_biomass_run.py writes it)")
     args = ap.parse_args()
     if not args.labels.exists():
@@ -113,6 +115,16 @@ def main() -> None:
     results["model"] = {"preset": "gee", "training_pixels": len(X_train),
                         "mean_leaves": float(np.mean([t.tree_.n_leaves for t in model.estimators_])),
                         "max_depth": int(max(t.tree_.max_depth for t in model.estimators_))}
+    if args.only_large:
+        X = in_memory_block(layers, spec, size=256)
+        engine = next(e for e in inference.candidates(model, X.shape[1], threads=1) if e.name == args.only_large)
+        layers_l = layers_for(build(args.large))
+        large = run_pipeline(layers_l, spec.__class__(tuple(layers_l), spec.names, spec.texture_on, spec.texture_range, spec.halo), engine,
+                             grid_for(args.large, rows=args.large_rows), 2, OUT / "maps" / f"full-{args.large}")
+        large |= {"rows": args.large_rows or args.large, "width": args.large, "engine": engine.name}
+        print("pipeline, 4x larger", large, flush=True)
+        (OUT / "predict-large.json").write_text(json.dumps(large, indent=2))
+        return
     X = in_memory_block(layers, spec)
     mem_rows = []
     for threads in (1, 2):
@@ -137,7 +149,8 @@ def main() -> None:
     if not args.skip_large:
         layers_l = layers_for(build(args.large))
         large = run_pipeline(layers_l, spec.__class__(tuple(layers_l), spec.names, spec.texture_on, spec.texture_range, spec.halo), engine,
-                             grid_for(args.large), 2, out / f"full-{args.large}")
+                             grid_for(args.large, rows=args.large_rows), 2, out / f"full-{args.large}")
+        large["rows"] = args.large_rows or args.large
         results["pipeline_large"] = large
         print("pipeline, 4x larger", large, flush=True)
     (OUT / "predict.json").write_text(json.dumps(results, indent=2))

@@ -110,7 +110,7 @@ def areas(
         sets = [zmod.load(ZoneConfig(name="zones", path=zones.resolve(), layer=zone_layer, field=zone_field), grid)] if zones else []
         with RichProgress(console=err) as progress:
             task = progress.task("pixels", total=grid.width * grid.height)
-            tally = tabulate(lambda: landcover.open_product(lc), sets, workers=workers, progress=lambda n: progress.advance(task, n))
+            tally = tabulate(lc, sets, workers=workers, progress=lambda n: progress.advance(task, n))
     except (CarbonScopeError, ValueError) as exc:
         _fail(exc)
     ch = Change(tally, forest)

@@ -99,7 +99,7 @@ def run(cfg: RunConfig, progress=None) -> Run:
 
             rs = RootShoot.parse(cfg.carbon.root_shoot, cfg.carbon.root_shoot_table) if isinstance(cfg.carbon.root_shoot, str) else float(cfg.carbon.root_shoot)
         task = progress.task("land-cover change (pixels)", total=grid.width * grid.height) if progress is not None else None
-        tally = tabulate(lambda: landcover.open_product(lc), sets, maps, workers=cfg.workers, root_shoot=rs,
+        tally = tabulate(lc, sets, maps, workers=cfg.workers, root_shoot=rs,
                          carbon_fraction=cfg.carbon.carbon_fraction if cfg.carbon else 0.47,
                          progress=(lambda n: progress.advance(task, n)) if progress is not None else None)
         change = Change(tally, forest)

@@ -4,31 +4,36 @@ For each window the category maps of all dates are read, each zone set is raster
 ``numpy.bincount`` per (pair of dates, zone set) counts the pixels of every (zone, from, to)
 combination. Areas per date are the margins of the transitions. Optional AGB maps add area-weighted
 sums of AGB and of tCO2e per (zone, from, to). Memory is one window per worker, whatever the raster's
-size; windows run on a thread pool (rasterio and numpy release the GIL), each thread with its own
-file handles.
+size. Windows run on a thread pool for small rasters and on worker processes for large ones
+(rasterisation and lookups hold the GIL); each worker opens its own file handles.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
 
-from carbonscope.baseline.landcover import Product
+from carbonscope.baseline import landcover
+from carbonscope.baseline.config import LandCoverConfig
 from carbonscope.baseline.zones import ZoneSet
 from carbonscope.errors import InputError
 from carbonscope.geo.areas import row_areas_ha
 from carbonscope.ipcc import RootShoot, agb_to_co2e
 
 TARGET_PIXELS = 4_000_000
+GDAL_CACHE_MB = 128  # GDAL's block cache would otherwise grow to 5% of RAM
+MAX_WINDOW_COLS = 8192  # windows of at most 8,192 columns: memory does not grow with the raster's width
+PROCESS_THRESHOLD = 50_000_000  # pixels above which windows go to worker processes
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Tally:
     carbon: dict = field(default_factory=dict)  # (map date, pair) -> key -> (3, zones + 1, K, K): AGB*ha, CO2e*ha, valid ha
     pixels: int = 0
     seconds: float = 0.0
+    executor: str = "threads"
 
     @property
     def K(self) -> int:
@@ -85,109 +91,137 @@ def _index_dtype(n: int):
     return np.uint16 if n < 65_536 else np.int32 if n < 2**31 else np.int64
 
 
-class _Worker:
-    """Per-thread file handles: a product and the AGB maps."""
+@dataclass
+class _Spec:
+    """Everything a worker needs, picklable for worker processes."""
 
-    def __init__(self, factory: Callable[[], Product], maps: list[AgbMap]):
-        self.factory, self.maps = factory, maps
-        self.local = threading.local()
-        self.opened: list = []
-        self.lock = threading.Lock()
-
-    def get(self):
-        if not hasattr(self.local, "product"):
-            product = self.factory()
-            srcs = []
-            for m in self.maps:
-                src = rasterio.open(m.path)
-                g = product.grid
-                vrt = WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height, resampling=Resampling.average,
-                                src_nodata=src.nodata, nodata=np.nan, dtype="float32")
-                srcs.append((src, vrt))
-            self.local.product, self.local.maps = product, srcs
-            with self.lock:
-                self.opened.append((product, srcs))
-        return self.local.product, self.local.maps
-
-    def close(self):
-        for product, srcs in self.opened:
-            product.close()
-            for src, vrt in srcs:
-                vrt.close()
-                src.close()
-        self.opened.clear()
+    lc: LandCoverConfig
+    sets: list[ZoneSet]
+    maps: list[AgbMap]
+    pairs: list[tuple[int, int]]
+    K: int
+    unmapped: int
+    keys: list
+    sizes: dict
+    map_pairs: list[tuple[int, int]]
+    const_area: float | None
+    root_shoot: RootShoot | float
+    carbon_fraction: float
 
 
-def tabulate(factory: Callable[[], Product], sets: list[ZoneSet], maps: list[AgbMap] | None = None,
+_STATE: dict = {}
+
+
+def _init(spec: _Spec) -> None:
+    _STATE.clear()
+    _STATE.update(spec=spec, local=threading.local(), opened=[], lock=threading.Lock())
+
+
+def _handles():
+    loc, spec = _STATE["local"], _STATE["spec"]
+    if not hasattr(loc, "product"):
+        product = landcover.open_product(spec.lc)
+        g = product.grid
+        srcs = []
+        for m in spec.maps:
+            src = rasterio.open(m.path)
+            vrt = WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height, resampling=Resampling.average,
+                            src_nodata=src.nodata, nodata=np.nan, dtype="float32")
+            srcs.append((src, vrt))
+        loc.product, loc.maps = product, srcs
+        with _STATE["lock"]:
+            _STATE["opened"].append((product, srcs))
+    return loc.product, loc.maps
+
+
+def _close() -> None:
+    for product, srcs in _STATE.get("opened", []):
+        product.close()
+        for src, vrt in srcs:
+            vrt.close()
+            src.close()
+    _STATE.clear()
+
+
+def _window(win: Window):
+    """Counts (and AGB sums) of one window."""
+    spec = _STATE["spec"]
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        product, srcs = _handles()
+        cats = product.read(win)
+        agb = [vrt.read(spec.maps[mi].band, window=win).astype(np.float64).ravel() for mi, (src, vrt) in enumerate(srcs)]
+    if (cats == spec.unmapped).any():
+        return ("unmapped", product.unmapped_codes(win))
+    h, w = cats.shape[1:]
+    grid, K = product.grid, spec.K
+    weights = None if spec.const_area is not None else np.repeat(row_areas_ha(grid.crs, window_transform(win, grid.transform), h), w)
+    zone_ids = [s.rasterize(grid, win).ravel() for s in spec.sets] or [None]
+    out_t = {k: np.zeros((spec.sizes[k], len(spec.pairs), K, K)) for k in spec.keys}
+    out_c = {}
+    area_px = weights if weights is not None else None
+    for p, (i, j) in enumerate(spec.pairs):
+        code = cats[i].ravel().astype(np.uint16) * K + cats[j].ravel()
+        for k, z in zip(spec.keys, zone_ids):
+            n = spec.sizes[k] * K * K
+            idx = code if z is None else z.astype(_index_dtype(n)) * (K * K) + code
+            out_t[k][:, p] = np.bincount(idx, weights=weights, minlength=n).reshape(spec.sizes[k], K, K)
+            for mi, pp in spec.map_pairs:
+                if pp != p:
+                    continue
+                a = agb[mi]
+                valid = np.isfinite(a)
+                av = np.where(valid, a, 0.0)
+                px = area_px if area_px is not None else np.full(a.shape, spec.const_area)
+                co2e = agb_to_co2e(av, spec.root_shoot, spec.carbon_fraction)
+                sums = [np.bincount(idx, weights=av * px, minlength=n), np.bincount(idx, weights=co2e * px, minlength=n),
+                        np.bincount(idx, weights=valid * px, minlength=n)]
+                out_c.setdefault((mi, p), {})[k] = np.stack(sums).reshape(3, spec.sizes[k], K, K)
+    return ("ok", out_t, out_c, h * w)
+
+
+def tabulate(lc: LandCoverConfig, sets: list[ZoneSet], maps: list[AgbMap] | None = None,
              pairs: list[tuple[int, int]] | None = None, workers: int = 2, root_shoot: RootShoot | float = 0.0,
-             carbon_fraction: float = 0.47, progress=None) -> Tally:
-    """Count transitions (and AGB sums) over the whole raster; ``factory`` opens the product."""
+             carbon_fraction: float = 0.47, progress=None, executor: str = "auto") -> Tally:
+    """Count transitions (and AGB sums) over the whole raster of the product ``lc`` describes.
+
+    ``executor``: ``threads``, ``processes`` or ``auto`` (processes above 50 million pixels).
+    """
     maps = maps or []
-    probe = factory()
-    try:
+    with landcover.open_product(lc) as probe:
         grid, K, dates = probe.grid, probe.legend.size, list(probe.dates)
-        names = probe.legend.names
-        rows = probe.block_rows()
-    finally:
-        probe.close()
+        names, unmapped, source = probe.legend.names, probe.legend.unmapped, probe.legend.source
+        rows, first = probe.block_rows(), probe.sources[0]
     pairs = pairs or default_pairs(len(dates))
     for m in maps:
         if m.date not in dates:
             raise InputError(f"the AGB map's date {m.date!r} is not a land-cover date ({', '.join(dates)})", file=m.path)
-    rows = max(rows, (TARGET_PIXELS // max(grid.width, 1)) // rows * rows)
-    windows = [Window(0, r, grid.width, min(rows, grid.height - r)) for r in range(0, grid.height, rows)]
-    geographic = grid.crs.is_geographic
-    const_area = None if geographic else float(row_areas_ha(grid.crs, grid.transform, 1)[0])
+    cols = min(grid.width, MAX_WINDOW_COLS)
+    rows = max(rows, (TARGET_PIXELS // cols) // rows * rows)
+    windows = [Window(c, r, min(cols, grid.width - c), min(rows, grid.height - r))
+               for r in range(0, grid.height, rows) for c in range(0, grid.width, cols)]
+    const_area = None if grid.crs.is_geographic else float(row_areas_ha(grid.crs, grid.transform, 1)[0])
     keys: list = [s.name for s in sets] or [None]
     sizes = {s.name: len(s.names) + 1 for s in sets} | {None: 1}
     map_pairs = [(mi, p) for mi, m in enumerate(maps) for p, (i, j) in enumerate(pairs) if m.date in (dates[i], dates[j])]
-    worker = _Worker(factory, maps)
-
-    def one(win: Window):
-        product, srcs = worker.get()
-        cats = product.read(win)
-        h, w = cats.shape[1:]
-        if (cats == probe.legend.unmapped).any():
-            return ("unmapped", product.unmapped_codes(win))
-        if geographic:
-            from rasterio.windows import transform as wt
-            weights = np.repeat(row_areas_ha(grid.crs, wt(win, grid.transform), h), w)
-        else:
-            weights = None
-        zone_ids = [s.rasterize(grid, win).ravel() for s in sets] or [None]
-        agb = [vrt.read(maps[mi].band, window=win).astype(np.float64).ravel() for mi, (src, vrt) in enumerate(srcs)]
-        out_t = {k: np.zeros((sizes[k], len(pairs), K, K)) for k in keys}
-        out_c = {}
-        for p, (i, j) in enumerate(pairs):
-            code = cats[i].ravel().astype(np.uint16) * K + cats[j].ravel()
-            for k, z in zip(keys, zone_ids):
-                n = sizes[k] * K * K
-                idx = code if z is None else z.astype(_index_dtype(n)) * (K * K) + code
-                counts = np.bincount(idx, weights=weights, minlength=n)
-                out_t[k][:, p] = counts.reshape(sizes[k], K, K)
-                for mi, pp in map_pairs:
-                    if pp != p:
-                        continue
-                    a = agb[mi]
-                    valid = np.isfinite(a)
-                    av = np.where(valid, a, 0.0)
-                    area_px = weights if weights is not None else np.full(a.shape, const_area)
-                    co2e = agb_to_co2e(av, root_shoot, carbon_fraction)
-                    sums = [np.bincount(idx, weights=av * area_px, minlength=n), np.bincount(idx, weights=co2e * area_px, minlength=n),
-                            np.bincount(idx, weights=valid * area_px, minlength=n)]
-                    out_c.setdefault((mi, p), {})[k] = np.stack(sums).reshape(3, sizes[k], K, K)
-        return ("ok", out_t, out_c, h * w)
+    spec = _Spec(lc, sets, maps, pairs, K, unmapped, keys, sizes, map_pairs, const_area, root_shoot, carbon_fraction)
+    if executor == "auto":
+        executor = "processes" if workers > 1 and grid.width * grid.height > PROCESS_THRESHOLD else "threads"
 
     t0 = time.perf_counter()
     trans = {k: np.zeros((sizes[k], len(pairs), K, K)) for k in keys}
     carbon = {(mi, p): {k: np.zeros((3, sizes[k], K, K)) for k in keys} for mi, p in map_pairs}
     pixels = 0
-    unmapped: set[int] = set()
+    found: set[int] = set()
+    if executor == "processes":
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(spec,))
+    else:
+        _init(spec)
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for res in pool.map(one, windows):
+        with pool:
+            for res in pool.map(_window, windows):
                 if res[0] == "unmapped":
-                    unmapped |= res[1]
+                    found |= res[1]
                     continue
                 _, t, c, npx = res
                 for k in keys:
@@ -199,11 +233,12 @@ def tabulate(factory: Callable[[], Product], sets: list[ZoneSet], maps: list[Agb
                 if progress is not None:
                     progress(npx)
     finally:
-        worker.close()
-    if unmapped:
-        shown = ", ".join(str(v) for v in sorted(unmapped)[:20])
-        raise InputError(f"classes {shown} occur in the raster but are not in the mapping table {probe.legend.source!r}; "
-                         "add them to the table (an empty category marks no data)", file=probe.sources[0])
+        if executor == "threads":
+            _close()
+    if found:
+        shown = ", ".join(str(v) for v in sorted(found)[:20])
+        raise InputError(f"classes {shown} occur in the raster but are not in the mapping table {source!r}; "
+                         "add them to the table (an empty category marks no data)", file=first)
     if const_area is not None:  # counts were exact integers so far
         for k in keys:
             trans[k] *= const_area
@@ -212,4 +247,4 @@ def tabulate(factory: Callable[[], Product], sets: list[ZoneSet], maps: list[Agb
         for key in carbon:
             carbon[key][None] = carbon[key][sets[0].name].sum(axis=1, keepdims=True)
     carbon_by_date = {(maps[mi].date, p): v for (mi, p), v in carbon.items()}
-    return Tally(names, dates, pairs, sets, trans, carbon_by_date, pixels, time.perf_counter() - t0)
+    return Tally(names, dates, pairs, sets, trans, carbon_by_date, pixels, time.perf_counter() - t0, executor)

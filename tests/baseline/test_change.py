@@ -18,7 +18,7 @@ def _tally(lc, zone_cfgs=(), workers=2):
     with landcover.open_product(lc) as p:
         grid, forest = p.grid, p.forest
     sets = [zones.load(z, grid) for z in zone_cfgs]
-    return Change(tabulate(lambda: landcover.open_product(lc), sets, workers=workers), forest)
+    return Change(tabulate(lc, sets, workers=workers), forest)
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +115,14 @@ def test_landcover_reclassified_by_a_table(write_raster):
     assert areas["2020"]["cropland"] == 18 and areas["2020"]["wetland"] == 9 and areas["2020"]["grassland"] == 0
     assert ch.deforestation()["2015/2020"] == 9
     assert ch.transitions()["2015/2020"]["grassland"]["wetland"] == 9
+
+
+def test_worker_processes_give_the_same_numbers(mtq):
+    lc = LandCoverConfig(type="forest_mask", path=FOREST, dates=DATES)
+    with landcover.open_product(lc) as p:
+        sets = [zones.load(ZoneConfig(name="subj", path=AOI, layer="subj", field="NAME_1"), p.grid)]
+    t = tabulate(lc, sets, workers=2, executor="processes")
+    assert t.executor == "processes"
+    ch = Change(t, (0,))
+    assert ch.areas() == mtq.areas()
+    assert ch.deforestation("subj", 3) == mtq.deforestation("subj", 3)

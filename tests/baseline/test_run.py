@@ -126,3 +126,42 @@ def test_carbon_from_maps_beside_defaults(tmp_path, write_raster):
     assert ef == pytest.approx((200 - 190) * 0.47 * CO2_PER_C, rel=1e-6)  # the two maps' difference
     assert set(res["baseline_by_carbon_source"]) == {"defaults", "maps"}
     assert any("independent biomass maps" in n for n in res["carbon"]["maps"]["notes"])
+
+
+def test_reference_sample_adjusts_deforestation(tmp_path):
+    """A reference sample (points drawn per map stratum; a few labelled differently, as an
+    interpreter would) replaces the pixel count of the assessed period by Olofsson's estimate."""
+    import rasterio
+
+    from carbonscope.baseline import accuracy, config
+    from carbonscope.baseline.run import run
+    from tests.baseline.conftest import EXAMPLE
+
+    with rasterio.open(FOREST) as src:
+        b = src.read()
+        t = src.transform
+    strata = {"deforestation": (b[1] == 1) & (b[2] == 0), "forest": (b[1] == 1) & (b[2] == 1), "non_forest": (b[1] == 0) & (b[2] == 0)}
+    rng = np.random.default_rng(7)
+    rows = []
+    for name, mask in strata.items():
+        r, c = np.nonzero(mask)
+        pick = rng.choice(r.size, 40, replace=False)
+        for k, i in enumerate(pick):
+            x, y = t * (c[i] + 0.5, r[i] + 0.5)
+            ref = name if k >= 4 else {"deforestation": "forest", "forest": "deforestation", "non_forest": "deforestation"}[name]
+            rows.append({"x": x, "y": y, "observed": ref})
+    sample = tmp_path / "reference.csv"
+    pd.DataFrame(rows).to_csv(sample, index=False)
+    cfg = config.load(EXAMPLE)
+    cfg = cfg.model_copy(update={"output": tmp_path / "run", "accuracy": config.AccuracyConfig(path=sample, period="2010/2020", reference="observed"),
+                                 "allocation": None, "crediting": None, "invest": None})
+    res = run(cfg).results
+    px = 0.09
+    areas = {k: m.sum() * px for k, m in strata.items()}
+    counts = pd.DataFrame([[36, 4, 0], [4, 36, 0], [4, 0, 36]], index=list(strata), columns=list(strata))
+    expected = accuracy.estimate(areas, counts)
+    got = res["accuracy"]["classes"]["deforestation"]
+    assert got["area"] == pytest.approx(expected["classes"]["deforestation"]["area"])
+    assert got["ci95"] == pytest.approx(expected["classes"]["deforestation"]["ci95"])
+    p = next(r for r in res["baseline_zone_periods"] if r["period"] == "2010/2020")
+    assert p["adjusted_by_reference_sample"] and p["deforestation_ha"] != p["deforestation_ha_mapped"]
