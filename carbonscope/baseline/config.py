@@ -81,7 +81,7 @@ class CarbonConfig(Strict):
     defaults_rel_se: dict[str, float] = Field(default_factory=dict, description="relative standard error of each default (0.3 = 30%)")
     maps: list[CarbonMap] = Field(default_factory=list, description="AGB maps (Mg/ha) by date")
     map_rel_se: float = Field(0.2, ge=0, description="relative standard error of a map's mean where the map has no SE band")
-    root_shoot: float | str = Field(0.0, description="a ratio, 'ipcc2006:<zone>' (Table 4.4), 'ipcc2019:<zone>' or 'table:<zone>'")
+    root_shoot: float | str = Field(0.0, description="a ratio, 'ipcc2006:<zone>' (Table 4.4), or 'table:<zone>' with root_shoot_table (e.g. the 2019 Refinement's values)")
     root_shoot_table: Path | None = None
     carbon_fraction: float = Field(0.47, gt=0, le=1)
     primary: Literal["defaults", "maps"] | None = Field(None, description="which carbon source drives emissions when both are given")

@@ -126,3 +126,18 @@ def test_worker_processes_give_the_same_numbers(mtq):
     ch = Change(t, (0,))
     assert ch.areas() == mtq.areas()
     assert ch.deforestation("subj", 3) == mtq.deforestation("subj", 3)
+
+
+def test_loss_year_map_with_tree_cover(write_raster):
+    """A Hansen-style pair: tree cover 2000 (%) and loss year (k = 2000 + k), forest at >= 30 %."""
+    from affine import Affine
+
+    t = Affine(30, 0, 700_000, 0, -30, 1_620_000)
+    cover = np.array([[80, 80, 10], [50, 0, 95]], np.uint8)
+    loss = np.array([[0, 5, 5], [12, 3, 20]], np.uint8)
+    cpath, lpath = write_raster("cover.tif", cover, t), write_raster("loss.tif", loss, t)
+    ch = _tally(LandCoverConfig(type="loss_year", path=lpath, forest_path=cpath, dates=["2000", "2005", "2010", "2015", "2020"]))
+    forest = {d: round(a["forest"] / 0.09, 9) for d, a in ch.areas().items()}
+    # forest pixels: (80,0), (80,5), (50,12), (95,20); (10,5) and (0,3) were never forest
+    assert forest == {"2000": 4, "2005": 3, "2010": 3, "2015": 2, "2020": 1}
+    assert ch.deforestation()["2000/2005"] == pytest.approx(0.09)
