@@ -31,7 +31,7 @@ from carbonscope.geo.areas import row_areas_ha
 from carbonscope.ipcc import RootShoot, agb_to_co2e
 
 TARGET_PIXELS = 4_000_000
-GDAL_CACHE_MB = 128  # GDAL's block cache would otherwise grow to 5% of RAM
+GDAL_CACHE_BYTES = 128 * 2**20  # rasterio passes GDAL_CACHEMAX as bytes; GDAL's default is 5% of RAM
 MAX_WINDOW_COLS = 8192  # windows of at most 8,192 columns: memory does not grow with the raster's width
 PROCESS_THRESHOLD = 50_000_000  # pixels above which windows go to worker processes
 
@@ -146,7 +146,7 @@ def _close() -> None:
 def _window(win: Window):
     """Counts (and AGB sums) of one window."""
     spec = _STATE["spec"]
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
         product, srcs = _handles()
         cats = product.read(win)
         agb = [vrt.read(spec.maps[mi].band, window=win).astype(np.float64).ravel() for mi, (src, vrt) in enumerate(srcs)]

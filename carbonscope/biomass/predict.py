@@ -34,7 +34,7 @@ from carbonscope.geo.areas import row_areas_ha
 from carbonscope.ipcc import RootShoot
 from carbonscope.progress import NullProgress, Progress
 
-GDAL_CACHE_MB = 128
+GDAL_CACHE_BYTES = 128 * 2**20  # rasterio passes GDAL_CACHEMAX to GDAL as bytes
 SMALL_MAP_PIXELS = 4_000_000
 AOA_NODATA = 255
 _READERS: dict[tuple[str, int], LayerReader] = {}
@@ -63,7 +63,7 @@ def _reader(job: MapJob) -> LayerReader:
     k = (job.key, threading.get_ident())
     r = _READERS.get(k)
     if r is None:
-        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
             r = LayerReader(job.infos, job.grid)
         _READERS[k] = r
     return r
@@ -77,7 +77,7 @@ def process_window(job: MapJob, win: Window) -> dict:
     """One window's bands and sums (runs on a worker)."""
     grid = job.grid
     h, w = int(win.height), int(win.width)
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
         arrays = _reader(job).read(win, halo=job.spec.halo)
     stack = job.spec.stack(arrays, grid.resolution, crop=job.spec.halo)
     valid = job.domain.valid(win, arrays, halo=job.spec.halo) & ~np.isnan(stack).any(axis=0)
@@ -144,7 +144,7 @@ class _Writer:
         self.names = names
         self.tmp_agb = self.out_dir / "agb.tmp.tif"
         self.tmp_aoa = self.out_dir / "aoa.tmp.tif" if job.aoa is not None else None
-        self.env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB)
+        self.env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES)
         self.env.__enter__()
         prof = self.grid.profile(count=len(names), dtype="float32", nodata=np.nan)
         prof.update(blockxsize=512, blockysize=512)
