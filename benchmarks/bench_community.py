@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pandas as pd
 
-from benchmarks.bench_web import OUT, Server, free_port  # noqa: F401
+from benchmarks.bench_web import OUT, WRK_DONE, Server, free_port  # noqa: F401
 from benchmarks.bench_web import DB as SCALE_DB
 
 DB = OUT / "bench-community.db"
@@ -42,12 +42,7 @@ request = function()
   local body = '{"body": "Load test comment ' .. n .. ' on **' .. p .. '**"}'
   return wrk.format("POST", "/api/v1/projects/" .. p .. "/comments", {["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json"}, body)
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT p50=%%d p95=%%d p99=%%d max=%%d requests=%%d non2xx=%%d errors=%%d duration_us=%%d\n",
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration))
-end
-"""
+""" + WRK_DONE
 
 GET_LUA = r"""
 local paths = {}
@@ -61,12 +56,7 @@ request = function()
   if #cookies > 0 then headers["Cookie"] = "cs_session=" .. cookies[(n %% #cookies) + 1] end
   return wrk.format("GET", paths[(n %% #paths) + 1], headers)
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT p50=%%d p95=%%d p99=%%d max=%%d requests=%%d non2xx=%%d errors=%%d duration_us=%%d\n",
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration))
-end
-"""
+""" + WRK_DONE
 
 
 def generate(seed: int = 11) -> dict:

@@ -37,6 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out"
 DB = OUT / "bench.db"
 
+# wrk prints its latency percentiles and error counts on one line the benchmarks parse
+WRK_DONE = r"""
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT p50=%%d p95=%%d p99=%%d max=%%d requests=%%d non2xx=%%d errors=%%d duration_us=%%d\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, summary.requests,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration))
+end
+"""
+
 LUA = r"""
 local paths = {}
 for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
@@ -45,12 +54,7 @@ request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter %% #paths) + 1], { ["Accept"] = "%(accept)s" })
 end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT p50=%%d p95=%%d p99=%%d max=%%d requests=%%d non2xx=%%d errors=%%d duration_us=%%d\n",
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, summary.requests,
-    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration))
-end
-"""
+""" + WRK_DONE
 
 
 def free_port() -> int:

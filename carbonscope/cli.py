@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from carbonscope.baseline.cli import app as baseline_app
 from carbonscope.biomass.cli import app as biomass_app
+from carbonscope.cli_output import console, err
+from carbonscope.cli_output import fail as _fail
+from carbonscope.cli_output import print_json as _print_json
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import CarbonScopeError, NotFoundError
 
@@ -28,8 +29,6 @@ app.add_typer(news_app, name="news")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(biomass_app, name="biomass")
 app.add_typer(baseline_app, name="baseline")
-console = Console()
-err = Console(stderr=True)
 
 
 def _engine():
@@ -39,15 +38,6 @@ def _engine():
     engine = get_engine()
     ensure_schema(engine)
     return engine
-
-
-def _print_json(doc) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, default=str, ensure_ascii=False) + "\n")
-
-
-def _fail(exc: Exception, code: int = 1):
-    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from carbonscope.baseline.landcover import decimal_year
 from carbonscope.baseline.legend import NO_DATA, UNMAPPED
 from carbonscope.baseline.tabulate import Tally
 
@@ -55,7 +56,7 @@ class Change:
         self.keep = _reported(tally)
         nd, un = tally.categories.index(NO_DATA), tally.categories.index(UNMAPPED)
         self.nonforest = tuple(k for k in range(tally.K) if k not in self.forest and k not in (nd, un))
-        self.years = [float(y) for y in _years(tally.dates)]
+        self.years = [decimal_year(d) for d in tally.dates]
 
     def zones(self) -> list[tuple[str, str, int]]:
         """(set name, zone name, zone number) of every zone."""
@@ -104,9 +105,3 @@ class Change:
                          "rate_simple_pct": 100 * simple_rate(fa[i], fa[i + 1], years),
                          "rate_compound_pct": 100 * compound_rate(fa[i], fa[i + 1], years)})
         return rows
-
-
-def _years(dates: list[str]) -> list[float]:
-    from carbonscope.baseline.landcover import decimal_year
-
-    return [decimal_year(d) for d in dates]

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from carbonscope.cli_output import console, err, fail, print_json
 from carbonscope.errors import CarbonScopeError
 
 app = typer.Typer(help="REDD+ baseline: land-cover change, reference levels, creditable reductions.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: Exception):
-    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-    raise typer.Exit(2)
-
-
-def _json(doc) -> None:
-    from carbonscope.baseline.run import _clean
-
-    sys.stdout.write(json.dumps(_clean(doc), indent=2) + "\n")
 
 
 def _areas_table(title: str, areas: dict) -> Table:
@@ -48,7 +33,8 @@ def run(
 ):
     """Change, zones, carbon, reference level, allocation, crediting and report in one run folder."""
     from carbonscope.baseline import config as cfgmod
-    from carbonscope.baseline.run import run as do_run, write
+    from carbonscope.baseline.run import run as do_run
+    from carbonscope.baseline.run import write
     from carbonscope.progress import RichProgress
 
     try:
@@ -59,9 +45,9 @@ def run(
             result = do_run(cfg, progress)
             folder = write(result)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     if json_out:
-        _json(result.results)
+        print_json(result.results)
         return
     res = result.results
     console.print(_areas_table("area by category, whole raster", res["areas_ha"]))
@@ -112,13 +98,13 @@ def areas(
             task = progress.task("pixels", total=grid.width * grid.height)
             tally = tabulate(lc, sets, workers=workers, progress=lambda n: progress.advance(task, n))
     except (CarbonScopeError, ValueError) as exc:
-        _fail(exc)
+        fail(exc, 2)
     ch = Change(tally, forest)
     doc = {"areas_ha": ch.areas(), "deforestation_ha": ch.deforestation()}
     if sets:
         doc["zones"] = {name: {"areas_ha": ch.areas("zones", i + 1), "deforestation_ha": ch.deforestation("zones", i + 1)} for i, name in enumerate(sets[0].names)}
     if json_out:
-        _json(doc)
+        print_json(doc)
         return
     console.print(_areas_table("whole raster", doc["areas_ha"]))
     for per, ha in doc["deforestation_ha"].items():

@@ -188,9 +188,8 @@ def _resolve(data: dict, base: Path) -> dict:
         if isinstance(lc.get("files"), list):
             lc["files"] = [{**f, "path": fix(f.get("path"))} if isinstance(f, dict) else f for f in lc["files"]]
         data["landcover"] = lc
-    for section, key in (("zones", "path"), ):
-        if isinstance(data.get(section), list):
-            data[section] = [{**z, key: fix(z.get(key))} if isinstance(z, dict) else z for z in data[section]]
+    if isinstance(data.get("zones"), list):
+        data["zones"] = [{**z, "path": fix(z.get("path"))} if isinstance(z, dict) else z for z in data["zones"]]
     c = data.get("carbon")
     if isinstance(c, dict):
         c = dict(c)

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from rasterio.windows import Window
 
-from carbonscope.biomass.figures import _save, plt
+from carbonscope.reports import plt, save_png
 
 MAX_QUICKLOOK = 1000
 COLORS = {"forest": "#1b7837", "cropland": "#e6ab02", "grassland": "#a6d854", "wetland": "#4eb3d3", "settlement": "#d95f02",
@@ -58,7 +58,7 @@ def change_map(r, path: Path) -> str:
         ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
         ax.set_title(f"Forest change ({g.crs.to_string()})", fontsize=10)
         ax.tick_params(labelsize=7)
-        return _save(fig, path)
+        return save_png(fig, path)
     finally:
         product.close()
 
@@ -81,7 +81,7 @@ def area_bars(r, path: Path) -> str:
     ax.set_xticks(x + w * (len(dates) - 1) / 2, cats)
     ax.set_ylabel("thousand ha")
     ax.set_title(f"Area by category and date: {key}", fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def baseline_fits(r, path: Path) -> str:
@@ -92,10 +92,10 @@ def baseline_fits(r, path: Path) -> str:
     tt = np.linspace(t[0], end, 200)
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.scatter(t, y, color="black", zorder=3, label="observed")
-    for m, f in r._fits.items():
+    for m, f in r.fits.items():
         if not f.params:
             continue
-        style = "-" if m == r._chosen.method else "--"
+        style = "-" if m == r.chosen.method else "--"
         ax.plot(tt, f.predict(tt), style, lw=1.6 if style == "-" else 1, label=f"{m}  R² {f.r2:.3f}" + ("" if f.allowed else " (not allowed)"))
     if c:
         ax.axvspan(c.start - 1, end - 1, color="#e8f4e8", zorder=0, label="crediting period")
@@ -103,7 +103,7 @@ def baseline_fits(r, path: Path) -> str:
     ax.set_ylabel(f"{s['series'].replace('_', ' ')} ({s['unit']})")
     ax.legend(fontsize=7)
     ax.set_title(f"Reference level fits (VMD0007): {r.results['baseline_zone']}", fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def crediting(r, path: Path) -> str:
@@ -116,15 +116,11 @@ def crediting(r, path: Path) -> str:
     ax.set_ylabel("thousand tCO2e / yr")
     ax.legend(fontsize=8)
     ax.set_title("Emission reductions and credits", fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def risk_map(r, path: Path) -> str:
-    from carbonscope.baseline import landcover
-
-    product = landcover.open_product(r.cfg.landcover)
-    b = product.grid.bounds
-    product.close()
+    b = r.grid.bounds
     d = r.risk.density
     step = max(1, int(np.ceil(max(d.shape) / MAX_QUICKLOOK)))
     fig, ax = plt.subplots(figsize=(6.5, 6.5))
@@ -132,7 +128,7 @@ def risk_map(r, path: Path) -> str:
     fig.colorbar(im, ax=ax, shrink=0.7, label="deforestation density of the class (share of forest lost per period)")
     ax.set_title("Deforestation risk (VT0007-style)", fontsize=10)
     ax.tick_params(labelsize=7)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def all_figures(r, folder: Path) -> dict[str, str]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import jinja2
+from carbonscope.reports import environment
 
-from carbonscope.biomass.report import _fmt
-
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("carbonscope.baseline", "templates"), autoescape=True)
-_ENV.filters["num"] = _fmt
+_ENV = environment("carbonscope.baseline")
 
 
 def _csv_links(r) -> dict[str, str]:
@@ -19,7 +16,7 @@ def _csv_links(r) -> dict[str, str]:
 
 def write(out: Path, r, figs: dict[str, str]) -> Path:
     res = r.results
-    html = _ENV.get_template("report.html").render(r=res, cfg=r.cfg, figs=figs, csv=_csv_links(r), chosen=r._chosen.method)
+    html = _ENV.get_template("report.html").render(r=res, cfg=r.cfg, figs=figs, csv=_csv_links(r), chosen=r.chosen.method)
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

@@ -5,7 +5,6 @@ figures, ``results.json``, ``report.html``)."""
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from carbonscope.baseline.tabulate import AgbMap, Tally, tabulate
 from carbonscope.baseline.value import invest_constant
 from carbonscope.errors import InputError
 from carbonscope.ipcc import CO2_PER_C
+from carbonscope.jsonsafe import json_safe
 
 
 @dataclass
@@ -31,8 +31,17 @@ class Run:
     change: Change
     results: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    grid: landcover.GridSpec | None = None
     risk: allocate.RiskMap | None = None
     seconds: dict = field(default_factory=dict)
+    # set by the steps in order: the baseline fits, the zone they describe, the project and its share
+    fits: dict = field(default_factory=dict)
+    chosen: fit.Fit | None = None
+    kind: str = "stock"
+    zone: tuple = (None, 0)
+    project: tuple = (None, 0)
+    share: float = 1.0
+    ef_zone: float = float("nan")
 
 
 def _find_zone(change: Change, name: str) -> tuple[str, int]:
@@ -58,17 +67,13 @@ def _series(cfg: RunConfig, change: Change, src, key, zone) -> tuple[np.ndarray,
     years = np.array(change.years)
     if cfg.baseline.series == "deforestation":
         rows = change.periods(key, zone)
-        t = np.array([(decimal(r["start"]) + decimal(r["end"])) / 2 for r in rows])
+        t = np.array([(landcover.decimal_year(r["start"]) + landcover.decimal_year(r["end"])) / 2 for r in rows])
         return t, np.array([r["annual_deforestation_ha"] for r in rows]), "rate", "ha/yr"
     if cfg.baseline.series == "forest_area":
         return years, np.array(change.forest_area(key, zone)), "stock", "ha"
     stocks = np.array([src.stock(key, zone, d) for d in range(len(years))])
     ok = np.isfinite(stocks)
     return years[ok], stocks[ok], "stock", "tCO2e"
-
-
-def decimal(d: str) -> float:
-    return landcover.decimal_year(d)
 
 
 def _annual_baseline(f: fit.Fit, kind: str, years: list[int], ef: float, series: str) -> np.ndarray:
@@ -103,7 +108,7 @@ def run(cfg: RunConfig, progress=None) -> Run:
                          carbon_fraction=cfg.carbon.carbon_fraction if cfg.carbon else 0.47,
                          progress=(lambda n: progress.advance(task, n)) if progress is not None else None)
         change = Change(tally, forest)
-        r = Run(cfg, tally, change, {})
+        r = Run(cfg, tally, change, {}, grid=grid)
         r.seconds["tabulate"] = tally.seconds
         _areas(r)
         srcs = carbon.sources(change, cfg.carbon)
@@ -197,7 +202,8 @@ def _accuracy(r: Run, product) -> None:
         raise InputError(f"{int((~inside).sum())} reference points lie outside the raster (first: row {int(np.flatnonzero(~inside)[0]) + 2})", file=str(a.path))
     from rasterio.windows import Window
 
-    cats = product.read(Window(0, 0, g.width, g.height))[[i, j]][:, rows, cols]
+    # the sample's pixels only (a reference sample is hundreds of points, the raster may be huge)
+    cats = np.stack([product.read(Window(int(c), int(rw), 1, 1))[[i, j], 0, 0] for rw, c in zip(rows, cols)], axis=1)
     f = np.isin(cats, ch.forest)
     mapped = np.where(f[0] & ~f[1], "deforestation", np.where(f[0] & f[1], "forest", np.where(~f[0] & f[1], "gain", "non_forest")))
     classes = ["deforestation", "forest", "non_forest", "gain"]
@@ -257,7 +263,7 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
             ts, ys, k2, _ = _series(cfg, ch, src, key, zone)
             if len(ts) >= 2:
                 r.results["baseline_by_carbon_source"][name] = {m: f.as_dict() for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold).items()}
-    r._fits, r._chosen, r._kind, r._zone = fits, chosen, kind, (key, zone)
+    r.fits, r.chosen, r.kind, r.zone = fits, chosen, kind, (key, zone)
     rows = [{"method": m, **{k: v for k, v in f.as_dict().items() if k not in ("params", "notes")}, **{f"param_{k}": v for k, v in f.params.items()}}
             for m, f in fits.items()]
     r.tables["baseline_fits"] = pd.DataFrame(rows)
@@ -265,7 +271,7 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
     r.results["baseline_zone_periods"] = hist
     if main_src is not None:
         efs = [main_src.emission_factor(key, zone, k) for k in range(len(ch.t.dates) - 1)] if len(ch.t.dates) > 1 else []
-        r._ef_zone = efs[-1] if efs else float("nan")
+        r.ef_zone = efs[-1] if efs else float("nan")
         lvl = cfg.uncertainty
         area_se = _area_rel_se(r)
         for row, ef in zip(hist, efs):
@@ -273,7 +279,7 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
             row["emissions_tco2e"] = row["deforestation_ha"] * ef
             row["emissions_interval_tco2e"] = credits.emissions_interval(row["deforestation_ha"], ef, area_se, main_src.ef_rel_se(), lvl.draws, lvl.seed, lvl.level)
     else:
-        r._ef_zone = float("nan")
+        r.ef_zone = float("nan")
 
 
 def _area_rel_se(r: Run) -> float:
@@ -286,13 +292,13 @@ def _area_rel_se(r: Run) -> float:
 
 def _allocation(r: Run, product) -> None:
     a, ch = r.cfg.allocation, r.change
-    r._share = 1.0
-    r._project = r._zone
+    r.share = 1.0
+    r.project = r.zone
     if a is None:
         return
     pkey, pzone = _find_zone(ch, a.project)
-    r._project = (pkey, pzone)
-    bkey, bzone = r._zone
+    r.project = (pkey, pzone)
+    bkey, bzone = r.zone
     out = {"project": a.project}
     proj = sum(p["deforestation_ha"] for p in ch.periods(pkey, pzone))
     juris = sum(p["deforestation_ha"] for p in ch.periods(bkey, bzone))
@@ -311,10 +317,10 @@ def _allocation(r: Run, product) -> None:
         r.tables["risk_classes"] = pd.DataFrame(risk.table)
     used = a.use if a.method == "both" else a.method
     out["used"] = used
-    r._share = out["risk_map"]["share"] if used == "risk_map" else out["historical_share"]
-    if not np.isfinite(r._share):
+    r.share = out["risk_map"]["share"] if used == "risk_map" else out["historical_share"]
+    if not np.isfinite(r.share):
         raise InputError(f"the jurisdiction {r.results['baseline_zone']!r} had no deforestation to allocate")
-    out["share"] = r._share
+    out["share"] = r.share
     r.results["allocation"] = out
 
 
@@ -324,13 +330,13 @@ def _crediting(r: Run, main_src) -> None:
         return
     years = list(range(c.start, c.start + c.years))
     series = r.cfg.baseline.series
-    ef_zone = r._ef_zone
-    juris_ad = _annual_baseline(r._chosen, r._kind, years, ef_zone, series)
-    pkey, pzone = r._project
+    ef_zone = r.ef_zone
+    juris_ad = _annual_baseline(r.chosen, r.kind, years, ef_zone, series)
+    pkey, pzone = r.project
     ef_p = main_src.emission_factor(pkey, pzone, len(r.tally.dates) - 2)
     if not np.isfinite(ef_p) or ef_p <= 0:
         ef_p = ef_zone
-    base = juris_ad * r._share
+    base = juris_ad * r.share
     if c.monitored_deforestation_ha is None:
         proj = base * (1 - c.effectiveness_percent / 100)
         mode = f"ex ante: the project avoids {c.effectiveness_percent:g}% of baseline deforestation"
@@ -347,7 +353,7 @@ def _crediting(r: Run, main_src) -> None:
     s = credits.summarize(inp)
     u = r.cfg.uncertainty
     s["intervals"] = credits.monte_carlo(inp, _area_rel_se(r), u.area_rel_se, main_src.ef_rel_se(), u.draws, u.seed, u.level)
-    s |= {"mode": mode, "emission_factor_tco2e_per_ha": ef_p, "share": r._share, "method": r._chosen.method,
+    s |= {"mode": mode, "emission_factor_tco2e_per_ha": ef_p, "share": r.share, "method": r.chosen.method,
           "currency": c.currency, "discount_rate_percent": c.discount_rate_percent, "level": u.level,
           "uncertainty_notes": ["area and emission-factor errors are drawn independently; the allocation share and the choice of baseline method are not varied"]}
     r.results["crediting"] = s
@@ -359,11 +365,11 @@ def _invest(r: Run, main_src) -> None:
     v = r.cfg.invest
     if v is None or main_src is None:
         return
-    key, zone = r._project
+    key, zone = r.project
     dates = r.tally.dates
-    p = v.start_year or int(decimal(dates[0]))
-    q = v.end_year or int(decimal(dates[-1]))
-    years = [int(decimal(d)) for d in dates]
+    p = v.start_year or int(landcover.decimal_year(dates[0]))
+    q = v.end_year or int(landcover.decimal_year(dates[-1]))
+    years = [int(landcover.decimal_year(d)) for d in dates]
     if p not in years or q not in years:
         raise InputError(f"invest: start and end years must be land-cover dates ({', '.join(dates)})")
     c_p = main_src.stock(key, zone, years.index(p)) / CO2_PER_C
@@ -376,18 +382,6 @@ def _invest(r: Run, main_src) -> None:
 
 
 # -- output ------------------------------------------------------------------------------------
-
-def _clean(o):
-    if isinstance(o, float):
-        return None if not math.isfinite(o) else o
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if isinstance(o, (np.floating, np.integer)):
-        return _clean(o.item())
-    return o
-
 
 def write(r: Run, out: Path | None = None) -> Path:
     """The run folder; written to a temporary folder first and moved into place when complete."""
@@ -404,7 +398,7 @@ def write(r: Run, out: Path | None = None) -> Path:
         df.to_csv(tmp / "tables" / f"{name}.csv", index=False)
         df.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
     figs = figures.all_figures(r, tmp / "figures")
-    (tmp / "results.json").write_text(json.dumps(_clean(r.results), indent=2), encoding="utf-8")
+    (tmp / "results.json").write_text(json.dumps(json_safe(r.results), indent=2), encoding="utf-8")
     report.write(tmp, r, figs)
     if out.exists():
         shutil.rmtree(out)

@@ -158,7 +158,6 @@ def _window(win: Window):
     zone_ids = [s.rasterize(grid, win).ravel() for s in spec.sets] or [None]
     out_t = {k: np.zeros((spec.sizes[k], len(spec.pairs), K, K)) for k in spec.keys}
     out_c = {}
-    area_px = weights if weights is not None else None
     for p, (i, j) in enumerate(spec.pairs):
         code = cats[i].ravel().astype(np.uint16) * K + cats[j].ravel()
         for k, z in zip(spec.keys, zone_ids):
@@ -171,7 +170,7 @@ def _window(win: Window):
                 a = agb[mi]
                 valid = np.isfinite(a)
                 av = np.where(valid, a, 0.0)
-                px = area_px if area_px is not None else np.full(a.shape, spec.const_area)
+                px = weights if weights is not None else np.full(a.shape, spec.const_area)
                 co2e = agb_to_co2e(av, spec.root_shoot, spec.carbon_fraction)
                 sums = [np.bincount(idx, weights=av * px, minlength=n), np.bincount(idx, weights=co2e * px, minlength=n),
                         np.bincount(idx, weights=valid * px, minlength=n)]

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from carbonscope.cli_output import console, err, fail, print_json
 from carbonscope.errors import CarbonScopeError
 
 app = typer.Typer(help="Carbon analyst: forest biomass and carbon from satellite rasters.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: Exception):
-    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-    raise typer.Exit(2)
-
-
-def _json(doc) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
-
-
 def _load(config: Path, output: Path | None):
     from carbonscope.biomass import config as cfgmod
 
@@ -61,9 +46,9 @@ def run(
         with RichProgress(console=err) as progress:
             result = do_run(cfg, config, progress)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     if json_out:
-        _json({"folder": str(result.folder), "metrics": result.metrics, "stock": result.stock})
+        print_json({"folder": str(result.folder), "metrics": result.metrics, "stock": result.stock})
         return
     console.print(_metrics_table(result.metrics["validation"]))
     whole = result.stock["__domain__"]
@@ -90,7 +75,7 @@ def sample(
             ctx = prepare(cfg, progress=progress)
             samples, _, dropped = build_samples(ctx.cfg, ctx, progress)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     samples.to_parquet(out, index=False) if out.suffix == ".parquet" else samples.to_csv(out, index=False)
     console.print(f"{len(samples)} samples with {len(ctx.spec.names)} features -> {out}" + (f"; dropped: {dropped}" if dropped else ""))
 
@@ -116,9 +101,9 @@ def train(
         doc = train_table(table, target, [f.strip() for f in features.split(",") if f.strip()], model_type=model, preset=preset, cv=cv,
                           x=x, y=y, seed=seed, save=save)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     if json_out:
-        _json(doc)
+        print_json(doc)
         return
     console.print(_metrics_table({doc["model"]: {doc["validation"]: doc}}))
     if doc.get("chosen_params"):
@@ -143,7 +128,7 @@ def predict(
         with RichProgress(console=err) as progress:
             result = map_with_saved_model(cfg, model, out, scheduler=scheduler, workers=workers, address=address, progress=progress)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     console.print(f"{result.agb_path} ({result.pixels:,} px in {result.seconds:.1f} s, {result.pixels_per_s:,.0f} px/s, {result.engine})")
 
 
@@ -166,9 +151,9 @@ def stock(
         rs = float(root_shoot) if root_shoot.replace(".", "", 1).isdigit() else root_shoot
         doc = stock_of_raster(agb, polygons=polygons, field=field, model=model, root_shoot=rs, carbon_fraction=carbon_fraction, price=price, level=level)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     if json_out:
-        _json(doc)
+        print_json(doc)
         return
     t = Table(title="stock")
     for c in ("area", "ha", "AGB Mg", "interval", "CO2e t"):
@@ -193,12 +178,12 @@ def gedi(
     try:
         shots = read_gedi_l4a(paths, min_sensitivity)
     except CarbonScopeError as exc:
-        _fail(exc)
+        fail(exc, 2)
     summary = shots.groupby(["granule", "beam"]).agg(shots=("agbd", "size"), quality_ok=("quality_ok", "sum")).reset_index()
     if out:
         shots.to_parquet(out, index=False) if out.suffix == ".parquet" else shots.to_csv(out, index=False)
     if json_out:
-        _json(summary.to_dict(orient="records"))
+        print_json(summary.to_dict(orient="records"))
         return
     t = Table(title=f"GEDI L4A: {len(shots)} shots, {int(shots.quality_ok.sum())} pass the quality filter")
     for c in summary.columns:

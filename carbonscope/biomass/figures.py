@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import rasterio  # noqa: E402
-from rasterio.enums import Resampling  # noqa: E402
+from carbonscope.reports import plt, save_png
 
 MAX_QUICKLOOK = 900
-
-
-def _save(fig, path: Path) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    data = buf.getvalue()
-    path.write_bytes(data)
-    return base64.b64encode(data).decode("ascii")
 
 
 def observed_vs_predicted(results: dict, path: Path) -> str:
@@ -40,7 +27,7 @@ def observed_vs_predicted(results: dict, path: Path) -> str:
         ax.set_ylabel("observed AGB (Mg/ha)")
         m = r.metrics
         ax.set_title(f"{scheme}\nRMSE {m['rmse']:.1f} ({m['rrmse']:.0f}%)  R² {m['r2']:.2f}  r {m['r']:.2f}", fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def _quicklook(path: Path, band: int = 1):
@@ -63,7 +50,7 @@ def agb_map(agb_path: Path, aoa_path: Path | None, path: Path) -> str:
     ax.set_title("Above-ground biomass" + (" (red: outside the area of applicability)" if aoa_path else ""), fontsize=9)
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.tick_params(labelsize=7)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def residual_map(x, y, residual, agb_path: Path, path: Path) -> str:
@@ -76,7 +63,7 @@ def residual_map(x, y, residual, agb_path: Path, path: Path) -> str:
     ax.set_title("Residuals of the spatial cross-validation", fontsize=9)
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.tick_params(labelsize=7)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def importance(imp: dict, path: Path) -> str:
@@ -84,4 +71,4 @@ def importance(imp: dict, path: Path) -> str:
     fig, ax = plt.subplots(figsize=(6, 0.3 * len(names) + 1))
     ax.barh(names, [imp[n] for n in names], color="#5aae61")
     ax.set_xlabel("increase of RMSE when permuted (Mg/ha), held-out folds")
-    return _save(fig, path)
+    return save_png(fig, path)

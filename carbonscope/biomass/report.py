@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
-
 from carbonscope.biomass import figures
+from carbonscope.reports import environment
 
-_ENV = jinja2.Environment(loader=jinja2.PackageLoader("carbonscope.biomass", "templates"), autoescape=True)
-
-
-def _fmt(v, digits: int = 1) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        if v != v:
-            return "–"
-        return f"{v:,.{digits}f}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
-_ENV.filters["num"] = _fmt
+_ENV = environment("carbonscope.biomass")
 
 
 def write(out: Path, cfg, metrics: dict, totals: dict, samples, validated, mapped) -> Path:
