@@ -26,7 +26,7 @@ from carbonscope.ingest import changes as change_feed
 from carbonscope.ingest import merge, staging, totals
 from carbonscope.ingest.bulk import insert_frame, timestamp_text
 from carbonscope.ingest.ids import event_ids
-from carbonscope.ingest.prefetch import prefetch
+from carbonscope.prefetch import prefetch
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths

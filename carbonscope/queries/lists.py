@@ -127,10 +127,12 @@ def _export_columns(query) -> list:
 
 
 def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
-    """The rows of ``query`` as CSV text, formatted by the database itself (no header).
+    """The rows of ``query`` as CSV text (no header), formatted without a Python object per value.
 
-    PostgreSQL streams ``COPY (query) TO STDOUT WITH CSV``. On SQLite the driver's raw rows (dates
-    already ISO text) go straight to the C csv writer, with no per-value Python conversion.
+    PostgreSQL streams ``COPY (query) TO STDOUT WITH CSV``. A SQLite file whose export has only text,
+    integer, date and boolean columns is read as Arrow batches (ADBC) and written by Arrow's CSV
+    writer; other SQLite queries (JSON or float columns) go through the driver's raw rows and the C
+    csv writer.
     """
     cols = _export_columns(query)
     if conn.dialect.name == "postgresql":
@@ -147,6 +149,11 @@ def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
                     pending, size = [], 0
             if pending:
                 yield b"".join(pending)
+        return
+    from carbonscope.queries import arrow_export
+
+    if arrow_export.supported(conn, query):
+        yield from arrow_export.csv_batches(conn, query)
         return
     import csv
     import io

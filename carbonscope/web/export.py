@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
+from carbonscope.prefetch import prefetch
 from carbonscope.queries.lists import csv_lines, stream_rows
 
 EXCEL_MAX_ROWS = 1_048_575
@@ -38,10 +39,11 @@ def _cell(v):
 
 
 def csv_chunks(engine: Engine, query, columns: list[str]) -> Iterator[bytes]:
+    """Header, then the rows; the next chunk is read (in a thread) while this one is sent."""
     yield (",".join(columns) + "\n").encode()
     with engine.connect() as conn:
         with conn.begin():
-            yield from csv_lines(conn, query)
+            yield from prefetch(csv_lines(conn, query), depth=2)
 
 
 class _Sink(io.RawIOBase):

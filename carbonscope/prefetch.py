@@ -1,8 +1,9 @@
 """Run a generator in a background thread, a few items ahead of its consumer.
 
 Parsing (pandas, much of it outside the GIL) then overlaps with database writes (SQLite and
-psycopg release the GIL while the database works). Exceptions reach the consumer; a consumer that
-stops early stops the producer.
+psycopg release the GIL while the database works); an export's next Arrow batch is read while the
+last one is compressed and sent. Exceptions reach the consumer; a consumer that stops early stops
+the producer, which closes the generator (releasing its connection).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
             q.put((None, _DONE))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             q.put((exc, None))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     thread = threading.Thread(target=produce, name="carbonscope-prefetch", daemon=True)
     thread.start()
