@@ -4,7 +4,8 @@ Copies the scale database of benchmarks.bench_ingest, adds 10,000 users, 50,000 
 100,000 supports (generated, with one Argon2 hash shared by the synthetic users: hashing 10,000
 passwords would only measure Argon2), then with wrk from a second process, 32 connections, 60 s:
 
-* reading project pages that carry comments (anonymous readers: cached; signed-in readers: not);
+* reading project pages that carry comments (anonymous readers: the response cache; signed-in readers:
+  their own copy, filled per request from a shared rendering, see carbonscope/web/personal.py);
 * posting comments through the write API with 200 users' tokens.
 
     python -m benchmarks.bench_community [--duration 60]
@@ -154,9 +155,12 @@ def main() -> None:
         for name, cookies in (("page_with_comments_anonymous", tmp / "none.txt"), ("page_with_comments_signed_in", OUT / "cookies.txt")):
             script = tmp / f"{name}.lua"
             script.write_text(GET_LUA % {"paths": OUT / "commented.txt", "cookies": cookies})
+            # warm-up: every page once as this scenario's readers (anonymous: the response cache;
+            # signed in: the shared renderings their copies are filled from)
+            first_cookie = (cookies.read_text().split() or [None])[0]
             with httpx.Client(base_url=server.base, timeout=60) as c:
                 for p in paths:
-                    c.get(p, headers={"Accept": "text/html", "Accept-Encoding": "identity"})
+                    c.get(p, headers={"Accept": "text/html", "Accept-Encoding": "identity", **({"Cookie": f"cs_session={first_cookie}"} if first_cookie else {})})
             results[name] = wrk(server.base, str(script), args.duration, args.connections)
             print(name, json.dumps(results[name]), flush=True)
         script = tmp / "post_comment.lua"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from carbonscope.accounts.secrets import digest, new_secret
 from carbonscope.db.schema import sessions, users
@@ -25,6 +25,13 @@ def create(conn: Connection, user_id: int, secret: str, days: int) -> str:
     return _signer(secret).dumps(raw)
 
 
+_BY_SESSION = (  # built once: every signed-in request runs it
+    select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.feed_token, users.c.disabled, sessions.c.expires_at)
+    .join(sessions, sessions.c.user_id == users.c.id)
+    .where(sessions.c.id_hash == bindparam("id_hash"))
+)
+
+
 def user_for(conn: Connection, cookie: str | None, secret: str) -> dict | None:
     if not cookie:
         return None
@@ -32,12 +39,7 @@ def user_for(conn: Connection, cookie: str | None, secret: str) -> dict | None:
         raw = _signer(secret).loads(cookie)
     except BadSignature:
         return None
-    q = (
-        select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.feed_token, users.c.disabled, sessions.c.expires_at)
-        .join(sessions, sessions.c.user_id == users.c.id)
-        .where(sessions.c.id_hash == digest(str(raw)))
-    )
-    row = conn.execute(q).mappings().first()
+    row = conn.execute(_BY_SESSION, {"id_hash": digest(str(raw))}).mappings().first()
     if row is None or row["disabled"]:
         return None
     exp = row["expires_at"] if row["expires_at"].tzinfo else row["expires_at"].replace(tzinfo=timezone.utc)

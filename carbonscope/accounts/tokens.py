@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from carbonscope.accounts.secrets import digest, new_secret
 from carbonscope.db.schema import api_tokens, users
@@ -34,16 +34,18 @@ def revoke(conn: Connection, user_id: int, token_id: int) -> None:
         raise NotFoundError(f"no active token {token_id} of yours")
 
 
+_BY_TOKEN = (  # built once: every write-API call runs it
+    select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.disabled, api_tokens.c.id.label("token_id"), api_tokens.c.revoked_at,
+           api_tokens.c.last_used_at)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(api_tokens.c.token_hash == bindparam("token_hash"))
+)
+
+
 def user_for(conn: Connection, token: str) -> dict:
     if not token or not token.startswith(PREFIX):
         raise AuthError("missing or malformed API token (Authorization: Bearer cst_...)")
-    q = (
-        select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.disabled, api_tokens.c.id.label("token_id"), api_tokens.c.revoked_at,
-               api_tokens.c.last_used_at)
-        .join(api_tokens, api_tokens.c.user_id == users.c.id)
-        .where(api_tokens.c.token_hash == digest(token))
-    )
-    row = conn.execute(q).mappings().first()
+    row = conn.execute(_BY_TOKEN, {"token_hash": digest(token)}).mappings().first()
     if row is None or row["revoked_at"] is not None or row["disabled"]:
         raise AuthError("invalid or revoked API token")
     return {k: row[k] for k in ("id", "email", "display_name", "role", "token_id", "last_used_at")}

@@ -24,6 +24,9 @@ def _body(text: str) -> str:
     return text
 
 
+_INSERT = insert(comments).returning(comments.c.id)  # built once; the values come as parameters
+
+
 def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, parent_id: int | None = None) -> int:
     text = _body(body)
     html = render(text)  # before touching the database: less time holding the write lock
@@ -34,12 +37,10 @@ def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, p
             raise InvalidField("parent_id", "no such comment on this page")
         if parent["parent_id"] is not None:
             parent_id = parent["parent_id"]  # replies stay one level deep: answer the thread
-    cid = conn.execute(
-        insert(comments).values(
-            target_kind=kind, target_id=tid, author_id=user["id"], parent_id=parent_id, body_md=text, body_html=html,
-            created_at=datetime.now(timezone.utc), deleted=False, hidden=False,
-        ).returning(comments.c.id)
-    ).scalar_one()
+    cid = conn.execute(_INSERT, {
+        "target_kind": kind, "target_id": tid, "author_id": user["id"], "parent_id": parent_id, "body_md": text, "body_html": html,
+        "created_at": datetime.now(timezone.utc), "deleted": False, "hidden": False,
+    }).scalar_one()
     targets.bump(conn, kind, tid)
     return cid
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from carbonscope.db.schema import projects, proposals, target_versions
 from carbonscope.errors import InvalidField, NotFoundError
@@ -13,11 +13,18 @@ from carbonscope.errors import InvalidField, NotFoundError
 KINDS = ("project", "proposal")
 
 
+# Built once: every comment and support runs them.
+_PROJECT = select(projects.c.id).where(projects.c.id == bindparam("pid"))
+_BUMP = (update(target_versions)
+         .where(target_versions.c.target_kind == bindparam("kind"), target_versions.c.target_id == bindparam("target"))
+         .values(version=target_versions.c.version + 1))
+
+
 def check(conn: Connection, kind: str, target_id: str) -> str:
     """The canonical target ID; raises NotFoundError when it does not exist (or is hidden)."""
     if kind == "project":
         pid = str(target_id).strip().upper()
-        if not re.fullmatch(r"[A-Z]{2,6}\d{1,9}", pid) or conn.execute(select(projects.c.id).where(projects.c.id == pid)).first() is None:
+        if not re.fullmatch(r"[A-Z]{2,6}\d{1,9}", pid) or conn.execute(_PROJECT, {"pid": pid}).first() is None:
             raise NotFoundError(f"no project {target_id!r}")
         return pid
     if kind == "proposal":
@@ -31,9 +38,7 @@ def check(conn: Connection, kind: str, target_id: str) -> str:
 
 
 def bump(conn: Connection, kind: str, target_id: str) -> None:
-    tv = target_versions.c
-    n = conn.execute(update(target_versions).where(tv.target_kind == kind, tv.target_id == str(target_id)).values(version=tv.version + 1)).rowcount
-    if not n:
+    if not conn.execute(_BUMP, {"kind": kind, "target": str(target_id)}).rowcount:
         conn.execute(insert(target_versions).values(target_kind=kind, target_id=str(target_id), version=1))
 
 

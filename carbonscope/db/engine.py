@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's busy handler alone
+    fcntl = None
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -51,18 +57,39 @@ _WRITE_LOCKS: dict[int, threading.Lock] = {}
 
 
 @contextmanager
-def write(engine: Engine) -> Iterator[Connection]:
+def _file_lock(database: str | None) -> Iterator[None]:
+    """An exclusive lock on ``<database>-writer`` shared by the short writers of every process.
+
+    A waiting process wakes the moment the holder releases it; SQLite's own busy handler sleeps
+    1, 2, 5, 10 ... ms between tries, which gives writers of several processes (web workers) a long
+    tail of waits. Only short transactions take it (a request's write); long ones (an ingest) do
+    not, so that a short writer meeting one waits at SQLite's busy handler, which gives up after
+    busy_timeout, instead of waiting for the whole ingest."""
+    if not database or database == ":memory:" or database.startswith("file:") or fcntl is None:
+        yield
+        return
+    fd = os.open(database + "-writer", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def write(engine: Engine, *, long: bool = False) -> Iterator[Connection]:
     """A write transaction: commits on success, rolls back on error.
 
-    On SQLite it is BEGIN IMMEDIATE, and the threads of one process take turns on a lock first:
-    they queue in order instead of polling SQLite's busy handler (whose growing sleeps make a
-    long tail of waits). Other processes still meet at SQLite's lock (busy_timeout)."""
+    On SQLite it is BEGIN IMMEDIATE, taken in turn: first by the threads of this process (a lock),
+    then, for short transactions, by processes (a lock file), so writers queue in order instead of
+    polling SQLite's busy handler, whose growing sleeps make a long tail of waits. ``long`` marks a
+    transaction that may hold the database for minutes (an ingest): see ``_file_lock``."""
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             yield conn
         return
     lock = _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
-    with lock:
+    with lock, (nullcontext() if long else _file_lock(engine.url.database)):
         with engine.connect().execution_options(write=True) as conn:
             with conn.begin():
                 yield conn

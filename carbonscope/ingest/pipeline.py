@@ -97,7 +97,7 @@ def ingest(
         raise InputError("no CSV, Parquet or Excel files found", file=", ".join(str(p) for p in paths))
     plan = [(f, detect(f, source)) for f in files]  # refuse unrecognised files before writing anything
 
-    with db_write(engine) as conn:
+    with db_write(engine, long=True) as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-131072")  # 128 MB for this writer
         staging.create(conn)

@@ -15,9 +15,10 @@ from carbonscope.db.migrate import ensure_schema
 from carbonscope.settings import Settings, get_settings
 from carbonscope.community import targets
 from carbonscope.errors import AuthError, InvalidField, PermissionDenied, Throttled
-from carbonscope.web import account_pages, admin_pages, assets, community_pages, news_pages, pages, problems
+from carbonscope.web import account_pages, admin_pages, assets, community_pages, news_pages, pages, personal, problems
 from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.api import router as api_router
+from carbonscope.queries.projects import normalise_id
 from carbonscope.web.cache import DataVersion, make_store
 from carbonscope.web.middleware import RateLimit, ResponseCache, SecurityHeaders
 from carbonscope.web.templating import html_errors
@@ -40,7 +41,7 @@ def community_key(engine):
         if not m:
             return ""
         with engine.connect() as conn:
-            return str(targets.version(conn, m.group(1)[:-1], m.group(2).upper() if m.group(1) == "projects" else m.group(2)))
+            return str(targets.version(conn, m.group(1)[:-1], normalise_id(m.group(2)) if m.group(1) == "projects" else m.group(2)))
 
     return key
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.version = DataVersion(engine)
     app.state.cache = make_store(settings.redis_url)
+    app.state.renderings = personal.Renderings(app.state.cache, settings.cache_ttl_seconds)
 
     problems.install(app, html_errors)
     install_auth_errors(app)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from carbonscope.queries import analytics, lists
 from carbonscope.queries.check import findings, summary as findings_summary
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
-from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.queries.projects import normalise_id, project_changes, project_detail
 from carbonscope.registry.countries import country_name, numeric_codes
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
 from carbonscope.web.deps import Conn
 from carbonscope.web.templating import templates
-from carbonscope.web.auth import User
-from carbonscope.web.forms import render
+from carbonscope.web import personal
+from carbonscope.web.auth import User, csrf_token, current_user, finish
 from carbonscope.community import comments, proposals, support
 from carbonscope.news import store as news_store
 from carbonscope.watch import watches
@@ -97,8 +98,32 @@ def projects_page(request: Request, conn: Conn, user: User):
 
 
 @router.get("/projects/{project_id}")
-def project_page(request: Request, conn: Conn, user: User, project_id: str, events_page: Annotated[int, Query(ge=1, le=100000)] = 1,
-                 comments_before: Annotated[int | None, Query(ge=1)] = None):
+async def project_page(request: Request, project_id: Annotated[str, Path(max_length=40)], events_page: Annotated[int, Query(ge=1, le=100000)] = 1,
+                       comments_before: Annotated[int | None, Query(ge=1)] = None):
+    """Anonymous readers get the page (cached by the middleware); signed-in readers get their copy of
+    a shared rendering (web/personal.py): a few indexed reads per request instead of the whole page."""
+    pid = normalise_id(project_id)
+    with request.app.state.engine.connect() as conn:  # short indexed reads: cheaper here than a hop to the thread pool
+        user = current_user(request, conn)
+        mine = personal.reader_state(conn, user["id"], "project", pid) if user is not None else None
+    if user is None:
+        return await run_in_threadpool(_project_response, request, project_id, events_page, comments_before)
+    settings = request.app.state.settings
+    slots = personal.slots_for(settings.secret_key)
+    renderings: personal.Renderings = request.app.state.renderings
+    key = personal.cache_key(request.app.state.version.get(), "project", pid, mine["version"], f"{events_page}|{comments_before}")
+    pieces = renderings.get(key, slots)
+    if pieces is None:
+        html = await run_in_threadpool(_project_html, request, project_id, events_page, comments_before, slots)
+        pieces = renderings.put(key, html, slots)
+    csrf = csrf_token(request)
+    body = personal.fill(
+        pieces, user_id=user["id"], csrf=csrf, nav=templates.get_template("_nav_user.html").render(request=request),
+        support=templates.get_template("_support_forms.html").render(target=("project", pid), csrf=csrf, supported=mine["supported"], watching=mine["watching"]))
+    return finish(request, HTMLResponse(body, headers={"cache-control": "no-store"}))
+
+
+def _project_context(conn, project_id: str, events_page: int, comments_before: int | None) -> dict:
     doc = project_detail(conn, project_id)
     yearly = analytics.project_yearly(conn, doc["id"])
     params = EventListParams(page=events_page, limit=50)
@@ -109,16 +134,25 @@ def project_page(request: Request, conn: Conn, user: User, project_id: str, even
         "crediting_start", "crediting_end", "first_vintage", "estimated_annual", "verifier", "sdgs", "corsia", "ccp", "article6",
         "corresponding_adjustment", "is_compliance", "compliance_id", "poa_id", "size_class", "website")]
     map_data = {"countries": {doc["country"]: 1} if doc.get("country") else {}, "numeric": numeric_codes(), "focus": doc.get("country")}
-    ctx = {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
-           "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
-           "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS,
-           "comments": comments.thread(conn, "project", doc["id"], before=comments_before), "support_count": support.count(conn, "project", doc["id"]),
-           "supported": support.supports_it(conn, user, "project", doc["id"]), "watching": watches.watching(conn, user, "project", doc["id"]),
-           "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
-           "linked_proposals": proposals.linked_to(conn, doc["id"]), "target": ("project", doc["id"])}
-    if user:  # forms for a signed-in user: never cached, token in the page
-        return render(request, "project.html", ctx)
+    return {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
+            "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
+            "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS,
+            "comments": comments.thread(conn, "project", doc["id"], before=comments_before), "support_count": support.count(conn, "project", doc["id"]),
+            "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
+            "linked_proposals": proposals.linked_to(conn, doc["id"]), "target": ("project", doc["id"])}
+
+
+def _project_response(request: Request, project_id: str, events_page: int, comments_before: int | None):
+    with request.app.state.engine.connect() as conn:
+        ctx = _project_context(conn, project_id, events_page, comments_before)
     return templates.TemplateResponse(request, "project.html", ctx)
+
+
+def _project_html(request: Request, project_id: str, events_page: int, comments_before: int | None, slots: personal.Slots) -> str:
+    """The page every signed-in reader shares, with slots where their copies differ."""
+    with request.app.state.engine.connect() as conn:
+        ctx = _project_context(conn, project_id, events_page, comments_before)
+    return templates.get_template("project.html").render({**ctx, "request": request, "slots": slots, "csrf": slots.csrf})
 
 
 def _raw_field(name: str) -> str:

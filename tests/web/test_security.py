@@ -254,3 +254,37 @@ def test_hidden_comments_disappear(site):
     assert "No open reports" in admin.c.get("/admin", headers=HTML).text
 
 
+
+
+def _comment_block(html: str, cid: int) -> str:
+    return re.search(rf'<article class="comment[^"]*" id="comment-{cid}">(.*?)</article>', html, re.S).group(1)
+
+
+def test_signed_in_copies_of_a_shared_page_are_each_readers_own(site):
+    """Signed-in pages are filled per reader from one shared rendering (web/personal.py)."""
+    ana, ben, cid = site["ana"], site["ben"], site["cid"]
+    ben.post("/c/project/ART102/support")
+    forged = "<!--end-0123--> csrf-slot-0123 <!--own-0123-1-->"
+    ben.post("/c/project/ART102/comments", {"body": forged})
+    pages = {}
+    for name, who in (("ana", ana), ("ben", ben)):
+        pages[name] = who.c.get("/projects/ART102", headers=HTML).text
+        pages[name + "_again"] = who.c.get("/projects/ART102", headers=HTML).text  # second copy: from the shared rendering
+    for name, who, display in (("ana", ana, "Ana"), ("ben", ben, "Ben")):
+        for html in (pages[name], pages[name + "_again"]):
+            assert f'id="nav-account">{display}</a>' in html
+            tokens_in_page = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
+            assert tokens_in_page == {who.token("/account")}  # every form carries this reader's token only
+            assert "slot" not in html.replace("csrf-slot-0123", "") and "<!--own-" not in html and "<!--nav-" not in html
+    ana_view, ben_view = _comment_block(pages["ana_again"], cid), _comment_block(pages["ben_again"], cid)
+    assert "Save edit" in ana_view and ">Delete<" in ana_view and ">Report<" not in ana_view  # her own comment
+    assert "Save edit" not in ben_view and ">Delete<" not in ben_view and ">Report<" in ben_view
+    assert "Stop watching" in pages["ana_again"] and "Stop watching" not in pages["ben_again"]
+    assert ">Withdraw support<" in pages["ben_again"] and ">Withdraw support<" not in pages["ana_again"]
+    assert 'id="support-count">1<' in pages["ana_again"]
+    # the forged markers in Ben's comment are his text, escaped, and change nothing
+    assert "&lt;!--end-0123--&gt; csrf-slot-0123" in pages["ana_again"]
+    assert pages["ana_again"].count("Save edit") == 1 and pages["ben_again"].count("Save edit") == 1
+    # a change to the page (a new comment) reaches signed-in readers at once
+    ana.post("/c/project/ART102/comments", {"body": "newer words"})
+    assert "newer words" in ben.c.get("/projects/ART102", headers=HTML).text

@@ -1,0 +1,41 @@
+"""Write transactions on SQLite take turns across processes through a lock file."""
+
+import threading
+
+from carbonscope.db import engine as db_engine
+
+
+def test_short_writers_queue_on_the_lock_file(tmp_path):
+    # flock locks belong to open files, so two threads opening the lock file contend like two processes
+    database = str(tmp_path / "x.db")
+    events: list[str] = []
+    held = threading.Event()
+
+    def first():
+        with db_engine._file_lock(database):
+            events.append("first holds")
+            held.set()
+            threading.Event().wait(0.2)
+            events.append("first releases")
+
+    t = threading.Thread(target=first)
+    t.start()
+    held.wait()
+    with db_engine._file_lock(database):
+        events.append("second holds")
+    t.join()
+    assert events == ["first holds", "first releases", "second holds"]
+
+
+def test_write_takes_the_lock_file_except_for_long_transactions(tmp_path):
+    engine = db_engine.make_engine(f"sqlite:///{tmp_path / 'y.db'}")
+    with db_engine.write(engine) as tx:
+        tx.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    assert (tmp_path / "y.db-writer").exists()
+    (tmp_path / "y.db-writer").unlink()
+    with db_engine.write(engine, long=True) as tx:
+        tx.exec_driver_sql("INSERT INTO t VALUES (1)")
+    assert not (tmp_path / "y.db-writer").exists()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT x FROM t").scalar() == 1
+    engine.dispose()
