@@ -21,7 +21,6 @@ from carbonscope.web import personal
 from carbonscope.web.auth import User, csrf_token, current_user, finish
 from carbonscope.community import comments, proposals, support
 from carbonscope.news import store as news_store
-from carbonscope.watch import watches
 
 router = APIRouter(include_in_schema=False)
 
