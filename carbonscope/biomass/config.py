@@ -106,7 +106,7 @@ class ValidationConfig(Strict):
 
 
 class PredictConfig(Strict):
-    window: int = Field(512, ge=32)
+    window: int = Field(1024, ge=32, description="pixels per side of a map window (memory per worker grows with its square)")
     workers: int = Field(2, ge=1)
     scheduler: Literal["auto", "threads", "processes", "distributed", "sync"] = "auto"
     address: str | None = Field(None, description="a dask.distributed scheduler (tcp://host:8786); implies scheduler = distributed")

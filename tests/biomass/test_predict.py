@@ -38,7 +38,7 @@ def test_whole_raster_in_memory_equals_the_windowed_map(juupajoki_run, bundle, t
     expected[valid] = bundle["model"].predict(stack[:, valid].T.astype("float32"))
     mapped = read_map(juupajoki_run.folder / "agb.tif")[0]
     assert np.array_equal(np.isfinite(mapped), valid)
-    assert np.allclose(mapped[valid], expected[valid], rtol=1e-4, atol=1e-4)  # 512 px windows with a texture halo: no seams
+    assert np.allclose(mapped[valid], expected[valid], rtol=1e-4, atol=1e-4)  # the run maps in one 1,024 px window; smaller windows are compared with it below
 
 
 @pytest.mark.slow
@@ -63,3 +63,23 @@ def test_engines_match_scikit_learn(juupajoki_run, bundle):
         assert r["matches"] and r["max_rel_diff"] <= 1e-4 and r["pixels_per_s"] > 0
     chosen = inference.choose(bundle["model"], X)
     assert chosen.name in rows and set(chosen.timings) == set(rows)
+
+
+@pytest.mark.slow
+def test_mapping_workers_keep_the_default_allocator_and_trimmed_workers_are_named(caplog):
+    import logging
+    import os
+
+    from dask.distributed import Client, LocalCluster
+
+    from carbonscope.biomass.predict import _warn_trimmed_workers, local_cluster
+
+    with local_cluster(1) as cluster, Client(cluster) as client:
+        assert list(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == [None]
+        with caplog.at_level(logging.WARNING, logger="carbonscope.biomass.predict"):
+            _warn_trimmed_workers(client)
+        assert not [r for r in caplog.records if r.name == "carbonscope.biomass.predict"]
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+        with caplog.at_level(logging.WARNING, logger="carbonscope.biomass.predict"):
+            _warn_trimmed_workers(client)
+        assert "1 dask worker(s) run with MALLOC_TRIM_THRESHOLD_ set" in caplog.text
