@@ -67,6 +67,7 @@ class TreeMemory:
         self.peak_rss_mb = 0.0
         self.peak_pss_mb = 0.0
         self._hwm: dict[int, float] = {}
+        self._names: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -83,12 +84,18 @@ class TreeMemory:
             rss += info.rss
             pss += getattr(info, "pss", info.rss)
             self._hwm[p.pid] = max(self._hwm.get(p.pid, 0.0), _hwm_mb(p.pid) or info.rss / 2**20)
+            self._names.setdefault(p.pid, "this process" if p.pid == me.pid else f"child {p.pid}")
         self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
         self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
 
     @property
     def peak_hwm_mb(self) -> float:
         return sum(self._hwm.values())
+
+    @property
+    def hwm_by_process_mb(self) -> dict[str, float]:
+        """Each process's own peak RSS (VmHWM), by process: which one holds the memory."""
+        return {self._names[pid]: round(mb, 1) for pid, mb in self._hwm.items()}
 
     def _run(self):
         while not self._stop.is_set():

@@ -109,27 +109,35 @@ def terrain(elev: np.ndarray, res: float) -> dict[str, np.ndarray]:
 
 
 def glcm(db: np.ndarray, lo: float, hi: float, window: int = TEXTURE_WINDOW, levels: int = TEXTURE_LEVELS) -> dict[str, np.ndarray]:
-    """GLCM contrast, dissimilarity, homogeneity in a window; offsets (0,1) and (1,0), symmetric."""
+    """GLCM contrast, dissimilarity, homogeneity in a window; offsets (0,1) and (1,0), symmetric.
+
+    The window mean is a box filter, which is linear: each statistic's per-pair values of both
+    offsets are added first and filtered once (four filters, not eight).
+    """
     from scipy.ndimage import uniform_filter
 
     q = np.floor((np.clip(db, lo, hi - 1e-6) - lo) / (hi - lo) * levels).astype("float32")
     h, w = q.shape
-    sums = {stat: np.zeros((h, w), dtype="float32") for stat in TEXTURE_STATS}
-    count = np.zeros((h, w), dtype="float32")
+    per_pair = {stat: np.zeros((h, w), dtype="float32") for stat in TEXTURE_STATS}
+    pairs = np.zeros((h, w), dtype="float32")
     for dr, dc in ((0, 1), (1, 0)):
         d = np.full((h, w), np.nan, dtype="float32")
         d[: h - dr, : w - dc] = q[dr:, dc:] - q[: h - dr, : w - dc]  # aligned to each pair's first pixel
         valid = ~np.isnan(d)
         d[~valid] = 0.0
-        count += uniform_filter(valid.astype("float32"), size=window, mode="constant")
+        pairs += valid
         d2 = d * d
-        sums["contrast"] += uniform_filter(np.where(valid, d2, 0.0).astype("float32"), size=window, mode="constant")
-        sums["dissimilarity"] += uniform_filter(np.where(valid, np.abs(d), 0.0).astype("float32"), size=window, mode="constant")
-        sums["homogeneity"] += uniform_filter(np.where(valid, 1.0 / (1.0 + d2), 0.0).astype("float32"), size=window, mode="constant")
+        per_pair["contrast"] += d2
+        per_pair["dissimilarity"] += np.abs(d)
+        hom = 1.0 / (1.0 + d2)
+        hom[~valid] = 0.0
+        per_pair["homogeneity"] += hom
+    count = uniform_filter(pairs, size=window, mode="constant")
     bad = count < 1e-6  # no pair in the window has data
     out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for stat, v in sums.items():
+        for stat, v in per_pair.items():
+            v = uniform_filter(v, size=window, mode="constant")
             v /= count
             v[bad] = np.nan
             out[stat] = v

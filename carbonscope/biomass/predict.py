@@ -131,6 +131,7 @@ class MapResult:
     scheduler: str
     workers: int
     engine: str
+    stages: dict[str, float] = field(default_factory=dict)  # seconds: start (workers), windows (and closing workers), cog (the copy)
 
     @property
     def pixels_per_s(self) -> float:
@@ -179,7 +180,10 @@ class _Writer:
             if tmp is None:
                 outs.append(None)
                 continue
-            rio_copy(tmp, final, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512, OVERVIEWS="AUTO", NUM_THREADS="ALL_CPUS", BIGTIFF="IF_SAFER")
+            # DEFLATE with the floating-point predictor at level 1: a 10,000 x 2,048 AGB map is 83 MB in 1.0 s,
+            # against 91 MB in 1.8 s at level 6 without a predictor (any GDAL or libtiff reads it)
+            rio_copy(tmp, final, driver="COG", COMPRESS="DEFLATE", LEVEL=1, PREDICTOR="YES", BLOCKSIZE=512, OVERVIEWS="AUTO",
+                     NUM_THREADS="ALL_CPUS", BIGTIFF="IF_SAFER")
             tmp.unlink()
             outs.append(final)
         self.env.__exit__(None, None, None)
@@ -202,31 +206,48 @@ def _merge(total: dict, part: dict) -> None:
             t[k] += v
 
 
-# dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic mmap
-# threshold: every array over 128 KiB is then mapped and unmapped anew, and scikit-learn's forest,
-# which allocates several arrays of the window's size per tree, spends a quarter of its time in page
-# faults (measured: 101,059 against 126,415 px/s on one worker). Workers we start keep glibc's default.
-WORKER_ENV = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+# Two dask defaults cost a tree model much of its speed on a worker, so workers we start change them:
+# - the nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic mmap
+#   threshold: every array over 128 KiB is then mapped and unmapped anew, and scikit-learn's forest,
+#   which allocates several arrays of the window's size per tree, spends a quarter of its time in page
+#   faults (measured: 101,059 against 126,415 px/s on one worker);
+# - each worker samples its own call stack every 10 ms for the dashboard's profile: 7% of a worker's
+#   time on a forest (2 workers, 10,000 x 2,048 px: 217,200 px/s with it, 233,722 without).
+# With no dashboard, the system monitor (CPU, memory, network and disk counters every 0.5 s in every
+# worker and the scheduler) runs every 5 s, without disk counters.
+WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None, "distributed.worker.profile.enabled": False,
+                 "distributed.admin.system-monitor.interval": "5s", "distributed.admin.system-monitor.disk": False}
 
 
 def local_cluster(workers: int, threads_per_worker: int = 1, processes: bool = True):
-    """A dask LocalCluster for mapping: quiet, no dashboard, no memory limit, glibc's default allocator settings."""
+    """A dask LocalCluster for mapping: quiet, no dashboard, no memory limit, the settings of WORKER_CONFIG."""
     import dask
     from dask.distributed import LocalCluster
 
-    with dask.config.set(WORKER_ENV):
+    with dask.config.set(WORKER_CONFIG):
         return LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=processes, dashboard_address=None,
                             silence_logs=logging.ERROR, memory_limit=0)
 
 
-def _warn_trimmed_workers(client) -> None:
-    """Warn when a given cluster's workers run with dask's malloc trim setting (slower forests, see WORKER_ENV)."""
+def _worker_settings() -> dict:
     import os
 
-    trimmed = [w for w, v in client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").items() if v is not None]
+    import dask
+
+    return {"malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "profile": bool(dask.config.get("distributed.worker.profile.enabled", True))}
+
+
+def _warn_slow_workers(client) -> None:
+    """Warn when a given cluster's workers run with the dask defaults that slow tree models (see WORKER_CONFIG)."""
+    settings = client.run(_worker_settings).values()
+    trimmed = sum(s["malloc_trim"] is not None for s in settings)
+    profiled = sum(s["profile"] for s in settings)
     if trimmed:
         log.warning("%d dask worker(s) run with MALLOC_TRIM_THRESHOLD_ set, which slows tree models by about a quarter; "
-                    "start them with the dask setting distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null", len(trimmed))
+                    "start them with the dask setting distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null", trimmed)
+    if profiled:
+        log.warning("%d dask worker(s) profile themselves every 10 ms, which slows tree models by about 7%%; "
+                    "start them with the dask setting distributed.worker.profile.enabled: false", profiled)
 
 
 def _client(scheduler: str, workers: int, address: str | None):
@@ -236,11 +257,19 @@ def _client(scheduler: str, workers: int, address: str | None):
         if not address:
             raise ValueError("the distributed scheduler needs an address (tcp://host:port)")
         client = Client(address)
-        _warn_trimmed_workers(client)
+        _warn_slow_workers(client)
         return client, None
     processes = scheduler == "processes"
     cluster = local_cluster(workers if processes else 1, 1 if processes else workers, processes)
     return Client(cluster), cluster
+
+
+def _close(client, cluster) -> tuple[None, None]:
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
+    return None, None
 
 
 def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: str = "auto", workers: int = 2,
@@ -252,12 +281,13 @@ def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: st
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     grid = job.grid
-    wins = list(grid.windows(window))
+    wins = sorted(grid.windows(window), key=lambda w: -int(w.width) * int(w.height))  # the smaller edge windows last: a shorter tail
     if scheduler == "auto":
         scheduler = "sync" if grid.width * grid.height <= SMALL_MAP_PIXELS else "processes"
     task = progress.task(f"mapping {grid.width} x {grid.height} px ({scheduler}, {workers if scheduler != 'sync' else 1} worker(s), {job.engine.name})", total=len(wins))
     writer = _Writer(job, out_dir)
     sums: dict[str, dict] = {}
+    stages: dict[str, float] = {}
     t0 = time.perf_counter()
     client = cluster = None
     try:
@@ -271,6 +301,7 @@ def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: st
             from dask.distributed import as_completed
 
             client, cluster = _client(scheduler, workers, address)
+            stages["start"] = time.perf_counter() - t0
             n_workers = max(1, len(client.scheduler_info()["workers"]))
             threads = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or n_workers
             job_f = client.scatter(job, broadcast=True)
@@ -291,17 +322,21 @@ def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: st
                 if nxt is not None:
                     pending.add(client.submit(process_window, job_f, nxt, pure=False))
             workers = n_workers if scheduler != "threads" else threads
+            client, cluster = _close(client, cluster)  # workers we started free their memory before the COG copy
+            stages["windows"] = time.perf_counter() - t0 - stages["start"]  # and closing the workers
+        t_finish = time.perf_counter()
         agb_path, aoa_path = writer.finish()
     except BaseException:
         writer.abort()
         raise
     finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-    seconds = time.perf_counter() - t0
-    return MapResult(agb_path, aoa_path, sums, grid.width * grid.height, seconds, scheduler, workers if scheduler != "sync" else 1, job.engine.name)
+        _close(client, cluster)
+    end = time.perf_counter()
+    seconds = end - t0
+    stages["cog"] = end - t_finish
+    stages.setdefault("windows", seconds - stages["cog"])
+    return MapResult(agb_path, aoa_path, sums, grid.width * grid.height, seconds, scheduler, workers if scheduler != "sync" else 1, job.engine.name,
+                     {k: round(v, 2) for k, v in stages.items()})
 
 
 def aggregate_mean(path: Path, factor: int, band: int = 1) -> tuple[np.ndarray, object]:

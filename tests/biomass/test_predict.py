@@ -52,6 +52,10 @@ def test_schedulers_and_windows_give_the_same_map(juupajoki_run, tmp_path, sched
     assert np.array_equal(a, b, equal_nan=True)
     assert np.array_equal(read_map(result.aoa_path), read_map(juupajoki_run.folder / "aoa.tif"))
     assert result.sums["__domain__"]["agb_mg"] == pytest.approx(juupajoki_run.map.sums["__domain__"]["agb_mg"], rel=1e-9)
+    assert set(result.stages) == {"windows", "cog"} | ({"start"} if scheduler != "sync" else set())
+    assert sum(result.stages.values()) == pytest.approx(result.seconds, abs=0.05)  # the stages cover the whole time
+    with rasterio.open(result.agb_path) as src:
+        assert {k: src.tags(ns="IMAGE_STRUCTURE").get(k) for k in ("LAYOUT", "COMPRESSION", "PREDICTOR")} == {"LAYOUT": "COG", "COMPRESSION": "DEFLATE", "PREDICTOR": "3"}
 
 
 def test_engines_match_scikit_learn(juupajoki_run, bundle):
@@ -66,20 +70,21 @@ def test_engines_match_scikit_learn(juupajoki_run, bundle):
 
 
 @pytest.mark.slow
-def test_mapping_workers_keep_the_default_allocator_and_trimmed_workers_are_named(caplog):
+def test_mapping_workers_keep_the_default_allocator_and_slow_workers_are_named(caplog):
     import logging
-    import os
 
     from dask.distributed import Client, LocalCluster
 
-    from carbonscope.biomass.predict import _warn_trimmed_workers, local_cluster
+    from carbonscope.biomass.predict import _warn_slow_workers, _worker_settings, local_cluster
 
     with local_cluster(1) as cluster, Client(cluster) as client:
-        assert list(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == [None]
+        assert list(client.run(_worker_settings).values()) == [{"malloc_trim": None, "profile": False}]
         with caplog.at_level(logging.WARNING, logger="carbonscope.biomass.predict"):
-            _warn_trimmed_workers(client)
+            _warn_slow_workers(client)
         assert not [r for r in caplog.records if r.name == "carbonscope.biomass.predict"]
     with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+        assert list(client.run(_worker_settings).values()) == [{"malloc_trim": "65536", "profile": True}]
         with caplog.at_level(logging.WARNING, logger="carbonscope.biomass.predict"):
-            _warn_trimmed_workers(client)
+            _warn_slow_workers(client)
         assert "1 dask worker(s) run with MALLOC_TRIM_THRESHOLD_ set" in caplog.text
+        assert "1 dask worker(s) profile themselves every 10 ms" in caplog.text
