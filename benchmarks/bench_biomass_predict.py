@@ -134,6 +134,13 @@ def pipeline_against_memory(layers, spec, model, engine_name: str, grid: Grid, o
                   "in_memory_pixels_per_s": mean, "share_of_in_memory": res["pixels_per_s"] / mean}
 
 
+def run_scaling(layers, spec, engine, part: Grid, out: Path) -> dict:
+    """The same rows mapped with 1 and with 2 workers (each run starting its own)."""
+    one = run_pipeline(layers, spec, engine, part, 1, out / "part-1w")
+    two = run_pipeline(layers, spec, engine, part, 2, out / "part-2w")
+    return {"rows": part.height, "one_worker": one, "two_workers": two, "speedup": two["pixels_per_s"] / one["pixels_per_s"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=10_000)
@@ -142,6 +149,7 @@ def main() -> None:
     ap.add_argument("--scaling-rows", type=int, default=3072, help="rows (full width) mapped with 1 and with 2 workers for the scaling ratio")
     ap.add_argument("--large-rows", type=int, default=None, help="map only the first N rows of the larger stack (full width): memory check in less time")
     ap.add_argument("--only-large", metavar="ENGINE", default=None, help="only the larger stack, with this engine (sklearn, onnx, treelite)")
+    ap.add_argument("--only-scaling", metavar="ENGINE", default=None, help="only the 1- against 2-worker scaling, with this engine")
     ap.add_argument("--labels", type=Path, default=OUT / "juupajoki-run" / "agb.tif", help="AGB map of the Juupajoki run (bench_biomass_run.py writes it)")
     args = ap.parse_args()
     if not args.labels.exists():
@@ -164,6 +172,13 @@ def main() -> None:
         print("pipeline, 4x larger", large, flush=True)
         (OUT / "predict-large.json").write_text(json.dumps(large, indent=2))
         return
+    out = OUT / "maps"
+    if args.only_scaling:
+        engine = inference.candidates(model, len(spec.names), threads=1, engines=(args.only_scaling,))[0]
+        scaling = run_scaling(layers, spec, engine, grid_for(args.size, rows=args.scaling_rows), out)
+        print("scaling", scaling, flush=True)
+        (OUT / "predict-scaling.json").write_text(json.dumps(scaling, indent=2))
+        return
     grid = grid_for(args.size)
     X = in_memory_sample(layers, spec, grid)
     mem_rows = []
@@ -176,14 +191,10 @@ def main() -> None:
     best = max((r for r in mem_rows if r["threads"] == 1 and r["matches"]), key=lambda r: r["pixels_per_s"])
     results["engine"] = best["engine"]
     engine = next(e for e in inference.candidates(model, len(spec.names), threads=1) if e.name == best["engine"])
-    out = OUT / "maps"
     full = pipeline_against_memory(layers, spec, model, engine.name, grid, out / f"full-{args.size}")
     results["pipeline_2_workers"] = full
     print("pipeline, 2 workers", full, flush=True)
-    part = grid_for(args.size, rows=args.scaling_rows)
-    one = run_pipeline(layers, spec, engine, part, 1, out / "part-1w")
-    two = run_pipeline(layers, spec, engine, part, 2, out / "part-2w")
-    results["scaling"] = {"rows": part.height, "one_worker": one, "two_workers": two, "speedup": two["pixels_per_s"] / one["pixels_per_s"]}
+    results["scaling"] = run_scaling(layers, spec, engine, grid_for(args.size, rows=args.scaling_rows), out)
     print("scaling", results["scaling"], flush=True)
     if not args.skip_large:
         layers_l = layers_for(build(args.large))
