@@ -39,7 +39,7 @@ from carbonscope.biomass.domain import Domain  # noqa: E402
 from carbonscope.biomass.features import build as build_features  # noqa: E402
 from carbonscope.biomass.grid import Grid  # noqa: E402
 from carbonscope.biomass.layers import LayerReader, inspect  # noqa: E402
-from carbonscope.biomass.predict import MapJob, predict_map  # noqa: E402
+from carbonscope.biomass.predict import MapJob, predict_map, window_features  # noqa: E402
 from carbonscope.biomass.sampling import point_features  # noqa: E402
 
 FEATURES = FeatureConfig(sets=["sar", "texture", "landcover"], texture=True, exclude=["lc_2"])
@@ -80,13 +80,8 @@ def in_memory_sample(layers, spec, grid: Grid, windows: int = 16, size: int = 51
     wins = list(grid.windows(size))
     pick = [wins[i] for i in np.linspace(0, len(wins) - 1, min(windows, len(wins))).round().astype(int)]
     domain = Domain(grid)
-    parts = []
     with LayerReader(inspect(layers, grid), grid) as reader:
-        for win in pick:
-            arrays = reader.read(win, halo=spec.halo)
-            stack = spec.stack(arrays, grid.resolution, crop=spec.halo)
-            valid = domain.valid(win, arrays, halo=spec.halo) & ~np.isnan(stack).any(axis=0)
-            parts.append(stack[:, valid].T)
+        parts = [window_features(reader, spec, domain, win)[0] for win in pick]
     return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
 

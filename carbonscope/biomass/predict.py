@@ -74,17 +74,22 @@ def _empty_sums() -> dict:
     return {"pixels": 0, "area_ha": 0.0, "agb_mg": 0.0, "bgb_mg": 0.0, "aoa_area_ha": 0.0, "agb_mg_in_aoa": 0.0}
 
 
+def window_features(reader: LayerReader, spec: FeatureSpec, domain: Domain, win: Window) -> tuple[np.ndarray, np.ndarray]:
+    """The features of a window's valid pixels, (pixels, features) in C order, and its (h, w) valid mask."""
+    arrays = reader.read(win, halo=spec.halo)
+    stack = spec.stack(arrays, domain.grid.resolution, crop=spec.halo)
+    valid = domain.valid(win, arrays, halo=spec.halo) & ~np.isnan(stack).any(axis=0)
+    return stack.reshape(len(stack), -1).T[valid.ravel()], valid  # the one copy the engines take as is
+
+
 def process_window(job: MapJob, win: Window) -> dict:
     """One window's bands and sums (runs on a worker)."""
     grid = job.grid
     h, w = int(win.height), int(win.width)
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-        arrays = _reader(job).read(win, halo=job.spec.halo)
-    stack = job.spec.stack(arrays, grid.resolution, crop=job.spec.halo)
-    valid = job.domain.valid(win, arrays, halo=job.spec.halo) & ~np.isnan(stack).any(axis=0)
+        X, valid = window_features(_reader(job), job.spec, job.domain, win)
     agb = np.full((h, w), np.nan, dtype="float32")
     bands = {"agb": agb}
-    X = stack.reshape(len(stack), -1).T[valid.ravel()]  # (pixels, features), C order: the one copy the engines take as is
     pred = np.maximum(job.engine.predict(X), 0.0) if len(X) else np.empty(0)
     agb[valid] = pred
     if job.conformal is not None:
