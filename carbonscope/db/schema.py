@@ -59,8 +59,12 @@ source_files = Table(
     Column("kind", String(40), nullable=False),
     Column("parser_version", Integer, nullable=False),
     Column("retrieved_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(20), nullable=False),  # ingested | unchanged
+    Column("status", String(20), nullable=False),  # ingested | unchanged | older (not applied)
     Column("rows", Integer),
+    # The export's own date where the file name or download says it, else the file's modification time
+    Column("exported_at", DateTime(timezone=True)),
+    Column("date_basis", String(30)),  # file name | download | file modified
+    Column("partial", Boolean),  # the file holds only some rows of its export: nothing is retracted
     Column("skipped_rows", Integer),
 )
 
@@ -113,19 +117,31 @@ projects = Table(
     Column("article6", Boolean),
     Column("corresponding_adjustment", Boolean),
     Column("is_compliance", Boolean),
+    Column("compliance_program", Text),  # VROD: ARB Compliance, WA Compliance, ARB Early Action
+    Column("compliance_status", Text),
     Column("compliance_id", Text),
     Column("poa_id", Text),
     Column("size_class", Text),
     Column("registry_url", Text),
     Column("website", Text),
     Column("description", Text),
-    # Totals: from the event ledger when a native export gave events, else a bulk source's statement
+    Column("certifications", JSONType),
+    Column("pers", BigInteger),  # VROD: pre-existing (pre-registration) emission reductions
+    Column("notes", Text),
+    Column("countries", JSONType),  # [{"country": "BR", "sources": [...]}] when sources disagree: every source's value
+    # Totals: per metric from the ledger where it covers the project, else the best stated total
+    # (``totals_rules`` says which rule and source chose each). ``retired`` and ``cancelled`` are
+    # null where a source only states their sum (VROD), which ``retired_or_cancelled`` always holds.
     Column("issued", BigInteger, nullable=False, default=0),
-    Column("retired", BigInteger, nullable=False, default=0),
-    Column("cancelled", BigInteger, nullable=False, default=0),
+    Column("retired", BigInteger),
+    Column("cancelled", BigInteger),
+    Column("retired_or_cancelled", BigInteger, nullable=False, default=0),
     Column("buffer", BigInteger, nullable=False, default=0),
     Column("remaining", BigInteger, nullable=False, default=0),
-    Column("totals_source", String(20)),
+    Column("totals_source", String(40)),  # events, vrod, offsetsdb or a registry source key
+    Column("totals_rules", JSONType),
+    Column("ledger_complete", Boolean),  # the event list is the whole story of this project's credits
+    Column("listed", Boolean),  # false once the registry's own projects export no longer lists it
     Column("first_issuance_at", Date),
     Column("first_retirement_at", Date),
     Column("sources", JSONType),
@@ -152,6 +168,7 @@ source_records = Table(
     Column("row", Integer),
     Column("retrieved_at", DateTime(timezone=True), nullable=False),
     Column("data", JSONType, nullable=False),
+    Column("delisted_snapshot", Integer),  # a newer export of this kind no longer lists the project
 )
 
 credit_events = Table(
@@ -173,6 +190,7 @@ credit_events = Table(
     Column("reason", Text),
     Column("note", Text),
     Column("account", Text),
+    Column("corsia", Boolean),  # the row's CORSIA eligibility, where the export states it per row (vintage)
     Column("source", String(40), nullable=False),
     Column("file_id", Integer, nullable=False),
     Column("row", Integer),
@@ -180,6 +198,19 @@ credit_events = Table(
 )
 Index("ix_credit_events_project_date", credit_events.c.project_id, credit_events.c.event_date)
 Index("ix_credit_events_date", credit_events.c.event_date)
+Index("ix_credit_events_source", credit_events.c.source)
+
+# Events a newer export of their kind no longer holds (retracted) or holds with other values on the
+# same serial block (corrected): moved out of the ledger, never deleted.
+event_history = Table(
+    "event_history",
+    metadata,
+    *[Column(c.name, c.type, primary_key=c.primary_key) for c in credit_events.columns],
+    Column("retracted_snapshot", Integer, nullable=False, index=True),
+    Column("retraction", String(20), nullable=False),  # retracted | corrected
+    Column("superseded_by", String(24)),
+)
+Index("ix_event_history_project", event_history.c.project_id)
 
 vintage_totals = Table(
     "vintage_totals",
@@ -192,6 +223,7 @@ vintage_totals = Table(
     Column("buffer", BigInteger, nullable=False),
     Column("remaining", BigInteger, nullable=False),
     Column("source", String(20), nullable=False),
+    Column("corsia", Boolean),  # true when any row of this vintage says CORSIA-eligible, false when rows say only no
 )
 
 project_series = Table(
@@ -212,6 +244,7 @@ stated_totals = Table(
     Column("metric", String(30), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("file_id", Integer, nullable=False),
+    Column("row", Integer),
 )
 
 reconciliation = Table(
@@ -245,6 +278,7 @@ __all__ = [
     "projects",
     "source_records",
     "credit_events",
+    "event_history",
     "vintage_totals",
     "project_series",
     "stated_totals",

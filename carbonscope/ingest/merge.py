@@ -47,12 +47,20 @@ def reduce_file_projects(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if df.empty:
         return df
     flags = [c for c in FLAG_FIELDS if c in df]
-    others = [c for c in df.columns if c not in flags and c != "id"]
+    row_lists = [c for c in df.columns if c.startswith("_rows_")]
+    others = [c for c in df.columns if c not in flags and c != "id" and c not in row_lists]
     out = df.groupby("id", sort=False)[others].last()
     if flags:
         mx = any_true(df, "id", flags).set_index("id")
         for c in flags:
             out[c] = mx[c].astype(object).where(mx[c].notna(), None)
+            if "_rows_" + c in df:
+                # Rows of every chunk whose value is the project's result.
+                per = df[["id", c, "_rows_" + c]].dropna(subset=[c])
+                per = per[per[c].astype(bool) == per["id"].map(mx[c]).astype("boolean").fillna(False).astype(bool)]
+                out["_rows_" + c] = per.groupby("id", sort=False)["_rows_" + c].agg(
+                    lambda ls: sorted({int(r) for rows in ls if isinstance(rows, list) for r in rows})
+                ).reindex(out.index)
     return out.reset_index()
 
 
@@ -64,17 +72,25 @@ def record_payloads(df: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(frame[f]):
             frame[f] = frame[f].dt.strftime("%Y-%m-%d")
     docs = json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    lists = [c for c in df.columns if c.startswith("_rows_")]
+    if lists:  # rows that gave each flag: {"flag_rows": {"corsia": [12, 40]}}
+        for d, rows in zip(docs, df[lists].to_dict("records")):
+            fr = {c[6:]: v for c, v in rows.items() if isinstance(v, list) and v}
+            if fr:
+                d["flag_rows"] = fr
     texts = [json.dumps({k: v for k, v in d.items() if v is not None}, ensure_ascii=False, separators=(",", ":")) for d in docs]
     rows = pd.to_numeric(df["_row"], errors="coerce").astype("Int64") if "_row" in df else pd.Series(pd.NA, index=df.index, dtype="Int64")
     return pd.DataFrame({"project_id": df["id"].to_numpy(), "row": rows.to_numpy(), "data": texts})
 
 
-def merge_records(records: pd.DataFrame, files: dict[int, str]) -> pd.DataFrame:
-    """``records``: project_id, source, rank, file_id, row, retrieved_at, data (dict) -> merged projects."""
+def merge_records(records: pd.DataFrame, files: dict[int, tuple[str, str | None]]) -> pd.DataFrame:
+    """``records``: project_id, source, rank, file_id, row, retrieved_at, data (dict)[, delisted_snapshot]
+    -> merged projects. ``files``: file id -> (path, what its date is based on)."""
     if records.empty:
         return pd.DataFrame(columns=["id"])
     records = records.sort_values(["project_id", "rank", "retrieved_at"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
-    data = pd.DataFrame.from_records(records["data"].map(lambda d: d if isinstance(d, dict) else json.loads(d)).tolist())
+    docs = records["data"].map(lambda d: d if isinstance(d, dict) else json.loads(d)).tolist()
+    data = pd.DataFrame.from_records(docs)
     data = data.reindex(columns=list(PROJECT_FIELDS))
     data["project_id"] = records["project_id"].to_numpy()
     data["_rec"] = np.arange(len(records))
@@ -86,10 +102,16 @@ def merge_records(records: pd.DataFrame, files: dict[int, str]) -> pd.DataFrame:
         has = data[f].notna()
         if has.any():
             prov_fields[f] = data.loc[has].groupby("project_id", sort=False)["_rec"].first()
-    rec_info = [
-        {"source": s, "file": files.get(int(fid)), "row": None if pd.isna(r) else int(r), "retrieved_at": _iso(t)}
-        for s, fid, r, t in zip(records["source"], records["file_id"], records["row"], records["retrieved_at"])
-    ]
+    delisted = records["delisted_snapshot"] if "delisted_snapshot" in records else pd.Series(None, index=records.index)
+    rec_info = []
+    for s, fid, r, t, d, doc in zip(records["source"], records["file_id"], records["row"], records["retrieved_at"], delisted, docs):
+        path, basis = _file(files, fid)
+        info = {"source": s, "file": path, "row": None if pd.isna(r) else int(r), "exported_at": _iso(t), "date_basis": basis}
+        if d is not None and not pd.isna(d):
+            info["delisted_snapshot"] = int(d)  # a newer export of this kind no longer lists the project
+        if doc.get("flag_rows"):
+            info["flag_rows"] = doc["flag_rows"]
+        rec_info.append(info)
     # Records of one project are contiguous (sorted above): local index = global index - first index.
     grouped = data.groupby("project_id", sort=False)["_rec"]
     start, count = grouped.min(), grouped.size()
@@ -99,8 +121,31 @@ def merge_records(records: pd.DataFrame, files: dict[int, str]) -> pd.DataFrame:
         [{"records": rec_info[a : a + n], "fields": f} for a, n, f in zip(start.tolist(), count.tolist(), field_maps)], index=start.index
     )
     merged["sources"] = records.groupby("project_id", sort=False)["source"].agg(list)
+    # Listed: the registry's own projects export lists it (null when no such export was loaded).
+    own = records[records["source"].str.endswith("/projects") & ~records["source"].isin(["vrod/projects", "offsetsdb/projects"])]
+    merged["listed"] = own.assign(on=delisted.loc[own.index].isna()).groupby("project_id", sort=False)["on"].any().reindex(merged.index).astype(object)
+    merged["listed"] = merged["listed"].where(merged["listed"].notna(), None)
+    # Countries: the highest-precedence source's value is the project's; every source's value is
+    # kept in ``countries`` when they disagree (e.g. VROD's "Brazil" against an export's "BR; PY").
+    codes = data["country_raw"].map(lambda v: to_alpha2(v) if isinstance(v, str) else None)
+    per = pd.DataFrame({"project_id": data["project_id"], "code": codes, "source": records["source"].to_numpy()}).dropna(subset=["code"])
+    lists: dict[str, list[dict]] = {}
+    if len(per):
+        grouped_c = per.groupby(["project_id", "code"], sort=False)["source"].agg(list).reset_index()
+        grouped_c = grouped_c[grouped_c.groupby("project_id")["code"].transform("size") > 1]
+        for pid, code, srcs in zip(grouped_c["project_id"], grouped_c["code"], grouped_c["source"]):
+            lists.setdefault(pid, []).append({"country": code, "sources": srcs})
+    merged["countries"] = pd.Series([lists.get(pid) for pid in merged.index], index=merged.index, dtype=object)
+    merged["countries"] = merged["countries"].astype(object).where(merged["countries"].notna(), None)
     merged = merged.reset_index().rename(columns={"project_id": "id"})
     return derive(merged)
+
+
+def _file(files: dict, fid) -> tuple[str | None, str | None]:
+    v = files.get(int(fid))
+    if isinstance(v, tuple):
+        return v
+    return v, None
 
 
 def _iso(t) -> str | None:

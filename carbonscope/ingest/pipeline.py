@@ -4,6 +4,9 @@ Everything happens in one database transaction: a run either commits completely 
 database exactly as it was (an exception rolls back; a killed process leaves an uncommitted
 transaction that the database discards). A file whose content (sha256) was already ingested by
 the same parser version is recorded as ``unchanged`` and not read again.
+
+Each file is, unless marked partial, the current export of its (source, kind): what the previous
+export of that kind held and this one does not is retracted (see :mod:`carbonscope.ingest.retraction`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from carbonscope.db.engine import get_engine
 from carbonscope.db.schema import changes, credit_events, ingest_warnings, project_series, projects, snapshots, source_files, source_records, stated_totals
 from carbonscope.errors import InputError
 from carbonscope.ingest import changes as change_feed
-from carbonscope.ingest import merge, staging, totals
+from carbonscope.ingest import merge, retraction, staging, totals
 from carbonscope.ingest.bulk import insert_frame, timestamp_text
 from carbonscope.ingest.ids import event_ids
 from carbonscope.prefetch import prefetch
@@ -42,7 +45,7 @@ class FileReport:
     path: str
     source: str
     kind: str
-    status: str  # ingested | unchanged
+    status: str  # ingested | unchanged | older (an older export than the one applied: not applied)
     rows: int = 0
     projects: int = 0
     events: int = 0
@@ -58,6 +61,9 @@ class IngestReport:
     new_projects: int = 0
     new_events: int = 0
     updated_events: int = 0
+    retracted_events: int = 0
+    corrected_events: int = 0
+    delisted_records: int = 0
     changes: int = 0
     reconciliation_differences: int = 0
     notifications: int = 0
@@ -83,6 +89,7 @@ def ingest(
     source: str | None = None,
     force: bool = False,
     strict: bool = False,
+    partial: bool = False,
     retrieved_at: datetime | None = None,
     progress: Progress | None = None,
     command: str = "ingest",
@@ -96,6 +103,8 @@ def ingest(
     if not files:
         raise InputError("no CSV, Parquet or Excel files found", file=", ".join(str(p) for p in paths))
     plan = [(f, detect(f, source)) for f in files]  # refuse unrecognised files before writing anything
+    # Older exports first, so the newest file of each kind is the one that states what is current.
+    plan.sort(key=lambda fp: retraction.export_date(fp[0], retrieved_at)[0])
 
     with db_write(engine, long=True) as conn:
         if conn.dialect.name == "sqlite":
@@ -103,7 +112,7 @@ def ingest(
         staging.create(conn)
         now = datetime.now(timezone.utc)
         snap = conn.execute(insert(snapshots).values(started_at=now, command=command).returning(snapshots.c.id)).scalar_one()
-        run = _Run(conn, snap, force, strict, retrieved_at, progress)
+        run = _Run(conn, snap, force, strict, retrieved_at, progress, partial)
         for path, parser in plan:
             run.file(path, parser)
         report = run.finish()
@@ -113,10 +122,12 @@ def ingest(
 
 
 class _Run:
-    def __init__(self, conn: Connection, snap: int, force: bool, strict: bool, retrieved_at: datetime | None, progress: Progress):
+    def __init__(self, conn: Connection, snap: int, force: bool, strict: bool, retrieved_at: datetime | None, progress: Progress, partial: bool = False):
         self.conn, self.snap, self.force, self.strict, self.progress = conn, snap, force, strict, progress
-        self.retrieved_at = retrieved_at
+        self.retrieved_at, self.partial = retrieved_at, partial
         self.reports: list[FileReport] = []
+        self.current: dict[str, int] = {}  # source key -> file id of the newest complete events file of this run
+        self.delisted: list[tuple[str, str]] = []  # (project, source key)
         # A first load into an empty SQLite ledger writes events straight into it (no staging),
         # with its secondary indexes built once at the end.
         self.direct = conn.dialect.name == "sqlite" and conn.execute(select(credit_events.c.id).limit(1)).first() is None
@@ -131,16 +142,23 @@ class _Run:
         sha = sha256_of(path)
         size = path.stat().st_size
         retrieved = self.retrieved_at or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        exported, basis = retraction.export_date(path, self.retrieved_at)
         report = FileReport(str(path), parser.source, parser.kind, "ingested")
         self.reports.append(report)
         file_row = dict(
             snapshot_id=self.snap, path=str(path.resolve()), size=size, sha256=sha, source=parser.source, kind=parser.kind,
-            parser_version=parser.version, retrieved_at=retrieved,
+            parser_version=parser.version, retrieved_at=retrieved, exported_at=exported, date_basis=basis, partial=self.partial,
         )
         if not self.force and self._seen(sha, parser):
             report.status = "unchanged"
             conn.execute(insert(source_files).values(**file_row, status="unchanged"))
             self.progress.log(f"unchanged: {path.name} ({parser.label})")
+            return
+        newest = retraction.newest_applied(conn, parser.source, parser.kind)
+        if not self.partial and newest is not None and exported < newest:
+            report.status = "older"
+            conn.execute(insert(source_files).values(**file_row, status="older"))
+            self.progress.log(f"not applied: {path.name} is an older {parser.label} ({basis} {exported:%Y-%m-%d}) than the one loaded ({newest:%Y-%m-%d})")
             return
         file_id = conn.execute(insert(source_files).values(**file_row, status="ingested").returning(source_files.c.id)).scalar_one()
 
@@ -165,7 +183,12 @@ class _Run:
         proj = merge.reduce_file_projects(project_frames)
         report.projects = len(proj)
         report.rows = issues.rows
-        self._write_records(proj, parser, file_id, retrieved)
+        self._write_records(proj, parser, file_id, exported)
+        if not self.partial and parser.kind == "projects":
+            gone = retraction.delist_missing(conn, parser.key, proj["id"].tolist() if len(proj) else [], self.snap)
+            self.delisted += [(pid, parser.key) for pid in gone]
+        if not self.partial and report.events and not self.direct:
+            self.current[parser.key] = file_id
         self._write_stated(stated_frames, parser, file_id)
         self._write_series(series_frames, parser)
         report.warnings = issues.items
@@ -227,13 +250,16 @@ class _Run:
         frames = [f for f in frames if f is not None and len(f)]
         if not frames:
             return
-        st = pd.concat(frames, ignore_index=True).groupby(["project_id", "metric"], as_index=False)["value"].sum()
+        st = pd.concat(frames, ignore_index=True)
+        if "_row" not in st:
+            st["_row"] = pd.NA
+        st = st.groupby(["project_id", "metric"], as_index=False).agg(value=("value", "sum"), row=("_row", "min"))
         self.conn.execute(
             delete(stated_totals).where(stated_totals.c.source == parser.key, stated_totals.c.project_id == bindparam("pid")),
             [{"pid": p} for p in st["project_id"].unique()],
         )
-        st = st.assign(source=parser.key, file_id=file_id, value=st["value"].astype(np.int64))
-        insert_frame(self.conn, stated_totals.name, st, ["project_id", "source", "metric", "value", "file_id"])
+        st = st.assign(source=parser.key, file_id=file_id, value=st["value"].astype(np.int64), row=pd.to_numeric(st["row"], errors="coerce").astype("Int64"))
+        insert_frame(self.conn, stated_totals.name, st, ["project_id", "source", "metric", "value", "file_id", "row"])
 
     def _write_series(self, frames: list[pd.DataFrame], parser: Parser) -> None:
         frames = [f for f in frames if f is not None and len(f)]
@@ -250,31 +276,46 @@ class _Run:
     def finish(self) -> IngestReport:
         conn = self.conn
         report = IngestReport(self.snap, self.reports)
+        retracted = pd.DataFrame()
+        if self.direct:
+            new_summary = self._direct_summary()
+        else:
+            new_summary = staging.new_event_summary(conn)
+            retraction.restore_reappeared(conn)
+            report.new_events, report.updated_events = staging.commit_events(conn, int(new_summary["n"].sum()) if len(new_summary) else 0)
+            gone = [retraction.retract_missing(conn, key, fid, self.snap) for key, fid in self.current.items()]
+            gone = [g for g in gone if len(g)]
+            if gone:
+                retracted = pd.concat(gone, ignore_index=True)
+                report.corrected_events = int((retracted["retraction"] == "corrected").sum())
+                report.retracted_events = len(retracted) - report.corrected_events
+        report.delisted_records = len(self.delisted)
         ids = sorted(staging._known(conn))
         if ids:
             task = self.progress.task("merging projects, totals and changes", total=5)
             before = change_feed.before_state(conn)
             if self.direct:
-                new_summary = self._direct_summary()
                 report.new_events = conn.execute(select(func.count()).select_from(credit_events)).scalar_one()
                 for ix in credit_events.indexes:
                     ix.create(conn)
-            else:
-                new_summary = staging.new_event_summary(conn)
-                report.new_events, report.updated_events = staging.commit_events(conn, int(new_summary["n"].sum()) if len(new_summary) else 0)
             totals.aggregate_events(conn)
             self.progress.advance(task)
             merged = self._merge()
             self.progress.advance(task)
             tot = totals.project_totals(conn, merged["id"].tolist())
             merged = merged.merge(tot, on="id", how="left")
+            # Without events, the first dates a bulk source states (OffsetsDB) stand in
+            for col, stated_col in (("first_issuance_at", "stated_first_issuance"), ("first_retirement_at", "stated_first_retirement")):
+                if stated_col in merged:
+                    merged[col] = merged[col].where(merged[col].notna(), pd.to_datetime(merged[stated_col], errors="coerce").dt.date)
             self._upsert_projects(merged, before)
             self.progress.advance(task)
-            totals.rebuild_vintage_totals(conn, set(tot.loc[tot["totals_source"] == "events", "id"]))
+            totals.rebuild_vintage_totals(conn, set(tot.loc[tot["ledger_complete"].astype(bool), "id"]))
             report.reconciliation_differences = totals.reconcile(conn, tot, self.snap)
             self.progress.advance(task)
             now = datetime.now(timezone.utc)
             feed = change_feed.diff(before, merged, new_summary, report.updated_events, now, self.snap)
+            feed += change_feed.retractions(retracted, self.delisted, now, self.snap)
             if feed:
                 conn.execute(insert(changes), feed)
                 report.notifications = notify.on_snapshot(conn, self.snap)
@@ -292,6 +333,9 @@ class _Run:
             "new_projects": report.new_projects,
             "new_events": report.new_events,
             "updated_events": report.updated_events,
+            "retracted_events": report.retracted_events,
+            "corrected_events": report.corrected_events,
+            "delisted_records": report.delisted_records,
             "changes": report.changes,
             "warnings": sum(len(f.warnings) for f in self.reports),
         }
@@ -305,12 +349,13 @@ class _Run:
 
     def _merge(self) -> pd.DataFrame:
         sr = source_records
-        q = select(sr.c.project_id, sr.c.source, sr.c.rank, sr.c.file_id, sr.c.row, sr.c.retrieved_at, sr.c.data).join(
+        q = select(sr.c.project_id, sr.c.source, sr.c.rank, sr.c.file_id, sr.c.row, sr.c.retrieved_at, sr.c.data, sr.c.delisted_snapshot).join(
             staging.affected, staging.affected.c.id == sr.c.project_id
         )
-        records = pd.DataFrame(self.conn.execute(q).all(), columns=["project_id", "source", "rank", "file_id", "row", "retrieved_at", "data"])
+        records = pd.DataFrame(self.conn.execute(q).all(), columns=["project_id", "source", "rank", "file_id", "row", "retrieved_at", "data", "delisted_snapshot"])
         file_ids = [int(i) for i in records["file_id"].unique()]
-        files = dict(self.conn.execute(select(source_files.c.id, source_files.c.path).where(source_files.c.id.in_(file_ids))).all()) if file_ids else {}
+        f = source_files
+        files = {int(i): (p, b) for i, p, b in self.conn.execute(select(f.c.id, f.c.path, f.c.date_basis).where(f.c.id.in_(file_ids)))} if file_ids else {}
         return merge.merge_records(records, files)
 
     def _upsert_projects(self, merged: pd.DataFrame, before: pd.DataFrame) -> None:

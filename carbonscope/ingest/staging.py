@@ -23,10 +23,11 @@ vintage_agg = Table(
     Column("buffer", BigInteger),
     Column("first_issuance_at", Date),
     Column("first_retirement_at", Date),
+    Column("corsia", Integer),  # 1 any row eligible, 0 rows say only no, null nothing said
     prefixes=["TEMPORARY"],
 )
 EVENT_COLUMNS = [c.name for c in credit_events.columns]
-TEXT_FIELDS = ("beneficiary", "reason", "note", "account")
+TEXT_FIELDS = ("beneficiary", "reason", "note", "account", "corsia")  # not part of an event's identity
 
 
 def create(conn: Connection) -> None:

@@ -64,15 +64,18 @@ def breakdown(conn: Connection, dimension: str, registry: list[str] | None = Non
     col = BREAKDOWNS[dimension]
     p = projects.c
     q = (
-        select(col.label("value"), func.count().label("projects"), func.sum(p.issued), func.sum(p.retired), func.sum(p.cancelled), func.sum(p.remaining))
+        select(col.label("value"), func.count().label("projects"), func.sum(p.issued), func.sum(p.retired), func.sum(p.cancelled), func.sum(p.remaining),
+               func.sum(p.retired_or_cancelled))
         .where(*([p.registry.in_(registry)] if registry else []))
         .group_by(col)
         .order_by(func.sum(p.issued).desc(), col)
         .limit(limit)
     )
     out = []
-    for value, n, i, r, c, rem in conn.execute(q):
-        row = {"value": value, "projects": int(n), "issued": int(i or 0), "retired": int(r or 0), "cancelled": int(c or 0), "remaining": int(rem or 0)}
+    for value, n, i, r, c, rem, roc in conn.execute(q):
+        # retired and cancelled: of the projects whose retirements are known apart; retired_or_cancelled: of all
+        row = {"value": value, "projects": int(n), "issued": int(i or 0), "retired": int(r or 0), "cancelled": int(c or 0), "remaining": int(rem or 0),
+               "retired_or_cancelled": int(roc or 0)}
         if dimension == "country":
             row["country_name"] = None
         out.append(row)
@@ -98,13 +101,19 @@ def listings_by_year(conn: Connection) -> list[dict]:
     return list(out.values())
 
 
+# retired and cancelled are unknown where a source states only their sum: rank by that sum to
+# compare every project, by retired alone to rank the projects whose retirements are known.
+TOP_METRICS = ("issued", "retired", "retired_or_cancelled", "remaining", "cancelled")
+
+
 def top_projects(conn: Connection, metric: str = "issued", limit: int = 20, registry: list[str] | None = None) -> list[dict]:
-    if metric not in ("issued", "retired", "remaining", "cancelled"):
-        raise ValueError("metric must be issued, retired, remaining or cancelled")
+    if metric not in TOP_METRICS:
+        raise ValueError(f"metric must be one of {', '.join(TOP_METRICS)}")
     p = projects.c
     q = (
         select(p.id, p.name, p.registry, p.country, p.project_type, p[metric].label("quantity"))
         .where(*([p.registry.in_(registry)] if registry else []))
+        .where(p[metric].is_not(None))
         .order_by(p[metric].desc(), p.id)
         .limit(limit)
     )
@@ -125,8 +134,8 @@ def top_beneficiaries(conn: Connection, limit: int = 20, registry: list[str] | N
 
 def summary(conn: Connection) -> dict:
     p = projects.c
-    n, issued, retired, cancelled, regs = conn.execute(
-        select(func.count(), func.sum(p.issued), func.sum(p.retired), func.sum(p.cancelled), func.count(p.registry.distinct()))
+    n, issued, retired, cancelled, roc, regs = conn.execute(
+        select(func.count(), func.sum(p.issued), func.sum(p.retired), func.sum(p.cancelled), func.sum(p.retired_or_cancelled), func.count(p.registry.distinct()))
     ).one()
     events = conn.execute(select(func.count()).select_from(credit_events)).scalar_one()
     return {
@@ -135,6 +144,7 @@ def summary(conn: Connection) -> dict:
         "issued": int(issued or 0),
         "retired": int(retired or 0),
         "cancelled": int(cancelled or 0),
+        "retired_or_cancelled": int(roc or 0),
         "registries": int(regs),
         "freshness": freshness(conn),
         "data_version": data_version(conn),

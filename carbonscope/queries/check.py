@@ -9,6 +9,7 @@ from carbonscope.registry import vocab
 
 KINDS = (
     "retired_exceeds_issued",
+    "incomplete_ledger",
     "reconciliation",
     "unmapped_methodology",
     "unknown_type",
@@ -22,14 +23,24 @@ def findings(conn: Connection, *, registry: str | None = None, warnings_limit: i
     p = projects
     where = [p.c.registry == registry] if registry else []
     out: list[dict] = []
-    q = select(p.c.id, p.c.registry, p.c.issued, p.c.retired, p.c.cancelled, p.c.totals_source).where(p.c.retired + p.c.cancelled > p.c.issued, *where)
-    for pid, reg, iss, ret, can, src in conn.execute(q.order_by(p.c.id)):
+    q = select(p.c.id, p.c.registry, p.c.issued, p.c.retired, p.c.cancelled, p.c.retired_or_cancelled, p.c.totals_rules).where(
+        p.c.retired_or_cancelled > p.c.issued, *where
+    )
+    for pid, reg, iss, ret, can, roc, rules in conn.execute(q.order_by(p.c.id)):
+        basis = _basis(rules or {})
+        if basis is None:
+            # Issued and retired come from different sources, or from a ledger that lacks the
+            # issuances of the credits it retires: that is no evidence against the registry.
+            out.append({"kind": "incomplete_ledger", "project": pid, "registry": reg, "detail": _incomplete_text(rules or {}, iss, roc)})
+            continue
+        out_txt = f"retired {ret:,} + cancelled {can:,}" if ret is not None and can is not None else f"retired or cancelled {roc:,}"
         out.append(
             {
                 "kind": "retired_exceeds_issued",
                 "project": pid,
                 "registry": reg,
-                "detail": f"retired {ret:,} + cancelled {can:,} > issued {iss:,} (totals from {src})",
+                "detail": f"{out_txt} > issued {iss:,} (issued from {_rule_text((rules or {}).get('issued'))}, "
+                f"retired from {_rule_text((rules or {}).get('retired_or_cancelled'))})",
             }
         )
     r = reconciliation
@@ -54,6 +65,29 @@ def findings(conn: Connection, *, registry: str | None = None, warnings_limit: i
             where_txt = ", ".join(x for x in (path, f"row {row}" if row else None, f"column {col!r}" if col else None) if x)
             out.append({"kind": "ingest_warning", "project": None, "registry": None, "detail": f"{where_txt}: {msg}"})
     return out
+
+
+def _basis(rules: dict) -> str | None:
+    """The one source both issued and retired-or-cancelled come from, else None."""
+    i, r = rules.get("issued") or {}, rules.get("retired_or_cancelled") or {}
+    if i.get("rule") == r.get("rule") == "stated" and i.get("source") == r.get("source"):
+        return i["source"]
+    if i.get("rule") == r.get("rule") == "ledger" and not i.get("why") and i.get("value", 0) > 0:
+        return "events"
+    return None
+
+
+def _incomplete_text(rules: dict, issued: int, roc: int) -> str:
+    return (
+        f"retired or cancelled {roc:,} > issued {issued:,}, but issued comes from {_rule_text(rules.get('issued'))} and retired from "
+        f"{_rule_text(rules.get('retired_or_cancelled'))}: the event list lacks issuances, so this is not a finding against the registry"
+    )
+
+
+def _rule_text(rule: dict | None) -> str:
+    if not rule or rule.get("rule") == "none":
+        return "no source"
+    return "the event ledger" if rule["rule"] == "ledger" else f"{rule['source']} (row {rule.get('row')})"
 
 
 def summary(items: list[dict]) -> dict[str, dict[str, int]]:

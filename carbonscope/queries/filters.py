@@ -28,6 +28,7 @@ PROJECT_SORTS = {
     "issued": projects.c.issued,
     "retired": projects.c.retired,
     "cancelled": projects.c.cancelled,
+    "retired_or_cancelled": projects.c.retired_or_cancelled,
     "remaining": projects.c.remaining,
     "buffer": projects.c.buffer,
     "listed_at": projects.c.listed_at,

@@ -13,7 +13,7 @@ from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters
 
 PROJECT_LIST_COLUMNS = [
     "id", "registry", "name", "proponent", "country", "country_name", "category", "project_type", "status", "status_raw",
-    "methodologies", "scope", "reduction_removal", "issued", "retired", "cancelled", "buffer", "remaining", "listed_at",
+    "methodologies", "scope", "reduction_removal", "issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining", "ledger_complete", "listed_at",
     "registered_at", "first_vintage", "estimated_annual", "corsia", "ccp", "article6", "registry_url",
 ]
 EVENT_COLUMNS = [

@@ -9,8 +9,9 @@ from sqlalchemy import Connection, func, select
 from carbonscope.db.schema import changes, credit_events, project_series, projects, vintage_totals
 from carbonscope.errors import NotFoundError
 
-TOTAL_FIELDS = ("issued", "retired", "cancelled", "buffer", "remaining")
-HIDDEN = {"search_text", "provenance", "sources", *TOTAL_FIELDS}
+TOTAL_FIELDS = ("issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining")
+VINTAGE_FIELDS = ("issued", "retired", "cancelled", "buffer", "remaining")
+HIDDEN = {"search_text", "provenance", "sources", "totals_rules", *TOTAL_FIELDS}
 PUBLIC_FIELDS = [c.name for c in projects.columns if c.name not in HIDDEN]
 
 
@@ -33,11 +34,13 @@ def project_detail(conn: Connection, project_id: str, *, events_limit: int | Non
     if row is None:
         raise NotFoundError(f"no project {project_id!r}")
     out = {k: jsonable(row[k]) for k in PUBLIC_FIELDS}
-    out["totals"] = {k: int(row[k] or 0) for k in TOTAL_FIELDS}
+    # retired and cancelled are null where a source states only their sum (retired_or_cancelled)
+    out["totals"] = {k: None if row[k] is None else int(row[k]) for k in TOTAL_FIELDS}
     out["totals_source"] = row["totals_source"]
+    out["totals_rules"] = row["totals_rules"] or {}
     v = vintage_totals
     out["vintages"] = [
-        dict(r) for r in conn.execute(select(v.c.vintage, *[v.c[k] for k in TOTAL_FIELDS], v.c.source).where(v.c.project_id == pid).order_by(v.c.vintage)).mappings()
+        dict(r) for r in conn.execute(select(v.c.vintage, *[v.c[k] for k in VINTAGE_FIELDS], v.c.source, v.c.corsia).where(v.c.project_id == pid).order_by(v.c.vintage)).mappings()
     ]
     s = project_series
     series: dict[str, dict[int, int]] = {}
@@ -59,7 +62,16 @@ def _field_provenance(prov: dict | None) -> dict:
     if not prov:
         return {}
     recs = prov.get("records", [])
-    return {f: recs[i] for f, i in prov.get("fields", {}).items() if i < len(recs)}
+    out = {}
+    for f, i in prov.get("fields", {}).items():
+        if i >= len(recs):
+            continue
+        rec = {k: v for k, v in recs[i].items() if k != "flag_rows"}
+        rows = (recs[i].get("flag_rows") or {}).get(f)
+        if rows:
+            rec["row"], rec["rows"] = rows[0], rows  # every row of the file that gave this flag, not the project's last row
+        out[f] = rec
+    return out
 
 
 def project_changes(conn: Connection, project_id: str, limit: int = 100) -> list[dict]:

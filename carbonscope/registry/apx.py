@@ -116,7 +116,7 @@ def _project_rows(reg: Apx, c: Chunk, ids: pd.Series, date: pd.Series) -> pd.Dat
     latest = c.latest_per_project(ids, date)
     info = _info(reg, c.subset(latest), ids.loc[latest])
     ok = ~c.rows.isin(c.issues.skipped_rows)
-    flags = pd.DataFrame({"id": ids, **_flags(c)})[ok]
+    flags = pd.DataFrame({"id": ids, **_flags(c), "_row": c.rows})[ok]
     return info.merge(any_true(flags, "id", list(FLAG_FIELDS)), on="id", how="left")
 
 
@@ -176,7 +176,7 @@ class _ApxProjects(_ApxParser):
             )
             stated = pd.DataFrame({"project_id": ids, "metric": "issued", "value": registered})
             stated = keep(stated.assign(_row=c.rows), issues).dropna(subset=["value"])
-            yield Batch(projects=keep(df, issues), stated=stated.drop(columns="_row"))
+            yield Batch(projects=keep(df, issues), stated=stated)
 
 
 def _first_date(c: Chunk, *labels: str) -> pd.Series:
@@ -222,6 +222,7 @@ class _ApxIssuances(_ApxParser):
                 "vintage_start": c.date(self.period[0]) if self.period else pd.NaT,
                 "vintage_end": c.date(self.period[1]) if self.period else pd.NaT,
                 "event_date": date,
+                "corsia": _any_flag(c, *CORSIA_COLUMNS),
                 "_row": c.rows,
             }
             frames = [pd.DataFrame({**common, "type": "issuance", "quantity": c.number(self.quantity, required=True)})]
@@ -298,6 +299,7 @@ class _ApxTransfers(_ApxParser):
                     "reason": c.text(self.reason),
                     "note": _first(c, *self.note),
                     "account": c.text("Account Holder"),
+                    "corsia": _any_flag(c, *CORSIA_COLUMNS),
                     "_row": c.rows,
                 }
             )

@@ -52,12 +52,19 @@ PROJECT_FIELDS = (
     "article6",
     "corresponding_adjustment",
     "is_compliance",
+    "compliance_program",
+    "compliance_status",
     "compliance_id",
     "poa_id",
     "size_class",
     "registry_url",
     "website",
     "description",
+    "certifications",
+    "pers",
+    "notes",
+    "stated_first_issuance",
+    "stated_first_retirement",
 )
 
 EVENT_TYPES = ("issuance", "retirement", "cancellation", "buffer_deposit", "conversion")
@@ -78,6 +85,7 @@ EVENT_FIELDS = (
     "reason",
     "note",
     "account",
+    "corsia",
 )
 
 SERIES = ("issued_by_vintage", "retired_by_year", "remaining_by_vintage", "issued_by_issuance_year")
@@ -100,7 +108,10 @@ class Parser:
     label: ClassVar[str]
     required: ClassVar[dict[str, str]]  # normalised header -> header as the registry writes it
     rank: ClassVar[int]  # merge precedence: lower wins
-    version: ClassVar[int] = 1  # bump when parsing changes, so unchanged files are re-read
+    # Bump when parsing changes, so unchanged files are re-read. 2: Verra issuances per date bounded by the
+    # vintage total; stated totals and flags keep their rows; VROD compliance words, certifications, notes;
+    # OffsetsDB first dates; SDGs written "2. Zero Hunger".
+    version: ClassVar[int] = 2
     suffixes: ClassVar[tuple[str, ...]] = (".csv",)
     chunksize: int = field(default=250_000)
 
@@ -129,14 +140,26 @@ def latest_per_project(df: pd.DataFrame, id_col: str, date_col: str | None = Non
 
 
 def any_true(df: pd.DataFrame, id_col: str, flag_cols: list[str]) -> pd.DataFrame:
-    """Per project: True if any row says True, False if rows say only False, missing otherwise."""
+    """Per project: True if any row says True, False if rows say only False, missing otherwise.
+
+    With a ``_row`` column, ``_rows_<flag>`` lists every row that gave the result (each row saying
+    yes for True, each row saying no for False), so the flag's provenance cites all of them.
+    """
     codes = pd.DataFrame({id_col: df[id_col].to_numpy()})
     for c in flag_cols:
         b = df[c].astype("boolean")
         codes[c] = np.where(b.isna().to_numpy(), 0, np.where(b.fillna(False).to_numpy(dtype=bool), 2, 1)).astype("int8")
     out = codes.groupby(id_col, sort=False).max()
+    rows = "_row" in df
+    if rows:
+        codes["_row"] = pd.to_numeric(df["_row"], errors="coerce").to_numpy()
     for c in flag_cols:
         v = out[c].to_numpy()
+        if rows:
+            best = codes[id_col].map(out[c])
+            hit = codes[(codes[c] == best) & (codes[c] > 0)]
+            lists = hit.groupby(id_col, sort=False)["_row"].agg(lambda r: sorted(int(x) for x in r if x == x))
+            out["_rows_" + c] = lists.reindex(out.index)
         out[c] = pd.array(np.where(v == 2, True, False), dtype="boolean")
         out.loc[v == 0, c] = pd.NA
     return out.reset_index()

@@ -39,6 +39,23 @@ def _apx(report_ids: dict[str, int]) -> tuple[Export, ...]:
     return tuple(Export(kind, f"/myModule/rpt/myrpt.asp?r={rid}") for kind, rid in report_ids.items())
 
 
+# APX report ids, as the registries' own public report pages number them. Where each was checked
+# (2026-12; this machine has no internet, so against public pages and code that link the live reports):
+#   r=111 projects, r=112 issuances: ACR and CAR report links ("Registered Projects", "Credits Issued")
+#     listed by the Carbon AIQ dashboard's data-sources page, and CAR fixtures captured from the live
+#     reports on 2026-08-05 (GET myrpt.asp?r=111 / r=112, then the page's CSV form).
+#   r=206 retirements: the same two sources, for ACR and CAR ("Credits Retired").
+#   r=308 cancellations: CAR ("Credits Cancelled" link and the captured r=308 fixture). ACR and ART run
+#     the same APX platform; no public page we could read names their cancellations report, so r=308
+#     is assumed for them and a download is only accepted when its headers are a cancellations report.
+#   r=209 (ACR) and r=706 (CAR) buffer pool, r=309 (ACR) credit status: known, not downloaded: the
+#     issuance reports already carry the buffer deposits CarbonScope books.
+# Ids 113 and 114, used before, appear on none of these pages.
+# ``refresh`` detects every downloaded file from its headers and refuses one that is not the kind it
+# asked for (a moved report id answers with another report, or an HTML page), before anything is ingested.
+APX_REPORTS = {"projects": 111, "issuances": 112, "retirements": 206, "cancellations": 308}
+
+
 REGISTRIES: dict[str, RegistryExports] = {
     "verra": RegistryExports(
         "verra",
@@ -49,13 +66,9 @@ REGISTRIES: dict[str, RegistryExports] = {
             Export("transactions", "/uiapi/asset/asset/search?$format=csv&$exportFileName=transactions.csv", "POST", {"program": "VCS", "issuanceTypeCodes": ["ISSUE"]}),
         ),
     ),
-    "american-carbon-registry": RegistryExports(
-        "american-carbon-registry", "American Carbon Registry", "acr_base_url", _apx({"projects": 111, "issuances": 112, "retirements": 113, "cancellations": 114})
-    ),
-    "climate-action-reserve": RegistryExports(
-        "climate-action-reserve", "Climate Action Reserve", "car_base_url", _apx({"projects": 111, "issuances": 112, "retirements": 113, "cancellations": 114})
-    ),
-    "art-trees": RegistryExports("art-trees", "ART TREES", "art_base_url", _apx({"projects": 111, "issuances": 112, "retirements": 113, "cancellations": 114})),
+    "american-carbon-registry": RegistryExports("american-carbon-registry", "American Carbon Registry", "acr_base_url", _apx(APX_REPORTS)),
+    "climate-action-reserve": RegistryExports("climate-action-reserve", "Climate Action Reserve", "car_base_url", _apx(APX_REPORTS)),
+    "art-trees": RegistryExports("art-trees", "ART TREES", "art_base_url", _apx(APX_REPORTS)),
     "gold-standard": RegistryExports(
         "gold-standard",
         "Gold Standard",

@@ -72,7 +72,7 @@ def _project_rows(c: Chunk, ids: pd.Series, when: pd.Series) -> pd.DataFrame:
     latest = c.latest_per_project(ids, when)
     info = _info(c.subset(latest), ids.loc[latest])
     ok = ~c.rows.isin(c.issues.skipped_rows)
-    flags = any_true(_flags(c, ids)[ok], "id", ["ccp", "article6", "corsia"])
+    flags = any_true(_flags(c, ids).assign(_row=c.rows)[ok], "id", ["ccp", "article6", "corsia"])
     return info.merge(flags, on="id", how="left")
 
 

@@ -58,6 +58,8 @@ class OffsetsDb(Parser):
                     "listed_at": c.date("listed_at"),
                     "is_compliance": c.flag("is_compliance") if df["is_compliance"].dtype != bool else df["is_compliance"].astype("boolean"),
                     "registry_url": c.text("project_url"),
+                    "stated_first_issuance": c.date("first_issuance_at") if c.has("first_issuance_at") else pd.NaT,
+                    "stated_first_retirement": c.date("first_retirement_at") if c.has("first_retirement_at") else pd.NaT,
                     "_row": c.rows,
                 }
             )
@@ -68,5 +70,5 @@ class OffsetsDb(Parser):
                 ],
                 ignore_index=True,
             )
-            stated = keep(stated, issues).dropna(subset=["value"]).drop(columns="_row")
+            stated = keep(stated, issues).dropna(subset=["value"])
             yield Batch(projects=keep(projects, issues), stated=stated)

@@ -360,10 +360,11 @@ def apx_serials(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _sdgs(v):
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return None
-    nums = sorted({int(n) for n in re.findall(r"(?:^|[;,]\s*)(\d{1,2})(?=\s*(?::|,|;|$))", str(v)) if 1 <= int(n) <= 17})
+    # "09: Industry...", "4,13,6" and CAR's "2. Zero Hunger;3. Good Health..."
+    nums = sorted({int(n) for n in re.findall(r"(?:^|[;,]\s*)(\d{1,2})(?=\s*(?::|\.\s|,|;|$))", str(v)) if 1 <= int(n) <= 17})
     return nums or None
 
 
 def sdg_list(series: pd.Series) -> pd.Series:
-    """'09: Industry...;13: Climate Action' or '4,13,6' or '01: No Poverty; 03: ...' -> sorted unique ints."""
+    """'09: Industry...;13: Climate Action', '4,13,6', '01: No Poverty; 03: ...' or '2. Zero Hunger;3. ...' -> sorted unique ints."""
     return on_uniques(text(series), lambda u: u.map(_sdgs), object)

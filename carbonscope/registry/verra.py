@@ -2,9 +2,15 @@
 
 Each transactions row is a block of VCUs with its serial range. A block with a
 retirement/cancellation date was retired (or cancelled: Verra's export does not separate them;
-a reason or note that says "cancel" marks a cancellation). The issuance itself is the batch the
-block belongs to: one issuance event per (project, vintage period, issuance date, Total Vintage
-Quantity), of that total. The vintage year is the year the vintage period ends.
+a reason or note that says "cancel" marks a cancellation). The vintage year is the year the
+vintage period ends.
+
+Issuances: *Total Vintage Quantity* is the vintage's total over **all** its issuance dates (a
+vintage issued in several batches repeats the same total on the blocks of every batch). So each
+issuance date of a vintage is one issuance event of the blocks listed for that date, and where
+the listed blocks add up to less than the vintage total (an export that lists only some blocks,
+the retired ones say) one more issuance event of the difference is dated at the vintage's first
+issuance date, noted as such: the vintage total bounds what was issued, and is never counted twice.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ class VerraTransactions(Parser):
     }
 
     def parse(self, path, issues: Issues) -> Iterator[Batch]:
-        seen_batches: set[tuple] = set()
+        batches = []  # per chunk: blocks per (project, vintage period, issuance date)
         for raw in read_csv_chunks(path, issues, self.chunksize):
             c = Chunk(raw, issues)
             ids = c.ids("ID", "VCS")
@@ -94,15 +100,8 @@ class VerraTransactions(Parser):
                 }
             )
             ok = ~c.rows.isin(issues.skipped_rows)
-
-            # Issuance: one per batch, the first block row that names it (in this file).
-            iss = base.assign(type="issuance", quantity=vintage_qty, event_date=issued_on)[ok & vintage_qty.notna()]
-            iss = iss.drop_duplicates(["project_id", "vintage_start", "vintage_end", "event_date", "quantity"])
-            keys = list(zip(iss["project_id"].tolist(), iss["vintage_start"].astype("int64").tolist(), iss["vintage_end"].astype("int64").tolist(),
-                            iss["event_date"].astype("int64").tolist(), iss["quantity"].tolist()))
-            first = [k not in seen_batches for k in keys]
-            seen_batches.update(keys)
-            iss = iss[first]
+            corsia = contains(certs, "CORSIA").astype("boolean").where(certs.notna())
+            batches.append(base.assign(event_date=issued_on, blocks=block_qty, total=vintage_qty, corsia=corsia)[ok])
 
             is_cancel = contains(reason, "cancel").fillna(False) | contains(details, "cancel").fillna(False)
             ret = base.assign(
@@ -115,8 +114,9 @@ class VerraTransactions(Parser):
                 beneficiary=c.text("Retirement Beneficiary"),
                 reason=reason,
                 note=details,
+                corsia=corsia,
             )[ok & retired_on.notna()]
-            events = pd.concat([iss, ret], ignore_index=True)
+            events = ret
 
             latest = c.latest_per_project(ids, issued_on)
             sub = c.subset(latest)
@@ -135,7 +135,7 @@ class VerraTransactions(Parser):
                 }
             )
             flags = pd.DataFrame(
-                {"id": ids, "corsia": contains(certs, "CORSIA"), "ccp": contains(certs, "CCP"), "article6": contains(certs, r"Article 6 Authori")}
+                {"id": ids, "corsia": contains(certs, "CORSIA"), "ccp": contains(certs, "CCP"), "article6": contains(certs, r"Article 6 Authori"), "_row": c.rows}
             )[ok]
             projects = projects.merge(any_true(flags, "id", ["corsia", "ccp", "article6"]), on="id", how="left")
 
@@ -143,3 +143,38 @@ class VerraTransactions(Parser):
             blocks = pd.DataFrame({"project_id": ids, "value": block_qty})[ok].groupby("project_id", as_index=False)["value"].sum()
             stated = blocks.assign(metric="issued")
             yield Batch(projects=projects, events=events, stated=stated)
+        if batches:
+            yield Batch(events=issuance_events(pd.concat(batches, ignore_index=True), issues))
+
+
+def issuance_events(blocks: pd.DataFrame, issues: Issues) -> pd.DataFrame:
+    """Issuance events of a whole file from its block rows (see the module docstring)."""
+    keys = ["project_id", "vintage_start", "vintage_end"]
+    blocks = blocks.assign(_vs=blocks["vintage_start"].fillna(pd.Timestamp(0)), _ve=blocks["vintage_end"].fillna(pd.Timestamp(0)))
+    gk = ["project_id", "_vs", "_ve"]
+    per_date = blocks.groupby([*gk, "event_date"], as_index=False, sort=False).agg(
+        registry=("registry", "first"), vintage=("vintage", "first"), vintage_start=("vintage_start", "first"),
+        vintage_end=("vintage_end", "first"), quantity=("blocks", "sum"), _row=("_row", "min"),
+        corsia=("corsia", lambda s: True if s.eq(True).any() else (False if s.eq(False).any() else pd.NA)),
+    )
+    per_vintage = blocks.groupby(gk, as_index=False, sort=False).agg(total=("total", "max"), listed=("blocks", "sum"), first_date=("event_date", "min"), _row=("_row", "min"))
+    several = blocks.groupby(gk)["total"].nunique() > 1
+    if several.any():
+        bad = blocks.set_index(gk).loc[several[several].index].reset_index()
+        issues.add(bad["_row"], "Total Vintage Quantity", "vintage total differs between rows of one vintage (the largest is used)", skip=False)
+    short = per_vintage[per_vintage["total"].notna() & (per_vintage["total"] > per_vintage["listed"])]
+    rest = pd.DataFrame(
+        {
+            "project_id": short["project_id"], "event_date": short["first_date"], "quantity": short["total"] - short["listed"], "_row": short["_row"],
+            "note": "vintage total not covered by the blocks in this export (dated at the vintage's first issuance)",
+        }
+    )
+    first = per_date.drop_duplicates(gk).set_index(gk)
+    rest_keys = pd.MultiIndex.from_frame(short[gk])
+    for col in ("registry", "vintage", "vintage_start", "vintage_end"):
+        rest[col] = first[col].reindex(rest_keys).to_numpy()
+    over = per_vintage[per_vintage["total"].notna() & (per_vintage["total"] < per_vintage["listed"])]
+    if len(over):
+        issues.add(over["_row"], "Total Vintage Quantity", "the blocks of a vintage add up to more than its vintage total (the blocks are counted)", skip=False)
+    out = pd.concat([per_date.drop(columns=["_vs", "_ve"]), rest], ignore_index=True).assign(type="issuance")
+    return out[out["quantity"] > 0]

@@ -35,6 +35,25 @@ STATED = {
 ID_RE = r"^(VCSOPR|VCS|GS|ACR|CAR|ART)(\d+)$"
 
 
+# VROD's "ARB / WA Project" words: which compliance program, if any, the project belongs to.
+# Early-action projects (ARB's pre-2013 voluntary credits transitioned into the compliance market)
+# count as compliance projects; the word itself is kept in ``compliance_program``.
+COMPLIANCE_WORDS = {"no": False, "yes": True, "arb compliance": True, "wa compliance": True, "arb early action": True}
+
+
+def _compliance(words: pd.Series, issues: Issues, rows: pd.Series) -> pd.Series:
+    low = words.str.strip().str.lower()
+    out = low.map(COMPLIANCE_WORDS).astype("boolean")
+    odd = low.notna() & ~low.isin(list(COMPLIANCE_WORDS))
+    if odd.any():
+        issues.add(rows[odd], "ARB / WA Project", f"unknown compliance word {words[odd].iloc[0]!r} (flag left unknown)", skip=False)
+    return out
+
+
+def _certifications(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) and v.strip() else None)
+
+
 def _removal(s: pd.Series) -> pd.Series:
     low = s.str.lower()
     return low.str.extract(r"(reduction|removal|mixed)")[0]
@@ -72,13 +91,22 @@ class Vrod(Parser):
         if dup.any():
             raise InputError(f"project ID {ids[dup].iloc[0]!r} appears on more than one row", file=str(path), row=int(c.rows[dup].iloc[0]), column="Project ID")
 
-        arb = c.flag("ARB / WA Project")
+        arb_words = c.text("ARB / WA Project")
+        arb = _compliance(arb_words, issues, c.rows)
+        certs = c.text("Sustainability Certifications")
+        voluntary, compliance_status = c.text("Voluntary Status"), c.text("ARB / WA Status")
+        notes = c.text("Notes from Registry")
+        berkeley = c.text("Notes from Berkeley Carbon Trading Project")
+        notes = notes.where(berkeley.isna(), (notes.fillna("") + "\n\nBerkeley Carbon Trading Project: " + berkeley.fillna("")).str.strip())
         projects = pd.DataFrame(
             {
                 "id": ids,
                 "registry": registry,
                 "name": c.text("Project Name"),
-                "status_raw": c.text("Voluntary Status"),
+                # A compliance-only project has no voluntary status: its ARB / WA status stands in
+                "status_raw": voluntary.fillna(compliance_status.where(~compliance_status.str.startswith("Not ARB", na=False))),
+                "compliance_status": compliance_status,
+                "compliance_program": arb_words.where(arb_words.str.lower() != "no"),
                 "scope": c.text("Scope"),
                 "type_override": c.text("Type"),
                 "reduction_removal": _removal(c.text("Reduction / Removal")),
@@ -94,6 +122,13 @@ class Vrod(Parser):
                 "estimated_annual": c.number("Estimated Annual Emission Reductions"),
                 "first_vintage": c.year("First Year of Project (Vintage)"),
                 "is_compliance": arb,
+                "certifications": _certifications(certs),
+                # Certifications VROD lists say yes or no; no list says nothing (null)
+                "corsia": certs.str.contains("CORSIA", case=False).astype("boolean"),
+                "ccp": certs.str.contains("CCP").astype("boolean"),
+                "article6": certs.str.contains("Article 6 Authori").astype("boolean"),
+                "pers": c.number("PERs"),
+                "notes": notes.where(notes != ""),
                 "compliance_id": c.text("ARB / WA ID"),
                 "poa_id": c.text("PoA / Aggregate ID"),
                 "listed_at": c.date("Project Listed"),
@@ -128,4 +163,4 @@ class Vrod(Parser):
         if c.has("Year Unknown"):
             series.append(stack_series(frame.rename(columns={"year unknown": "0"}), "_id", {"0": 0}, "retired_by_year", "vrod"))
         series_df = keep(pd.concat(series, ignore_index=True), issues)
-        yield Batch(projects=keep(projects, issues), stated=stated_df.drop(columns="_row"), series=series_df.drop(columns="_row"))
+        yield Batch(projects=keep(projects, issues), stated=stated_df, series=series_df.drop(columns="_row"))

@@ -123,7 +123,8 @@ def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Sch
 
 
 PROJECT_SCHEMA_TYPES = {
-    "issued": pa.int64(), "retired": pa.int64(), "cancelled": pa.int64(), "buffer": pa.int64(), "remaining": pa.int64(),
+    "issued": pa.int64(), "retired": pa.int64(), "cancelled": pa.int64(), "retired_or_cancelled": pa.int64(), "buffer": pa.int64(), "remaining": pa.int64(),
+    "ledger_complete": pa.bool_(),
     "first_vintage": pa.int32(), "estimated_annual": pa.float64(), "listed_at": pa.date32(), "registered_at": pa.date32(),
     "corsia": pa.bool_(), "ccp": pa.bool_(), "article6": pa.bool_(),
 }

@@ -75,7 +75,7 @@ def home(request: Request, conn: Conn, user: User):
     if not ctx["empty"]:
         ctx["by_registry"] = analytics.breakdown(conn, "registry")
         ctx["chart"] = {"by_year": analytics.by_year(conn, "event_date")}
-        ctx["top"] = analytics.top_projects(conn, "retired", 10)
+        ctx["top"] = analytics.top_projects(conn, "retired_or_cancelled", 10)
     return templates.TemplateResponse(request, "home.html", ctx)
 
 

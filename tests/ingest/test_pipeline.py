@@ -50,7 +50,7 @@ def test_ingesting_the_same_files_twice_changes_nothing(engine):
     assert forced.new_events == 0 and forced.updated_events == 0 and forced.changes == 0
     assert dump(engine, DATA_TABLES, drop_run_columns=True) == dump(engine, DATA_TABLES, drop_run_columns=True)
     assert dump(engine, [credit_events], drop_run_columns=True) == {k: v for k, v in dump(engine, [credit_events], drop_run_columns=True).items()}
-    assert first.new_events == 987
+    assert first.new_events == 1051  # Verra: 88 issuance dates of vintages + 64 vintage remainders not covered by listed blocks
 
 
 def test_event_ids_are_stable_across_databases(engine, tmp_path):
@@ -65,7 +65,7 @@ def test_event_ids_are_stable_across_databases(engine, tmp_path):
     ingest([NATIVE], other)
     with other.connect() as conn:
         assert set(conn.execute(select(credit_events.c.id)).scalars()) == ids
-    assert len(ids) == 987
+    assert len(ids) == 1051
 
 
 def test_a_run_that_fails_in_the_middle_leaves_the_database_as_it_was(engine, monkeypatch):
@@ -164,8 +164,13 @@ def test_merge_precedence_and_provenance(engine):
     assert art["sources"][0] == "art-trees/projects" and "offsetsdb/projects" in art["sources"]
     assert art["totals_source"] == "events"
     # A project only in bulk sources takes VROD's statement of its totals (retired includes cancelled)
-    assert vrod_only["totals"] == {"issued": 7_984_006, "retired": 17_666, "cancelled": 0, "buffer": 0, "remaining": 7_966_340}
+    # VROD states retired and cancelled only as one sum: retired and cancelled are unknown (null)
+    assert vrod_only["totals"] == {"issued": 7_984_006, "retired": None, "cancelled": None, "retired_or_cancelled": 17_666, "buffer": 0, "remaining": 7_966_340}
     assert vrod_only["totals_source"] == "vrod" and vrod_only["provenance"]["name"]["source"] == "vrod/projects"
+    assert vrod_only["ledger_complete"] is False
+    issued_rule = vrod_only["totals_rules"]["issued"]
+    assert issued_rule["rule"] == "stated" and issued_rule["source"] == "vrod/projects" and issued_rule["value"] == 7_984_006
+    assert issued_rule["file"].endswith(".parquet") and isinstance(issued_rule["row"], int)
     assert vrod_only["series"]["issued_by_vintage"][2003] > 0
 
 
@@ -241,10 +246,11 @@ def test_cli_json_documents(db_url, tmp_path):
     cli("ingest", str(NATIVE / "art-trees"), str(VROD))
     stats = json.loads(cli("stats", "--json"))
     assert stats["registries"]["ART"] == {"projects": 28, "events": 30, "issued": stats["registries"]["ART"]["issued"], "retired": stats["registries"]["ART"]["retired"],
-                                          "cancelled": 36_100, "buffer": stats["registries"]["ART"]["buffer"], "remaining": stats["registries"]["ART"]["remaining"]}
+                                          "cancelled": 36_100, "retired_or_cancelled": stats["registries"]["ART"]["retired"] + 36_100,
+                                              "buffer": stats["registries"]["ART"]["buffer"], "remaining": stats["registries"]["ART"]["remaining"]}
     show = json.loads(cli("show", "ART102", "--json"))
     assert {"id", "registry", "name", "country", "status", "totals"} <= set(show)
-    assert show["id"] == "ART102" and show["country"] == "GY" and set(show["totals"]) == {"issued", "retired", "cancelled", "buffer", "remaining"}
+    assert show["id"] == "ART102" and show["country"] == "GY" and set(show["totals"]) == {"issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining"}
     check = json.loads(cli("check", "--json"))
     kinds = {f["kind"] for f in check["findings"]}
     assert "retired_exceeds_issued" in kinds

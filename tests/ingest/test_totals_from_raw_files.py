@@ -22,12 +22,12 @@ def raw_totals() -> pd.DataFrame:
     def add(ids, metric, qty):
         parts.append(pd.DataFrame({"id": ids.astype(str).to_numpy(), "metric": metric, "q": qty.fillna(0).astype("int64").to_numpy()}))
 
-    # Verra: an issuance is a batch (project, vintage period, issuance date) of "Total Vintage Quantity";
-    # blocks with a retirement/cancellation date are retired.
+    # Verra: "Total Vintage Quantity" is a vintage's total over all its issuance dates, so a vintage
+    # was issued the larger of that total and its listed blocks; blocks with a retirement/cancellation date are retired.
     t = _csv("verra/transactions.csv")
     t["pid"] = "VCS" + t["ID"].astype(str)
-    batches = t.drop_duplicates(["pid", "Vintage Start", "Vintage End", "Issuance Date", "Total Vintage Quantity"])
-    add(batches["pid"], "issued", batches["Total Vintage Quantity"])
+    vint = t.groupby(["pid", "Vintage Start", "Vintage End"], as_index=False).agg(total=("Total Vintage Quantity", "max"), blocks=("Quantity Issued", "sum"))
+    add(vint["pid"], "issued", vint[["total", "blocks"]].max(axis=1))
     ret = t[t["Retirement/Cancellation Date"].notna()]
     add(ret["pid"], "retired", ret["Quantity Issued"])
 
@@ -69,13 +69,32 @@ def test_every_native_project_total_equals_the_raw_file_sums(engine):
     ingest([NATIVE], engine)
     expected = raw_totals()
     with engine.connect() as conn:
-        rows = conn.execute(select(projects.c.id, projects.c.issued, projects.c.retired, projects.c.cancelled, projects.c.buffer, projects.c.remaining, projects.c.totals_source)).all()
-    got = pd.DataFrame(rows, columns=["id", "issued", "retired", "cancelled", "buffer", "remaining", "src"]).set_index("id")
+        rows = conn.execute(select(projects.c.id, projects.c.issued, projects.c.retired, projects.c.cancelled, projects.c.buffer, projects.c.remaining,
+                                   projects.c.retired_or_cancelled, projects.c.totals_rules)).all()
+    got = pd.DataFrame(rows, columns=["id", "issued", "retired", "cancelled", "buffer", "remaining", "roc", "rules"]).set_index("id")
     assert len(expected) == 400  # projects with at least one event in the five registries' samples
-    with_events = got[got["src"] == "events"]
-    assert set(with_events.index) == set(expected.index)
-    for metric in ("issued", "retired", "cancelled", "buffer", "remaining"):
-        mismatch = (with_events[metric] - expected[metric].reindex(with_events.index)).abs()
+    # The ledger of every such project equals the raw sums, whichever rule then chose its totals
+    ledger = got.loc[got["rules"].map(lambda r: r["issued"]["rule"] == "ledger" or "ledger" in r["issued"])]
+    assert set(ledger.index) == set(expected.index)
+
+    def ledger_value(rules, metric):
+        r = rules[metric]
+        return r["value"] if r["rule"] == "ledger" else r["ledger"]
+
+    for metric, raw in (("issued", expected["issued"]), ("retired_or_cancelled", expected["retired"] + expected["cancelled"]), ("buffer", expected["buffer"])):
+        led = ledger["rules"].map(lambda r: ledger_value(r, metric))
+        mismatch = (led - raw.reindex(led.index)).abs()
         assert mismatch.max() == 0, f"{metric}: {mismatch[mismatch > 0].head().to_dict()}"
+    # Where the ledger chose every total, they are exactly the raw sums
+    full = ledger[ledger["rules"].map(lambda r: all(v["rule"] == "ledger" for v in r.values()))]
+    assert len(full) > 300
+    for metric in ("issued", "retired", "cancelled", "buffer", "remaining"):
+        mismatch = (full[metric].astype("int64") - expected[metric].reindex(full.index)).abs()
+        assert mismatch.max() == 0, f"{metric}: {mismatch[mismatch > 0].head().to_dict()}"
+    # Where the registry's own projects export states more credits than the sample's ledger holds,
+    # that statement is the issued total (a partial ledger never replaces it), and the rule says so
+    stated = ledger[ledger["rules"].map(lambda r: r["issued"]["rule"] == "stated")]
+    assert len(stated) and (stated["issued"] > expected["issued"].reindex(stated.index)).all()
+    assert set(stated["rules"].map(lambda r: r["issued"]["source"])) <= {"american-carbon-registry/projects", "climate-action-reserve/projects"}
     # Spot values a person can read off the files: ART102's 2021-2023 ledger in the sample
     assert got.loc["ART102", "issued"] == expected.loc["ART102", "issued"] and got.loc["ART102", "cancelled"] == 36_100

@@ -67,6 +67,8 @@ class RegistryServer:
         body = path.read_bytes()
         key = f"{urlsplit(h.path).path.split('/')[1]}:{kind}"
         fault = self.faults.get(key, [None]).pop(0) if self.faults.get(key) else None
+        if fault == "wrong-kind":  # a moved report id: the registry answers with another report
+            body = path.with_name("retirements.csv").read_bytes()
         if fault == "500":
             h.send_response(500)
             h.end_headers()
@@ -135,7 +137,7 @@ def test_refresh_downloads_archives_and_ingests(server, engine, tmp_path):
     assert all(hdrs.get("User-Agent", "").startswith("CarbonScope/") for _, _, hdrs in server.requests)
     assert [m for m, p, _ in server.requests if p.startswith("/verra")] == ["POST", "POST"]
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(credit_events)).scalar_one() == 188 + 269 + 300 + 30
+        assert conn.execute(select(func.count()).select_from(credit_events)).scalar_one() == 252 + 269 + 300 + 30  # Verra: 152 issuances (88 dates + 64 vintage remainders) + 100 retirements
         assert conn.execute(select(projects.c.registry).where(projects.c.id == "ART102")).scalar_one() == "ART"
     # A second refresh of the same exports changes nothing
     again = refresh(settings, engine)
@@ -146,7 +148,7 @@ def test_retries_after_server_errors_and_resumes_truncated_bodies(server, engine
     server.faults = {"art:issuances": ["500", "500"], "art:retirements": ["truncate"]}
     report = refresh(server.settings(tmp_path), engine, ["art"])
     assert report.failed == {} and len(report.downloaded["art-trees"]) == 4
-    ranged = [h for m, p, h in server.requests if "r=113" in p and "Range" in h]
+    ranged = [h for m, p, h in server.requests if "r=206" in p and "Range" in h]
     assert ranged and ranged[0]["Range"].startswith("bytes=")
     assert report.downloaded["art-trees"][2].read_bytes() == (NATIVE / "art-trees/retirements.csv").read_bytes()
 
@@ -165,6 +167,18 @@ def test_failing_server_leaves_the_database_untouched(server, engine, tmp_path):
     assert dump(engine) == before
     # nothing half-written is left in the archive
     assert not list((tmp_path / "data" / "raw").rglob("*.part"))
+
+
+def test_a_download_whose_headers_are_another_report_is_refused(server, engine, tmp_path):
+    from carbonscope.registry.exports import APX_REPORTS
+
+    assert APX_REPORTS == {"projects": 111, "issuances": 112, "retirements": 206, "cancellations": 308}
+    before = dump(engine)
+    server.faults = {"art:cancellations": ["wrong-kind"] * 5}
+    report = refresh(server.settings(tmp_path), engine, ["art"])
+    assert set(report.failed) == {"art-trees"} and report.ingest is None
+    assert "expected a ART TREES cancellations export, got ART TREES retirements report" in report.failed["art-trees"]
+    assert dump(engine) == before
 
 
 def test_one_registry_failing_does_not_block_the_others(server, engine, tmp_path):

@@ -82,13 +82,21 @@ STATUS_WORDS = {
     "registration and verification approval request denied": "rejected",
     "verification approval request denied": "rejected",
     "transitioned": "transferred",
+    # APX and VROD compliance-program statuses (ARB / Washington Ecology)
+    "listed - active ecology project": "listed",
+    "listed - active arb project": "listed",
+    "listed - active registry project": "listed",
+    "listed - proposed project": "listed",
+    "active project": "registered",
+    "arb terminated": "withdrawn",
+    "transferred arb or ecology project": "transferred",
     "transfer to another ghg program": "transferred",
 }
 
 NO_METHODOLOGY = {"", "other", "not provided", "methodology under development", "n/a", "none", "nan", "vcs project specific"}
 
 CODE_RE = re.compile(
-    r"(?<![A-Z0-9])(AR-(?:ACM|AMS|AM)\s?\d{4}|ACM\s?\d{4}|AMS-?[IVX]+\.[A-Z]{1,3}\.?|AM\s?\d{4}|VMR\s?\d{4}|VMD\s?\d{4}|VM\s?\d{4}|VT\s?\d{4})",
+    r"(?<![A-Z0-9])(AR-(?:ACM|AMS|AM)\s?\d{4}|ACM\s?\d{4}|AMS-?[IVX]+[.\-][A-Z]{1,3}(?![A-Z])\.?|AM\s?\d{4}|VMR\s?\d{4}|VMD\s?\d{4}|VM\s?\d{4}|VT\s?\d{4})",
     re.IGNORECASE,
 )
 
@@ -136,6 +144,8 @@ def normalise_code(code: str) -> str:
     c = re.sub(r"\s+", "", code.upper())
     if c.startswith("AMS") and not c.startswith("AMS-"):
         c = "AMS-" + c[3:]
+    # OffsetsDB writes AMS-II-G for AMS-II.G.
+    c = re.sub(r"^(AMS-[IVX]+)-([A-Z]{1,3})\.?$", r"\1.\2", c)
     if c.startswith("AMS-") and not c.endswith("."):
         c += "."
     return c
@@ -230,8 +240,9 @@ def harmonise_status(raw: str | None) -> str | None:
         return None
     if key in STATUS_WORDS:
         return STATUS_WORDS[key]
-    for word, status in (("denied", "rejected"), ("rejected", "rejected"), ("withdrawn", "withdrawn"), ("completed", "completed"),
-                         ("inactive", "inactive"), ("registered", "registered"), ("requested", "listed")):
+    for word, status in (("denied", "rejected"), ("rejected", "rejected"), ("withdrawn", "withdrawn"), ("terminated", "withdrawn"),
+                         ("completed", "completed"), ("inactive", "inactive"), ("transferred", "transferred"), ("registered", "registered"),
+                         ("requested", "listed"), ("listed", "listed"), ("active", "registered")):
         if word in key:
             return status
     return None

@@ -41,7 +41,7 @@ def listings(conn: Conn):
 
 
 @router.get("/top-projects")
-def top_projects(conn: Conn, metric: Literal["issued", "retired", "remaining", "cancelled"] = "issued", limit: Annotated[int, Query(ge=1, le=200)] = 20,
+def top_projects(conn: Conn, metric: Literal["issued", "retired", "retired_or_cancelled", "remaining", "cancelled"] = "issued", limit: Annotated[int, Query(ge=1, le=200)] = 20,
                  registry: Registries = None):
     return Json({"metric": metric, "items": analytics.top_projects(conn, metric, limit, registry)})
 
