@@ -44,7 +44,11 @@ def run(native: Path | str, out: Path | str) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     all_credits.to_parquet(out / "credits.parquet")
     all_projects.to_parquet(out / "projects.parquet")
-    return {"seconds": time.perf_counter() - t0, "credits": len(all_credits), "projects": len(all_projects)}
+    return {
+        "seconds": time.perf_counter() - t0, "credits": len(all_credits), "projects": len(all_projects),
+        "credit_fields": len(all_credits.columns), "project_fields": len(all_projects.columns),
+        "credit_columns": list(map(str, all_credits.columns)), "project_columns": list(map(str, all_projects.columns)),
+    }
 
 
 if __name__ == "__main__":

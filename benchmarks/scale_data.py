@@ -1,14 +1,15 @@
-"""Build the scale data set: the real native registry exports replicated with new project IDs and
-serial numbers until they hold about N projects and M credit events (default 11,000 / 1,000,000,
-the size of the five registries together).
+"""Build the scale data set: the real native registry exports copied until they hold about M
+credit-event rows (default 1,000,000, the size of the five registries' ledgers together).
 
-Each registry's projects file and event files are copied; copy ``i`` of the event rows is moved
-onto project replica ``i mod R`` (so projects accumulate many events, as real ones do), gets
-serial numbers no other copy has, and for Verra an issuance date shifted by ``i // R`` days (Verra
-issuances are identified by their batch, which must stay distinct). Headers, quirks, number and
-date formats are kept byte for byte.
+Every copy is a faithful registry: copy ``i`` has its own project IDs (the real ID plus
+``i * 100,000``) in its projects file and in every event file, and serial numbers no other copy
+has; dates, vintages and quantities are the real ones. So each vintage is issued once per project,
+as in a real export (an earlier version moved many copies onto the same projects with shifted
+issuance dates, which gave every project ~60 batches of the same vintage: a data set no registry
+produces). The number of projects follows: the base samples' projects times the copies. Headers,
+quirks, number and date formats are kept byte for byte.
 
-    python -m benchmarks.scale_data OUT_DIR [--projects 11000] [--events 1000000]
+    python -m benchmarks.scale_data OUT_DIR [--events 1000000]
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import csv
 import math
 import re
-from datetime import date, timedelta
 from pathlib import Path
 
 NATIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "registries" / "native"
@@ -72,7 +72,7 @@ def _new_serial(serial: str, copy: int) -> str:
     return f"{serial}-X{copy}"
 
 
-def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
+def build(out: Path, events: int = 1_000_000) -> dict:
     base_projects, base_events = 0, 0
     data = {}
     for reg, (id_col, prefix, serial_col, event_files, proj_file) in LAYOUT.items():
@@ -86,15 +86,14 @@ def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
             base_events += len(rows)
         base_projects += len(ids)
         data[reg] = (ph, pr, files)
-    replicas = max(1, round(projects / base_projects))
-    copies = max(replicas, math.ceil(events / base_events))
-    counts = {"projects_files_rows": 0, "event_rows": 0, "replicas": replicas, "copies": copies}
+    copies = max(1, math.ceil(events / base_events))
+    counts = {"projects_files_rows": 0, "event_rows": 0, "copies": copies, "projects": base_projects * copies}
     for reg, (ph, pr, files) in data.items():
         id_col, prefix, serial_col, _, proj_file = LAYOUT[reg]
         ic = ph.index(id_col)
 
         def project_rows():
-            for rep in range(replicas):
+            for rep in range(copies):
                 for r in pr:
                     r = list(r)
                     r[ic] = _new_id(r[ic], prefix, rep)
@@ -104,19 +103,14 @@ def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
         for f, (h, rows) in files.items():
             ic2 = h.index(id_col)
             sc = h.index(serial_col) if serial_col in h else None
-            dc = h.index("Issuance Date") if reg == "verra" else None
 
-            def event_rows(h=h, rows=rows, ic2=ic2, sc=sc, dc=dc):
+            def event_rows(h=h, rows=rows, ic2=ic2, sc=sc):
                 for copy in range(copies):
-                    rep = copy % replicas
-                    shift = timedelta(days=copy // replicas)
                     for r in rows:
                         r = list(r)
-                        r[ic2] = _new_id(r[ic2], prefix, rep)
+                        r[ic2] = _new_id(r[ic2], prefix, copy)
                         if sc is not None:
                             r[sc] = _new_serial(r[sc], copy)
-                        if dc is not None and r[dc]:
-                            r[dc] = (date.fromisoformat(r[dc]) + shift).isoformat()
                         yield r
 
             counts["event_rows"] += _write(out / reg / f, h, event_rows())
@@ -126,10 +120,9 @@ def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)
-    ap.add_argument("--projects", type=int, default=11_000)
     ap.add_argument("--events", type=int, default=1_000_000)
     args = ap.parse_args()
-    print(build(args.out, args.projects, args.events))
+    print(build(args.out, args.events))
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def ingest(
     source: Annotated[Optional[str], typer.Option(help="force one source: verra, gold-standard, american-carbon-registry, climate-action-reserve, art-trees, vrod, offsetsdb")] = None,
     force: Annotated[bool, typer.Option(help="re-read files already ingested")] = False,
     strict: Annotated[bool, typer.Option(help="refuse a file with any bad row instead of skipping the row")] = False,
+    partial: Annotated[bool, typer.Option(help="the files hold only some rows of their exports: retract nothing they lack")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
     """Ingest registry exports (files or folders); the source is recognised from the headers."""
@@ -66,7 +67,7 @@ def ingest(
     try:
         engine = _engine()
         with RichProgress(console=err) as progress:
-            report = run(paths, engine, source=source, force=force, strict=strict, progress=progress)
+            report = run(paths, engine, source=source, force=force, strict=strict, partial=partial, progress=progress)
     except CarbonScopeError as exc:
         _fail(exc, 2)
     if json_out:
@@ -87,6 +88,9 @@ def _report_doc(report) -> dict:
         "new_projects": report.new_projects,
         "new_events": report.new_events,
         "updated_events": report.updated_events,
+        "retracted_events": report.retracted_events,
+        "corrected_events": report.corrected_events,
+        "delisted_records": report.delisted_records,
         "changes": report.changes,
         "reconciliation_differences": report.reconciliation_differences,
     }
@@ -112,6 +116,14 @@ def _print_ingest(report) -> None:
             f"{report.projects_touched:,} projects touched, {report.new_projects:,} new; {report.new_events:,} new events, "
             f"{report.updated_events:,} updated; {report.changes:,} changes; {report.reconciliation_differences:,} reconciliation differences ({report.seconds:.1f} s)"
         )
+        if report.retracted_events or report.corrected_events or report.delisted_records:
+            console.print(
+                f"newer exports retracted {report.retracted_events:,} events and corrected {report.corrected_events:,} "
+                f"(kept in history); {report.delisted_records:,} projects no longer listed in a projects export"
+            )
+        for f in report.files:
+            if f.status == "older":
+                console.print(f"[yellow]not applied[/yellow] {Path(f.path).name}: an older {f.kind} export than the one already loaded")
 
 
 @app.command()
@@ -201,6 +213,8 @@ def check(
     console.print(t)
     for i in [i for i in items if i["kind"] == "retired_exceeds_issued"][:50]:
         console.print(f"[red]retired > issued[/red] {i['project']}: {i['detail']}", highlight=False)
+    for i in [i for i in items if i["kind"] == "beneficiaries"]:
+        console.print(f"beneficiaries: {i['detail']}", highlight=False)
 
 
 @app.command()

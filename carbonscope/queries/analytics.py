@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, extract, func, not_, select
 
+from carbonscope.registry import beneficiaries
 from carbonscope.db.schema import credit_events, project_series, projects, snapshots, source_files, vintage_totals
 from carbonscope.queries.projects import jsonable
 
@@ -120,16 +121,22 @@ def top_projects(conn: Connection, metric: str = "issued", limit: int = 20, regi
     return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
 
 
-def top_beneficiaries(conn: Connection, limit: int = 20, registry: list[str] | None = None) -> list[dict]:
+def beneficiary_groups(conn: Connection, registry: list[str] | None = None) -> tuple[list[dict], dict]:
+    """Retirement beneficiaries harmonised (:mod:`carbonscope.registry.beneficiaries`) and their coverage."""
     e = credit_events.c
     q = (
-        select(e.beneficiary, func.sum(e.quantity).label("quantity"), func.count().label("retirements"), func.count(e.project_id.distinct()).label("projects"))
-        .where(e.type == "retirement", e.beneficiary.is_not(None), *([e.registry.in_(registry)] if registry else []))
+        select(e.beneficiary, func.sum(e.quantity), func.count(), func.count(e.project_id.distinct()))
+        .where(e.type == "retirement", *([e.registry.in_(registry)] if registry else []))
         .group_by(e.beneficiary)
-        .order_by(func.sum(e.quantity).desc(), e.beneficiary)
-        .limit(limit)
     )
-    return [{"beneficiary": b, "quantity": int(qty), "retirements": int(n), "projects": int(np)} for b, qty, n, np in conn.execute(q)]
+    return beneficiaries.group([(b, int(qty), int(n), int(np)) for b, qty, n, np in conn.execute(q)])
+
+
+def top_beneficiaries(conn: Connection, limit: int = 20, registry: list[str] | None = None) -> list[dict]:
+    """The largest harmonised beneficiaries by quantity retired (from the event ledger); undisclosed
+    buyers and notes that are not names are left out (their share is in :func:`beneficiary_groups`)."""
+    groups, _ = beneficiary_groups(conn, registry)
+    return [{"beneficiary": g["beneficiary"], "quantity": g["quantity"], "retirements": g["retirements"], "spellings": g["spellings"]} for g in groups[:limit]]
 
 
 def summary(conn: Connection) -> dict:
@@ -152,10 +159,20 @@ def summary(conn: Connection) -> dict:
 
 
 def freshness(conn: Connection) -> list[dict]:
-    """Per source: when its newest file was retrieved and when it was last checked."""
+    """Per source: the export date of its newest applied file and what that date is based on (the
+    file name, the download, or only the file's modification time), and when it was last checked."""
     f = source_files.c
-    q = select(f.source, func.max(f.retrieved_at), func.max(snapshots.c.finished_at)).join(snapshots, snapshots.c.id == f.snapshot_id).group_by(f.source).order_by(f.source)
-    return [{"source": s, "retrieved_at": jsonable(r), "checked_at": jsonable(c)} for s, r, c in conn.execute(q)]
+    checked = dict(conn.execute(select(f.source, func.max(snapshots.c.finished_at)).join(snapshots, snapshots.c.id == f.snapshot_id).group_by(f.source)).all())
+    q = select(f.source, f.exported_at, f.date_basis, f.retrieved_at).where(f.status == "ingested").order_by(f.source, f.id)
+    newest: dict[str, tuple] = {}
+    for src, exported, basis, retrieved in conn.execute(q):
+        d = exported or retrieved
+        if src not in newest or (d is not None and newest[src][0] is not None and d > newest[src][0]):
+            newest[src] = (d, basis or "file modified", retrieved)
+    return [
+        {"source": s, "exported_at": jsonable(d), "date_basis": b, "retrieved_at": jsonable(r), "checked_at": jsonable(checked.get(s))}
+        for s, (d, b, r) in sorted(newest.items())
+    ]
 
 
 def data_version(conn: Connection) -> int:

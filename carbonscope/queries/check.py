@@ -15,6 +15,7 @@ KINDS = (
     "unknown_type",
     "unknown_country",
     "ingest_warning",
+    "beneficiaries",
 )
 
 
@@ -59,6 +60,15 @@ def findings(conn: Connection, *, registry: str | None = None, warnings_limit: i
         if country is None and country_raw:
             out.append({"kind": "unknown_country", "project": pid, "registry": reg, "detail": f"country {country_raw!r} not recognised"})
     if registry is None:
+        from carbonscope.queries.analytics import beneficiary_groups
+
+        groups, cover = beneficiary_groups(conn)
+        if cover["quantity"]:
+            merged = cover["spellings"] - cover["groups"]
+            out.append({"kind": "beneficiaries", "project": None, "registry": None, "detail": (
+                f"{100 * cover['named_share']:.1f}% of {cover['quantity']:,} retired credits name a beneficiary "
+                f"({cover['groups']:,} organisations from {cover['spellings']:,} spellings, {merged:,} merged); "
+                f"{cover['undisclosed_quantity']:,} undisclosed, {cover['not_a_name_quantity']:,} with a note instead of a name")})
         w, f = ingest_warnings, source_files
         q = select(f.c.path, w.c.row, w.c.column, w.c.message).join(f, f.c.id == w.c.file_id).order_by(w.c.id.desc()).limit(warnings_limit)
         for path, row, col, msg in conn.execute(q):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, func, select
 
-from carbonscope.db.schema import changes, credit_events, project_series, projects, vintage_totals
+from carbonscope.db.schema import changes, credit_events, event_history, project_series, projects, vintage_totals
 from carbonscope.errors import NotFoundError
 
 TOTAL_FIELDS = ("issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining")
@@ -50,6 +50,10 @@ def project_detail(conn: Connection, project_id: str, *, events_limit: int | Non
     out["sources"] = row["sources"]
     out["provenance"] = _field_provenance(row["provenance"])
     out["event_count"] = conn.execute(select(func.count()).select_from(credit_events).where(credit_events.c.project_id == pid)).scalar_one()
+    h = event_history
+    hq = select(h.c.id, h.c.type, h.c.quantity, h.c.vintage, h.c.event_date, h.c.serial, h.c.retraction, h.c.retracted_snapshot, h.c.superseded_by, h.c.source)
+    # Events a newer export no longer holds or holds corrected: out of the totals, kept here
+    out["retracted_events"] = [{k: jsonable(val) for k, val in r.items()} for r in conn.execute(hq.where(h.c.project_id == pid).order_by(h.c.retracted_snapshot.desc(), h.c.id).limit(100)).mappings()]
     if events_limit:
         e = credit_events
         q = select(e).where(e.c.project_id == pid).order_by(e.c.event_date.desc(), e.c.id).limit(events_limit)

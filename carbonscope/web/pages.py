@@ -182,10 +182,11 @@ def stats_page(request: Request, conn: Conn, user: User):
         "listings": analytics.listings_by_year(conn),
     }
     map_data = {"countries": {c["value"]: c["issued"] for c in countries if c["value"]}, "numeric": numeric_codes(), "focus": None}
+    groups, cover = analytics.beneficiary_groups(conn)
     return templates.TemplateResponse(
         request,
         "stats.html",
-        {"empty": False, "chart": chart, "map": map_data, "countries": countries[:30], "beneficiaries": analytics.top_beneficiaries(conn, 25),
+        {"empty": False, "chart": chart, "map": map_data, "countries": countries[:30], "beneficiaries": groups[:25], "beneficiary_cover": cover,
          "top": analytics.top_projects(conn, "issued", 15), "categories": chart["by_category"], "category_labels": CATEGORY_LABELS},
     )
 

@@ -62,3 +62,12 @@ def test_empty_database_says_how_to_load_data(tmp_path):
             r = c.get(path, headers=HTML)
             assert r.status_code == 200 and "carbonscope refresh" in r.text and "carbonscope ingest PATH" in r.text, path
         assert c.get("/api/v1/projects").json()["total"] == 0
+
+
+def test_project_page_says_which_rule_chose_each_total(client):
+    page = client.get("/projects/ACR212").text
+    assert "not the whole story" in page
+    assert "Issued: as stated by vrod/projects (row " in page and "because the events loaded hold only 0" in page
+    assert "Retired and cancelled are not stated apart" in page and "not stated apart" in page
+    full = client.get("/projects/ART102").text
+    assert "The event list below is the whole story" in full and "Issued: sum of the events" in full
