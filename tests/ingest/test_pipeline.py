@@ -106,7 +106,7 @@ def test_killing_the_process_mid_ingest_leaves_the_database_as_it_was(engine, db
 
     ingest([NATIVE / "art-trees"], engine)
     before = dump(engine)
-    build(tmp_path / "scale", events=200_000)  # faithful copies: ~140 copies, each with its own projects
+    build(tmp_path / "scale", projects=2_000, events=400_000)
     proc = _run_ingest_subprocess(db_url, tmp_path / "scale")
     time.sleep(6)
     assert proc.poll() is None, "the ingest finished before it could be killed; make the data set larger"

@@ -200,3 +200,13 @@ def test_a_flag_cites_every_row_that_gave_it(engine):
     # and per vintage: the vintage whose row says No is not eligible
     by_vintage = {v["vintage"]: v["corsia"] for v in d["vintages"]}
     assert True in by_vintage.values()
+
+
+def test_offsetsdb_first_dates_stand_in_where_there_are_no_events(engine):
+    ingest([OFFSETSDB], engine)
+    raw = pd.read_parquet(OFFSETSDB).set_index("project_id")
+    with engine.connect() as conn:
+        got = dict(conn.execute(select(projects.c.id, projects.c.first_issuance_at).where(projects.c.first_issuance_at.is_not(None))).all())
+    assert len(got) > 1000
+    pid = "ACR1000"
+    assert got[pid].isoformat() == pd.Timestamp(raw.loc[pid, "first_issuance_at"]).date().isoformat() == "2025-05-27"
