@@ -18,7 +18,7 @@ from carbonscope.ingest.bulk import insert_frame, timestamp_text
 from carbonscope.mail import enqueue
 from carbonscope.settings import get_settings
 
-WATCHED_KINDS = ("new_project", "status_changed", "new_events", "totals_changed")
+WATCHED_KINDS = ("new_project", "status_changed", "new_events", "totals_changed", "event_retracted", "event_corrected", "project_delisted")
 LABEL = {"issuance": "issuance", "retirement": "retirement", "cancellation": "cancellation", "conversion": "conversion", "buffer_deposit": "buffer deposit"}
 
 
@@ -33,9 +33,19 @@ def _describe(kind: str, detail: dict | None, project: str, name: str | None) ->
         parts = [f"{v['count']} {LABEL.get(t, t)}{'s' if v['count'] != 1 else ''} ({v['quantity']:,} credits)" for t, v in detail.items()]
         return f"{who}: " + ", ".join(parts)
     if kind == "totals_changed":
-        parts = [f"{k} {old:,} → {new:,}" for k, (old, new) in detail.items()]
+        parts = [f"{k.replace('_', ' ')} {_n(old)} → {_n(new)}" for k, (old, new) in detail.items()]
         return f"{who}: " + "; ".join(parts)
+    if kind == "event_retracted":
+        return f"{who}: {detail.get('count', 0)} event(s) ({detail.get('quantity', 0):,} credits) are no longer in the registry's newer export"
+    if kind == "event_corrected":
+        return f"{who}: {detail.get('count', 0)} event(s) corrected in the registry's newer export"
+    if kind == "project_delisted":
+        return f"{who}: no longer listed in the registry's projects export"
     return f"{who}: {kind}"
+
+
+def _n(v) -> str:
+    return "not stated apart" if v is None else f"{v:,}"
 
 
 def on_snapshot(conn: Connection, snapshot_id: int) -> int:

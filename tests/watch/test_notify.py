@@ -48,3 +48,24 @@ def test_watches_turn_a_new_snapshot_into_alerts(engine, tmp_path):
     assert "<title>ART102 Guyana: 1 retirement (500 credits)</title>" in atom and 'href="https://carbonscope.example/projects/ART102"' in atom
     # nobody watching: nothing; the same files again: nothing new
     assert ingest([snap], engine).notifications == 0
+
+
+def test_a_retraction_reaches_the_projects_watchers(engine, tmp_path):
+    import os
+    import time
+
+    acr = NATIVE / "american-carbon-registry"
+    ingest([acr / "retirements.csv"], engine)
+    with engine.begin() as tx:
+        dee = users.get(tx, users.register(tx, "dee@example.org", "Dee", "a-long-password-4"))
+        watches.add(tx, dee, "project", "ACR1129")
+    lines = (acr / "retirements.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    newer = tmp_path / "new" / "retirements.csv"
+    newer.parent.mkdir()
+    newer.write_text("".join(x for x in lines if ",ACR1129," not in x), encoding="utf-8")
+    os.utime(newer, (time.time() + 60, time.time() + 60))
+    ingest([newer], engine)
+    with engine.connect() as conn:
+        titles = [n["title"] for n in notify.list_for(conn, dee["id"])]
+    assert any("3 event(s) (28,993 credits) are no longer in the registry's newer export" in t for t in titles)
+    assert any(t.startswith("ACR1129") and "retired 28,993 → 0" in t for t in titles)
