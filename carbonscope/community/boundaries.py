@@ -7,10 +7,27 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from carbonscope.errors import InvalidField
+from carbonscope.errors import InputError, InvalidField
+from carbonscope.geo.vector import check_geojson_crs, check_geopackage
 
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 MAX_VERTICES = 50_000
+MAX_NESTING = 64  # a FeatureCollection of MultiPolygons is 7 deep; 64 leaves room for properties
+
+
+def _nesting(data: bytes) -> int:
+    """The deepest bracket nesting of a JSON text (strings skipped), without parsing it."""
+    import re
+
+    text = re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', data)
+    depth = best = 0
+    for b in text:
+        if b in (0x5B, 0x7B):  # [ {
+            depth += 1
+            best = max(best, depth)
+        elif b in (0x5D, 0x7D):
+            depth -= 1
+    return best
 
 
 @dataclass
@@ -47,15 +64,27 @@ def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
     if suffix == ".gpkg" and not data.startswith(b"SQLite format 3\x00"):
         raise InvalidField(field, f"{filename!r} is not a GeoPackage (not an SQLite database)")
     if suffix in (".geojson", ".json"):
+        depth = _nesting(data)
+        if depth > MAX_NESTING:
+            raise InvalidField(field, f"{filename!r} is nested {depth:,} levels deep; GeoJSON polygons need at most {MAX_NESTING}")
         try:
             doc = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidField(field, f"{filename!r} is not valid GeoJSON ({exc})") from exc
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise InvalidField(field, f"{filename!r} is not valid GeoJSON ({type(exc).__name__})") from exc
         if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature", "Polygon", "MultiPolygon"):
             raise InvalidField(field, f"{filename!r}: expected a GeoJSON FeatureCollection, Feature, Polygon or MultiPolygon")
+        try:
+            check_geojson_crs(doc, filename)
+        except InputError as exc:
+            raise InvalidField(field, f"{filename!r}: {exc.reason}") from exc
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
+        if suffix == ".gpkg":
+            try:
+                check_geopackage(path)
+            except InputError as exc:
+                raise InvalidField(field, f"{filename!r}: {exc.reason}") from exc
         try:
             gdf = gpd.read_file(path)
         except Exception as exc:  # the drivers raise many kinds; the message matters

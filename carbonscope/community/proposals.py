@@ -14,9 +14,9 @@ from carbonscope.db.schema import documents, projects, proposal_revisions, propo
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.registry import vocab
 from carbonscope.registry.countries import to_alpha2
+from carbonscope.urls import safe_url
 
 EDITABLE = ("name", "description", "country", "project_type", "methodology", "expected_annual", "developer", "contact", "links")
-URL_RE = re.compile(r"^https?://[^\s<>\"']{3,500}$")
 
 
 def _now() -> datetime:
@@ -76,7 +76,7 @@ def clean(data: dict, partial: bool = False) -> dict:
         if len(links) > 10:
             raise InvalidField("links", "at most 10 links")
         for link in links:
-            if not URL_RE.match(str(link)):
+            if safe_url(str(link)) is None or len(str(link)) > 500:
                 raise InvalidField("links", f"{str(link)[:60]!r} is not an http(s) URL")
         out["links"] = [str(x) for x in links]
     if "project_type" in out:

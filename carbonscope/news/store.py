@@ -11,6 +11,7 @@ from carbonscope.db.schema import news_items, news_links
 from carbonscope.errors import InvalidField, NotFoundError
 from carbonscope.news.items import Item
 from carbonscope.news.linker import Linker
+from carbonscope.urls import safe_url
 
 
 def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> dict:
@@ -20,7 +21,11 @@ def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> d
     linker = linker or Linker.from_db(conn)
     new = dup = links = 0
     now = datetime.now(timezone.utc)
+    refused = 0
     for it in items:
+        if safe_url(it.link) is None:  # only http(s) links are stored (a javascript: link would be an href)
+            refused += 1
+            continue
         if it.canonical in known_links or it.hash in known_hashes:
             dup += 1
             continue
@@ -36,7 +41,7 @@ def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> d
         for link in linker.links(it.title, it.summary):
             conn.execute(insert(news_links).values(news_id=nid, target_kind=link.target_kind, target_id=link.target_id, confidence=link.confidence, method=link.method, evidence=link.evidence, status="auto"))
             links += 1
-    return {"items": len(items), "new": new, "duplicates": dup, "links": links}
+    return {"items": len(items), "new": new, "duplicates": dup, "links": links, "refused_links": refused}
 
 
 def relink(conn: Connection) -> int:

@@ -7,6 +7,8 @@ counted); a problem with the file as a whole raises :class:`~carbonscope.errors.
 
 from __future__ import annotations
 
+import csv
+
 import codecs
 import io
 import re
@@ -113,6 +115,7 @@ def read_csv_chunks(path: Path, issues: Issues, chunksize: int = 250_000) -> Ite
     with open(path, "rb") as fh:
         if not fh.read(1 << 16).strip():
             raise InputError("the file is empty", file=str(path))
+    check_complete(path)
     bad = _first_bad_utf8(path)
     encoding = "utf-8-sig"
     if bad is not None:
@@ -138,6 +141,56 @@ def read_csv_chunks(path: Path, issues: Issues, chunksize: int = 250_000) -> Ite
         raise InputError(f"malformed CSV: {detail}", file=str(path), row=int(m.group(1)) if m else None) from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError("the file is empty", file=str(path)) from exc
+
+
+def check_complete(path: Path) -> None:
+    """Refuse a CSV that is damaged or cut short before any of its rows is used.
+
+    One pass in C-speed byte counts: a NUL byte (a binary or damaged file) is refused naming its
+    line; an odd number of quote characters means a quoted field is never closed; and the last
+    record must have as many fields as the header (a download cut in the middle of a row has fewer).
+    A file cut exactly at a line end cannot be told from a shorter export: the download checks
+    (sizes, row counts against the previous file) catch those.
+    """
+    quotes, lines = 0, 1
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise InputError("a NUL byte: the file is binary or damaged, not a CSV export", file=str(path), row=lines + chunk.count(b"\n", 0, nul))
+            quotes += chunk.count(b'"')
+            lines += chunk.count(b"\n")
+    if quotes % 2:
+        raise InputError("a quoted field is never closed (unbalanced quotes): the file is damaged or cut short", file=str(path))
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        header = fh.readline()
+        start = fh.tell()
+        fh.seek(max(start, size - (1 << 20)))
+        raw_tail = fh.read()
+        tail = raw_tail.rstrip(b"\r\n")
+    last_line = lines - 1 if raw_tail.endswith(b"\n") else lines
+    if not tail:
+        return
+    width = len(next(csv.reader([header.decode("utf-8", "replace").lstrip("\ufeff")])))
+    pos, last = len(tail), None
+    while True:  # the last newline outside quotes: an even number of quotes follows it
+        j = tail.rfind(b"\n", 0, pos)
+        if j < 0:
+            last = tail if size - len(tail) <= start + 2 else None  # the window holds the whole last record?
+            break
+        if tail[j + 1 :].count(b'"') % 2 == 0:
+            last = tail[j + 1 :]
+            break
+        pos = j
+    if last is None:
+        return
+    fields = next(csv.reader([last.decode("utf-8", "replace").replace("\r", "")]), [])
+    if len(fields) < width:
+        raise InputError(
+            f"the last row has {len(fields)} of the header's {width} fields: the file looks cut short (an interrupted download?)",
+            file=str(path), row=last_line,
+        )
 
 
 def _tidy_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:

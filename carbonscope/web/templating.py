@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from carbonscope.urls import safe_url
+
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 
@@ -64,6 +66,8 @@ def sort_mark(request: Request, column: str, default: str) -> str:
 
 
 templates.env.filters["num"] = num
+# Every stored link goes through this before it becomes an href: http(s) or nothing
+templates.env.filters["safe_href"] = lambda u: safe_url(u) or "#"
 templates.env.filters["compact"] = compact
 templates.env.globals.update(with_query=with_query, toggled=toggled, sort_link=sort_link, sort_mark=sort_mark)
 

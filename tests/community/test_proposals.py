@@ -124,3 +124,43 @@ def test_documents_checked_by_content_and_size(tmp_path):
     assert path.read_bytes() == pdf and documents.stored_path(tmp_path, sha) == path
     with pytest.raises(InvalidField):
         documents.stored_path(tmp_path, "../../etc/passwd")
+
+
+def _gpkg_with(tmp_path, sql: str, name: str) -> bytes:
+    import sqlite3
+
+    path = tmp_path / name
+    gpd.read_file(MTQ_PROJECT).to_file(path, driver="GPKG")
+    con = sqlite3.connect(path)
+    con.executescript(sql)
+    con.commit()
+    con.close()
+    return path.read_bytes()
+
+
+def test_a_geopackage_that_runs_its_own_sql_is_refused_before_gdal_opens_it(tmp_path):
+    # A view over a recursive query kept a worker busy for as long as its author liked
+    view = _gpkg_with(tmp_path, """
+        CREATE VIEW slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT x AS fid, NULL AS geom FROM c;
+        INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('slow', 'features', 'slow', 4326);
+    """, "view.gpkg")
+    with pytest.raises(InvalidField, match="holds a view .'slow'."):
+        boundaries.read("site.gpkg", view, MAX)
+    trigger = _gpkg_with(tmp_path, "CREATE TABLE t (a); CREATE TRIGGER evil AFTER INSERT ON t BEGIN SELECT 1; END;", "trigger.gpkg")
+    with pytest.raises(InvalidField, match="holds a trigger .'evil'."):
+        boundaries.read("site.gpkg", trigger, MAX)
+    # GDAL's own spatial-index triggers are fine (the reprojection test above reads such a file)
+
+
+def test_geojson_nested_too_deeply_or_with_an_unknown_crs_is_refused(tmp_path):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(InvalidField, match="nested 100,001 levels deep"):
+        boundaries.read("site.geojson", b'{"type": "FeatureCollection", "features": ' + deep + b"}", 10 * MAX)
+    square = {"type": "Polygon", "coordinates": [[[-61.05, 14.8], [-61.04, 14.8], [-61.04, 14.81], [-61.05, 14.8]]]}
+    for name in ("EPSG:999999", "not a crs"):
+        doc = json.loads(_geojson(square))
+        doc["crs"] = {"type": "name", "properties": {"name": name}}
+        with pytest.raises(InvalidField, match="unknown CRS"):
+            boundaries.read("site.geojson", json.dumps(doc).encode(), MAX)
+    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    assert boundaries.read("site.geojson", json.dumps(doc).encode(), MAX).features == 1

@@ -38,7 +38,7 @@ def test_json_dumps_deduplicate_by_link_and_content(engine):
     firsts = raw.drop_duplicates("link")
     same_content = firsts.duplicated(subset=["title", "summary"]).sum()
     assert same_content == 1
-    assert result == {"items": 1422, "new": 559, "duplicates": 863, "links": result["links"]}
+    assert result == {"items": 1422, "new": 559, "duplicates": 863, "links": result["links"], "refused_links": 0}
     with engine.begin() as tx:
         again = store.save(tx, all_items(), Linker({}, set()))
     assert again["new"] == 0 and again["duplicates"] == 1422
@@ -134,3 +134,18 @@ def test_people_confirm_or_remove_links_and_relinking_keeps_their_choice(engine)
         assert tx.execute(select(news_links.c.status).where(news_links.c.id == first)).scalar_one() == "removed"
         assert tx.execute(select(func.count()).select_from(news_links)).scalar_one() == before
         assert tx.execute(select(func.count()).select_from(news_items)).scalar_one() == 559
+
+
+def test_only_http_links_are_stored_or_rendered(engine):
+    from carbonscope.news import store
+    from carbonscope.news.items import Item
+    from carbonscope.urls import safe_url
+    from carbonscope.web.templating import templates
+
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "data:text/html,<b>x</b>", "vbscript:x", "//evil.example/x", "/relative"):
+        assert safe_url(bad) is None, bad
+    assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    with engine.begin() as conn:
+        out = store.save(conn, [Item(title="Verra news", link="javascript:alert(document.cookie)"), Item(title="Real", link="https://example.org/verra")])
+    assert out["refused_links"] == 1 and out["new"] == 1
+    assert templates.env.filters["safe_href"]("javascript:alert(1)") == "#"

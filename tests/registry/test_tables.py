@@ -92,3 +92,45 @@ def test_truncated_parquet_is_refused(tmp_path: Path):
     f.write_bytes(OFFSETSDB.read_bytes()[:5000])
     with pytest.raises(InputError, match="cut.parquet: not a readable Parquet file"):
         t.read_parquet_table(f)
+
+
+def test_a_csv_cut_in_half_is_refused_naming_its_last_row(tmp_path):
+    import pytest
+
+    from carbonscope.errors import InputError
+    from carbonscope.registry.tables import check_complete
+    from tests.conftest import NATIVE
+
+    src = (NATIVE / "verra/projects.csv").read_bytes()
+    cut = tmp_path / "projects.csv"
+    cut.write_bytes(src[: len(src) // 2])  # ends inside VCS5894's row: "...,AMS-III.D.; AM"
+    with pytest.raises(InputError, match=r"the last row has 6 of the header's 13 fields") as exc:
+        check_complete(cut)
+    assert exc.value.row == 27
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(src.replace(b"Tubura", b"Tub\x00ra", 1))
+    with pytest.raises(InputError, match="NUL byte"):
+        check_complete(nul)
+    quote = tmp_path / "quote.csv"
+    quote.write_bytes(src.replace(b",Tubura", b',"Tubura', 1))
+    with pytest.raises(InputError, match="never closed"):
+        check_complete(quote)
+    for f in sorted(NATIVE.glob("*/*.csv")):  # every real export passes
+        check_complete(f)
+
+
+def test_a_truncated_export_leaves_the_database_as_it_was(engine, tmp_path):
+    import pytest
+
+    from carbonscope.errors import InputError
+    from carbonscope.ingest import ingest
+    from tests.conftest import NATIVE
+    from tests.ingest.helpers import dump
+
+    ingest([NATIVE / "art-trees"], engine)
+    before = dump(engine)
+    src = (NATIVE / "verra/projects.csv").read_bytes()
+    (tmp_path / "projects.csv").write_bytes(src[: len(src) // 2])
+    with pytest.raises(InputError, match="cut short"):
+        ingest([tmp_path / "projects.csv"], engine)
+    assert dump(engine) == before
