@@ -30,6 +30,10 @@ class DownloadError(CarbonScopeError):
     """A registry download failed after retries."""
 
 
+class DatabaseBusy(CarbonScopeError):
+    """The database stayed locked by another writer for longer than we wait."""
+
+
 class NotFoundError(CarbonScopeError):
     """A requested record does not exist."""
 

@@ -16,7 +16,9 @@ except ImportError:  # Windows: SQLite's busy handler alone
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
+from carbonscope.errors import DatabaseBusy
 from carbonscope.settings import get_settings
 
 
@@ -77,7 +79,28 @@ def _file_lock(database: str | None) -> Iterator[None]:
 
 
 @contextmanager
-def write(engine: Engine, *, long: bool = False) -> Iterator[Connection]:
+def _long_lock(database: str | None, on_wait) -> Iterator[None]:
+    """Long writers (ingests) of every process take ``<database>-long`` in turn: a second ingest
+    waits for the first to finish (and says so through ``on_wait``) instead of failing at SQLite's
+    busy timeout with "database is locked"."""
+    if not database or database == ":memory:" or database.startswith("file:") or fcntl is None:
+        yield
+        return
+    fd = os.open(database + "-long", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def write(engine: Engine, *, long: bool = False, on_wait=None) -> Iterator[Connection]:
     """A write transaction: commits on success, rolls back on error.
 
     On SQLite it is BEGIN IMMEDIATE, taken in turn: first by the threads of this process (a lock),
@@ -89,10 +112,18 @@ def write(engine: Engine, *, long: bool = False) -> Iterator[Connection]:
             yield conn
         return
     lock = _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
-    with lock, (nullcontext() if long else _file_lock(engine.url.database)):
-        with engine.connect().execution_options(write=True) as conn:
-            with conn.begin():
-                yield conn
+    with (_long_lock(engine.url.database, on_wait) if long else nullcontext()), lock, (nullcontext() if long else _file_lock(engine.url.database)):
+        try:
+            conn_cm = engine.connect().execution_options(write=True)
+            with conn_cm as conn:
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            if "database is locked" in str(exc):
+                raise DatabaseBusy(
+                    "the database stayed locked by another writer for longer than the busy timeout; try again when it has finished"
+                ) from exc
+            raise
 
 
 @lru_cache(maxsize=8)

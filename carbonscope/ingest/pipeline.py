@@ -106,7 +106,8 @@ def ingest(
     # Older exports first, so the newest file of each kind is the one that states what is current.
     plan.sort(key=lambda fp: retraction.export_date(fp[0], retrieved_at)[0])
 
-    with db_write(engine, long=True) as conn:
+    waiting = lambda: progress.log("another ingest is writing to this database: waiting for it to finish")  # noqa: E731
+    with db_write(engine, long=True, on_wait=waiting) as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-131072")  # 128 MB for this writer
         staging.create(conn)

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import json
 
-from sqlalchemy import Boolean, Connection, case, func, select
+from sqlalchemy import JSON, Boolean, Connection, String, case, func, literal, select, type_coerce
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
@@ -113,6 +113,24 @@ def stream_raw_rows(conn: Connection, query, batch: int = 10_000) -> Iterator[li
             yield part
     finally:
         cur.close()
+
+
+# OWASP's rule for CSV injection: a cell that a spreadsheet would read as a formula starts with one
+# of these; the export prefixes it with a single quote so it is shown as text, never evaluated.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sanitised(query):
+    """``query`` with every text column made safe for spreadsheets (one rule for CSV, Excel and Parquet):
+    registry text (names, proponents, beneficiaries, notes) is not ours to trust."""
+    out = []
+    for col in query.selected_columns:
+        if isinstance(col.type, String) and not isinstance(col.type, JSON):
+            safe = case((func.substr(col, 1, 1).in_(FORMULA_STARTS), type_coerce(literal("'"), String) + col), else_=col)
+            out.append(type_coerce(safe, col.type).label(col.name))
+        else:
+            out.append(col)
+    return query.with_only_columns(*out)
 
 
 def _export_columns(query) -> list:

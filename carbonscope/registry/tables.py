@@ -130,6 +130,7 @@ def read_csv_chunks(path: Path, issues: Issues, chunksize: int = 250_000) -> Ite
         for chunk in reader:
             chunk = _tidy_columns(chunk, path)
             chunk["_row"] = np.arange(start, start + len(chunk)) + HEADER_ROW + 1
+            _limit_cells(chunk, issues)
             start += len(chunk)
             issues.rows = start
             yield chunk
@@ -141,6 +142,22 @@ def read_csv_chunks(path: Path, issues: Issues, chunksize: int = 250_000) -> Ite
         raise InputError(f"malformed CSV: {detail}", file=str(path), row=int(m.group(1)) if m else None) from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError("the file is empty", file=str(path)) from exc
+
+
+MAX_CELL = 100_000  # characters: a registry's longest real field (project descriptions) is a few thousand
+
+
+def _limit_cells(chunk: pd.DataFrame, issues: Issues) -> None:
+    """A cell longer than :data:`MAX_CELL` is not a registry value (a 20 MB "project name"): its row is skipped, named."""
+    for col in chunk.columns:
+        if col == "_row" or chunk[col].dtype != object:
+            continue
+        lengths = chunk[col].str.len()
+        if not (lengths > MAX_CELL).any():
+            continue
+        bad = lengths > MAX_CELL
+        issues.add(chunk.loc[bad, "_row"], col, f"a cell of {int(lengths[bad].iloc[0]):,} characters (the limit is {MAX_CELL:,}; row skipped)", skip=True)
+        chunk.loc[bad, col] = None
 
 
 def check_complete(path: Path) -> None:

@@ -6,7 +6,7 @@ import logging
 
 import re
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by pages.api_docs from local assets
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(problems.bounded_integers)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from carbonscope.prefetch import prefetch
-from carbonscope.queries.lists import csv_lines, stream_rows
+from carbonscope.queries.lists import csv_lines, sanitised, stream_rows
 
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -113,6 +113,7 @@ def xlsx_file(engine: Engine, query, columns: list[str], title: str) -> Iterator
 
 def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Schema, name: str) -> StreamingResponse:
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
+    query = sanitised(query)  # every format: no cell a spreadsheet would run as a formula
     if fmt == "csv":
         body = csv_chunks(engine, query, columns)
     elif fmt == "parquet":

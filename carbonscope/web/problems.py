@@ -13,6 +13,22 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
           413: "Payload too large", 415: "Unsupported media type", 422: "Invalid parameter", 429: "Too many requests", 500: "Internal error"}
 
 
+# The largest integer every database here stores (SQLite and PostgreSQL BIGINT): a larger one in a
+# path or query parameter is refused with 422 before it reaches a query (SQLite raised OverflowError).
+MAX_INT = 2**63 - 1
+_INT = __import__("re").compile(r"^[+-]?\d+$")
+
+
+def bounded_integers(request: Request) -> None:
+    """An app-wide dependency: every integer-looking path or query parameter fits the database."""
+    for where, params in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
+        for name, value in params:
+            if isinstance(value, str) and len(value) > 18 and _INT.match(value.strip()) and abs(int(value)) > MAX_INT:
+                raise BadParameter(name, f"{value[:24]}... is out of range (at most {MAX_INT:,})")
+    if len(request.query_params.getlist("methodology")) > 100 or len(request.query_params.multi_items()) > 1000:
+        raise BadParameter("query", "too many parameters (at most 100 values of one filter, 1,000 in all)")
+
+
 class BadParameter(Exception):
     """A request parameter that passed type checks but makes no sense (unknown sort column, ...)."""
 

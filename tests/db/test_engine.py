@@ -56,3 +56,42 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     structural = [d for d in diff if not (isinstance(d, list) or d[0] in ("modify_nullable", "modify_type", "modify_default"))]
     assert structural == []
+
+
+def test_a_second_long_writer_waits_for_the_first_and_says_so(tmp_path):
+    import threading
+    import time
+
+    from carbonscope.db.engine import make_engine, write
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    told, order = [], []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def first():
+        with write(engine, long=True) as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            first_in.set()
+            release.wait(10)
+            order.append("first done")
+
+    t = threading.Thread(target=first)
+    t.start()
+    first_in.wait(10)
+    other = make_engine(f"sqlite:///{tmp_path / 'w.db'}")  # another process's engine: the lock file is what they share
+
+    def second():
+        with write(other, long=True, on_wait=lambda: (told.append("waiting"), release.set())) as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+            order.append("second done")
+
+    s = threading.Thread(target=second)
+    s.start()
+    s.join(20)
+    t.join(20)
+    assert told == ["waiting"] and order == ["first done", "second done"]
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.exec_driver_sql("SELECT x FROM t ORDER BY x")] == [1, 2]

