@@ -345,3 +345,48 @@ def test_huge_integers_and_repeated_filters_are_422_not_500(client):
         assert r.status_code == 422, (url, r.status_code, r.text[:200])
         assert r.headers["content-type"].startswith("application/problem+json")
     assert client.get("/api/v1/projects", params={"issued_min": 2**62}).status_code == 200
+
+
+def test_a_write_waiting_for_the_lock_does_not_stall_other_requests(site):
+    """One API comment waiting for the database write lock (held here as an ingest would) must not
+    freeze the event loop: a cached read sent meanwhile answers about as fast as when idle."""
+    import threading
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from carbonscope.db.engine import write as db_write
+
+    engine = site["engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the lock under test is SQLite's write lock")
+    auth = {"Authorization": f"Bearer {site['ben_token']}"}
+    url = "/api/v1/projects?registry=ART&limit=5"
+
+    def timed(fn):
+        t0 = time.perf_counter()
+        r = fn()
+        return time.perf_counter() - t0, r
+
+    with TestClient(site["app"]) as c:  # one event loop for every request, as in a server worker
+        c.get(url)
+        idle = min(timed(lambda: c.get(url))[0] for _ in range(5))
+        hold = 2.0
+        holding, posted = threading.Event(), {}
+
+        def holder():
+            with db_write(engine):
+                holding.set()
+                time.sleep(hold)
+
+        h = threading.Thread(target=holder)
+        h.start()
+        holding.wait(5)
+        p = threading.Thread(target=lambda: posted.update(r=c.post("/api/v1/projects/ART102/comments", json={"body": "written after the lock"}, headers=auth)))
+        p.start()
+        time.sleep(0.2)  # the comment is now waiting for the lock
+        during, r = timed(lambda: c.get(url))
+        h.join()
+        p.join(10)
+    assert r.status_code == 200 and posted["r"].status_code == 201
+    assert during < idle + hold / 4, f"a read took {during:.3f} s while a write waited (idle {idle:.3f} s, lock held {hold} s)"

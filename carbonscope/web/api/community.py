@@ -126,9 +126,9 @@ def list_comments(conn: Conn, kind: Kind, target: Annotated[str, Path(max_length
 
 
 @router.post("/{kind}/{target}/comments", status_code=201, summary="Comment (API token)")
-async def post_comment(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)], body: CommentIn):
-    # Async: a comment is one short write transaction (about a millisecond); running it on the
-    # event loop avoids two thread hops per request, and writes of one process are serialised anyway.
+def post_comment(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)], body: CommentIn):
+    # Sync (the thread pool): a write may wait for the database lock (an ingest, another writer), and
+    # waiting on the event loop would stall every other request of this process, cached reads included.
     with db_write(engine) as tx:
         cid = comments.create(tx, user, kind[:-1], target, body.body, body.parent_id)
     return Json({"id": cid}, status_code=201)
