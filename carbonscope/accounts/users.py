@@ -73,9 +73,15 @@ def by_email(conn: Connection, email: str) -> dict | None:
 def _throttle(conn: Connection, email: str, address: str, settings: Settings) -> None:
     since = now() - timedelta(minutes=settings.login_window_minutes)
     failed = and_(login_attempts.c.success.is_(False), login_attempts.c.at >= since)
-    per_account = conn.execute(select(func.count()).where(failed, login_attempts.c.email == email)).scalar_one()
-    per_address = conn.execute(select(func.count()).where(failed, login_attempts.c.address == address)).scalar_one()
-    if per_account >= settings.login_max_failures_per_account or per_address >= settings.login_max_failures_per_address:
+    # Failures of this account *from this address* lock it for this address only, so a stranger
+    # cannot lock anyone out; an address that guesses many accounts is stopped; and a guess spread
+    # over many addresses meets a ten-times higher ceiling per account.
+    la = login_attempts.c
+    per_pair = conn.execute(select(func.count()).where(failed, la.email == email, la.address == address)).scalar_one()
+    per_address = conn.execute(select(func.count()).where(failed, la.address == address)).scalar_one()
+    per_account = conn.execute(select(func.count()).where(failed, la.email == email)).scalar_one()
+    limit = settings.login_max_failures_per_account
+    if per_pair >= limit or per_address >= settings.login_max_failures_per_address or per_account >= 10 * limit:
         raise Throttled(f"too many failed sign-ins; try again in {settings.login_window_minutes} minutes", settings.login_window_minutes * 60)
 
 
@@ -122,12 +128,21 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
     passwords.check_policy(new, user["email"])
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=passwords.hash_password(new)))
     conn.execute(delete(sessions).where(sessions.c.user_id == user_id))  # sign out everywhere
+    _revoke_resets(conn, user_id)  # a reset link mailed before the change must not undo it
+
+
+MAX_RESETS_PER_HOUR = 3
 
 
 def request_reset(conn: Connection, email: str, settings: Settings) -> None:
     """Mail a one-time reset link (through the outbox). Says nothing about whether the account exists."""
     user = by_email(conn, email or "")
     if user is None or user["disabled"]:
+        return
+    recent = conn.execute(
+        select(func.count()).where(password_resets.c.user_id == user["id"], password_resets.c.created_at >= now() - timedelta(hours=1))
+    ).scalar_one()
+    if recent >= MAX_RESETS_PER_HOUR:  # no mail storm, no pile of live tokens; the answer stays the same
         return
     token = new_secret(nbytes=32)
     conn.execute(insert(password_resets).values(token_hash=digest(token), user_id=user["id"], created_at=now(), expires_at=now() + timedelta(hours=1)))
@@ -150,7 +165,14 @@ def reset_password(conn: Connection, token: str, new: str) -> int:
     conn.execute(update(users).where(users.c.id == user["id"]).values(password_hash=passwords.hash_password(new)))
     conn.execute(update(password_resets).where(password_resets.c.token_hash == row["token_hash"]).values(used_at=now()))
     conn.execute(delete(sessions).where(sessions.c.user_id == user["id"]))
+    _revoke_resets(conn, user["id"])  # every other link of this account dies with this one
     return user["id"]
+
+
+def _revoke_resets(conn: Connection, user_id: int) -> None:
+    """Mark every unused reset token of the account used: one reset per link, and none after a change."""
+    pr = password_resets.c
+    conn.execute(update(password_resets).where(pr.user_id == user_id, pr.used_at.is_(None)).values(used_at=now()))
 
 
 def delete_account(conn: Connection, user_id: int, password: str) -> None:

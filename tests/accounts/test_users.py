@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from carbonscope.accounts import sessions, tokens, users
 from carbonscope.db.schema import outbox, password_resets, users as users_table
@@ -32,8 +32,15 @@ def test_authenticate_and_throttle_per_account_and_address(engine):
     for _ in range(3):
         with engine.begin() as tx:
             assert users.authenticate(tx, "ana@example.org", "wrong-password", "10.0.0.1", s) is None
-    with pytest.raises(Throttled), engine.begin() as tx:  # the right password is refused while locked
-        users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.2", s)
+    with pytest.raises(Throttled), engine.begin() as tx:  # the right password is refused from that address
+        users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.1", s)
+    with engine.begin() as tx:  # but a stranger's failures do not lock Ana out of her own address
+        assert users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.2", s)["email"] == "ana@example.org"
+    for i in range(27):  # guesses spread over many addresses meet a ceiling of ten times the limit
+        with engine.begin() as tx:
+            users.authenticate(tx, "ana@example.org", "wrong-password", f"10.1.0.{i}", s)
+    with pytest.raises(Throttled), engine.begin() as tx:
+        users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.4", s)
     # another address guessing other accounts is stopped per address
     for i in range(5):
         with engine.begin() as tx:
@@ -118,3 +125,33 @@ def test_delete_account_keeps_comments_anonymously_and_withdraws_proposals(engin
         assert thread["threads"][0]["id"] == cid and thread["threads"][0]["author"] is None
         assert proposals.get(conn, pid)["status"] == "withdrawn"
         assert users.by_email(conn, "ana@example.org") is None
+
+
+def test_reset_links_die_with_a_password_change_or_a_newer_reset_and_are_throttled(engine):
+    def link(tx):
+        body = tx.execute(select(outbox.c.body).order_by(outbox.c.id.desc())).scalars().first()
+        return body.split("/account/reset/")[1].split()[0]
+
+    with engine.begin() as tx:
+        uid = users.register(tx, "ana@example.org", "Ana", "a-long-password-1")
+        users.request_reset(tx, "ana@example.org", SETTINGS)
+        first = link(tx)
+        users.request_reset(tx, "ana@example.org", SETTINGS)
+        second = link(tx)
+    with engine.begin() as tx:
+        users.reset_password(tx, second, "a-brand-new-password")
+    with pytest.raises(AuthError), engine.begin() as tx:  # the older link died with the use of the newer one
+        users.reset_password(tx, first, "an-attackers-password")
+    with engine.begin() as tx:
+        users.request_reset(tx, "ana@example.org", SETTINGS)
+        third = link(tx)
+        users.change_password(tx, uid, "a-brand-new-password", "yet-another-password")
+    with pytest.raises(AuthError), engine.begin() as tx:  # a link mailed before a change cannot undo it
+        users.reset_password(tx, third, "an-attackers-password")
+    with engine.begin() as tx:
+        before = tx.execute(select(func.count()).select_from(outbox)).scalar_one()
+        for _ in range(50):
+            users.request_reset(tx, "ana@example.org", SETTINGS)
+        sent = tx.execute(select(func.count()).select_from(outbox)).scalar_one() - before
+        live = tx.execute(select(func.count()).select_from(password_resets).where(password_resets.c.used_at.is_(None))).scalar_one()
+    assert sent == 0 and live == 0  # three in the last hour already: 50 requests queue no mail and no token
