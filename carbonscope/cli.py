@@ -228,10 +228,10 @@ def stats(json_out: Annotated[bool, typer.Option("--json")] = False):
         _print_json(doc)
         return
     t = Table(title="registries")
-    for col in ("registry", "projects", "events", "issued", "retired", "cancelled"):
+    for col in ("registry", "projects", "events", "issued", "retired or cancelled", "buffer"):
         t.add_column(col, justify="left" if col == "registry" else "right")
     for reg, v in doc["registries"].items():
-        t.add_row(reg, *[f"{v[k]:,}" for k in ("projects", "events", "issued", "retired", "cancelled")])
+        t.add_row(reg, *[f"{v[k]:,}" for k in ("projects", "events", "issued", "retired_or_cancelled", "buffer")])
     console.print(t)
 
 
@@ -256,7 +256,14 @@ def show(
     for k in ("registry", "status", "status_raw", "proponent", "country", "country_name", "project_type", "category", "methodologies", "registry_url"):
         console.print(f"[dim]{k:>14}[/dim]  {doc.get(k)}", highlight=False)
     tt = doc["totals"]
-    console.print("  ".join(f"{k} [bold]{tt[k]:,}[/bold]" for k in tt) + f"  (from {doc['totals_source']})")
+    console.print("  ".join(f"{k.replace('_', ' ')} [bold]{'not stated apart' if tt[k] is None else f'{tt[k]:,}'}[/bold]" for k in tt), highlight=False)
+    for metric, rule in (doc.get("totals_rules") or {}).items():
+        if rule.get("rule") == "stated":
+            why = f"; the events loaded hold {rule['ledger']:,}" if rule.get("ledger") is not None else ""
+            console.print(f"[dim]{metric.replace('_', ' '):>20}[/dim]  as stated by {rule['source']} (row {rule.get('row')}){why}", highlight=False)
+        elif rule.get("rule") == "ledger":
+            console.print(f"[dim]{metric.replace('_', ' '):>20}[/dim]  sum of the events", highlight=False)
+    console.print("the event list is the whole story" if doc.get("ledger_complete") else "the event list is not the whole story of this project's credits", highlight=False)
     if doc.get("events"):
         t = Table(title=f"latest {len(doc['events'])} of {doc['event_count']:,} events")
         for col in ("date", "type", "quantity", "vintage", "serial", "beneficiary"):

@@ -257,5 +257,9 @@ def test_cli_json_documents(db_url, tmp_path):
     assert all(set(f) >= {"kind", "project", "detail"} for f in check["findings"])
     changes = json.loads(cli("changes", "--since", "2000-01-01", "--json"))
     assert any(c["kind"] == "new_project" and c["project_id"] == "ART102" for c in changes["changes"])
+    # a VROD-only project in words: which source chose each total, and the unknown split
+    text = cli("show", "ART103")
+    assert "retired not stated apart" in text and "as stated by vrod/projects (row" in text and "not the whole story" in text
+    assert "the event list is the whole story" in cli("show", "ART102")
     missing = subprocess.run([sys.executable, "-m", "carbonscope.cli", "show", "ART999"], env=env, capture_output=True, text=True)
     assert missing.returncode == 1 and "no project 'ART999'" in missing.stderr
