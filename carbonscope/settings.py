@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default is a SQLite file in data_dir")
     redis_url: str | None = Field(None, description="Redis URL for the shared cache; in-process cache when unset")
     registries_dir: Path | None = Field(None, description="folder of registry exports that `carbonscope load` ingests")
-    secret_key: str = Field("dev-insecure-secret-change-me", description="signs session cookies and tokens")
+    secret_key: str | None = Field(
+        None, description="signs session cookies, CSRF tokens and page slots; unset: a random key kept in data_dir/secret_key (refused in production)"
+    )
 
     # Polite downloading
     user_agent: str = "CarbonScope/0.1 (+https://github.com/carbonscope/carbonscope; open registry data hub)"
@@ -77,10 +79,27 @@ class Settings(BaseSettings):
         return Path(os.path.expanduser(str(v))) if v is not None else v
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self):
-        if self.env == "production" and self.secret_key.startswith("dev-insecure"):
+    def _refuse_a_weak_secret(self):
+        if self.secret_key is not None and len(self.secret_key) < 16:
+            raise ValueError("CARBONSCOPE_SECRET_KEY must be at least 16 characters (use a random value)")
+        if self.env == "production" and self.secret_key is None:
             raise ValueError("CARBONSCOPE_SECRET_KEY must be set to a random value in production")
         return self
+
+    def with_secret(self) -> "Settings":
+        """These settings with a signing key: the configured one, else a random key created once in
+        ``data_dir/secret_key`` (mode 0600) and reused, so no install signs with a key anyone knows."""
+        if self.secret_key:
+            return self
+        import secrets
+
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return self.model_copy(update={"secret_key": path.read_text().strip()})
 
     @property
     def effective_database_url(self) -> str:

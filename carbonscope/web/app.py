@@ -81,7 +81,7 @@ def install_auth_errors(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = (settings or get_settings()).with_secret()
     engine = get_engine(settings.effective_database_url)
     ensure_schema(engine)
     app = FastAPI(

@@ -390,3 +390,17 @@ def test_a_write_waiting_for_the_lock_does_not_stall_other_requests(site):
         p.join(10)
     assert r.status_code == 200 and posted["r"].status_code == 201
     assert during < idle + hold / 4, f"a read took {during:.3f} s while a write waited (idle {idle:.3f} s, lock held {hold} s)"
+
+
+def test_no_install_signs_with_a_key_anyone_knows(tmp_path):
+    from carbonscope.settings import Settings
+
+    a = Settings(data_dir=tmp_path / "a").with_secret()
+    b = Settings(data_dir=tmp_path / "b").with_secret()
+    assert a.secret_key != b.secret_key and len(a.secret_key) >= 48
+    assert Settings(data_dir=tmp_path / "a").with_secret().secret_key == a.secret_key  # kept across restarts
+    assert oct((tmp_path / "a" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ValueError, match="must be set"):
+        Settings(env="production")
+    with pytest.raises(ValueError, match="at least 16"):
+        Settings(secret_key="short")
