@@ -20,7 +20,8 @@ from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.api import router as api_router
 from carbonscope.queries.projects import normalise_id
 from carbonscope.web.cache import DataVersion, make_store
-from carbonscope.web.middleware import RateLimit, ResponseCache, SecurityHeaders
+from carbonscope.accounts import sessions
+from carbonscope.web.middleware import BodyLimit, RateLimit, ResponseCache, SecurityHeaders
 from carbonscope.web.templating import html_errors
 
 log = logging.getLogger("carbonscope.web")
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ResponseCache, store=app.state.cache, version=app.state.version, ttl=settings.cache_ttl_seconds,
                            prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"), exact=("/",),
                            skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments"), extra_key=community_key(engine))
+    # Bodies: the largest upload allowed plus room for the form around it, refused before reading
+    app.add_middleware(BodyLimit, max_bytes=max(settings.max_document_bytes, settings.max_boundary_bytes) + 1024 * 1024, session_cookie=sessions.COOKIE)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url)
     return app

@@ -35,6 +35,59 @@ class SecurityHeaders:
         await self.app(scope, receive, wrapped)
 
 
+class BodyLimit:
+    """Refuse a request body before it is read: larger than ``max_bytes`` (by Content-Length, or
+    counted as it streams when there is none) is 413; an upload (multipart) with neither a session
+    cookie nor an API token is 401, so an anonymous client never gets a byte written to disk.
+    Routes still check who may write (authorization is theirs); this stops the cost before it starts."""
+
+    def __init__(self, app, max_bytes: int, session_cookie: str):
+        self.app, self.max_bytes, self.cookie = app, max_bytes, session_cookie.encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await _refuse(send, 413, f"the request body is larger than {self.max_bytes:,} bytes")
+        if headers.get(b"content-type", b"").startswith(b"multipart/") and not (
+            headers.get(b"authorization", b"").lower().startswith(b"bearer ") or self.cookie + b"=" in headers.get(b"cookie", b"")
+        ):
+            return await _refuse(send, 401, "sign in (or send an API token) before uploading")
+        received, refused = 0, False
+
+        async def counted():
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Answer now and end the body: whatever the route makes of a cut body is dropped
+                    refused = True
+                    await _refuse(send, 413, f"the request body is larger than {self.max_bytes:,} bytes")
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message):
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not refused:
+                raise
+
+
+async def _refuse(send, status: int, detail: str) -> None:
+    body = json.dumps({"type": "about:blank", "title": "Payload too large" if status == 413 else "Unauthorized", "status": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 def client_address(scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"

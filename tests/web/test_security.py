@@ -404,3 +404,30 @@ def test_no_install_signs_with_a_key_anyone_knows(tmp_path):
         Settings(env="production")
     with pytest.raises(ValueError, match="at least 16"):
         Settings(secret_key="short")
+
+
+def test_bodies_are_refused_before_they_are_read(site):
+    """No byte of an anonymous upload, and no more than the limit of a signed-in one, is accepted."""
+    from fastapi.testclient import TestClient
+
+    from carbonscope.web.middleware import BodyLimit
+
+    pid = site["pid"]
+    with TestClient(site["app"]) as anon:
+        r = anon.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("a.pdf", b"%PDF-1.4 " + b"x" * 1000, "application/pdf")})
+        assert r.status_code == 401 and "before uploading" in r.json()["detail"]
+    limit = next(m.kwargs["max_bytes"] for m in site["app"].user_middleware if m.cls is BodyLimit)
+    auth = {"Authorization": f"Bearer {site['ana_token']}"}
+    with TestClient(site["app"]) as c:
+        big = b"%PDF-1.4 " + b"x" * (limit + 10)
+        r = c.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("big.pdf", big, "application/pdf")}, headers=auth)
+        assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+
+        def chunks():  # no Content-Length: counted as it streams
+            for _ in range(limit // 65536 + 2):
+                yield b"y" * 65536
+
+        r = c.post(f"/api/v1/proposals/{pid}/comments", content=chunks(), headers={**auth, "content-type": "application/json"})
+        assert r.status_code == 413
+        ok = c.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("small.pdf", b"%PDF-1.4 small", "application/pdf")}, headers=auth)
+        assert ok.status_code != 413 and ok.status_code != 401
