@@ -21,11 +21,11 @@ def _nesting(data: bytes) -> int:
 
     text = re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', data)
     depth = best = 0
-    for b in text:
-        if b in (0x5B, 0x7B):  # [ {
+    for m in re.finditer(rb"[\[\]{}]", text):  # brackets only, not every byte
+        if m.group() in (b"[", b"{"):
             depth += 1
             best = max(best, depth)
-        elif b in (0x5D, 0x7D):
+        else:
             depth -= 1
     return best
 

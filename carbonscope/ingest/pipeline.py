@@ -303,7 +303,8 @@ class _Run:
             self.progress.advance(task)
             merged = self._merge()
             self.progress.advance(task)
-            tot = totals.project_totals(conn, merged["id"].tolist())
+            ledger, st = totals.event_totals(conn), totals.stated(conn)  # read once, used by totals and reconciliation
+            tot = totals.project_totals(conn, merged["id"].tolist(), ledger, st)
             merged = merged.merge(tot, on="id", how="left")
             # Without events, the first dates a bulk source states (OffsetsDB) stand in
             for col, stated_col in (("first_issuance_at", "stated_first_issuance"), ("first_retirement_at", "stated_first_retirement")):
@@ -312,7 +313,7 @@ class _Run:
             self._upsert_projects(merged, before)
             self.progress.advance(task)
             totals.rebuild_vintage_totals(conn, set(tot.loc[tot["ledger_complete"].astype(bool), "id"]))
-            report.reconciliation_differences = totals.reconcile(conn, tot, self.snap)
+            report.reconciliation_differences = totals.reconcile(conn, tot, self.snap, ledger, st)
             self.progress.advance(task)
             now = datetime.now(timezone.utc)
             feed = change_feed.diff(before, merged, new_summary, report.updated_events, now, self.snap)

@@ -161,9 +161,9 @@ def choose_totals(ledger: pd.DataFrame, best: dict[tuple[str, str], dict], ids: 
     return pd.DataFrame(rows, columns=["id", "issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining", "ledger_complete", "totals_source", "totals_rules"])
 
 
-def project_totals(conn: Connection, ids: list[str]) -> pd.DataFrame:
-    ev = event_totals(conn)
-    st = stated(conn)
+def project_totals(conn: Connection, ids: list[str], ev: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
+    """Effective totals of ``ids`` from the ledger sums ``ev`` (:func:`event_totals`) and the
+    statements ``st`` (:func:`stated`), read once per run and shared with :func:`reconcile`."""
     file_ids = [int(i) for i in st["file_id"].unique()] if len(st) else []
     files = dict(conn.execute(select(source_files.c.id, source_files.c.path).where(source_files.c.id.in_(file_ids))).all()) if file_ids else {}
     tot = choose_totals(ev, best_stated(st, files), ids)
@@ -208,7 +208,7 @@ def rebuild_vintage_totals(conn: Connection, complete: set[str]) -> None:
 METRIC_OF = {"issued": "issued", "retired_cancelled": "retired+cancelled", "retired": "retired+cancelled", "cancelled": "cancelled", "buffer": "buffer", "remaining": "remaining"}
 
 
-def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int) -> int:
+def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int, ledger: pd.DataFrame, st: pd.DataFrame) -> int:
     """Store every stated total that differs from what CarbonScope holds for it, like with like.
 
     A statement is compared with the ledger's own sum where the project has a ledger (so a partial
@@ -216,10 +216,9 @@ def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int) -> int:
     the effective total; a statement is never compared with itself (the rule chose it).
     """
     conn.execute(delete(reconciliation).where(reconciliation.c.project_id.in_(select(affected.c.id))))
-    st = stated(conn)
     if st.empty:
         return 0
-    ledger = event_totals(conn).set_index("id")
+    ledger = ledger.set_index("id")
     t = totals.set_index("id")
     eff = {
         "issued": t["issued"], "retired+cancelled": t["retired_or_cancelled"], "cancelled": t["cancelled"].astype("Float64"),

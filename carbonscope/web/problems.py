@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,7 +18,7 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
 # The largest integer every database here stores (SQLite and PostgreSQL BIGINT): a larger one in a
 # path or query parameter is refused with 422 before it reaches a query (SQLite raised OverflowError).
 MAX_INT = 2**63 - 1
-_INT = __import__("re").compile(r"^[+-]?\d+$")
+_INT = re.compile(r"^[+-]?\d+$")
 
 
 def bounded_integers(request: Request) -> None:
