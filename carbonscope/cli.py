@@ -316,6 +316,18 @@ def outbox_send():
     console.print(deliver(_engine(), get_settings()))
 
 
+@app.command("prune")
+def prune_cmd():
+    """Delete what has expired: sessions, reset and confirmation links, old sign-in attempts, sent mail
+    (the web app also does it every CARBONSCOPE_HOUSEKEEPING_MINUTES)."""
+    from carbonscope.accounts.prune import prune
+    from carbonscope.settings import get_settings
+
+    with db_write(_engine()) as tx:
+        gone = prune(tx, get_settings())
+    console.print(", ".join(f"{n:,} {kind}" for kind, n in gone.items()) + " removed")
+
+
 @news_app.command("ingest")
 def news_ingest(paths: Annotated[list[Path], typer.Argument(help="JSON item dumps or RSS/Atom files, or folders of them")]):
     """Add news items from files; duplicates (same link or same content) are skipped."""

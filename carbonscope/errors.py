@@ -54,6 +54,14 @@ class Throttled(CarbonScopeError):
         super().__init__(message)
 
 
+class Busy(CarbonScopeError):
+    """The server is doing as much of this as it may at once; ``retry_after`` seconds (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int = 10):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 class InvalidField(CarbonScopeError):
     """A form or API field with a bad value (HTTP 422); names the field."""
 

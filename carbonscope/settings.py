@@ -55,8 +55,14 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3  # argon2-cffi's RFC 9106 "low memory" profile by default
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    signups_per_address_per_hour: int = Field(5, description="new accounts one client address may open in an hour")
+    verify_hours: int = Field(48, description="how long an address-confirmation link stays valid")
     max_document_bytes: int = 10 * 1024 * 1024
     max_boundary_bytes: int = 5 * 1024 * 1024
+    max_documents_per_proposal: int = 20
+    max_proposal_document_bytes: int = Field(100 * 1024 * 1024, description="all documents of one proposal together")
+    login_attempts_keep_days: int = Field(30, description="sign-in attempts older than this are pruned")
+    housekeeping_minutes: int = Field(60, description="the web app prunes expired rows and sends queued mail this often (0: off)")
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -70,6 +76,11 @@ class Settings(BaseSettings):
 
     # Web
     rate_limit_per_minute: int = 600
+    forwarded_allow_ips: str | None = Field(
+        None, description="proxies (addresses or networks, comma-separated) whose X-Forwarded-For gives the client address; unset: the socket's address"
+    )
+    hsts_seconds: int = Field(0, description="send Strict-Transport-Security with this max-age (set behind HTTPS, e.g. 31536000)")
+    exports_at_once: int = Field(2, description="file exports (CSV, Excel, Parquet) prepared at the same time per process; more wait with 503")
     cache_ttl_seconds: int = 300
     max_page_size: int = 500
 

@@ -104,3 +104,22 @@ def loaded_url(request, tmp_path_factory):
     engine.dispose()
     yield url
     cleanup()
+
+
+def mailed_link(conn, settings, to: str | None = None) -> str:
+    """The path (``/account/...``) of the secret link in the newest queued mail (to ``to``), rendered as
+    it would be sent: the outbox itself holds no working link."""
+    import re
+
+    from sqlalchemy import select
+
+    from carbonscope import mail
+    from carbonscope.db.schema import outbox
+
+    q = select(outbox).order_by(outbox.c.id.desc())
+    if to:
+        q = q.where(outbox.c.to_addr == to)
+    row = conn.execute(q).mappings().first()
+    assert row is not None, f"no mail to {to or 'anyone'}"
+    assert "/account/reset/" not in row["body"] and "/account/verify/" not in row["body"]  # never stored
+    return re.search(r"https?://[^/\s]+(/account/\S+)", mail.render(dict(row), settings.with_secret())).group(1)

@@ -5,19 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import re
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from carbonscope.accounts import passwords
-from carbonscope.accounts.secrets import digest, new_secret
-from carbonscope.db.schema import api_tokens, comments, login_attempts, password_resets, proposals, sessions, supports, users, watches
+from carbonscope.accounts import lookalike, passwords
+from carbonscope.accounts.secrets import digest, link_token, new_secret
+from carbonscope.db.schema import (
+    api_tokens, comments, email_verifications, login_attempts, outbox, password_resets, proposals, sessions, signups, supports, users, watches,
+)
 from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
 from carbonscope.mail import enqueue
 from carbonscope.settings import Settings
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 ROLES = ("user", "admin")
+MAX_RESETS_PER_HOUR = 3  # reset, confirmation and "you already have an account" mails per address
 
 
 def now() -> datetime:
@@ -28,6 +32,8 @@ def normalise_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise InvalidField("email", "not a valid email address")
+    if lookalike.mixed_script(email):
+        raise InvalidField("email", "mixes alphabets with letters that look alike (for example a Cyrillic \u2018\u0430\u2019 among Latin letters)")
     return email
 
 
@@ -35,27 +41,108 @@ def clean_name(name: str) -> str:
     name = re.sub(r"\s+", " ", (name or "").strip())
     if not 1 <= len(name) <= 80:
         raise InvalidField("display_name", "between 1 and 80 characters")
-    if any(ord(ch) < 32 for ch in name):
-        raise InvalidField("display_name", "control characters are not allowed")
+    if any(ord(ch) < 32 or unicodedata.category(ch) == "Cf" for ch in name):
+        raise InvalidField("display_name", "control and invisible characters are not allowed")
+    if lookalike.mixed_script(name):
+        raise InvalidField("display_name", "mixes alphabets with letters that look alike; write it in one alphabet")
     return name
 
 
-def register(conn: Connection, email: str, display_name: str, password: str, role: str = "user", *, password_hash: str | None = None) -> int:
-    """Create an account. ``password_hash`` (of ``password``), computed before the write transaction,
-    keeps Argon2's ~100 ms out of the database write lock."""
+def check_name_free(conn: Connection, name: str, user_id: int | None = None, staff: bool = False) -> str:
+    """The look-alike key of ``name``; refuses a name that reads like another member's without being
+    the same text, or (unless ``staff``) like the site's own roles."""
+    key = lookalike.skeleton(name)
+    if key in lookalike.RESERVED and not staff:
+        raise InvalidField("display_name", "reads like a name of the site's staff; choose another")
+    q = select(users.c.display_name).where(users.c.name_key == key)
+    if user_id is not None:
+        q = q.where(users.c.id != user_id)
+    for (other,) in conn.execute(q.limit(20)):
+        if other.casefold() != name.casefold():
+            raise InvalidField("display_name", "looks like another member's name; choose one that reads differently")
+    return key
+
+
+def register(conn: Connection, email: str, display_name: str, password: str, role: str = "user", *, password_hash: str | None = None,
+             verified: bool = True) -> int:
+    """Create an account (admins and the CLI: its address counts as confirmed unless ``verified`` is
+    False, as for a sign-up). ``password_hash`` (of ``password``), computed before the write
+    transaction, keeps Argon2's ~100 ms out of the database write lock."""
     email = normalise_email(email)
     name = clean_name(display_name)
-    passwords.check_policy(password, email)
+    passwords.check_policy(password, email, name)
     if role not in ROLES:
         raise InvalidField("role", f"one of {', '.join(ROLES)}")
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
         raise InvalidField("email", "an account with this email already exists")
+    key = check_name_free(conn, name, staff=role == "admin")
     return conn.execute(
         insert(users).values(
-            email=email, display_name=name, password_hash=password_hash or passwords.hash_password(password), role=role,
-            feed_token=new_secret(nbytes=24), created_at=now(), disabled=False,
+            email=email, display_name=name, name_key=key, password_hash=password_hash or passwords.hash_password(password), role=role,
+            feed_token=new_secret(nbytes=24), created_at=now(), disabled=False, email_verified_at=now() if verified else None,
         ).returning(users.c.id)
     ).scalar_one()
+
+
+def sign_up(conn: Connection, email: str, display_name: str, password: str, address: str, settings: Settings, *, password_hash: str | None = None) -> None:
+    """A sign-up from the web: the same answer whether or not the address has an account (the owner of
+    an existing one gets a note instead), an address confirmation mailed through the outbox, and at
+    most ``signups_per_address_per_hour`` sign-ups from one client address. Form errors (a bad
+    address, a weak password, a look-alike name) are the only refusals, and none says who exists."""
+    email = normalise_email(email)
+    name = clean_name(display_name)
+    passwords.check_policy(password, email, name)
+    since = now() - timedelta(hours=1)
+    if conn.execute(select(func.count()).where(signups.c.address == address, signups.c.at >= since)).scalar_one() >= settings.signups_per_address_per_hour:
+        raise Throttled("too many new accounts from your network in the last hour; try again later", 3600)
+    conn.execute(insert(signups).values(address=address, at=now()))
+    existing = by_email(conn, email)
+    if existing is not None:
+        recent = conn.execute(select(func.count()).where(outbox.c.to_addr == email, outbox.c.created_at >= since)).scalar_one()
+        if recent < MAX_RESETS_PER_HOUR:
+            enqueue(conn, email, "Someone tried to open a CarbonScope account with your address",
+                    f"Someone asked to open a CarbonScope account for {email}, which already has one.\n\n"
+                    f"If it was you, sign in at {settings.site_url}/account/login, or choose a new password at "
+                    f"{settings.site_url}/account/reset.\nIf it was not you, ignore this message; nothing has changed.")
+        return
+    uid = register(conn, email, name, password, password_hash=password_hash, verified=False)
+    send_confirmation(conn, uid, email, settings)
+
+
+def send_confirmation(conn: Connection, user_id: int, email: str, settings: Settings) -> None:
+    nonce = new_secret(nbytes=24)
+    token = link_token(settings.secret_key, "verify", nonce)
+    conn.execute(insert(email_verifications).values(token_hash=digest(token), user_id=user_id, created_at=now(), expires_at=now() + timedelta(hours=settings.verify_hours)))
+    enqueue(conn, email, "Confirm your CarbonScope account",
+            f"Welcome to CarbonScope. Open this link within {settings.verify_hours} hours to confirm {email} and sign in:\n{{link}}\n\n"
+            "If you did not ask for an account, ignore this message; it will not be opened.",
+            link={"purpose": "verify", "nonce": nonce, "path": "/account/verify/"})
+
+
+def resend_confirmation(conn: Connection, email: str, settings: Settings) -> None:
+    """Another confirmation link for an unconfirmed account (at most 3 an hour); silent otherwise."""
+    user = by_email(conn, email or "")
+    if user is None or user["disabled"] or user["email_verified_at"] is not None:
+        return
+    ev = email_verifications.c
+    if conn.execute(select(func.count()).where(ev.user_id == user["id"], ev.created_at >= now() - timedelta(hours=1))).scalar_one() >= MAX_RESETS_PER_HOUR:
+        return
+    send_confirmation(conn, user["id"], user["email"], settings)
+
+
+def verify_email(conn: Connection, token: str) -> int:
+    """Confirm the address of the link's account; every other confirmation link of it dies. Returns the user id."""
+    ev = email_verifications.c
+    row = conn.execute(select(email_verifications).where(ev.token_hash == digest(token or ""))).mappings().first()
+    if row is None or row["used_at"] is not None or _aware(row["expires_at"]) < now():
+        raise AuthError("this confirmation link is invalid or has expired; sign in to ask for a new one")
+    user = get(conn, row["user_id"])
+    if user["disabled"]:
+        raise AuthError("this confirmation link is invalid or has expired; sign in to ask for a new one")
+    conn.execute(update(email_verifications).where(ev.user_id == user["id"], ev.used_at.is_(None)).values(used_at=now()))
+    if user["email_verified_at"] is None:
+        conn.execute(update(users).where(users.c.id == user["id"]).values(email_verified_at=now()))
+    return user["id"]
 
 
 def get(conn: Connection, user_id: int) -> dict:
@@ -88,8 +175,9 @@ def _throttle(conn: Connection, email: str, address: str, settings: Settings) ->
 @dataclass
 class Credentials:
     email: str
-    user: dict | None  # None: wrong email or password
+    user: dict | None  # None: wrong email or password, or an account that may not sign in
     new_hash: str | None = None  # the password hashed again with current parameters
+    unconfirmed: bool = False  # right password, address not confirmed yet
 
 
 def verify_credentials(conn: Connection, email: str, password: str, address: str, settings: Settings) -> Credentials:
@@ -98,11 +186,16 @@ def verify_credentials(conn: Connection, email: str, password: str, address: str
     email = (email or "").strip().lower()[:254]
     _throttle(conn, email, address, settings)
     user = by_email(conn, email)
-    ok = user is not None and not user["disabled"] and passwords.verify(user["password_hash"], password or "")
+    # One Argon2 verification for every account state (none, disabled, unconfirmed, active): the
+    # answer's timing tells nothing.
     if user is None:
         passwords.dummy_verify(password or "")
-    if not ok:
         return Credentials(email, None)
+    ok = passwords.verify(user["password_hash"], password or "")
+    if not ok or user["disabled"]:
+        return Credentials(email, None)
+    if user["email_verified_at"] is None:
+        return Credentials(email, None, unconfirmed=True)
     new_hash = passwords.hash_password(password) if passwords.hasher().check_needs_rehash(user["password_hash"]) else None
     return Credentials(email, user, new_hash)
 
@@ -125,13 +218,11 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
     user = get(conn, user_id)
     if not passwords.verify(user["password_hash"], current or ""):
         raise InvalidField("current_password", "does not match")
-    passwords.check_policy(new, user["email"])
+    passwords.check_policy(new, user["email"], user["display_name"])
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=passwords.hash_password(new)))
     conn.execute(delete(sessions).where(sessions.c.user_id == user_id))  # sign out everywhere
     _revoke_resets(conn, user_id)  # a reset link mailed before the change must not undo it
 
-
-MAX_RESETS_PER_HOUR = 3
 
 
 def request_reset(conn: Connection, email: str, settings: Settings) -> None:
@@ -144,15 +235,17 @@ def request_reset(conn: Connection, email: str, settings: Settings) -> None:
     ).scalar_one()
     if recent >= MAX_RESETS_PER_HOUR:  # no mail storm, no pile of live tokens; the answer stays the same
         return
-    token = new_secret(nbytes=32)
+    nonce = new_secret(nbytes=24)  # the outbox keeps this, not the link: the link is rendered when sent
+    token = link_token(settings.secret_key, "reset", nonce)
     conn.execute(insert(password_resets).values(token_hash=digest(token), user_id=user["id"], created_at=now(), expires_at=now() + timedelta(hours=1)))
     enqueue(
         conn,
         user["email"],
         "Reset your CarbonScope password",
         f"Someone asked to reset the password of {user['email']} on CarbonScope.\n\n"
-        f"Open this link within an hour to choose a new password:\n{settings.site_url}/account/reset/{token}\n\n"
+        "Open this link within an hour to choose a new password:\n{link}\n\n"
         "If it was not you, ignore this message; your password stays as it is.",
+        link={"purpose": "reset", "nonce": nonce, "path": "/account/reset/"},
     )
 
 
@@ -161,8 +254,10 @@ def reset_password(conn: Connection, token: str, new: str) -> int:
     if row is None or row["used_at"] is not None or _aware(row["expires_at"]) < now():
         raise AuthError("this reset link is invalid or has expired; ask for a new one")
     user = get(conn, row["user_id"])
-    passwords.check_policy(new, user["email"])
+    passwords.check_policy(new, user["email"], user["display_name"])
     conn.execute(update(users).where(users.c.id == user["id"]).values(password_hash=passwords.hash_password(new)))
+    if user["email_verified_at"] is None:  # the reset link came to this address: it is confirmed
+        conn.execute(update(users).where(users.c.id == user["id"]).values(email_verified_at=now()))
     conn.execute(update(password_resets).where(password_resets.c.token_hash == row["token_hash"]).values(used_at=now()))
     conn.execute(delete(sessions).where(sessions.c.user_id == user["id"]))
     _revoke_resets(conn, user["id"])  # every other link of this account dies with this one
@@ -176,15 +271,25 @@ def _revoke_resets(conn: Connection, user_id: int) -> None:
 
 
 def delete_account(conn: Connection, user_id: int, password: str) -> None:
-    """Remove the account; comments stay as "deleted user", proposals are withdrawn."""
+    """Remove the account and the personal data kept with it (its e-mail address in sign-in attempts
+    and in the outbox included); comments stay as "deleted user", proposals are withdrawn."""
     user = get(conn, user_id)
     if not passwords.verify(user["password_hash"], password or ""):
         raise InvalidField("password", "does not match")
     conn.execute(update(comments).where(comments.c.author_id == user_id).values(author_id=None))
     conn.execute(update(proposals).where(proposals.c.owner_id == user_id).values(owner_id=None, status="withdrawn", updated_at=now()))
-    for table in (supports, watches, api_tokens, sessions, password_resets):
+    for table in (supports, watches, api_tokens, sessions, password_resets, email_verifications):
         conn.execute(delete(table).where(table.c.user_id == user_id))
+    conn.execute(delete(login_attempts).where(login_attempts.c.email == user["email"]))
+    conn.execute(delete(outbox).where(outbox.c.to_addr == user["email"]))
     conn.execute(delete(users).where(users.c.id == user_id))
+
+
+def rotate_feed_token(conn: Connection, user_id: int) -> str:
+    """A new private feed address; the old one stops working."""
+    token = new_secret(nbytes=24)
+    conn.execute(update(users).where(users.c.id == user_id).values(feed_token=token))
+    return token
 
 
 def set_role(conn: Connection, email: str, role: str) -> None:

@@ -30,7 +30,7 @@ _INSERT = insert(comments).returning(comments.c.id)  # built once; the values co
 def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, parent_id: int | None = None) -> int:
     text = _body(body)
     html = render(text)  # before touching the database: less time holding the write lock
-    tid = targets.check(conn, kind, target_id)
+    tid = targets.check(conn, kind, target_id, writing=True)
     if parent_id is not None:
         parent = conn.execute(select(comments).where(comments.c.id == parent_id)).mappings().first()
         if parent is None or parent["target_kind"] != kind or parent["target_id"] != tid or parent["deleted"] or parent["hidden"]:
@@ -56,6 +56,8 @@ def _own(conn: Connection, user: dict, comment_id: int) -> dict:
 
 def edit(conn: Connection, user: dict, comment_id: int, body: str) -> None:
     row = _own(conn, user, comment_id)
+    if row["hidden"]:  # else an author could rewrite what a moderator judged
+        raise PermissionDenied("an administrator hid this comment; it can be deleted but not edited")
     text = _body(body)
     conn.execute(update(comments).where(comments.c.id == comment_id).values(body_md=text, body_html=render(text), edited_at=datetime.now(timezone.utc)))
     targets.bump(conn, row["target_kind"], row["target_id"])

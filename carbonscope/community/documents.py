@@ -83,3 +83,23 @@ def stored_path(uploads: Path, sha: str) -> Path:
     if not re.fullmatch(r"[0-9a-f]{64}", sha):
         raise InvalidField("document", "bad document reference")
     return uploads / sha[:2] / sha
+
+
+def sweep_orphans(conn, uploads: Path, older_than_seconds: int = 3600) -> int:
+    """Remove stored files no document refers to (what a failed commit left), older than an hour so
+    a file whose transaction is still committing is never taken."""
+    import time
+
+    from sqlalchemy import select
+
+    from carbonscope.db.schema import documents as table
+
+    if not uploads.exists():
+        return 0
+    known = {sha for (sha,) in conn.execute(select(table.c.sha256).distinct())}
+    cutoff, removed = time.time() - older_than_seconds, 0
+    for path in uploads.glob("??/*"):
+        if path.is_file() and path.name not in known and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from carbonscope.community import targets
+from carbonscope.community import documents as stored, targets
 from carbonscope.community.boundaries import Boundary
 from carbonscope.db.schema import documents, projects, proposal_revisions, proposals, users
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
@@ -138,11 +139,28 @@ def set_boundary(conn: Connection, user: dict, pid: int, b: Boundary) -> None:
     targets.bump(conn, "proposal", pid)
 
 
-def add_document(conn: Connection, user: dict, pid: int, name: str, content_type: str, size: int, sha: str) -> int:
+def add_document(conn: Connection, user: dict, pid: int, name: str, content_type: str, size: int, sha: str,
+                 max_count: int | None = None, max_total_bytes: int | None = None) -> int:
+    """Record a document of the proposal: its owner only, within the proposal's quota."""
     _owned(conn, user, pid)
+    d = documents.c
+    count, total = conn.execute(select(func.count(), func.coalesce(func.sum(d.size), 0)).where(d.proposal_id == pid)).one()
+    if max_count is not None and count >= max_count:
+        raise InvalidField("document", f"a proposal holds at most {max_count} documents; this one has {count}")
+    if max_total_bytes is not None and total + size > max_total_bytes:
+        raise InvalidField("document", f"the documents of a proposal may add up to {max_total_bytes / 1e6:,.0f} MB; this one would reach {(total + size) / 1e6:,.1f} MB")
     did = conn.execute(insert(documents).values(proposal_id=pid, uploader_id=user["id"], filename=name, content_type=content_type, size=size, sha256=sha, uploaded_at=_now()).returning(documents.c.id)).scalar_one()
     _revision(conn, pid, user, "edited", {"documents": [None, name]})
     targets.bump(conn, "proposal", pid)
+    return did
+
+
+def attach_document(conn: Connection, user: dict, pid: int, checked: tuple[str, str, str], data: bytes, uploads: Path, settings) -> int:
+    """Record, then store: ownership and quota are checked before a byte reaches the uploads folder,
+    so a refused upload leaves no file behind (``stored.sweep_orphans`` takes what a failed commit leaves)."""
+    name, ctype, sha = checked
+    did = add_document(conn, user, pid, name, ctype, len(data), sha, settings.max_documents_per_proposal, settings.max_proposal_document_bytes)
+    stored.store(uploads, sha, data)
     return did
 
 

@@ -17,7 +17,14 @@ def create(conn: Connection, user: dict, kind: str, target_id: int, reason: str)
     table = {"comment": comments, "proposal": proposals}.get(kind)
     if table is None:
         raise InvalidField("target_kind", "comment or proposal")
-    if conn.execute(select(table.c.id).where(table.c.id == int(target_id))).first() is None:
+    # What the reporter cannot see does not exist for them: a hidden proposal (unless theirs) or a
+    # hidden or deleted comment answers as a missing one, so a report never reveals it.
+    row = conn.execute(select(table).where(table.c.id == int(target_id))).mappings().first()
+    visible = row is not None and (
+        (kind == "comment" and not row["hidden"] and not row["deleted"])
+        or (kind == "proposal" and (not row["hidden"] or user.get("role") == "admin" or row["owner_id"] == user["id"]))
+    )
+    if not visible:
         raise NotFoundError(f"no {kind} {target_id}")
     return conn.execute(
         insert(reports).values(reporter_id=user["id"], target_kind=kind, target_id=str(target_id), reason=reason, created_at=datetime.now(timezone.utc)).returning(reports.c.id)

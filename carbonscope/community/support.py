@@ -12,7 +12,7 @@ from carbonscope.db.schema import proposals, supports
 
 def toggle(conn: Connection, user: dict, kind: str, target_id: str) -> bool:
     """Support if not yet supported, else withdraw it; returns whether the user now supports it."""
-    tid = targets.check(conn, kind, target_id)
+    tid = targets.check(conn, kind, target_id, writing=True)
     s = supports.c
     where = (s.user_id == user["id"], s.target_kind == kind, s.target_id == tid)
     if conn.execute(select(s.user_id).where(*where)).first():

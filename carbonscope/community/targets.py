@@ -8,7 +8,7 @@ import re
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from carbonscope.db.schema import projects, proposals, target_versions
-from carbonscope.errors import InvalidField, NotFoundError
+from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 
 KINDS = ("project", "proposal")
 
@@ -20,8 +20,9 @@ _BUMP = (update(target_versions)
          .values(version=target_versions.c.version + 1))
 
 
-def check(conn: Connection, kind: str, target_id: str) -> str:
-    """The canonical target ID; raises NotFoundError when it does not exist (or is hidden)."""
+def check(conn: Connection, kind: str, target_id: str, writing: bool = False) -> str:
+    """The canonical target ID; raises NotFoundError when it does not exist (or is hidden), and
+    PermissionDenied for ``writing`` (a comment, a support) to a withdrawn proposal."""
     if kind == "project":
         pid = str(target_id).strip().upper()
         if not re.fullmatch(r"[A-Z]{2,6}\d{1,9}", pid) or conn.execute(_PROJECT, {"pid": pid}).first() is None:
@@ -30,9 +31,11 @@ def check(conn: Connection, kind: str, target_id: str) -> str:
     if kind == "proposal":
         if not str(target_id).isdigit():
             raise NotFoundError(f"no proposal {target_id!r}")
-        row = conn.execute(select(proposals.c.id, proposals.c.hidden).where(proposals.c.id == int(target_id))).first()
+        row = conn.execute(select(proposals.c.id, proposals.c.hidden, proposals.c.status).where(proposals.c.id == int(target_id))).first()
         if row is None or row.hidden:
             raise NotFoundError(f"no proposal {target_id!r}")
+        if writing and row.status == "withdrawn":
+            raise PermissionDenied("this proposal was withdrawn: it takes no more comments or support")
         return str(row.id)
     raise InvalidField("target_kind", f"one of {', '.join(KINDS)}")
 

@@ -300,6 +300,8 @@ users = Table(
     Column("feed_token", String(64), nullable=False, unique=True),  # private Atom feed
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    Column("email_verified_at", DateTime(timezone=True)),  # None: signed up, address not confirmed yet
+    Column("name_key", String(160), index=True),  # look-alike skeleton of display_name (accounts/lookalike.py)
 )
 
 sessions = Table(
@@ -338,19 +340,38 @@ password_resets = Table(
     "password_resets",
     metadata,
     Column("token_hash", String(64), primary_key=True),
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("used_at", DateTime(timezone=True)),
+)
+
+email_verifications = Table(
+    "email_verifications",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+signups = Table(  # sign-ups per client address, for throttling (no e-mail kept)
+    "signups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("to_addr", String(254), nullable=False),
+    Column("to_addr", String(254), nullable=False, index=True),
     Column("subject", Text, nullable=False),
-    Column("body", Text, nullable=False),
+    Column("body", Text, nullable=False),  # a secret link stays out: "{link}", rendered from params when sent
+    Column("params", JSONType),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     Column("error", Text),

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from carbonscope.db.schema import news_items, news_links
-from carbonscope.errors import InvalidField, NotFoundError
+from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.news.items import Item
 from carbonscope.news.linker import Linker
 from carbonscope.urls import safe_url
@@ -60,6 +60,9 @@ def relink(conn: Connection) -> int:
 
 
 def review(conn: Connection, user: dict, link_id: int, action: str) -> None:
+    """Confirm or remove an automatic link (moderation: admins only)."""
+    if user.get("role") != "admin":
+        raise PermissionDenied("only administrators confirm or remove news links")
     if action not in ("confirm", "remove"):
         raise InvalidField("action", "confirm or remove")
     n = conn.execute(update(news_links).where(news_links.c.id == link_id).values(status="confirmed" if action == "confirm" else "removed", reviewed_by=user["id"])).rowcount

@@ -149,7 +149,6 @@ class VerraTransactions(Parser):
 
 def issuance_events(blocks: pd.DataFrame, issues: Issues) -> pd.DataFrame:
     """Issuance events of a whole file from its block rows (see the module docstring)."""
-    keys = ["project_id", "vintage_start", "vintage_end"]
     blocks = blocks.assign(_vs=blocks["vintage_start"].fillna(pd.Timestamp(0)), _ve=blocks["vintage_end"].fillna(pd.Timestamp(0)))
     gk = ["project_id", "_vs", "_ve"]
     per_date = blocks.groupby([*gk, "event_date"], as_index=False, sort=False).agg(

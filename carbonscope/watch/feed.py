@@ -17,7 +17,8 @@ def _iso(dt: datetime) -> str:
 
 
 def atom(conn: Connection, feed_token: str, site_url: str) -> str:
-    user = conn.execute(select(users.c.id, users.c.display_name).where(users.c.feed_token == feed_token)).first()
+    # A disabled account's feed is dead (as its sessions and tokens are); a rotated token finds no one.
+    user = conn.execute(select(users.c.id, users.c.display_name).where(users.c.feed_token == feed_token, users.c.disabled.is_(False))).first()
     if user is None or not feed_token:
         raise NotFoundError("no such feed")
     items = list_for(conn, user.id, limit=100)

@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from carbonscope.accounts import passwords, sessions, tokens, users
 from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
-from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
+from carbonscope.accounts.secrets import new_secret
+from carbonscope.web.auth import CSRF_COOKIE, SignedIn, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
 from carbonscope.web.middleware import client_address
@@ -24,8 +25,10 @@ OptF = Annotated[str, Form()]
 
 
 def _login_cookie(request: Request, response: Response, value: str) -> Response:
+    """Sign in: the session cookie, and a new CSRF cookie (a token seen before sign-in is worth nothing after)."""
     s = request.app.state.settings
     response.set_cookie(sessions.COOKIE, value, httponly=True, samesite="lax", secure=s.secure_cookies, max_age=s.session_days * 86400, path="/")
+    response.set_cookie(CSRF_COOKIE, new_secret(nbytes=24), httponly=True, samesite="strict", secure=s.secure_cookies, path="/")
     return response
 
 
@@ -37,15 +40,43 @@ def register_form(request: Request, user: User):
 @router.post("/account/register")
 def register(request: Request, engine: Eng, email: F = "", display_name: F = "", password: F = "", csrf_token: F = ""):
     check_csrf(request, csrf_token)
+    settings = request.app.state.settings
     try:
-        passwords.check_policy(password, users.normalise_email(email))  # refused before any hashing
+        passwords.check_policy(password, users.normalise_email(email), display_name)  # refused before any hashing
         password_hash = passwords.hash_password(password)  # ~100 ms of Argon2, not inside the write lock
         with db_write(engine) as tx:
-            uid = users.register(tx, email, display_name, password, password_hash=password_hash)
-            cookie = sessions.create(tx, uid, request.app.state.settings.secret_key, request.app.state.settings.session_days)
+            users.sign_up(tx, email, display_name, password, client_address(request.scope), settings, password_hash=password_hash)
     except InvalidField as exc:
         return render(request, "account/register.html", {"values": {"email": email, "display_name": display_name}, "error": exc}, status=422)
-    return _login_cookie(request, redirect("/account"), cookie)
+    # The same page whether the address was new or already had an account: a mail tells its owner which.
+    return render(request, "account/check_mail.html", {"email": users.normalise_email(email), "why": "register"})
+
+
+@router.get("/account/verify/{token}")
+def verify_form(request: Request, token: str, user: User):
+    """A page with one button: mail scanners that open links must not confirm an address (a POST does)."""
+    return render(request, "account/verify.html", {"token": token, "error": None})
+
+
+@router.post("/account/verify/{token}")
+def verify(request: Request, engine: Eng, token: str, csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    settings = request.app.state.settings
+    try:
+        with db_write(engine) as tx:
+            uid = users.verify_email(tx, token)
+            cookie = sessions.create(tx, uid, settings.secret_key, settings.session_days)
+    except AuthError as exc:
+        return render(request, "account/verify.html", {"token": token, "error": exc}, status=422)
+    return _login_cookie(request, redirect("/account?welcome=1"), cookie)
+
+
+@router.post("/account/verify")
+def resend_confirmation(request: Request, engine: Eng, email: F = "", csrf_token: F = ""):
+    check_csrf(request, csrf_token)
+    with db_write(engine) as tx:
+        users.resend_confirmation(tx, email, request.app.state.settings)
+    return render(request, "account/check_mail.html", {"email": (email or "").strip().lower()[:254], "why": "resend"})
 
 
 @router.get("/account/login")
@@ -72,7 +103,10 @@ def login(request: Request, engine: Eng, email: F = "", password: F = "", csrf_t
         return response
     if user is None:
         error = AuthError("wrong email or password")
-        return render(request, "account/login.html", {"values": {"email": email}, "error": error, "next": safe_next(next)}, status=401)
+        ctx = {"values": {"email": email}, "error": error, "next": safe_next(next), "unconfirmed": creds.unconfirmed}
+        if creds.unconfirmed:  # the right password: only the account's owner learns this
+            ctx["error"] = AuthError("confirm your e-mail address first: open the link we mailed you, or ask for a new one below")
+        return render(request, "account/login.html", ctx, status=401)
     return _login_cookie(request, redirect(safe_next(next)), cookie)
 
 
@@ -116,6 +150,15 @@ def change_password(request: Request, engine: Eng, user: SignedIn, current_passw
     except InvalidField as exc:
         return _account_with(request, engine, user, error=exc)
     return _login_cookie(request, redirect("/account?changed=password"), cookie)
+
+
+@router.post("/account/feed")
+def rotate_feed(request: Request, engine: Eng, user: SignedIn, csrf_token: F = ""):
+    """A new private feed address; whoever had the old one gets nothing more."""
+    check_csrf(request, csrf_token)
+    with db_write(engine) as tx:
+        users.rotate_feed_token(tx, user["id"])
+    return redirect("/account?changed=feed#watches")
 
 
 @router.post("/account/tokens")

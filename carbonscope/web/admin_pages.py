@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import Engine, func, select
 
+from carbonscope import mail
 from carbonscope.accounts import users
 from carbonscope.community import comments, proposals, reports
 from carbonscope.db.schema import outbox, users as users_table
@@ -33,7 +34,8 @@ def admin_page(request: Request, conn: Conn, admin: Admin, q: str = ""):
         "users": [dict(r) for r in conn.execute(query).mappings()],
         "user_count": conn.execute(select(func.count()).select_from(users_table)).scalar_one(),
         "reports": reports.open_reports(conn),
-        "outbox": [dict(r) for r in conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(30)).mappings()],
+        # bodies as an admin may read them: a reset or confirmation link is never shown (mail.shown)
+        "outbox": [{**dict(r), "body": mail.shown(dict(r))} for r in conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(30)).mappings()],
         "q": q,
     }
     return render(request, "admin/admin.html", ctx)

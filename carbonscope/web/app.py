@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-
 import re
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
 from carbonscope.settings import Settings, get_settings
 from carbonscope.community import targets
-from carbonscope.errors import AuthError, InvalidField, PermissionDenied, Throttled
-from carbonscope.web import account_pages, admin_pages, assets, community_pages, news_pages, pages, personal, problems
+from carbonscope.errors import AuthError, Busy, DatabaseBusy, InvalidField, PermissionDenied, Throttled
+from carbonscope.web import account_pages, admin_pages, assets, community_pages, export, news_pages, pages, personal, problems
+from carbonscope.web.housekeeping import Housekeeping
 from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.api import router as api_router
 from carbonscope.queries.projects import normalise_id
@@ -74,6 +76,16 @@ def install_auth_errors(app: FastAPI) -> None:
             return resp
         return problems.problem(429, str(exc), instance=request.url.path, headers={"retry-after": str(exc.retry_after)})
 
+    @app.exception_handler(Busy)
+    @app.exception_handler(DatabaseBusy)
+    async def busy(request: Request, exc: Exception):
+        wait = str(getattr(exc, "retry_after", 10))
+        if html_errors(request):
+            resp = html_errors.render_error(request, 503, str(exc))
+            resp.headers["retry-after"] = wait
+            return resp
+        return problems.problem(503, str(exc), instance=request.url.path, headers={"retry-after": wait})
+
     @app.exception_handler(InvalidField)
     async def invalid(request: Request, exc: InvalidField):
         if html_errors(request):
@@ -85,7 +97,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = (settings or get_settings()).with_secret()
     engine = get_engine(settings.effective_database_url)
     ensure_schema(engine)
+    chores = Housekeeping(engine, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        chores.start()
+        yield
+        chores.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="CarbonScope API",
         version="1",
         description=DESCRIPTION,
@@ -99,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.version = DataVersion(engine)
     app.state.cache = make_store(settings.redis_url)
     app.state.renderings = personal.Renderings(app.state.cache, settings.cache_ttl_seconds)
+    app.state.export_slots = export.ExportSlots(settings.exports_at_once)
 
     problems.install(app, html_errors)
     install_auth_errors(app)
@@ -119,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments"), extra_key=community_key(engine))
     # Bodies: the largest upload allowed plus room for the form around it, refused before reading
     app.add_middleware(BodyLimit, max_bytes=max(settings.max_document_bytes, settings.max_boundary_bytes) + 1024 * 1024, session_cookie=sessions.COOKIE)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url)
+    if settings.forwarded_allow_ips:  # outermost: every throttle sees the client behind a trusted proxy, no one else's claim
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()])
     return app

@@ -69,8 +69,7 @@ async def create_proposal(request: Request, engine: Eng, user: SignedIn):
             if b:
                 proposals.set_boundary(tx, user, pid, b)
             if checked:
-                documents.store(settings.uploads_dir, checked[2], d[1])
-                proposals.add_document(tx, user, pid, checked[0], checked[1], len(d[1]), checked[2])
+                proposals.attach_document(tx, user, pid, checked, d[1], settings.uploads_dir, settings)
         return pid
 
     try:
@@ -128,8 +127,7 @@ async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int)
             if b:
                 proposals.set_boundary(tx, user, pid, b)
             if checked:
-                documents.store(settings.uploads_dir, checked[2], d[1])
-                proposals.add_document(tx, user, pid, checked[0], checked[1], len(d[1]), checked[2])
+                proposals.attach_document(tx, user, pid, checked, d[1], settings.uploads_dir, settings)
 
     try:
         await run_in_threadpool(work)

@@ -25,3 +25,10 @@ def get_conn(engine: Annotated[Engine, Depends(get_engine_dep)]) -> Iterator[Con
 
 Conn = Annotated[Connection, Depends(get_conn)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_export_slots(request: Request):
+    return request.app.state.export_slots
+
+
+ExportSlotsDep = Annotated[object, Depends(get_export_slots)]  # web.export.ExportSlots: file exports at once

@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+import threading
+import weakref
 from datetime import date, datetime
 from typing import Iterator
 
@@ -15,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
+from starlette.background import BackgroundTask
 
+from carbonscope.errors import Busy
 from carbonscope.prefetch import prefetch
 from carbonscope.queries.lists import csv_lines, sanitised, stream_rows
 
@@ -111,8 +115,43 @@ def xlsx_file(engine: Engine, query, columns: list[str], title: str) -> Iterator
             yield chunk
 
 
-def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Schema, name: str) -> StreamingResponse:
+class ExportSlots:
+    """At most ``n`` exports prepared at once in this process (an Excel file of the whole list costs
+    seconds of CPU): one more is refused with 503 and Retry-After instead of queueing without end."""
+
+    def __init__(self, n: int):
+        self.n = max(1, n)
+        self._sem = threading.BoundedSemaphore(self.n)
+
+    def lease(self) -> "_Lease":
+        if not self._sem.acquire(blocking=False):
+            raise Busy(f"{self.n} exports are being prepared right now; try again in a few seconds", retry_after=5)
+        return _Lease(self._sem)
+
+
+class _Lease:
+    """Given back once, whichever comes first: the stream ends, the response is done, or it is dropped."""
+
+    def __init__(self, sem: threading.BoundedSemaphore):
+        self._sem, self._lock, self._held = sem, threading.Lock(), True
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                self._sem.release()
+
+
+def _leased(body: Iterator[bytes], lease: _Lease) -> Iterator[bytes]:
+    try:
+        yield from body
+    finally:
+        lease.release()
+
+
+def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Schema, name: str, slots: ExportSlots | None = None) -> StreamingResponse:
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
+    lease = slots.lease() if slots is not None else None  # before any work: a refusal costs nothing
     query = sanitised(query)  # every format: no cell a spreadsheet would run as a formula
     if fmt == "csv":
         body = csv_chunks(engine, query, columns)
@@ -120,7 +159,11 @@ def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Sch
         body = parquet_chunks(engine, query, schema)
     else:
         body = xlsx_file(engine, query, columns, name)
-    return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
+    if lease is None:
+        return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers)
+    body = _leased(body, lease)
+    weakref.finalize(body, lease.release)  # a stream never started (client gone) still gives its slot back
+    return StreamingResponse(body, media_type=MEDIA[fmt], headers=headers, background=BackgroundTask(lease.release))
 
 
 PROJECT_SCHEMA_TYPES = {

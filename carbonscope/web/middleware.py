@@ -17,8 +17,12 @@ SECURITY_HEADERS = [
 
 
 class SecurityHeaders:
-    def __init__(self, app):
+    """The headers of every response (a route may set a stricter or looser CSP of its own);
+    Strict-Transport-Security when ``hsts_seconds`` is set (only behind HTTPS)."""
+
+    def __init__(self, app, hsts_seconds: int = 0):
         self.app = app
+        self.headers = SECURITY_HEADERS + ([(b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())] if hsts_seconds > 0 else [])
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -28,7 +32,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                headers += [(k, v) for k, v in self.headers if k not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -11,7 +11,7 @@ from carbonscope.community import targets
 from carbonscope.db.schema import news_links
 from carbonscope.errors import InvalidField
 from carbonscope.news import store
-from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
+from carbonscope.web.auth import Admin, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
 from carbonscope.db.engine import write as db_write
@@ -34,7 +34,8 @@ def news_page(request: Request, conn: Conn, user: User, q: str | None = None, to
 
 
 @router.post("/news/links/{link_id}")
-def review_link(request: Request, engine: Eng, user: SignedIn, link_id: int, action: F = "", csrf_token: F = "", next: F = "/news"):
+def review_link(request: Request, engine: Eng, user: Admin, link_id: int, action: F = "", csrf_token: F = "", next: F = "/news"):
+    """Confirm or remove a news item's automatic link: moderation, for admins only."""
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         store.review(tx, user, link_id, action)

@@ -64,7 +64,7 @@ def favicon():
 def api_docs(request: Request):
     """OpenAPI documentation (Swagger UI served locally; it needs inline styles)."""
     response = templates.TemplateResponse(request, "api_docs.html", {})
-    response.headers["content-security-policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'"
+    response.headers["content-security-policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     return response
 
 

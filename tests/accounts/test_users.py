@@ -7,6 +7,7 @@ from carbonscope.accounts import sessions, tokens, users
 from carbonscope.db.schema import outbox, password_resets, users as users_table
 from carbonscope.errors import AuthError, InvalidField, Throttled
 from carbonscope.settings import Settings
+from tests.conftest import mailed_link
 
 SETTINGS = Settings(secret_key="test-secret-key-that-is-long-enough")
 
@@ -74,18 +75,18 @@ def test_reset_by_one_time_token_through_the_outbox(engine):
         users.request_reset(tx, "ana@example.org", SETTINGS)
         users.request_reset(tx, "nobody@example.org", SETTINGS)  # says nothing, sends nothing
         mails = tx.execute(select(outbox.c.to_addr, outbox.c.body)).all()
+        token = mailed_link(tx, SETTINGS).rsplit("/", 1)[1]
     assert [m.to_addr for m in mails] == ["ana@example.org"]
-    token = mails[0].body.split("/account/reset/")[1].split()[0]
     with engine.begin() as tx:
         users.reset_password(tx, token, "a-brand-new-password")
     with pytest.raises(AuthError, match="invalid or has expired"), engine.begin() as tx:
         users.reset_password(tx, token, "another-new-password")
     with engine.begin() as tx:
         users.request_reset(tx, "ana@example.org", SETTINGS)
-        body = tx.execute(select(outbox.c.body).order_by(outbox.c.id.desc())).scalars().first()
+        expired = mailed_link(tx, SETTINGS).rsplit("/", 1)[1]
         tx.execute(update(password_resets).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
     with pytest.raises(AuthError), engine.begin() as tx:
-        users.reset_password(tx, body.split("/account/reset/")[1].split()[0], "another-new-password")
+        users.reset_password(tx, expired, "another-new-password")
     with engine.begin() as tx:
         assert users.authenticate(tx, "ana@example.org", "a-brand-new-password", "1.2.3.4", Settings())["id"] == uid
 
@@ -129,8 +130,7 @@ def test_delete_account_keeps_comments_anonymously_and_withdraws_proposals(engin
 
 def test_reset_links_die_with_a_password_change_or_a_newer_reset_and_are_throttled(engine):
     def link(tx):
-        body = tx.execute(select(outbox.c.body).order_by(outbox.c.id.desc())).scalars().first()
-        return body.split("/account/reset/")[1].split()[0]
+        return mailed_link(tx, SETTINGS).rsplit("/", 1)[1]
 
     with engine.begin() as tx:
         uid = users.register(tx, "ana@example.org", "Ana", "a-long-password-1")

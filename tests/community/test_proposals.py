@@ -5,22 +5,12 @@ import zipfile
 import geopandas as gpd
 import pytest
 
-from carbonscope.accounts import users
 from carbonscope.community import boundaries, documents, proposals
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from tests.conftest import SHARED
 
 MTQ_PROJECT = SHARED / "redd" / "martinique" / "project_borders_MTQ_jurisdiction.gpkg"
 MAX = 5 * 1024 * 1024
-
-
-@pytest.fixture
-def people(engine):
-    with engine.begin() as tx:
-        a = users.get(tx, users.register(tx, "ana@example.org", "Ana", "a-long-password-1"))
-        b = users.get(tx, users.register(tx, "ben@example.org", "Ben", "a-long-password-2"))
-        admin = users.get(tx, users.register(tx, "root@example.org", "Root", "a-long-password-3", role="admin"))
-    return a, b, admin
 
 
 def test_only_the_owner_edits_and_withdraws_and_history_is_kept(engine, people):

@@ -60,7 +60,6 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path):
 
 def test_a_second_long_writer_waits_for_the_first_and_says_so(tmp_path):
     import threading
-    import time
 
     from carbonscope.db.engine import make_engine, write
 

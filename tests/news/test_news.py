@@ -118,7 +118,7 @@ def test_links_to_projects_countries_and_methodologies(loaded_url):
     engine.dispose()
 
 
-def test_people_confirm_or_remove_links_and_relinking_keeps_their_choice(engine):
+def test_admins_confirm_or_remove_links_and_relinking_keeps_their_choice(engine):
     from carbonscope.accounts import users
     from carbonscope.ingest import ingest
     from tests.conftest import NATIVE
@@ -126,7 +126,7 @@ def test_people_confirm_or_remove_links_and_relinking_keeps_their_choice(engine)
     ingest([NATIVE / "art-trees"], engine)
     with engine.begin() as tx:
         store.save(tx, all_items())
-        me = users.get(tx, users.register(tx, "ana@example.org", "Ana", "a-long-password-1"))
+        me = users.get(tx, users.register(tx, "root@example.org", "Root", "a-long-password-1", role="admin"))
         first = tx.execute(select(news_links.c.id).order_by(news_links.c.id)).scalars().first()
         store.review(tx, me, first, "remove")
         before = tx.execute(select(func.count()).select_from(news_links)).scalar_one()

@@ -13,7 +13,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from tests.conftest import NATIVE, SHARED
+from tests.conftest import NATIVE, SHARED, mailed_link
+from tests.web.conftest import app_settings
 from tests.web.test_browser import CHROMIUM, _free_port, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")]
@@ -58,8 +59,14 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
     page.fill("input[name=email]", "ana@example.org")
     page.fill("input[name=display_name]", "Ana Forest")
     page.fill("input[name=password]", "a-long-password-1")
+    page.wait_for_selector(".strength-good")  # the meter agrees with the policy before the form is sent
     page.click("button[type=submit]")
-    page.wait_for_url("**/account")
+    page.wait_for_selector("#check-mail")
+    with engine.connect() as conn:  # the confirmation link, as the mail would carry it
+        link = mailed_link(conn, app_settings(f"sqlite:///{tmp / 'hub.db'}", tmp), to="ana@example.org")
+    page.goto(base + link)
+    page.click("#confirm")
+    page.wait_for_url("**/account?welcome=1")
     page.click("#logout")
     page.wait_for_url(base + "/")
     page.click("#nav-login")

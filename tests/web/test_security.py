@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from carbonscope.accounts import tokens, users
-from carbonscope.db.schema import comments as comments_table, proposals as proposals_table
+from carbonscope.db.schema import comments as comments_table, outbox, proposals as proposals_table
 from carbonscope.ingest import ingest
 from carbonscope.web.app import create_app
-from tests.conftest import NATIVE, ROOT
+from tests.conftest import NATIVE, ROOT, mailed_link
 from tests.web.conftest import app_settings
 
 HTML = {"Accept": "text/html"}
@@ -36,8 +36,13 @@ class Browser:
         return csrf(self.c.get(path, headers=HTML).text)
 
     def register(self, email, name, password="a-long-password-1"):
+        """Sign up, then confirm the address by the mailed link (which signs in)."""
         r = self.c.post("/account/register", data={"email": email, "display_name": name, "password": password, "csrf_token": self.token()}, headers=HTML)
-        assert r.status_code == 303, r.text[:500]
+        assert r.status_code == 200 and "Check your mail" in r.text, r.text[:500]
+        with self.c.app.state.engine.connect() as conn:
+            path = mailed_link(conn, self.c.app.state.settings, to=email.strip().lower())
+        r = self.c.post(path, data={"csrf_token": self.token(path)}, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"].startswith("/account"), r.text[:500]
         return self
 
     def post(self, path, data=None, files=None, with_csrf=True):
@@ -69,7 +74,7 @@ def site(engine, tmp_path):
 
 FORM_ROUTES = [
     "/account/register", "/account/login", "/account/logout", "/account/password", "/account/tokens", "/account/tokens/1/revoke",
-    "/account/delete", "/account/reset", "/account/reset/sometoken", "/watch", "/watch/1/delete", "/account/notifications/read",
+    "/account/delete", "/account/reset", "/account/reset/sometoken", "/account/verify", "/account/verify/sometoken", "/account/feed", "/watch", "/watch/1/delete", "/account/notifications/read",
     "/proposals/new", "/proposals/1/edit", "/proposals/1/withdraw", "/proposals/1/link",
     "/c/project/ART102/comments", "/comments/1/edit", "/comments/1/delete", "/report", "/c/project/ART102/support",
     "/c/project/ART102/watch", "/admin/users/1", "/admin/hide", "/admin/reports/1/resolve", "/news/links/1",
@@ -87,7 +92,7 @@ def test_the_list_of_form_routes_is_complete():
 
 @pytest.mark.parametrize("path", FORM_ROUTES)
 def test_every_form_refuses_a_post_without_the_csrf_token(site, path):
-    who = site["root"] if path.startswith("/admin") else site["ana"]  # signed in with the rights the route needs
+    who = site["root"] if path.startswith(("/admin", "/news/links")) else site["ana"]  # signed in with the rights the route needs
     r = who.post(path, {"name": "x", "body": "x", "email": "a@b.cd", "password": "x", "action": "disable", "target_kind": "comment", "target_id": "1"}, with_csrf=False)
     assert r.status_code == 403 and "security token" in r.text, (path, r.status_code)
 
@@ -431,3 +436,106 @@ def test_bodies_are_refused_before_they_are_read(site):
         assert r.status_code == 413
         ok = c.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("small.pdf", b"%PDF-1.4 small", "application/pdf")}, headers=auth)
         assert ok.status_code != 413 and ok.status_code != 401
+
+
+def _page_text(html: str) -> str:
+    return re.sub(r'value="[^"]*"', "", html)  # form tokens differ per browser
+
+
+def test_registration_answers_alike_whether_the_address_has_an_account(site):
+    """It said "an account with this email already exists"; now both answers are one page and a mail tells the owner."""
+    pages = []
+    for email in ("ana@example.org", "newcomer@example.org"):
+        b = Browser(site["app"])
+        r = b.c.post("/account/register", data={"email": email, "display_name": "Newcomer", "password": "a-long-password-7", "csrf_token": b.token()}, headers=HTML)
+        assert r.status_code == 200 and "cs_session" not in r.headers.get("set-cookie", "")
+        pages.append(_page_text(r.text).replace(email, "EMAIL"))
+    assert pages[0] == pages[1]
+    with site["engine"].connect() as conn:
+        assert users.by_email(conn, "newcomer@example.org")["email_verified_at"] is None
+        assert "already has one" in conn.execute(select(outbox.c.body).where(outbox.c.to_addr == "ana@example.org").order_by(outbox.c.id.desc())).scalar()
+
+
+def test_an_unconfirmed_account_signs_in_only_through_its_link_and_a_get_confirms_nothing(site):
+    b = Browser(site["app"])
+    b.c.post("/account/register", data={"email": "cleo@example.org", "display_name": "Cleo", "password": "a-long-password-7", "csrf_token": b.token()}, headers=HTML)
+    r = b.c.post("/account/login", data={"email": "cleo@example.org", "password": "a-long-password-7", "csrf_token": b.token("/account/login")}, headers=HTML)
+    assert r.status_code == 401 and "confirm your e-mail address first" in r.text and 'action="/account/verify"' in r.text
+    with site["engine"].connect() as conn:
+        path = mailed_link(conn, site["app"].state.settings, to="cleo@example.org")
+    assert b.c.get(path, headers=HTML).status_code == 200  # a mail scanner opening the link
+    with site["engine"].connect() as conn:
+        assert users.by_email(conn, "cleo@example.org")["email_verified_at"] is None
+    r = b.c.post(path, data={"csrf_token": b.token(path)}, headers=HTML)
+    assert r.status_code == 303 and "cs_session=" in r.headers["set-cookie"]
+
+
+def test_the_form_token_changes_at_sign_in(site):
+    b = Browser(site["app"])
+    before = b.token("/account/login")
+    raw_before = b.c.cookies.get("cs_csrf")
+    r = b.c.post("/account/login", data={"email": "ana@example.org", "password": "a-long-password-1", "csrf_token": before}, headers=HTML)
+    assert r.status_code == 303
+    assert b.c.cookies.get("cs_csrf") != raw_before
+    r = b.c.post("/c/project/ART102/comments", data={"body": "with the old token", "csrf_token": before}, headers=HTML)
+    assert r.status_code == 403  # a token planted before sign-in is worth nothing after
+
+
+def test_admins_see_that_a_reset_was_mailed_not_its_link(site):
+    b = Browser(site["app"])
+    b.c.post("/account/reset", data={"email": "ana@example.org", "csrf_token": b.token("/account/reset")}, headers=HTML)
+    with site["engine"].connect() as conn:
+        path = mailed_link(conn, site["app"].state.settings, to="ana@example.org")
+    page = site["root"].c.get("/admin", headers=HTML).text
+    assert "Reset your CarbonScope password" in page and path not in page and path.rsplit("/", 1)[1] not in page
+
+
+def test_headers_hsts_when_set_and_api_docs_cannot_be_framed(db_url, tmp_path):
+    app = create_app(app_settings(db_url, tmp_path, hsts_seconds=31536000))
+    with TestClient(app) as c:
+        assert c.get("/", headers=HTML).headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+        assert "frame-ancestors 'none'" in c.get("/api/docs", headers=HTML).headers["content-security-policy"]
+    with TestClient(create_app(app_settings(db_url, tmp_path / "b"))) as c:
+        assert "strict-transport-security" not in c.get("/", headers=HTML).headers
+
+
+def test_client_address_comes_from_a_proxy_only_when_it_is_trusted(db_url, tmp_path):
+    from carbonscope.db.schema import login_attempts
+
+    for trusted, expected in ((None, "testclient"), ("*", "203.0.113.7")):
+        app = create_app(app_settings(db_url, tmp_path / str(bool(trusted)), forwarded_allow_ips=trusted))
+        b = Browser(app)
+        b.c.post("/account/login", data={"email": "x@example.org", "password": "wrong-password", "csrf_token": b.token("/account/login")},
+                 headers={**HTML, "X-Forwarded-For": "203.0.113.7"})
+        with app.state.engine.connect() as conn:
+            seen = conn.execute(select(login_attempts.c.address).order_by(login_attempts.c.id.desc())).scalar()
+        assert seen == expected, trusted
+
+
+def test_exports_beyond_the_slots_wait_with_503(client):
+    slots = client.app.state.export_slots
+    leases = [slots.lease() for _ in range(slots.n)]
+    r = client.get("/api/v1/projects", params={"format": "xlsx"})
+    assert r.status_code == 503 and int(r.headers["retry-after"]) > 0 and "exports are being prepared" in r.json()["detail"]
+    for lease in leases:
+        lease.release()
+    for _ in range(slots.n + 1):  # each finished export gives its slot back
+        assert client.get("/api/v1/projects", params={"format": "csv", "registry": "ART"}).status_code == 200
+
+
+def test_the_password_meter_gives_the_policys_verdict(client):
+    weak = client.post("/api/v1/password-strength", json={"password": "Password123!", "email": "ana@example.org"}).json()
+    strong = client.post("/api/v1/password-strength", json={"password": "tapir moss ledger quietly", "email": "ana@example.org"}).json()
+    assert not weak["acceptable"] and "leaked" in weak["words"]
+    assert strong["acceptable"] and strong["score"] >= 3
+
+
+def test_housekeeping_sends_queued_mail_and_prunes(site):
+    from carbonscope.web.housekeeping import run_once
+
+    b = Browser(site["app"])
+    b.c.post("/account/reset", data={"email": "ana@example.org", "csrf_token": b.token("/account/reset")}, headers=HTML)
+    out = run_once(site["engine"], site["app"].state.settings)
+    assert out["mail"]["sent"] >= 1 and "sessions" in out["pruned"]
+    with site["engine"].connect() as conn:
+        assert conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None))).scalar_one() == 0

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from carbonscope.web.api import changes, community, credits, news, projects, stats
+from carbonscope.web.api import changes, community, credits, news, passwords, projects, stats
 
 router = APIRouter(prefix="/api/v1")
-for module in (projects, credits, stats, changes, community, news):
+for module in (projects, credits, stats, changes, community, news, passwords):
     router.include_router(module.router)

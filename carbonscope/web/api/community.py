@@ -103,9 +103,7 @@ def post_document(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, f
     data = file.file.read(settings.max_document_bytes + 1)
     name, ctype, sha = documents.check(file.filename or "", data, settings.max_document_bytes)
     with db_write(engine) as tx:
-        proposals.get(tx, pid, user)
-        documents.store(settings.uploads_dir, sha, data)
-        did = proposals.add_document(tx, user, pid, name, ctype, len(data), sha)
+        did = proposals.attach_document(tx, user, pid, (name, ctype, sha), data, settings.uploads_dir, settings)
     return Json({"id": did, "filename": name, "content_type": ctype, "size": len(data)}, status_code=201)
 
 
