@@ -66,11 +66,12 @@ def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)  # argon2id
 
 
-# Argon2 is made to take the CPU (and 64 MiB) for a tenth of a second or more: sign-ins in a loop
-# would take every core from the requests that only read. So each process hashes in at most
-# ARGON2_AT_ONCE threads of its own, run at a lower CPU priority (Linux: nice is per thread, and the
-# threads Argon2 starts inherit it). Reads keep their speed; sign-ins under load wait their turn.
-ARGON2_AT_ONCE = 2
+# Argon2 is made to take the CPU and 64 MiB of memory for a third of a second: sign-ins in a loop
+# took every core (and the caches) from the requests that only read. So each process hashes one
+# password at a time, in a thread of its own run at the lowest CPU priority (Linux: nice is per
+# thread, and the lanes Argon2 starts inherit it). Reads keep their speed; sign-ins under load wait
+# their turn (measured in docs/benchmarks.md: two at a time per process gave reads a longer tail).
+ARGON2_AT_ONCE = 1
 ARGON2_NICE = 19  # the lowest: hashing yields to every request that reads
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -93,7 +94,14 @@ def install_auth_errors(app: FastAPI) -> None:
         return problems.problem(422, str(exc), instance=request.url.path, errors=[{"field": exc.field, "message": exc.message}])
 
 
+# The event loop answers cached reads in microseconds but waits for the interpreter lock whenever a
+# thread-pool route (a sign-in, a page with forms) holds it: Python hands the lock over every 5 ms by
+# default, which put 5 ms on reads' tail under load. 1 ms keeps it short (docs/benchmarks.md).
+GIL_SWITCH_SECONDS = 0.001
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     settings = (settings or get_settings()).with_secret()
     engine = get_engine(settings.effective_database_url)
     ensure_schema(engine)
