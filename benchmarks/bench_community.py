@@ -66,7 +66,7 @@ def generate(seed: int = 11) -> dict:
     from carbonscope.community.markdown import render
     from carbonscope.db.engine import make_engine
     from carbonscope.db.migrate import upgrade
-    from carbonscope.ingest.bulk import insert_frame
+    from carbonscope.db.bulk import insert_frame
 
     shutil.copyfile(SCALE_DB, DB)
     engine = make_engine(f"sqlite:///{DB}")

@@ -61,7 +61,7 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
     """Ingest registry exports (files or folders); the source is recognised from the headers."""
-    from carbonscope.ingest import ingest as run
+    from carbonscope.jobs import ingest_files as run  # the app's snapshot hooks (alerts) with it
     from carbonscope.progress import RichProgress
 
     try:
@@ -131,14 +131,14 @@ def refresh(
     registry: Annotated[Optional[list[str]], typer.Option(help="verra, american-carbon-registry, climate-action-reserve, art-trees (repeatable); default all")] = None,
 ):
     """Download the current exports of registries that allow automated access, archive and ingest them."""
+    from carbonscope.jobs import refresh_registries
     from carbonscope.progress import RichProgress
-    from carbonscope.registry.refresh import refresh as run
     from carbonscope.settings import get_settings
 
     try:
         engine = _engine()
         with RichProgress(console=err) as progress:
-            report = run(get_settings(), engine, registry, progress=progress)
+            report = refresh_registries(get_settings(), engine, registry, progress=progress)
     except (CarbonScopeError, KeyError) as exc:
         _fail(exc, 2)
     for src, files in report.downloaded.items():
@@ -309,23 +309,23 @@ def outbox_send():
     """Deliver queued mail (SMTP when CARBONSCOPE_SMTP_HOST is set, else to the log)."""
     import logging
 
-    from carbonscope.mail import deliver
+    from carbonscope.jobs import deliver_mail
     from carbonscope.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    console.print(deliver(_engine(), get_settings()))
+    console.print(deliver_mail(get_settings(), _engine()))
 
 
 @app.command("prune")
 def prune_cmd():
     """Delete what has expired: sessions, reset and confirmation links, old sign-in attempts, sent mail
     (the web app also does it every CARBONSCOPE_HOUSEKEEPING_MINUTES)."""
-    from carbonscope.accounts.prune import prune
+    from carbonscope.jobs import housekeeping
     from carbonscope.settings import get_settings
 
-    with db_write(_engine()) as tx:
-        gone = prune(tx, get_settings())
-    console.print(", ".join(f"{n:,} {kind}" for kind, n in gone.items()) + " removed")
+    done = housekeeping(get_settings(), _engine())
+    gone = {**done["pruned"], "orphan upload files": done["orphan files"]}
+    console.print(", ".join(f"{n:,} {kind}" for kind, n in gone.items()) + f" removed; {done['mail']['sent']:,} queued mails sent")
 
 
 @news_app.command("ingest")
@@ -348,30 +348,20 @@ def news_ingest(paths: Annotated[list[Path], typer.Argument(help="JSON item dump
 @news_app.command("refresh")
 def news_refresh(feed: Annotated[Optional[list[str]], typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")] = None):
     """Fetch the configured RSS/Atom feeds and add their new items (run it on a schedule, e.g. cron)."""
-    import tempfile
-
-    from carbonscope.news import sources, store
-    from carbonscope.registry.download import PoliteClient
+    from carbonscope.jobs import refresh_news
+    from carbonscope.progress import RichProgress
     from carbonscope.settings import get_settings
 
-    settings = get_settings()
-    urls = feed or settings.news_feeds
-    if not urls:
-        _fail(CarbonScopeError("no feeds: pass --feed URL or set CARBONSCOPE_NEWS_FEEDS='[\"https://...\"]'"), 2)
-    items, failed = [], {}
-    with PoliteClient(settings) as client, tempfile.TemporaryDirectory() as tmp:
-        for i, url in enumerate(urls):
-            try:
-                got = client.fetch(url, Path(tmp) / f"feed{i}.xml")
-                items += sources.from_feed(got.path.read_bytes(), url)
-            except CarbonScopeError as exc:
-                failed[url] = str(exc)
-    with db_write(_engine()) as tx:
-        result = store.save(tx, items)
-    console.print(f"{len(urls) - len(failed)} feeds read: {result['new']:,} new items, {result['duplicates']:,} already known, {result['links']:,} links")
-    for url, why in failed.items():
+    try:
+        with RichProgress(console=err) as progress:
+            report = refresh_news(get_settings(), _engine(), feed, progress=progress)
+    except CarbonScopeError as exc:
+        _fail(exc, 2)
+    r = report.saved
+    console.print(f"{report.feeds - len(report.failed)} feeds read: {r['new']:,} new items, {r['duplicates']:,} already known, {r['links']:,} links")
+    for url, why in report.failed.items():
         err.print(f"[red]failed[/red] {url}: {why}")
-    if failed:
+    if report.failed:
         raise typer.Exit(1)
 
 

@@ -8,6 +8,8 @@ the mail goes out, and the nonce is wiped then. Admins see that such a mail was 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import smtplib
 from datetime import datetime, timezone
@@ -15,13 +17,19 @@ from email.message import EmailMessage
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from carbonscope.accounts.secrets import link_token
 from carbonscope.db.schema import outbox
 from carbonscope.settings import Settings
 from carbonscope.db.engine import write as db_write
 
 log = logging.getLogger("carbonscope.mail")
 LINK = "{link}"
+
+
+def link_token(secret_key: str, purpose: str, nonce: str) -> str:
+    """The token of a mailed link, derived from the site's signing key and a random nonce. The outbox
+    keeps only the nonce (until the mail is sent), so reading the database, or the admin page, never
+    gives a working reset or confirmation link; the database keeps only the token's digest."""
+    return hmac.new(secret_key.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
 def enqueue(conn: Connection, to: str, subject: str, body: str, link: dict | None = None) -> int:

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
-from carbonscope.accounts import lookalike, passwords
-from carbonscope.accounts.secrets import digest, link_token, new_secret
+from carbonscope import lookalike
+from carbonscope.accounts import passwords
+from carbonscope.accounts.secrets import digest, new_secret
 from carbonscope.db.schema import (
     api_tokens, comments, email_verifications, login_attempts, outbox, password_resets, proposals, sessions, signups, supports, users, watches,
 )
 from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
-from carbonscope.mail import enqueue
+from carbonscope.mail import enqueue, link_token
 from carbonscope.settings import Settings
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")

@@ -13,7 +13,7 @@ import hashlib
 
 import pandas as pd
 
-from carbonscope.registry.tables import on_uniques
+from carbonscope.uniques import on_uniques
 
 KEY_FIELDS = ("type", "project_id", "serial", "vintage", "vintage_start", "vintage_end", "event_date", "quantity")
 

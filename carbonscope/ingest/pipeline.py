@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,14 +28,13 @@ from carbonscope.db.schema import changes, credit_events, ingest_warnings, proje
 from carbonscope.errors import InputError
 from carbonscope.ingest import changes as change_feed
 from carbonscope.ingest import merge, retraction, staging, totals
-from carbonscope.ingest.bulk import insert_frame, timestamp_text
+from carbonscope.db.bulk import insert_frame, timestamp_text
 from carbonscope.ingest.ids import event_ids
 from carbonscope.prefetch import prefetch
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
 from carbonscope.registry.tables import Issues, RowIssue
-from carbonscope.watch import notify
 from carbonscope.db.engine import write as db_write
 
 MAX_WARNINGS_STORED = 5000
@@ -53,6 +53,9 @@ class FileReport:
     skipped_rows: int = 0
 
 
+SnapshotHook = Callable[[Connection, int], int]  # (connection, snapshot id) -> a count for the report
+
+
 @dataclass
 class IngestReport:
     snapshot_id: int
@@ -66,8 +69,12 @@ class IngestReport:
     delisted_records: int = 0
     changes: int = 0
     reconciliation_differences: int = 0
-    notifications: int = 0
+    hook_results: dict[str, int] = field(default_factory=dict)  # what each post-snapshot hook did (e.g. notifications: 3)
     seconds: float = 0.0
+
+    @property
+    def notifications(self) -> int:
+        return self.hook_results.get("notifications", 0)
 
     @property
     def unchanged(self) -> bool:
@@ -93,8 +100,14 @@ def ingest(
     retrieved_at: datetime | None = None,
     progress: Progress | None = None,
     command: str = "ingest",
+    hooks: Mapping[str, SnapshotHook] | None = None,
 ) -> IngestReport:
-    """Ingest registry files or folders into the database; see the module docstring."""
+    """Ingest registry files or folders into the database; see the module docstring.
+
+    ``hooks`` run inside the ingest's transaction once a snapshot recorded changes, each given the
+    connection and the snapshot id, returning a count kept in ``report.hook_results`` under its
+    name. The app and the CLI register theirs (alerts to watchers: ``jobs.ingest_files``), so the
+    data engine knows nothing of the features built on it."""
     t0 = time.perf_counter()
     progress = progress or NullProgress()
     engine = engine or get_engine()
@@ -113,7 +126,7 @@ def ingest(
         staging.create(conn)
         now = datetime.now(timezone.utc)
         snap = conn.execute(insert(snapshots).values(started_at=now, command=command).returning(snapshots.c.id)).scalar_one()
-        run = _Run(conn, snap, force, strict, retrieved_at, progress, partial)
+        run = _Run(conn, snap, force, strict, retrieved_at, progress, partial, hooks or {})
         for path, parser in plan:
             run.file(path, parser)
         report = run.finish()
@@ -123,8 +136,10 @@ def ingest(
 
 
 class _Run:
-    def __init__(self, conn: Connection, snap: int, force: bool, strict: bool, retrieved_at: datetime | None, progress: Progress, partial: bool = False):
+    def __init__(self, conn: Connection, snap: int, force: bool, strict: bool, retrieved_at: datetime | None, progress: Progress, partial: bool = False,
+                 hooks: Mapping[str, SnapshotHook] | None = None):
         self.conn, self.snap, self.force, self.strict, self.progress = conn, snap, force, strict, progress
+        self.hooks = dict(hooks or {})
         self.retrieved_at, self.partial = retrieved_at, partial
         self.reports: list[FileReport] = []
         self.current: dict[str, int] = {}  # source key -> file id of the newest complete events file of this run
@@ -320,7 +335,8 @@ class _Run:
             feed += change_feed.retractions(retracted, self.delisted, now, self.snap)
             if feed:
                 conn.execute(insert(changes), feed)
-                report.notifications = notify.on_snapshot(conn, self.snap)
+                for name, hook in self.hooks.items():
+                    report.hook_results[name] = hook(conn, self.snap)
             self.progress.advance(task)
             report.projects_touched = len(merged)
             report.new_projects = int((~merged["id"].isin(before.index)).sum())

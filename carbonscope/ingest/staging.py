@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, Column, Connection, Date, Integer, MetaData, String, Table, exists, func, or_, select, update
 
 from carbonscope.db.schema import credit_events
-from carbonscope.ingest.bulk import insert_frame
+from carbonscope.db.bulk import insert_frame
 
 _meta = MetaData()
 affected = Table("_affected", _meta, Column("id", String(40), primary_key=True), prefixes=["TEMPORARY"])

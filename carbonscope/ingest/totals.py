@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection, case, delete, func, insert, literal, select
 
 from carbonscope.db.schema import credit_events, project_series, reconciliation, source_files, stated_totals, vintage_totals
-from carbonscope.ingest.bulk import insert_frame
+from carbonscope.db.bulk import insert_frame
 from carbonscope.ingest.staging import affected, vintage_agg
 
 TOTALS = ("issued", "retired", "cancelled", "buffer", "remaining")

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from carbonscope.registry import tables as t
-from carbonscope.registry.tables import Issues, on_uniques
+from carbonscope.registry.tables import Issues
+from carbonscope.uniques import on_uniques
 
 
 class Chunk:

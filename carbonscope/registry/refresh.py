@@ -1,8 +1,10 @@
-"""``carbonscope refresh``: download each registry's current exports, archive them by date, ingest.
+"""Download each registry's current exports and archive them by date (``jobs.refresh_registries``
+then ingests them).
 
-Registries are refreshed independently: one whose downloads all succeed and parse is ingested
-(in one atomic run with the others that succeeded); one that fails is reported and leaves the
-database untouched. Gold Standard, whose terms forbid automation, is skipped with instructions.
+Registries are downloaded independently: one whose downloads all succeed and parse is passed on
+to the ingest (in one atomic run with the others that succeeded); one that fails is reported and
+leaves the database untouched. Gold Standard, whose terms forbid automation, is skipped with
+instructions.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine
+from typing import Any
 
 from carbonscope.errors import CarbonScopeError, DownloadError
-from carbonscope.ingest import IngestReport, ingest
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.detect import detect
 from carbonscope.registry.download import PoliteClient
@@ -27,12 +28,12 @@ class RefreshReport:
     downloaded: dict[str, list[Path]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    ingest: IngestReport | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    ingest: Any = None  # the IngestReport of what came in (set by jobs.refresh_registries)
 
 
-def refresh(
+def download_current(
     settings: Settings,
-    engine: Engine,
     registries: list[str] | None = None,
     *,
     progress: Progress | None = None,
@@ -41,7 +42,7 @@ def refresh(
     progress = progress or NullProgress()
     chosen: list[RegistryExports] = [resolve(r) for r in registries] if registries else list(REGISTRIES.values())
     report = RefreshReport()
-    now = datetime.now(timezone.utc)
+    now = report.started_at
     day = now.strftime("%Y-%m-%d")
     with PoliteClient(settings, transport=transport) as client:
         for reg in chosen:
@@ -65,7 +66,4 @@ def refresh(
                 progress.log(f"[red]failed[/red] {reg.name}: {exc}")
                 continue
             report.downloaded[reg.source] = files
-    paths = [p for files in report.downloaded.values() for p in files]
-    if paths:
-        report.ingest = ingest(paths, engine, retrieved_at=now, progress=progress, command="refresh")
     return report

@@ -19,6 +19,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from carbonscope.uniques import on_uniques
 from carbonscope.errors import InputError
 
 HEADER_ROW = 1  # spreadsheet row of the header; data row i (0-based) is row i + 2
@@ -285,24 +286,6 @@ def require_columns(df_columns, required: dict[str, str], path: Path, source: st
 # ---------------------------------------------------------------- values
 
 NULL_WORDS = {"", "nan", "none", "n/a", "na", "null", "-"}
-
-
-def on_uniques(series: pd.Series, fn, dtype=None) -> pd.Series:
-    """Apply ``fn`` (uniques -> values) to the distinct values only and spread the result back.
-
-    Registry columns repeat a handful of values over many rows (dates, statuses, flags), so this
-    turns per-row Python work into per-distinct-value work.
-    """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    values = fn(pd.Series(uniques, dtype=series.dtype if series.dtype != object else object))
-    values = pd.Series(values).reset_index(drop=True)
-    if dtype is not None:
-        values = values.astype(dtype)
-    taken = values.take(np.where(codes < 0, 0, codes)) if len(values) else pd.Series([None] * len(codes))
-    out = pd.Series(taken.to_numpy(), index=series.index, dtype=values.dtype if len(values) else dtype)
-    if (codes < 0).any():
-        out = out.mask(codes < 0)
-    return out
 
 
 def _clean_text(u: pd.Series) -> pd.Series:

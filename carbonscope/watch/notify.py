@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Connection, and_, func, literal, select
 
 from carbonscope.db.schema import changes, credit_events, notifications, projects, users, watches
-from carbonscope.ingest.bulk import insert_frame, timestamp_text
+from carbonscope.db.bulk import insert_frame, timestamp_text
 from carbonscope.mail import enqueue
 from carbonscope.settings import get_settings
 

@@ -1,6 +1,6 @@
-"""The web app's own schedule: every ``housekeeping_minutes`` it sends queued mail (confirmation and
-reset links must not wait for an operator) and prunes what has expired (accounts/prune.py, orphan
-upload files). One daemon thread per process, started and stopped with the app; each round is
+"""The web app's own schedule: every 30 s it sends queued mail (confirmation and reset links must
+not wait for an operator) and every ``housekeeping_minutes`` prunes what has expired
+(``jobs.housekeeping``). One daemon thread per process, started and stopped with the app; each round is
 one short write transaction, so several workers running it at once do no harm."""
 
 from __future__ import annotations
@@ -10,24 +10,12 @@ import threading
 
 from sqlalchemy import Engine
 
-from carbonscope.accounts.prune import prune
-from carbonscope.community.documents import sweep_orphans
-from carbonscope.db.engine import write as db_write
 from carbonscope.errors import DatabaseBusy
-from carbonscope.mail import deliver
+from carbonscope.jobs import housekeeping
 from carbonscope.settings import Settings
 
 log = logging.getLogger("carbonscope.housekeeping")
 MAIL_EVERY_SECONDS = 30
-
-
-def run_once(engine: Engine, settings: Settings, prune_too: bool = True) -> dict:
-    out = {"mail": deliver(engine, settings)}
-    if prune_too:
-        with db_write(engine) as tx:
-            out["pruned"] = prune(tx, settings)
-            out["orphan files"] = sweep_orphans(tx, settings.uploads_dir)
-    return out
 
 
 class Housekeeping:
@@ -52,7 +40,7 @@ class Housekeeping:
         waited = every  # prune at start, then every ``every`` seconds; mail every 30 s
         while not self._stop.is_set():
             try:
-                run_once(self.engine, self.settings, prune_too=waited >= every)
+                housekeeping(self.settings, self.engine, prune_too=waited >= every)
             except (DatabaseBusy, OSError) as exc:  # a busy database or a mail server down: next round
                 log.warning("housekeeping round skipped: %s", exc)
             except Exception:  # never let the thread die silently

@@ -14,7 +14,7 @@ from carbonscope.db.schema import credit_events, projects
 from carbonscope.errors import DownloadError
 from carbonscope.registry.download import PoliteClient
 from carbonscope.registry.exports import REGISTRIES
-from carbonscope.registry.refresh import refresh
+from carbonscope.jobs import refresh_registries as refresh
 from carbonscope.settings import Settings
 from tests.conftest import NATIVE
 from tests.ingest.helpers import dump

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from carbonscope.accounts import users
 from carbonscope.db.schema import outbox
-from carbonscope.ingest import ingest
+from carbonscope.jobs import ingest_files as ingest  # with the app's snapshot hooks (alerts)
 from carbonscope.watch import feed, notify, watches
 from tests.conftest import NATIVE
 

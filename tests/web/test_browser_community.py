@@ -122,7 +122,7 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
     r = pd.read_csv(snap / "retirements.csv", dtype=str, keep_default_na=False)
     extra = r[r["Program ID"] == "ART102"].iloc[[0]].assign(**{"Credit Serial Numbers": "ART-GY-102-2019-3-2700001 to 2700250", "Quantity of Credits": "250"})
     pd.concat([r, extra]).to_csv(snap / "retirements.csv", index=False)
-    from carbonscope.ingest import ingest
+    from carbonscope.jobs import ingest_files as ingest  # alerts go out with it
 
     assert ingest([snap], engine).notifications >= 1
     page.goto(base + "/account")

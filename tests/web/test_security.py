@@ -531,11 +531,11 @@ def test_the_password_meter_gives_the_policys_verdict(client):
 
 
 def test_housekeeping_sends_queued_mail_and_prunes(site):
-    from carbonscope.web.housekeeping import run_once
+    from carbonscope.jobs import housekeeping
 
     b = Browser(site["app"])
     b.c.post("/account/reset", data={"email": "ana@example.org", "csrf_token": b.token("/account/reset")}, headers=HTML)
-    out = run_once(site["engine"], site["app"].state.settings)
+    out = housekeeping(site["app"].state.settings, site["engine"])
     assert out["mail"]["sent"] >= 1 and "sessions" in out["pruned"]
     with site["engine"].connect() as conn:
         assert conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None))).scalar_one() == 0

@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_index("ix_users_name_key", "users", ["name_key"])
     # Accounts made before verification existed were made by their owners or by an admin: verified.
     op.execute("UPDATE users SET email_verified_at = created_at")
-    from carbonscope.accounts.lookalike import skeleton
+    from carbonscope.lookalike import skeleton
 
     conn = op.get_bind()
     for uid, name in conn.execute(sa.text("SELECT id, display_name FROM users")).all():

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from carbonscope.registry.tables import on_uniques
+from carbonscope.uniques import on_uniques
 
 
 def _python_column(s: pd.Series) -> list:

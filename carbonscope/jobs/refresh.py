@@ -1,0 +1,23 @@
+"""Refresh the registries: download each one's current exports (``registry.refresh``), then ingest
+the ones that came in whole, in one atomic run, with the app's snapshot hooks."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from carbonscope.jobs.ingest import ingest_files
+from carbonscope.jobs.locks import job_lock
+from carbonscope.progress import NullProgress, Progress
+from carbonscope.registry.refresh import RefreshReport, download_current
+from carbonscope.settings import Settings
+
+
+def refresh_registries(settings: Settings, engine: Engine, registries: list[str] | None = None, *, progress: Progress | None = None,
+                       transport=None) -> RefreshReport:
+    progress = progress or NullProgress()
+    with job_lock(settings, "refresh-registries"):
+        report = download_current(settings, registries, progress=progress, transport=transport)
+        paths = [p for files in report.downloaded.values() for p in files]
+        if paths:
+            report.ingest = ingest_files(paths, engine, retrieved_at=report.started_at, progress=progress, command="refresh")
+    return report
