@@ -12,11 +12,11 @@ from rich.table import Table
 
 from carbonscope.baseline.cli import app as baseline_app
 from carbonscope.biomass.cli import app as biomass_app
-from carbonscope.cli_output import console, err
+from carbonscope.cli_output import console, err, guard_commands
 from carbonscope.cli_output import fail as _fail
 from carbonscope.cli_output import print_json as _print_json
 from carbonscope.db.engine import write as db_write
-from carbonscope.errors import CarbonScopeError, NotFoundError
+from carbonscope.errors import NotFoundError
 
 app = typer.Typer(help="CarbonScope: the open hub of the voluntary carbon market.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
@@ -64,12 +64,9 @@ def ingest(
     from carbonscope.jobs import ingest_files as run  # the app's snapshot hooks (alerts) with it
     from carbonscope.progress import RichProgress
 
-    try:
-        engine = _engine()
-        with RichProgress(console=err) as progress:
-            report = run(paths, engine, source=source, force=force, strict=strict, partial=partial, progress=progress)
-    except CarbonScopeError as exc:
-        _fail(exc, 2)
+    engine = _engine()
+    with RichProgress(console=err) as progress:
+        report = run(paths, engine, source=source, force=force, strict=strict, partial=partial, progress=progress)
     if json_out:
         _print_json(_report_doc(report))
         return
@@ -135,12 +132,9 @@ def refresh(
     from carbonscope.progress import RichProgress
     from carbonscope.settings import get_settings
 
-    try:
-        engine = _engine()
-        with RichProgress(console=err) as progress:
-            report = refresh_registries(get_settings(), engine, registry, progress=progress)
-    except (CarbonScopeError, KeyError) as exc:
-        _fail(exc, 2)
+    engine = _engine()
+    with RichProgress(console=err) as progress:
+        report = refresh_registries(get_settings(), engine, registry, progress=progress)
     for src, files in report.downloaded.items():
         console.print(f"[green]downloaded[/green] {src}: {', '.join(str(f) for f in files)}")
     for src, why in report.skipped.items():
@@ -283,11 +277,8 @@ def users_create(
     """Create an account (for the first admin, say)."""
     from carbonscope.accounts import users
 
-    try:
-        with db_write(_engine()) as tx:
-            uid = users.register(tx, email, name or email.split("@")[0], password, role="admin" if admin else "user")
-    except CarbonScopeError as exc:
-        _fail(exc, 2)
+    with db_write(_engine()) as tx:
+        uid = users.register(tx, email, name or email.split("@")[0], password, role="admin" if admin else "user")
     console.print(f"created user {uid} <{email}>{' (admin)' if admin else ''}")
 
 
@@ -296,11 +287,8 @@ def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or
     """Make an account an admin, or a plain user again."""
     from carbonscope.accounts import users
 
-    try:
-        with db_write(_engine()) as tx:
-            users.set_role(tx, email, role)
-    except CarbonScopeError as exc:
-        _fail(exc, 2)
+    with db_write(_engine()) as tx:
+        users.set_role(tx, email, role)
     console.print(f"{email} is now {role}")
 
 
@@ -336,12 +324,9 @@ def news_ingest(paths: Annotated[list[Path], typer.Argument(help="JSON item dump
     files = []
     for p in paths:
         files += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".json", ".xml", ".rss", ".atom")) if p.is_dir() else [p]
-    try:
-        items = [it for f in files for it in sources.from_path(f)]
-        with db_write(_engine()) as tx:
-            result = store.save(tx, items)
-    except CarbonScopeError as exc:
-        _fail(exc, 2)
+    items = [it for f in files for it in sources.from_path(f)]
+    with db_write(_engine()) as tx:
+        result = store.save(tx, items)
     console.print(f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, {result['duplicates']:,} duplicates, {result['links']:,} links")
 
 
@@ -352,11 +337,8 @@ def news_refresh(feed: Annotated[Optional[list[str]], typer.Option(help="feed UR
     from carbonscope.progress import RichProgress
     from carbonscope.settings import get_settings
 
-    try:
-        with RichProgress(console=err) as progress:
-            report = refresh_news(get_settings(), _engine(), feed, progress=progress)
-    except CarbonScopeError as exc:
-        _fail(exc, 2)
+    with RichProgress(console=err) as progress:
+        report = refresh_news(get_settings(), _engine(), feed, progress=progress)
     r = report.saved
     console.print(f"{report.feeds - len(report.failed)} feeds read: {r['new']:,} new items, {r['duplicates']:,} already known, {r['links']:,} links")
     for url, why in report.failed.items():
@@ -389,6 +371,9 @@ def serve(
     console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run("carbonscope.web.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
                 log_level="warning", access_log=False, proxy_headers=False)
+
+
+guard_commands(app)  # every command, sub-commands included: a CarbonScopeError is one line and exit code 2
 
 
 def main() -> None:

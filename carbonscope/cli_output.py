@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 
 import typer
 from rich.console import Console
 
+from carbonscope.errors import CarbonScopeError
 from carbonscope.jsonsafe import json_safe
 
 console = Console()
@@ -21,3 +23,26 @@ def fail(exc: Exception, code: int = 1):
 
 def print_json(doc) -> None:
     sys.stdout.write(json.dumps(json_safe(doc), indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def guard_commands(app: typer.Typer) -> None:
+    """Every command of ``app`` (and of its sub-apps): an error CarbonScope raises on purpose is
+    printed as one line and exits with code 2, never a traceback."""
+    for info in app.registered_commands:
+        if info.callback is not None and not getattr(info.callback, "_guarded", False):
+            info.callback = _guarded(info.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            guard_commands(group.typer_instance)
+
+
+def _guarded(fn):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CarbonScopeError as exc:
+            fail(exc, 2)
+
+    run._guarded = True  # type: ignore[attr-defined]
+    return run

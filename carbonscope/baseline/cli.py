@@ -37,15 +37,12 @@ def run(
     from carbonscope.baseline.run import write
     from carbonscope.progress import RichProgress
 
-    try:
-        cfg = cfgmod.load(config)
-        if output is not None:
-            cfg = cfg.model_copy(update={"output": output.resolve()})
-        with RichProgress(console=err) as progress:
-            result = do_run(cfg, progress)
-            folder = write(result)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    cfg = cfgmod.load(config)
+    if output is not None:
+        cfg = cfg.model_copy(update={"output": output.resolve()})
+    with RichProgress(console=err) as progress:
+        result = do_run(cfg, progress)
+        folder = write(result)
     if json_out:
         print_json(result.results)
         return

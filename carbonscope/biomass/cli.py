@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from carbonscope.cli_output import console, err, fail, print_json
-from carbonscope.errors import CarbonScopeError
+from carbonscope.cli_output import console, err, print_json
 
 app = typer.Typer(help="Carbon analyst: forest biomass and carbon from satellite rasters.", no_args_is_help=True)
 def _load(config: Path, output: Path | None):
@@ -41,12 +40,9 @@ def run(
     from carbonscope.biomass.run import run as do_run
     from carbonscope.progress import RichProgress
 
-    try:
-        cfg = _load(config, output)
-        with RichProgress(console=err) as progress:
-            result = do_run(cfg, config, progress)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    cfg = _load(config, output)
+    with RichProgress(console=err) as progress:
+        result = do_run(cfg, config, progress)
     if json_out:
         print_json({"folder": str(result.folder), "metrics": result.metrics, "stock": result.stock})
         return
@@ -69,13 +65,10 @@ def sample(
     from carbonscope.biomass.run import build_samples, prepare
     from carbonscope.progress import RichProgress
 
-    try:
-        cfg = _load(config, None)
-        with RichProgress(console=err) as progress:
-            ctx = prepare(cfg, progress=progress)
-            samples, _, dropped = build_samples(ctx.cfg, ctx, progress)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    cfg = _load(config, None)
+    with RichProgress(console=err) as progress:
+        ctx = prepare(cfg, progress=progress)
+        samples, _, dropped = build_samples(ctx.cfg, ctx, progress)
     samples.to_parquet(out, index=False) if out.suffix == ".parquet" else samples.to_csv(out, index=False)
     console.print(f"{len(samples)} samples with {len(ctx.spec.names)} features -> {out}" + (f"; dropped: {dropped}" if dropped else ""))
 
@@ -97,11 +90,8 @@ def train(
     """Validate a model on a table of samples; metrics are computed on held-out rows only."""
     from carbonscope.biomass.table import train_table
 
-    try:
-        doc = train_table(table, target, [f.strip() for f in features.split(",") if f.strip()], model_type=model, preset=preset, cv=cv,
-                          x=x, y=y, seed=seed, save=save)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    doc = train_table(table, target, [f.strip() for f in features.split(",") if f.strip()], model_type=model, preset=preset, cv=cv,
+                      x=x, y=y, seed=seed, save=save)
     if json_out:
         print_json(doc)
         return
@@ -123,12 +113,9 @@ def predict(
     from carbonscope.biomass.mapping import map_with_saved_model
     from carbonscope.progress import RichProgress
 
-    try:
-        cfg = _load(config, None)
-        with RichProgress(console=err) as progress:
-            result = map_with_saved_model(cfg, model, out, scheduler=scheduler, workers=workers, address=address, progress=progress)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    cfg = _load(config, None)
+    with RichProgress(console=err) as progress:
+        result = map_with_saved_model(cfg, model, out, scheduler=scheduler, workers=workers, address=address, progress=progress)
     console.print(f"{result.agb_path} ({result.pixels:,} px in {result.seconds:.1f} s, {result.pixels_per_s:,.0f} px/s, {result.engine})")
 
 
@@ -147,11 +134,8 @@ def stock(
     """Totals of AGB, BGB, carbon, CO2e (and value) over the map or per polygon, with intervals when residuals are known."""
     from carbonscope.biomass.mapping import stock_of_raster
 
-    try:
-        rs = float(root_shoot) if root_shoot.replace(".", "", 1).isdigit() else root_shoot
-        doc = stock_of_raster(agb, polygons=polygons, field=field, model=model, root_shoot=rs, carbon_fraction=carbon_fraction, price=price, level=level)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    rs = float(root_shoot) if root_shoot.replace(".", "", 1).isdigit() else root_shoot
+    doc = stock_of_raster(agb, polygons=polygons, field=field, model=model, root_shoot=rs, carbon_fraction=carbon_fraction, price=price, level=level)
     if json_out:
         print_json(doc)
         return
@@ -175,10 +159,7 @@ def gedi(
     """Read GEDI L4A footprints: shots per beam, and how many pass the quality filter."""
     from carbonscope.biomass.labels import read_gedi_l4a
 
-    try:
-        shots = read_gedi_l4a(paths, min_sensitivity)
-    except CarbonScopeError as exc:
-        fail(exc, 2)
+    shots = read_gedi_l4a(paths, min_sensitivity)
     summary = shots.groupby(["granule", "beam"]).agg(shots=("agbd", "size"), quality_ok=("quality_ok", "sum")).reset_index()
     if out:
         shots.to_parquet(out, index=False) if out.suffix == ".parquet" else shots.to_csv(out, index=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carbonscope.errors import InvalidField
 from carbonscope.settings import Settings
 
 
@@ -85,5 +86,5 @@ ALIASES = {"vcs": "verra", "gs": "gold-standard", "gold": "gold-standard", "acr"
 def resolve(name: str) -> RegistryExports:
     key = ALIASES.get(name.lower(), name.lower())
     if key not in REGISTRIES:
-        raise KeyError(f"unknown registry {name!r}; choose one of {', '.join(sorted(REGISTRIES))} (or VCS, GS, ACR, CAR, ART)")
+        raise InvalidField("registry", f"unknown registry {name!r}; choose one of {', '.join(sorted(REGISTRIES))} (or VCS, GS, ACR, CAR, ART)")
     return REGISTRIES[key]

@@ -16,7 +16,6 @@ from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
 from carbonscope.settings import Settings, get_settings
 from carbonscope.community import targets
-from carbonscope.errors import AuthError, Busy, DatabaseBusy, InvalidField, PermissionDenied, Throttled
 from carbonscope.web import account_pages, admin_pages, assets, community_pages, export, news_pages, pages, personal, problems
 from carbonscope.web.housekeeping import Housekeeping
 from carbonscope.web.auth import LoginRequired, login_redirect
@@ -51,47 +50,14 @@ def community_key(engine):
 
 
 def install_auth_errors(app: FastAPI) -> None:
+    """A page that needs a signed-in user redirects to the login page (the API answers 401); every
+    other error has its one handler in ``problems.install``."""
+
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):
         if request.url.path.startswith("/api/"):
             return problems.problem(401, "sign in first", instance=request.url.path)
         return login_redirect(request)
-
-    @app.exception_handler(AuthError)
-    async def auth_error(request: Request, exc: AuthError):
-        if html_errors(request):
-            return html_errors.render_error(request, 401, str(exc))
-        return problems.problem(401, str(exc), instance=request.url.path, headers={"www-authenticate": "Bearer"})
-
-    @app.exception_handler(PermissionDenied)
-    async def denied(request: Request, exc: PermissionDenied):
-        if html_errors(request):
-            return html_errors.render_error(request, 403, str(exc))
-        return problems.problem(403, str(exc), instance=request.url.path)
-
-    @app.exception_handler(Throttled)
-    async def throttled(request: Request, exc: Throttled):
-        if html_errors(request):
-            resp = html_errors.render_error(request, 429, str(exc))
-            resp.headers["retry-after"] = str(exc.retry_after)
-            return resp
-        return problems.problem(429, str(exc), instance=request.url.path, headers={"retry-after": str(exc.retry_after)})
-
-    @app.exception_handler(Busy)
-    @app.exception_handler(DatabaseBusy)
-    async def busy(request: Request, exc: Exception):
-        wait = str(getattr(exc, "retry_after", 10))
-        if html_errors(request):
-            resp = html_errors.render_error(request, 503, str(exc))
-            resp.headers["retry-after"] = wait
-            return resp
-        return problems.problem(503, str(exc), instance=request.url.path, headers={"retry-after": wait})
-
-    @app.exception_handler(InvalidField)
-    async def invalid(request: Request, exc: InvalidField):
-        if html_errors(request):
-            return html_errors.render_error(request, 422, str(exc))
-        return problems.problem(422, str(exc), instance=request.url.path, errors=[{"field": exc.field, "message": exc.message}])
 
 
 # The event loop answers cached reads in microseconds but waits for the interpreter lock whenever a

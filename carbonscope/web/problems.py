@@ -9,10 +9,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carbonscope.errors import InputError, NotFoundError
+from carbonscope.errors import CarbonScopeError, InvalidField
 
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
-          413: "Payload too large", 415: "Unsupported media type", 422: "Invalid parameter", 429: "Too many requests", 500: "Internal error"}
+          413: "Payload too large", 415: "Unsupported media type", 422: "Invalid parameter", 429: "Too many requests", 500: "Internal error",
+          502: "Bad gateway", 503: "Service unavailable"}
 
 
 # The largest integer every database here stores (SQLite and PostgreSQL BIGINT): a larger one in a
@@ -26,16 +27,9 @@ def bounded_integers(request: Request) -> None:
     for where, params in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
         for name, value in params:
             if isinstance(value, str) and len(value) > 18 and _INT.match(value.strip()) and abs(int(value)) > MAX_INT:
-                raise BadParameter(name, f"{value[:24]}... is out of range (at most {MAX_INT:,})")
+                raise InvalidField(name, f"{value[:24]}... is out of range (at most {MAX_INT:,})")
     if len(request.query_params.getlist("methodology")) > 100 or len(request.query_params.multi_items()) > 1000:
-        raise BadParameter("query", "too many parameters (at most 100 values of one filter, 1,000 in all)")
-
-
-class BadParameter(Exception):
-    """A request parameter that passed type checks but makes no sense (unknown sort column, ...)."""
-
-    def __init__(self, field: str, message: str):
-        self.field, self.message = field, message
+        raise InvalidField("query", "too many parameters (at most 100 values of one filter, 1,000 in all)")
 
 
 def problem(status: int, detail: str, *, instance: str | None = None, errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
@@ -53,34 +47,27 @@ def _field(loc) -> str:
 
 
 def install(app: FastAPI, wants_html=None) -> None:
+    """One answer for every error: an HTML page for a browser (``wants_html``), problem details
+    otherwise; the status, headers and fields come from the exception itself."""
+
+    def respond(request: Request, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None):
+        if wants_html and wants_html(request):
+            response = wants_html.render_error(request, status, detail)
+            for k, v in (headers or {}).items():
+                if k == "retry-after":
+                    response.headers[k] = v
+            return response
+        return problem(status, detail, instance=str(request.url.path), errors=errors, headers=headers or None)
+
+    @app.exception_handler(CarbonScopeError)
+    async def carbonscope_error(request: Request, exc: CarbonScopeError):
+        return respond(request, exc.status, str(exc), exc.fields() or None, exc.headers())
+
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError):
         errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
-        if wants_html and wants_html(request):
-            return wants_html.render_error(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem(422, detail, instance=str(request.url.path), errors=errors)
-
-    @app.exception_handler(BadParameter)
-    async def bad_param(request: Request, exc: BadParameter):
-        if wants_html and wants_html(request):
-            return wants_html.render_error(request, 422, f"{exc.field}: {exc.message}")
-        return problem(422, f"{exc.field}: {exc.message}", instance=str(request.url.path), errors=[{"field": exc.field, "message": exc.message}])
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError):
-        if wants_html and wants_html(request):
-            return wants_html.render_error(request, 404, str(exc))
-        return problem(404, str(exc), instance=str(request.url.path))
-
-    @app.exception_handler(InputError)
-    async def input_error(request: Request, exc: InputError):
-        if wants_html and wants_html(request):
-            return wants_html.render_error(request, 400, str(exc))
-        return problem(400, str(exc), instance=str(request.url.path))
+        return respond(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if wants_html and wants_html(request):
-            return wants_html.render_error(request, exc.status_code, str(exc.detail))
-        return problem(exc.status_code, str(exc.detail), instance=str(request.url.path), headers=getattr(exc, "headers", None))
+        return respond(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from carbonscope.queries.filters import EventFilters, Page, ProjectFilters
-from carbonscope.web.problems import BadParameter
+from carbonscope.errors import InvalidField
 
 Format = Literal["json", "csv", "parquet", "xlsx"]
 
@@ -44,5 +44,5 @@ def checked_sort(sort: str | None, allowed: dict, default: str) -> str:
     try:
         parse_sort(sort, allowed, default)
     except ValueError as exc:
-        raise BadParameter("sort", str(exc)) from exc
+        raise InvalidField("sort", str(exc)) from exc
     return sort or default

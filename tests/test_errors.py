@@ -1,0 +1,68 @@
+"""One error path: each CarbonScopeError carries its HTTP status; the web answers every one with
+problem details (or an HTML page for a browser) through one handler; every CLI command turns one
+into a line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from carbonscope import errors
+from carbonscope.cli import app as cli
+from carbonscope.web import problems
+from carbonscope.web.templating import html_errors
+
+CASES = [
+    (errors.InputError("bad row", file="x.csv", row=3), 400, {}),
+    (errors.NotFoundError("no project 'VCS0'"), 404, {}),
+    (errors.AuthError("wrong email or password"), 401, {"www-authenticate": "Bearer"}),
+    (errors.PermissionDenied("only its author can change a comment"), 403, {}),
+    (errors.Throttled("too many failed sign-ins", 900), 429, {"retry-after": "900"}),
+    (errors.Busy("2 exports are being prepared", retry_after=5), 503, {"retry-after": "5"}),
+    (errors.DatabaseBusy("the database stayed locked"), 503, {"retry-after": "10"}),
+    (errors.InvalidField("sort", "unknown sort column 'x'"), 422, {}),
+    (errors.DownloadError("verra: HTTP 500 after 4 tries"), 502, {}),
+]
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = FastAPI()
+    problems.install(app, html_errors)
+
+    @app.get("/fail/{i}")
+    def fail(i: int):
+        raise CASES[i][0]
+
+    return TestClient(app)
+
+
+@pytest.mark.parametrize("i", range(len(CASES)))
+def test_every_error_answers_with_its_own_status_in_json_and_html(client, i):
+    exc, status, headers = CASES[i]
+    r = client.get(f"/fail/{i}")
+    assert r.status_code == status and r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status and body["detail"] == str(exc) and body["title"] == problems.TITLES[status]
+    for k, v in headers.items():
+        assert r.headers[k] == v
+    if isinstance(exc, errors.InvalidField):
+        assert body["errors"] == [{"field": "sort", "message": "unknown sort column 'x'"}]
+    page = client.get(f"/fail/{i}", headers={"Accept": "text/html"})
+    assert page.status_code == status and "<html" in page.text and "problem+json" not in page.headers["content-type"]
+    if "retry-after" in headers:
+        assert page.headers["retry-after"] == headers["retry-after"]
+
+
+def test_every_cli_command_turns_an_error_into_one_line_and_exit_code_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONSCOPE_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # short paths: the console wraps long lines
+    runner = CliRunner()
+    r = runner.invoke(cli, ["refresh", "--registry", "nowhere"])
+    assert r.exit_code == 2 and "unknown registry 'nowhere'" in r.output and "Traceback" not in r.output
+    r = runner.invoke(cli, ["news", "refresh"])  # no feeds configured
+    assert r.exit_code == 2 and "no feeds" in r.output
+    r = runner.invoke(cli, ["ingest", "missing.csv"])
+    assert r.exit_code == 2 and "missing.csv" in r.output
