@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
+import os
+
 import typer
 from rich.table import Table
 
@@ -368,6 +370,7 @@ def serve(
     import uvicorn
 
     _engine()  # create or migrate the schema once, before workers start
+    os.environ.setdefault("CARBONSCOPE_SITE_URL", f"http://{host}:{port}")  # links in mail point here unless set
     console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run("carbonscope.web.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
                 log_level="warning", access_log=False, proxy_headers=False)

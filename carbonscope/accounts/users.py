@@ -116,7 +116,7 @@ def send_confirmation(conn: Connection, user_id: int, email: str, settings: Sett
     conn.execute(insert(email_verifications).values(token_hash=digest(token), user_id=user_id, created_at=now(), expires_at=now() + timedelta(hours=settings.verify_hours)))
     enqueue(conn, email, "Confirm your CarbonScope account",
             f"Welcome to CarbonScope. Open this link within {settings.verify_hours} hours to confirm {email} and sign in:\n{{link}}\n\n"
-            "If you did not ask for an account, ignore this message; it will not be opened.",
+            "If you did not ask for an account, ignore this message: nobody can sign in with this address until the link is opened.",
             link={"purpose": "verify", "nonce": nonce, "path": "/account/verify/"})
 
 

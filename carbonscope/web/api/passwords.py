@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from carbonscope.accounts import passwords
 
 router = APIRouter(tags=["accounts"])
-LABELS = ["very weak", "weak", "fair", "strong", "very strong"]
+LABELS = ["Very weak", "Weak", "Fair", "Strong", "Very strong"]
 
 
 class StrengthQuery(BaseModel):

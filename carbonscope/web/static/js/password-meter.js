@@ -20,7 +20,7 @@
         if (!s || n !== asked) return;
         box.hidden = false;
         meter.value = s.score;
-        words.textContent = "Strength: " + s.words;
+        words.textContent = s.words;
         box.className = "strength " + (s.acceptable ? "strength-good" : "strength-weak");
         input.setCustomValidity(s.acceptable ? "" : s.words);
       }).catch(function () { /* the server checks again when the form is sent */ });
