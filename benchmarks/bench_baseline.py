@@ -45,8 +45,19 @@ def build(size: int) -> tuple[Path, Path, Path]:
         t, crs, h, w = src.transform, src.crs, src.height, src.width
     transform = Affine(30, 0, t.c, 0, -30, t.f)
     if not all(p.exists() for p in paths):
-        profile = dict(driver="GTiff", width=size, height=size, count=1, dtype="int8", crs=crs, transform=transform,
-                       tiled=True, blockxsize=512, blockysize=512, compress="deflate")
+        profile = dict(
+            driver="GTiff",
+            width=size,
+            height=size,
+            count=1,
+            dtype="int8",
+            crs=crs,
+            transform=transform,
+            tiled=True,
+            blockxsize=512,
+            blockysize=512,
+            compress="deflate",
+        )
         cols = np.arange(size) % w
         for band, path in zip((1, 3), paths):
             tmp = path.with_suffix(".partial.tif")
@@ -74,14 +85,30 @@ def build(size: int) -> tuple[Path, Path, Path]:
 
 def martinique() -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "carbonscope"), "baseline", "run", str(ROOT / "examples" / "martinique.toml"),
-                           "--output", str(OUT / "martinique"), "--json"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "carbonscope"),
+            "baseline",
+            "run",
+            str(ROOT / "examples" / "martinique.toml"),
+            "--output",
+            str(OUT / "martinique"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if proc.returncode:
         sys.exit(proc.stderr)
     res = json.loads(proc.stdout)
-    return {"wall_s": wall, "in_process_s": res["timing_s"], "forest_2020_ha": res["areas_ha"]["2020"]["forest"],
-            "deforestation_ha": res["deforestation_ha"], "target_s": 20}
+    return {
+        "wall_s": wall,
+        "in_process_s": res["timing_s"],
+        "forest_2020_ha": res["areas_ha"]["2020"]["forest"],
+        "deforestation_ha": res["deforestation_ha"],
+        "target_s": 20,
+    }
 
 
 def large(size: int, workers: int) -> dict:
@@ -101,13 +128,28 @@ def large(size: int, workers: int) -> dict:
             t0 = time.perf_counter()
             tally = tabulate(lc, [zs], workers=workers)
             secs = time.perf_counter() - t0
-        runs.append({"seconds": secs, "mpx_per_s": tally.pixels / secs / 1e6, "peak_pss_mb": mem.peak_pss_mb, "peak_rss_mb": mem.peak_rss_mb})
+        runs.append(
+            {
+                "seconds": secs,
+                "mpx_per_s": tally.pixels / secs / 1e6,
+                "peak_pss_mb": mem.peak_pss_mb,
+                "peak_rss_mb": mem.peak_rss_mb,
+            }
+        )
         print("large pair", runs[-1], flush=True)
     ch = Change(tally, forest)
     best = max(runs, key=lambda r: r["mpx_per_s"])
-    return {"size": size, "pixels": tally.pixels, "zones": len(zs.names), "workers": workers, "runs": runs,
-            "mpx_per_s": best["mpx_per_s"], "peak_pss_mb": max(r["peak_pss_mb"] for r in runs),
-            "deforestation_ha": ch.deforestation()["2000/2020"], "targets": {"mpx_per_s": 50, "peak_mb": 1536}}
+    return {
+        "size": size,
+        "pixels": tally.pixels,
+        "zones": len(zs.names),
+        "workers": workers,
+        "runs": runs,
+        "mpx_per_s": best["mpx_per_s"],
+        "peak_pss_mb": max(r["peak_pss_mb"] for r in runs),
+        "deforestation_ha": ch.deforestation()["2000/2020"],
+        "targets": {"mpx_per_s": 50, "peak_mb": 1536},
+    }
 
 
 def main() -> None:

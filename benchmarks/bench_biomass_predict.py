@@ -46,8 +46,11 @@ FEATURES = FeatureConfig(sets=["sar", "texture", "landcover"], texture=True, exc
 
 
 def layers_for(paths: dict) -> list[LayerConfig]:
-    return [LayerConfig(name="hh", path=paths["hh"], role="hh"), LayerConfig(name="hv", path=paths["hv"], role="hv"),
-            LayerConfig(name="landcover", path=paths["landcover"], role="landcover", kind="categorical", classes=[1, 2, 3])]
+    return [
+        LayerConfig(name="hh", path=paths["hh"], role="hh"),
+        LayerConfig(name="hv", path=paths["hv"], role="hv"),
+        LayerConfig(name="landcover", path=paths["landcover"], role="landcover", kind="categorical", classes=[1, 2, 3]),
+    ]
 
 
 def grid_for(size: int, rows: int | None = None) -> Grid:
@@ -86,13 +89,30 @@ def in_memory_sample(layers, spec, grid: Grid, windows: int = 16, size: int = 51
 
 
 def _pipeline(layers, spec, engine, grid: Grid, workers: int, out: Path) -> dict:
-    job = MapJob(key=f"bench-{grid.width}x{grid.height}-{workers}", infos=inspect(layers, grid), spec=spec, domain=Domain(grid), engine=engine)
+    job = MapJob(
+        key=f"bench-{grid.width}x{grid.height}-{workers}",
+        infos=inspect(layers, grid),
+        spec=spec,
+        domain=Domain(grid),
+        engine=engine,
+    )
     window = PredictConfig().window
     with TreeMemory(interval=2.0) as mem:
         res = predict_map(job, out, window=window, scheduler="processes", workers=workers)
-    return {"pixels": res.pixels, "seconds": res.seconds, "pixels_per_s": res.pixels_per_s, "workers": res.workers, "engine": res.engine,
-            "window": window, "peak_pss_mb": mem.peak_pss_mb, "peak_rss_mb": mem.peak_rss_mb, "peak_hwm_mb": mem.peak_hwm_mb,
-            "hwm_by_process_mb": mem.hwm_by_process_mb, "map_bytes": res.agb_path.stat().st_size, "stages_s": res.stages}
+    return {
+        "pixels": res.pixels,
+        "seconds": res.seconds,
+        "pixels_per_s": res.pixels_per_s,
+        "workers": res.workers,
+        "engine": res.engine,
+        "window": window,
+        "peak_pss_mb": mem.peak_pss_mb,
+        "peak_rss_mb": mem.peak_rss_mb,
+        "peak_hwm_mb": mem.peak_hwm_mb,
+        "hwm_by_process_mb": mem.hwm_by_process_mb,
+        "map_bytes": res.agb_path.stat().st_size,
+        "stages_s": res.stages,
+    }
 
 
 def run_pipeline(layers, spec, engine, grid: Grid, workers: int, out: Path) -> dict:
@@ -125,15 +145,25 @@ def pipeline_against_memory(layers, spec, model, engine_name: str, grid: Grid, o
     res = run_pipeline(layers, spec, engine, grid, 2, out)
     after = in_memory()
     mean = (before + after) / 2
-    return res | {"in_memory_pixels": len(X), "in_memory_pixels_per_s_before": before, "in_memory_pixels_per_s_after": after,
-                  "in_memory_pixels_per_s": mean, "share_of_in_memory": res["pixels_per_s"] / mean}
+    return res | {
+        "in_memory_pixels": len(X),
+        "in_memory_pixels_per_s_before": before,
+        "in_memory_pixels_per_s_after": after,
+        "in_memory_pixels_per_s": mean,
+        "share_of_in_memory": res["pixels_per_s"] / mean,
+    }
 
 
 def run_scaling(layers, spec, engine, part: Grid, out: Path) -> dict:
     """The same rows mapped with 1 and with 2 workers (each run starting its own)."""
     one = run_pipeline(layers, spec, engine, part, 1, out / "part-1w")
     two = run_pipeline(layers, spec, engine, part, 2, out / "part-2w")
-    return {"rows": part.height, "one_worker": one, "two_workers": two, "speedup": two["pixels_per_s"] / one["pixels_per_s"]}
+    return {
+        "rows": part.height,
+        "one_worker": one,
+        "two_workers": two,
+        "speedup": two["pixels_per_s"] / one["pixels_per_s"],
+    }
 
 
 def main() -> None:
@@ -141,11 +171,33 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10_000)
     ap.add_argument("--large", type=int, default=20_000)
     ap.add_argument("--skip-large", action="store_true")
-    ap.add_argument("--scaling-rows", type=int, default=3072, help="rows (full width) mapped with 1 and with 2 workers for the scaling ratio")
-    ap.add_argument("--large-rows", type=int, default=None, help="map only the first N rows of the larger stack (full width): memory check in less time")
-    ap.add_argument("--only-large", metavar="ENGINE", default=None, help="only the larger stack, with this engine (sklearn, onnx, treelite)")
-    ap.add_argument("--only-scaling", metavar="ENGINE", default=None, help="only the 1- against 2-worker scaling, with this engine")
-    ap.add_argument("--labels", type=Path, default=OUT / "juupajoki-run" / "agb.tif", help="AGB map of the Juupajoki run (bench_biomass_run.py writes it)")
+    ap.add_argument(
+        "--scaling-rows",
+        type=int,
+        default=3072,
+        help="rows (full width) mapped with 1 and with 2 workers for the scaling ratio",
+    )
+    ap.add_argument(
+        "--large-rows",
+        type=int,
+        default=None,
+        help="map only the first N rows of the larger stack (full width): memory check in less time",
+    )
+    ap.add_argument(
+        "--only-large",
+        metavar="ENGINE",
+        default=None,
+        help="only the larger stack, with this engine (sklearn, onnx, treelite)",
+    )
+    ap.add_argument(
+        "--only-scaling", metavar="ENGINE", default=None, help="only the 1- against 2-worker scaling, with this engine"
+    )
+    ap.add_argument(
+        "--labels",
+        type=Path,
+        default=OUT / "juupajoki-run" / "agb.tif",
+        help="AGB map of the Juupajoki run (bench_biomass_run.py writes it)",
+    )
     args = ap.parse_args()
     if not args.labels.exists():
         sys.exit(f"{args.labels} is missing: run benchmarks/bench_biomass_run.py first")
@@ -156,13 +208,23 @@ def main() -> None:
     assert len(spec.names) == 12, spec.names
     results["features"] = list(spec.names)
     model, X_train = train_model(layers, spec, args.labels)
-    results["model"] = {"preset": "gee", "training_pixels": len(X_train),
-                        "mean_leaves": float(np.mean([t.tree_.n_leaves for t in model.estimators_])),
-                        "max_depth": int(max(t.tree_.max_depth for t in model.estimators_))}
+    results["model"] = {
+        "preset": "gee",
+        "training_pixels": len(X_train),
+        "mean_leaves": float(np.mean([t.tree_.n_leaves for t in model.estimators_])),
+        "max_depth": int(max(t.tree_.max_depth for t in model.estimators_)),
+    }
     if args.only_large:
         layers_l = layers_for(build(args.large))
         spec_l = build_features(layers_l, FEATURES)
-        large = pipeline_against_memory(layers_l, spec_l, model, args.only_large, grid_for(args.large, rows=args.large_rows), OUT / "maps" / f"full-{args.large}")
+        large = pipeline_against_memory(
+            layers_l,
+            spec_l,
+            model,
+            args.only_large,
+            grid_for(args.large, rows=args.large_rows),
+            OUT / "maps" / f"full-{args.large}",
+        )
         large |= {"rows": args.large_rows or args.large, "width": args.large}
         print("pipeline, 4x larger", large, flush=True)
         (OUT / "predict-large.json").write_text(json.dumps(large, indent=2))
@@ -179,7 +241,15 @@ def main() -> None:
     mem_rows = []
     for threads in (1, 2):
         for r in inference.compare(model, X, threads=threads, repeat=1):
-            mem_rows.append({"engine": r["engine"], "threads": threads, "pixels_per_s": r["pixels_per_s"], "max_rel_diff": r["max_rel_diff"], "matches": r["matches"]})
+            mem_rows.append(
+                {
+                    "engine": r["engine"],
+                    "threads": threads,
+                    "pixels_per_s": r["pixels_per_s"],
+                    "max_rel_diff": r["max_rel_diff"],
+                    "matches": r["matches"],
+                }
+            )
             print("in memory", mem_rows[-1], flush=True)
     results["in_memory"] = {"pixels": len(X), "engines": mem_rows}
     del X
@@ -193,8 +263,14 @@ def main() -> None:
     print("scaling", results["scaling"], flush=True)
     if not args.skip_large:
         layers_l = layers_for(build(args.large))
-        large = pipeline_against_memory(layers_l, build_features(layers_l, FEATURES), model, engine.name, grid_for(args.large, rows=args.large_rows),
-                                        out / f"full-{args.large}")
+        large = pipeline_against_memory(
+            layers_l,
+            build_features(layers_l, FEATURES),
+            model,
+            engine.name,
+            grid_for(args.large, rows=args.large_rows),
+            out / f"full-{args.large}",
+        )
         large["rows"] = args.large_rows or args.large
         results["pipeline_large"] = large
         print("pipeline, 4x larger", large, flush=True)

@@ -27,12 +27,19 @@ from carbonscope.biomass.run import build_samples, prepare  # noqa: E402
 
 def samples(labels_map: Path):
     cfg = config.load(ROOT / "examples" / "juupajoki.toml")
-    cfg = cfg.model_copy(update={
-        "output": OUT / "train-samples",
-        "labels": config.LabelConfig(type="raster", path=labels_map),
-        "sampling": config.SamplingConfig(n=5700, method="random"),
-        "features": config.FeatureConfig(sets=["sar"], texture=True, include=[], exclude=["hh_db_contrast", "hh_db_dissimilarity", "hh_db_homogeneity", "hv_db_dissimilarity"]),
-    })
+    cfg = cfg.model_copy(
+        update={
+            "output": OUT / "train-samples",
+            "labels": config.LabelConfig(type="raster", path=labels_map),
+            "sampling": config.SamplingConfig(n=5700, method="random"),
+            "features": config.FeatureConfig(
+                sets=["sar"],
+                texture=True,
+                include=[],
+                exclude=["hh_db_contrast", "hh_db_dissimilarity", "hh_db_homogeneity", "hv_db_dissimilarity"],
+            ),
+        }
+    )
     ctx = prepare(cfg)
     table, _, _ = build_samples(cfg, ctx)
     return table[list(ctx.spec.names)].to_numpy(float), table.agb.to_numpy(float), list(ctx.spec.names)
@@ -47,7 +54,10 @@ def main() -> None:
     out = {"samples": X.shape[0], "features": names}
     rf = models.resolve(None, "published-rf-grid")
     assert rf.n_combinations == 192
-    for label, folds in (("split_70_30", validation.random_split(len(y), 0.7, 0)), ("kfold_3", validation.kfold(len(y), 3, 0))):
+    for label, folds in (
+        ("split_70_30", validation.random_split(len(y), 0.7, 0)),
+        ("kfold_3", validation.kfold(len(y), 3, 0)),
+    ):
         t0 = time.perf_counter()
         scores = models.grid_scores(rf, X, y, folds, seed=0)
         secs = time.perf_counter() - t0
@@ -58,7 +68,12 @@ def main() -> None:
     t0 = time.perf_counter()
     scores = models.grid_scores(knn, X, y, validation.random_split(len(y), 0.7, 0))
     best, rmse = min(scores, key=lambda s: s[1])
-    out["knn_grid_split_70_30"] = {"seconds": time.perf_counter() - t0, "combinations": len(scores), "best": best, "rmse": rmse}
+    out["knn_grid_split_70_30"] = {
+        "seconds": time.perf_counter() - t0,
+        "combinations": len(scores),
+        "best": best,
+        "rmse": rmse,
+    }
     (OUT / "train.json").write_text(json.dumps(out, indent=2, default=str))
     print(json.dumps(out, indent=2, default=str))
 

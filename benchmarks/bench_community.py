@@ -31,7 +31,8 @@ from benchmarks.bench_web import DB as SCALE_DB
 
 DB = OUT / "bench-community.db"
 
-POST_LUA = r"""
+POST_LUA = (
+    r"""
 local tokens, projects = {}, {}
 for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
 for line in io.lines("%(projects)s") do projects[#projects + 1] = line end
@@ -43,9 +44,12 @@ request = function()
   local body = '{"body": "Load test comment ' .. n .. ' on **' .. p .. '**"}'
   return wrk.format("POST", "/api/v1/projects/" .. p .. "/comments", {["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json"}, body)
 end
-""" + WRK_DONE
+"""
+    + WRK_DONE
+)
 
-GET_LUA = r"""
+GET_LUA = (
+    r"""
 local paths = {}
 for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
 local cookies = {}
@@ -57,7 +61,9 @@ request = function()
   if #cookies > 0 then headers["Cookie"] = "cs_session=" .. cookies[(n %% #cookies) + 1] end
   return wrk.format("GET", paths[(n %% #paths) + 1], headers)
 end
-""" + WRK_DONE
+"""
+    + WRK_DONE
+)
 
 
 def generate(seed: int = 11) -> dict:
@@ -77,27 +83,43 @@ def generate(seed: int = 11) -> dict:
         project_ids = [r[0] for r in con.execute("SELECT id FROM projects ORDER BY id")]
     shared_hash = passwords.hash_password("load-test-password")
     n_users = 10_000
-    users = pd.DataFrame({
-        "id": range(1, n_users + 1),
-        "email": [f"user{i}@load.example" for i in range(1, n_users + 1)],
-        "display_name": [f"User {i}" for i in range(1, n_users + 1)],
-        "password_hash": shared_hash, "role": "user",
-        "feed_token": [new_secret(nbytes=18) for _ in range(n_users)],
-        "created_at": (now - timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S.%f"), "disabled": False,
-    })
+    users = pd.DataFrame(
+        {
+            "id": range(1, n_users + 1),
+            "email": [f"user{i}@load.example" for i in range(1, n_users + 1)],
+            "display_name": [f"User {i}" for i in range(1, n_users + 1)],
+            "password_hash": shared_hash,
+            "role": "user",
+            "feed_token": [new_secret(nbytes=18) for _ in range(n_users)],
+            "created_at": (now - timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            "disabled": False,
+        }
+    )
     popular = rng.sample(project_ids, 1000)
     weights = [1 / (i + 1) ** 0.8 for i in range(len(popular))]
     targets = rng.choices(popular, weights=weights, k=50_000)
-    texts = ["Interesting **vintage** profile.", "Is the buffer *enough*? See https://example.org/report", "We visited the site last year.", "Good documentation.",
-             "- issuance looks late\n- retirements are steady"]
-    comments = pd.DataFrame({
-        "id": range(1, 50_001), "target_kind": "project", "target_id": targets,
-        "author_id": [rng.randint(1, n_users) for _ in range(50_000)],
-        "parent_id": None,
-        "body_md": [rng.choice(texts) for _ in range(50_000)],
-        "created_at": [(now - timedelta(minutes=rng.randint(1, 40000))).strftime("%Y-%m-%d %H:%M:%S.%f") for _ in range(50_000)],
-        "deleted": False, "hidden": False,
-    })
+    texts = [
+        "Interesting **vintage** profile.",
+        "Is the buffer *enough*? See https://example.org/report",
+        "We visited the site last year.",
+        "Good documentation.",
+        "- issuance looks late\n- retirements are steady",
+    ]
+    comments = pd.DataFrame(
+        {
+            "id": range(1, 50_001),
+            "target_kind": "project",
+            "target_id": targets,
+            "author_id": [rng.randint(1, n_users) for _ in range(50_000)],
+            "parent_id": None,
+            "body_md": [rng.choice(texts) for _ in range(50_000)],
+            "created_at": [
+                (now - timedelta(minutes=rng.randint(1, 40000))).strftime("%Y-%m-%d %H:%M:%S.%f") for _ in range(50_000)
+            ],
+            "deleted": False,
+            "hidden": False,
+        }
+    )
     comments["body_html"] = comments["body_md"].map({t: render(t) for t in texts})
     # every tenth comment answers an earlier comment on the same page
     first = comments.groupby("target_id")["id"].transform("min")
@@ -106,16 +128,42 @@ def generate(seed: int = 11) -> dict:
     pairs = set()
     while len(pairs) < 100_000:
         pairs.add((rng.randint(1, n_users), rng.choice(project_ids[:5000] + popular)))
-    supports = pd.DataFrame([{"user_id": u, "target_kind": "project", "target_id": p, "created_at": now.strftime("%Y-%m-%d %H:%M:%S.%f")} for u, p in pairs])
-    versions = comments.groupby("target_id").size().rename("version").reset_index().rename(columns={"target_id": "target_id"})
+    supports = pd.DataFrame(
+        [
+            {"user_id": u, "target_kind": "project", "target_id": p, "created_at": now.strftime("%Y-%m-%d %H:%M:%S.%f")}
+            for u, p in pairs
+        ]
+    )
+    versions = (
+        comments.groupby("target_id").size().rename("version").reset_index().rename(columns={"target_id": "target_id"})
+    )
     versions["target_kind"] = "project"
     with engine.begin() as tx:
         insert_frame(tx, "users", users, list(users.columns))
-        insert_frame(tx, "comments", comments, ["id", "target_kind", "target_id", "author_id", "parent_id", "body_md", "body_html", "created_at", "deleted", "hidden"])
+        insert_frame(
+            tx,
+            "comments",
+            comments,
+            [
+                "id",
+                "target_kind",
+                "target_id",
+                "author_id",
+                "parent_id",
+                "body_md",
+                "body_html",
+                "created_at",
+                "deleted",
+                "hidden",
+            ],
+        )
         insert_frame(tx, "supports", supports, list(supports.columns))
         insert_frame(tx, "target_versions", versions, ["target_kind", "target_id", "version"])
         toks = [tokens.create(tx, uid, "load") for uid in range(1, 201)]
-        cookies = [sessions.create(tx, uid, os.environ.get("CARBONSCOPE_SECRET_KEY", "dev-insecure-secret-change-me"), 14) for uid in range(1, 201)]
+        cookies = [
+            sessions.create(tx, uid, os.environ.get("CARBONSCOPE_SECRET_KEY", "dev-insecure-secret-change-me"), 14)
+            for uid in range(1, 201)
+        ]
     engine.dispose()
     (OUT / "tokens.txt").write_text("\n".join(toks) + "\n")
     (OUT / "cookies.txt").write_text("\n".join(cookies) + "\n")
@@ -123,15 +171,38 @@ def generate(seed: int = 11) -> dict:
     (OUT / "commented.txt").write_text("\n".join(f"/projects/{p}" for p in commented.index[:300]) + "\n")
     (OUT / "post_projects.txt").write_text("\n".join(popular[:500]) + "\n")
     _ = digest
-    return {"users": n_users, "comments": len(comments), "supports": len(supports), "pages": 300, "comments_on_those_pages": int(commented.iloc[:300].sum()),
-            "median_comments_per_page": int(commented.iloc[:300].median())}
+    return {
+        "users": n_users,
+        "comments": len(comments),
+        "supports": len(supports),
+        "pages": 300,
+        "comments_on_those_pages": int(commented.iloc[:300].sum()),
+        "median_comments_per_page": int(commented.iloc[:300].median()),
+    }
 
 
 def wrk(base: str, script: str, duration: int, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script, base], capture_output=True, text=True, check=True).stdout
-    m = re.search(r"RESULT p50=(\d+) p95=(\d+) p99=(\d+) max=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+) duration_us=(\d+)", out)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script, base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    m = re.search(
+        r"RESULT p50=(\d+) p95=(\d+) p99=(\d+) max=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+) duration_us=(\d+)",
+        out,
+    )
     p50, p95, p99, mx, n, non2xx, errors, dur = map(int, m.groups())
-    return {"requests": n, "rps": n / (dur / 1e6), "p50_ms": p50 / 1000, "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": mx / 1000, "non_2xx": non2xx, "socket_errors": errors}
+    return {
+        "requests": n,
+        "rps": n / (dur / 1e6),
+        "p50_ms": p50 / 1000,
+        "p95_ms": p95 / 1000,
+        "p99_ms": p99 / 1000,
+        "max_ms": mx / 1000,
+        "non_2xx": non2xx,
+        "socket_errors": errors,
+    }
 
 
 def main() -> None:
@@ -140,7 +211,11 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
-    results = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": f"{os.cpu_count()} cores", "generated": generate()}
+    results = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores",
+        "generated": generate(),
+    }
     print("generated", results["generated"], flush=True)
     import benchmarks.bench_web as web
 
@@ -152,7 +227,10 @@ def main() -> None:
     server = Server(cache=True, workers=args.workers)
     results["workers"] = args.workers
     try:
-        for name, cookies in (("page_with_comments_anonymous", tmp / "none.txt"), ("page_with_comments_signed_in", OUT / "cookies.txt")):
+        for name, cookies in (
+            ("page_with_comments_anonymous", tmp / "none.txt"),
+            ("page_with_comments_signed_in", OUT / "cookies.txt"),
+        ):
             script = tmp / f"{name}.lua"
             script.write_text(GET_LUA % {"paths": OUT / "commented.txt", "cookies": cookies})
             # warm-up: every page once as this scenario's readers (anonymous: the response cache;
@@ -160,7 +238,14 @@ def main() -> None:
             first_cookie = (cookies.read_text().split() or [None])[0]
             with httpx.Client(base_url=server.base, timeout=60) as c:
                 for p in paths:
-                    c.get(p, headers={"Accept": "text/html", "Accept-Encoding": "identity", **({"Cookie": f"cs_session={first_cookie}"} if first_cookie else {})})
+                    c.get(
+                        p,
+                        headers={
+                            "Accept": "text/html",
+                            "Accept-Encoding": "identity",
+                            **({"Cookie": f"cs_session={first_cookie}"} if first_cookie else {}),
+                        },
+                    )
             results[name] = wrk(server.base, str(script), args.duration, args.connections)
             print(name, json.dumps(results[name]), flush=True)
         script = tmp / "post_comment.lua"

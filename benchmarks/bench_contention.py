@@ -46,9 +46,14 @@ DATABASE_URL = f"sqlite:///{DB}"
 
 def env() -> dict:
     e = {k: v for k, v in os.environ.items() if not k.startswith("CARBONSCOPE_")}
-    return {**e, "CARBONSCOPE_DATABASE_URL": DATABASE_URL, "CARBONSCOPE_RATE_LIMIT_PER_MINUTE": "0",
-            "CARBONSCOPE_DATA_DIR": str(OUT / "data-contention"), "CARBONSCOPE_HOUSEKEEPING_MINUTES": "0",
-            **{k: v for k, v in os.environ.items() if k.startswith("CARBONSCOPE_ARGON2_")}}  # a cheaper profile, to see what hashing costs
+    return {
+        **e,
+        "CARBONSCOPE_DATABASE_URL": DATABASE_URL,
+        "CARBONSCOPE_RATE_LIMIT_PER_MINUTE": "0",
+        "CARBONSCOPE_DATA_DIR": str(OUT / "data-contention"),
+        "CARBONSCOPE_HOUSEKEEPING_MINUTES": "0",
+        **{k: v for k, v in os.environ.items() if k.startswith("CARBONSCOPE_ARGON2_")},
+    }  # a cheaper profile, to see what hashing costs
 
 
 def fresh_postgres(server_url: str) -> str:
@@ -67,16 +72,38 @@ def fresh_postgres(server_url: str) -> str:
 def build() -> None:
     if DB.exists():
         DB.unlink()
-    subprocess.run([str(EXE), "ingest", str(SHARED / "native"), str(SHARED / "vrod"), str(SHARED / "offsetsdb")], env=env(), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([str(EXE), "users", "create", "bench@example.org", "--name", "Bench", "--password", "tapir moss ledger quietly"], env=env(), check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(EXE), "ingest", str(SHARED / "native"), str(SHARED / "vrod"), str(SHARED / "offsetsdb")],
+        env=env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            str(EXE),
+            "users",
+            "create",
+            "bench@example.org",
+            "--name",
+            "Bench",
+            "--password",
+            "tapir moss ledger quietly",
+        ],
+        env=env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def api_token() -> str:
-    code = ("from carbonscope.db.engine import write; from carbonscope.db.engine import get_engine; from carbonscope.accounts import tokens, users;"
-            f"e = get_engine('{DATABASE_URL}');\nwith write(e) as tx: print(tokens.create(tx, users.by_email(tx, 'bench@example.org')['id'], 'bench'))")
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env(), check=True, capture_output=True, text=True).stdout.strip()
+    code = (
+        "from carbonscope.db.engine import write; from carbonscope.db.engine import get_engine; from carbonscope.accounts import tokens, users;"
+        f"e = get_engine('{DATABASE_URL}');\nwith write(e) as tx: print(tokens.create(tx, users.by_email(tx, 'bench@example.org')['id'], 'bench'))"
+    )
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", code], env=env(), check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def p95(xs: list[float]) -> float:
@@ -116,8 +143,13 @@ class Readers:
         self._stop.set()
         for t in self._threads:
             t.join()
-        return {"reads": len(self.lat), "p50_ms": round(statistics.median(self.lat), 1), "p95_ms": round(p95(self.lat), 1), "max_ms": round(max(self.lat), 1),
-                "non_200": self.errors}
+        return {
+            "reads": len(self.lat),
+            "p50_ms": round(statistics.median(self.lat), 1),
+            "p95_ms": round(p95(self.lat), 1),
+            "max_ms": round(max(self.lat), 1),
+            "non_200": self.errors,
+        }
 
 
 def warm(base: str) -> None:
@@ -144,8 +176,12 @@ def phase_ingest(base: str, seconds: int, token: str) -> dict:
     def ingest_loop():
         while not stop.is_set():
             t = time.perf_counter()
-            subprocess.run([str(EXE), "ingest", "--force", str(SHARED / "vrod"), str(SHARED / "native")], env=env(), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [str(EXE), "ingest", "--force", str(SHARED / "vrod"), str(SHARED / "native")],
+                env=env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             ingests.append(time.perf_counter() - t)
 
     posts, post_codes = [], []
@@ -173,9 +209,17 @@ def phase_ingest(base: str, seconds: int, token: str) -> dict:
     stop.set()
     poster.join()
     writer.join()
-    out.update({"ingests_finished": len(ingests), "ingest_s": [round(x, 1) for x in ingests], "posts": len(posts),
-                "post_p50_ms": round(statistics.median(posts), 1), "post_p95_ms": round(p95(posts), 1), "post_max_ms": round(max(posts), 1),
-                "post_status": {str(k): post_codes.count(k) for k in sorted(set(post_codes))}})
+    out.update(
+        {
+            "ingests_finished": len(ingests),
+            "ingest_s": [round(x, 1) for x in ingests],
+            "posts": len(posts),
+            "post_p50_ms": round(statistics.median(posts), 1),
+            "post_p95_ms": round(p95(posts), 1),
+            "post_max_ms": round(max(posts), 1),
+            "post_status": {str(k): post_codes.count(k) for k in sorted(set(post_codes))},
+        }
+    )
     return out
 
 
@@ -188,7 +232,10 @@ def _login_loop(base: str, stop, out) -> None:
             html = c.get("/account/login").text
             token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
             t = time.perf_counter()
-            r = c.post("/account/login", data={"email": "bench@example.org", "password": "tapir moss ledger quietly", "csrf_token": token})
+            r = c.post(
+                "/account/login",
+                data={"email": "bench@example.org", "password": "tapir moss ledger quietly", "csrf_token": token},
+            )
             lat.append((time.perf_counter() - t) * 1000)
             codes.append(r.status_code)
             c.cookies.clear()
@@ -215,15 +262,26 @@ def phase_logins(base: str, seconds: int) -> dict:
         codes += c
     for p in procs:
         p.join(timeout=30)
-    res.update({"logins": len(logins), "login_p50_ms": round(statistics.median(logins), 1), "login_status": {str(k): codes.count(k) for k in sorted(set(codes))}})
+    res.update(
+        {
+            "logins": len(logins),
+            "login_p50_ms": round(statistics.median(logins), 1),
+            "login_status": {str(k): codes.count(k) for k in sorted(set(codes))},
+        }
+    )
     return res
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=30)
-    ap.add_argument("--phases", default="idle,ingest_and_comments,logins", help="which phases to run (idle always runs)")
-    ap.add_argument("--postgres", help="a PostgreSQL server URL (e.g. postgresql://postgres@127.0.0.1:5432/test): run on a fresh database there")
+    ap.add_argument(
+        "--phases", default="idle,ingest_and_comments,logins", help="which phases to run (idle always runs)"
+    )
+    ap.add_argument(
+        "--postgres",
+        help="a PostgreSQL server URL (e.g. postgresql://postgres@127.0.0.1:5432/test): run on a fresh database there",
+    )
     args = ap.parse_args()
     global DATABASE_URL
     if args.postgres:
@@ -235,8 +293,13 @@ def main() -> None:
     print(f"database built in {time.perf_counter() - t:.0f} s")
     token = api_token()
     port = free_port()
-    proc = subprocess.Popen([str(EXE), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"], env=env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -245,7 +308,10 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        phases = {"ingest_and_comments": lambda: phase_ingest(base, args.seconds, token), "logins": lambda: phase_logins(base, args.seconds)}
+        phases = {
+            "ingest_and_comments": lambda: phase_ingest(base, args.seconds, token),
+            "logins": lambda: phase_logins(base, args.seconds),
+        }
         results = {"idle": phase_idle(base, args.seconds)}
         for name in args.phases.split(","):
             if name in phases:

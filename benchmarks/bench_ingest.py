@@ -42,7 +42,12 @@ def ingest_into(url: str, folder: str) -> dict:
     with engine.connect() as conn:
         n_events = conn.execute(select(func.count()).select_from(credit_events)).scalar_one()
         n_projects = conn.execute(select(func.count()).select_from(projects)).scalar_one()
-    return {"new_events": r.new_events, "unchanged": r.unchanged, "events_in_db": n_events, "projects_in_db": n_projects}
+    return {
+        "new_events": r.new_events,
+        "unchanged": r.unchanged,
+        "events_in_db": n_events,
+        "projects_in_db": n_projects,
+    }
 
 
 def build_scale(dest: str) -> dict:
@@ -79,7 +84,10 @@ def main() -> None:
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     scale = OUT / "scale"
-    results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"}
+    results: dict = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+    }
     if not (scale / "verra" / "transactions.csv").exists():
         results["build"] = in_child("benchmarks.bench_ingest", "build_scale", str(scale))
     db = OUT / "bench.db"
@@ -104,7 +112,9 @@ def main() -> None:
         shutil.rmtree(peer_out, ignore_errors=True)
         results["offsets_db_data"] = in_child("benchmarks.offsetsdb_peer", "run", str(scale), str(peer_out))
         print("offsets-db-data:", results["offsets_db_data"], flush=True)
-        results["ratio_offsetsdb_over_carbonscope_sqlite"] = results["offsets_db_data"]["seconds"] / results["sqlite_full"]["seconds"]
+        results["ratio_offsetsdb_over_carbonscope_sqlite"] = (
+            results["offsets_db_data"]["seconds"] / results["sqlite_full"]["seconds"]
+        )
     (OUT / "ingest.json").write_text(json.dumps(results, indent=2, default=str))
     print(json.dumps(results, indent=2, default=str))
 

@@ -35,12 +35,22 @@ def sample_links(n: int = 50, seed: int = 50) -> list[dict]:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'news.db'}")
         upgrade(engine)
         ingest([SHARED / "registries"], engine)
-        items = [it for f in sorted((SHARED / "news" / "carbon-news-json").glob("*.json")) for it in sources.from_json(f)]
+        items = [
+            it for f in sorted((SHARED / "news" / "carbon-news-json").glob("*.json")) for it in sources.from_json(f)
+        ]
         with engine.begin() as tx:
             store.save(tx, items)
         q = (
-            select(news_items.c.canonical_link, news_items.c.title, news_items.c.summary, news_links.c.target_kind, news_links.c.target_id,
-                   news_links.c.method, news_links.c.evidence, news_links.c.confidence)
+            select(
+                news_items.c.canonical_link,
+                news_items.c.title,
+                news_items.c.summary,
+                news_links.c.target_kind,
+                news_links.c.target_id,
+                news_links.c.method,
+                news_links.c.evidence,
+                news_links.c.confidence,
+            )
             .join(news_items, news_items.c.id == news_links.c.news_id)
             .where(news_links.c.confidence >= 0.5)
             .order_by(news_items.c.canonical_link, news_links.c.target_kind, news_links.c.target_id)
@@ -69,15 +79,33 @@ def main() -> None:
         if args.print_sample or key not in judged:
             text = f"{s['title']} || {s['summary'] or ''}"
             i = text.lower().find((s["evidence"] or "").lower())
-            print("|".join([s["canonical_link"], s["target_kind"], s["target_id"], s["method"], str(s["confidence"]), s["evidence"] or "", text[max(0, i - 90): i + 90].replace("\n", " ")]))
+            print(
+                "|".join(
+                    [
+                        s["canonical_link"],
+                        s["target_kind"],
+                        s["target_id"],
+                        s["method"],
+                        str(s["confidence"]),
+                        s["evidence"] or "",
+                        text[max(0, i - 90) : i + 90].replace("\n", " "),
+                    ]
+                )
+            )
         if key not in judged:
             missing.append(key)
             continue
         ok = int(judged[key]["correct"])
         correct += ok
         by_kind.setdefault(s["target_kind"], []).append(ok)
-    result = {"links_total": len(rows), "sample": len(sample), "judged": len(sample) - len(missing), "correct": correct,
-              "precision": correct / max(1, len(sample) - len(missing)), "by_kind": {k: {"n": len(v), "precision": sum(v) / len(v)} for k, v in by_kind.items()}}
+    result = {
+        "links_total": len(rows),
+        "sample": len(sample),
+        "judged": len(sample) - len(missing),
+        "correct": correct,
+        "precision": correct / max(1, len(sample) - len(missing)),
+        "by_kind": {k: {"n": len(v), "precision": sum(v) / len(v)} for k, v in by_kind.items()},
+    }
     print(json.dumps(result, indent=2))
     if missing:
         raise SystemExit(f"{len(missing)} links of the sample have no judgement in {JUDGED}")

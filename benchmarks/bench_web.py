@@ -46,7 +46,8 @@ done = function(summary, latency, requests)
 end
 """
 
-LUA = r"""
+LUA = (
+    r"""
 local paths = {}
 for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
 local counter = 0
@@ -54,7 +55,9 @@ request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter %% #paths) + 1], { ["Accept"] = "%(accept)s" })
 end
-""" + WRK_DONE
+"""
+    + WRK_DONE
+)
 
 
 def free_port() -> int:
@@ -67,13 +70,24 @@ def scenario_paths(n_projects: int = 300, seed: int = 7) -> dict[str, list[str]]
     rng = random.Random(seed)
     con = sqlite3.connect(DB)
     with_events = [r[0] for r in con.execute("SELECT id FROM projects WHERE totals_source = 'events' ORDER BY id")]
-    countries = [r[0] for r in con.execute("SELECT country FROM projects WHERE country IS NOT NULL GROUP BY country ORDER BY count(*) DESC LIMIT 12")]
+    countries = [
+        r[0]
+        for r in con.execute(
+            "SELECT country FROM projects WHERE country IS NOT NULL GROUP BY country ORDER BY count(*) DESC LIMIT 12"
+        )
+    ]
     con.close()
     sample = rng.sample(with_events, min(n_projects, len(with_events)))
     lists = []
     for reg in ("", "VCS", "GS", "ACR", "CAR", "ART"):
         for sort in ("-issued", "-retired", "name", "-remaining", "id"):
-            for extra in ("", f"&country={rng.choice(countries)}", "&status=registered", "&q=forest", "&issued_min=1000"):
+            for extra in (
+                "",
+                f"&country={rng.choice(countries)}",
+                "&status=registered",
+                "&q=forest",
+                "&issued_min=1000",
+            ):
                 q = f"/api/v1/projects?limit=50&sort={sort}{extra}" + (f"&registry={reg}" if reg else "")
                 lists.append(q)
     rng.shuffle(lists)
@@ -89,12 +103,22 @@ def scenario_paths(n_projects: int = 300, seed: int = 7) -> dict[str, list[str]]
 class Server:
     def __init__(self, cache: bool, workers: int):
         self.port = free_port()
-        env = {**os.environ, "CARBONSCOPE_DATABASE_URL": f"sqlite:///{DB}", "CARBONSCOPE_RATE_LIMIT_PER_MINUTE": "0", "CARBONSCOPE_DATA_DIR": str(OUT / "data")}
+        env = {
+            **os.environ,
+            "CARBONSCOPE_DATABASE_URL": f"sqlite:///{DB}",
+            "CARBONSCOPE_RATE_LIMIT_PER_MINUTE": "0",
+            "CARBONSCOPE_DATA_DIR": str(OUT / "data"),
+        }
         if not cache:
             env["CARBONSCOPE_CACHE_TTL_SECONDS"] = "0"
         exe = ROOT / ".venv" / "bin" / "carbonscope"
-        self.proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)], env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         self.base = f"http://127.0.0.1:{self.port}"
         for _ in range(200):
             try:
@@ -102,10 +126,15 @@ class Server:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
-        raise RuntimeError("server did not start: " + (self.proc.stderr.read().decode() if self.proc.poll() is not None else ""))
+        raise RuntimeError(
+            "server did not start: " + (self.proc.stderr.read().decode() if self.proc.poll() is not None else "")
+        )
 
     def rss_mb(self) -> float:
-        pids = [self.proc.pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()]
+        pids = [self.proc.pid] + [
+            int(p)
+            for p in subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()
+        ]
         total = 0
         for pid in pids:
             try:
@@ -130,16 +159,36 @@ def run_wrk(base: str, paths: list[str], accept: str, duration: int, connections
     with httpx.Client(base_url=base, timeout=60) as c:
         for p in paths:
             c.get(p, headers={"Accept": accept, "Accept-Encoding": "identity"})
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), base], capture_output=True, text=True, check=True).stdout
-    m = re.search(r"RESULT p50=(\d+) p95=(\d+) p99=(\d+) max=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+) duration_us=(\d+)", out)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    m = re.search(
+        r"RESULT p50=(\d+) p95=(\d+) p99=(\d+) max=(\d+) requests=(\d+) non2xx=(\d+) errors=(\d+) duration_us=(\d+)",
+        out,
+    )
     p50, p95, p99, mx, n, non2xx, errors, dur = map(int, m.groups())
-    return {"requests": n, "rps": n / (dur / 1e6), "p50_ms": p50 / 1000, "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": mx / 1000,
-            "non_2xx": non2xx, "socket_errors": errors, "distinct_urls": len(paths)}
+    return {
+        "requests": n,
+        "rps": n / (dur / 1e6),
+        "p50_ms": p50 / 1000,
+        "p95_ms": p95 / 1000,
+        "p99_ms": p99 / 1000,
+        "max_ms": mx / 1000,
+        "non_2xx": non2xx,
+        "socket_errors": errors,
+        "distinct_urls": len(paths),
+    }
 
 
 def rss_anon_mb(server: Server) -> float:
     """Private memory (RssAnon) of the server and its workers: what a leak or a buffered export would grow."""
-    pids = [server.proc.pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()]
+    pids = [server.proc.pid] + [
+        int(p)
+        for p in subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
+    ]
     total = 0
     for pid in pids:
         try:
@@ -165,7 +214,9 @@ def export_csv(server: Server, encoding: str = "identity") -> dict:
     t.start()
     rows = 0
     t0 = time.perf_counter()
-    with httpx.stream("GET", server.base + "/api/v1/credits?format=csv&sort=id", headers={"Accept-Encoding": encoding}, timeout=600) as r:
+    with httpx.stream(
+        "GET", server.base + "/api/v1/credits?format=csv&sort=id", headers={"Accept-Encoding": encoding}, timeout=600
+    ) as r:
         r.raise_for_status()
         for chunk in r.iter_bytes():  # decoded: rows are counted after decompression
             rows += chunk.count(b"\n")
@@ -173,15 +224,24 @@ def export_csv(server: Server, encoding: str = "identity") -> dict:
     stop.set()
     t.join()
     rows -= 1  # header
-    return {"encoding": encoding, "rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed, "server_private_mb_before": before,
-            "server_private_mb_peak": max(samples), "server_private_mb_samples": len(samples)}
+    return {
+        "encoding": encoding,
+        "rows": rows,
+        "seconds": elapsed,
+        "rows_per_s": rows / elapsed,
+        "server_private_mb_before": before,
+        "server_private_mb_peak": max(samples),
+        "server_private_mb_samples": len(samples),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=60)
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--workers", type=int, default=1, help="server worker processes (the machine has 2 cores, shared with wrk)")
+    ap.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (the machine has 2 cores, shared with wrk)"
+    )
     ap.add_argument("--export-only", action="store_true", help="only the CSV export of every event (identity and gzip)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
@@ -189,10 +249,18 @@ def main() -> None:
     if not DB.exists():
         sys.exit(f"{DB} is missing: run python -m benchmarks.bench_ingest first")
     paths = scenario_paths()
-    results = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-               "duration_s": args.duration, "connections": args.connections, "workers": args.workers}
+    results = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "workers": args.workers,
+    }
     con = sqlite3.connect(DB)
-    results["database"] = {"projects": con.execute("SELECT count(*) FROM projects").fetchone()[0], "events": con.execute("SELECT count(*) FROM credit_events").fetchone()[0]}
+    results["database"] = {
+        "projects": con.execute("SELECT count(*) FROM projects").fetchone()[0],
+        "events": con.execute("SELECT count(*) FROM credit_events").fetchone()[0],
+    }
     con.close()
     tmp = OUT / "wrk"
     tmp.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,15 @@ def _sources() -> dict[str, np.ndarray]:
         hv = src.read(1)
     lc = np.zeros(hh.shape, dtype="uint8")
     with rasterio.open(DATA / "PALSAR-2_LC_Juupajoki.tif") as src:
-        reproject(src.read(1), lc, src_transform=src.transform, src_crs=src.crs, dst_transform=transform, dst_crs=crs, resampling=Resampling.nearest)
+        reproject(
+            src.read(1),
+            lc,
+            src_transform=src.transform,
+            src_crs=src.crs,
+            dst_transform=transform,
+            dst_crs=crs,
+            resampling=Resampling.nearest,
+        )
     return {"hh": hh, "hv": hv, "landcover": lc}
 
 
@@ -48,8 +56,20 @@ def build(size: int, window: int = 2048) -> dict[str, Path]:
     h, w = src["hh"].shape
     transform = from_origin(350_000, 6_864_000, 25, 25)
     for name, arr in src.items():
-        prof = {"driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": str(arr.dtype), "crs": "EPSG:32635", "transform": transform,
-                "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate", "BIGTIFF": "YES"}
+        prof = {
+            "driver": "GTiff",
+            "width": size,
+            "height": size,
+            "count": 1,
+            "dtype": str(arr.dtype),
+            "crs": "EPSG:32635",
+            "transform": transform,
+            "tiled": True,
+            "blockxsize": 512,
+            "blockysize": 512,
+            "compress": "deflate",
+            "BIGTIFF": "YES",
+        }
         tmp = paths[name].with_suffix(".tmp.tif")
         with rasterio.open(tmp, "w", **prof) as dst:
             for r0 in range(0, size, window):

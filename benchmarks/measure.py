@@ -34,7 +34,7 @@ def in_child(module: str, function: str, *args, env: dict | None = None) -> dict
     if proc.returncode != 0:
         raise RuntimeError(f"{module}.{function} failed:\n{proc.stderr[-4000:]}")
     line = next(line for line in proc.stdout.splitlines() if line.startswith("@@RESULT@@"))
-    return json.loads(line[len("@@RESULT@@"):])
+    return json.loads(line[len("@@RESULT@@") :])
 
 
 def _hwm_mb(pid: int) -> float | None:

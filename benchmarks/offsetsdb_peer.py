@@ -28,16 +28,28 @@ def run(native: Path | str, out: Path | str) -> dict:
     credits.append(vcs_credits)
     projects.append(pd.read_csv(native / "verra/projects.csv").process_vcs_projects(credits=vcs_credits))
 
-    gld = [pd.read_csv(native / f"gold-standard/{k}.csv").process_gld_credits(download_type=k) for k in ("issuances", "retirements")]
+    gld = [
+        pd.read_csv(native / f"gold-standard/{k}.csv").process_gld_credits(download_type=k)
+        for k in ("issuances", "retirements")
+    ]
     gld_credits = pd.concat(gld, ignore_index=True)
     credits.append(gld_credits)
     projects.append(pd.read_csv(native / "gold-standard/projects.csv").process_gld_projects(credits=gld_credits))
 
-    for folder, name in (("american-carbon-registry", "american-carbon-registry"), ("climate-action-reserve", "climate-action-reserve"), ("art-trees", "art-trees")):
-        parts = [pd.read_csv(native / f"{folder}/{k}.csv").process_apx_credits(download_type=k, registry_name=name) for k in ("issuances", "retirements", "cancellations")]
+    for folder, name in (
+        ("american-carbon-registry", "american-carbon-registry"),
+        ("climate-action-reserve", "climate-action-reserve"),
+        ("art-trees", "art-trees"),
+    ):
+        parts = [
+            pd.read_csv(native / f"{folder}/{k}.csv").process_apx_credits(download_type=k, registry_name=name)
+            for k in ("issuances", "retirements", "cancellations")
+        ]
         reg_credits = pd.concat(parts, ignore_index=True)
         credits.append(reg_credits)
-        projects.append(pd.read_csv(native / f"{folder}/projects.csv").process_apx_projects(credits=reg_credits, registry_name=name))
+        projects.append(
+            pd.read_csv(native / f"{folder}/projects.csv").process_apx_projects(credits=reg_credits, registry_name=name)
+        )
 
     all_credits = pd.concat(credits, ignore_index=True)
     all_projects = pd.concat(projects, ignore_index=True)
@@ -45,9 +57,13 @@ def run(native: Path | str, out: Path | str) -> dict:
     all_credits.to_parquet(out / "credits.parquet")
     all_projects.to_parquet(out / "projects.parquet")
     return {
-        "seconds": time.perf_counter() - t0, "credits": len(all_credits), "projects": len(all_projects),
-        "credit_fields": len(all_credits.columns), "project_fields": len(all_projects.columns),
-        "credit_columns": list(map(str, all_credits.columns)), "project_columns": list(map(str, all_projects.columns)),
+        "seconds": time.perf_counter() - t0,
+        "credits": len(all_credits),
+        "projects": len(all_projects),
+        "credit_fields": len(all_credits.columns),
+        "project_fields": len(all_projects.columns),
+        "credit_columns": list(map(str, all_credits.columns)),
+        "project_columns": list(map(str, all_projects.columns)),
     }
 
 

@@ -31,9 +31,27 @@ NATIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "regis
 LAYOUT = {
     "verra": ("ID", "", "Serial Number", ["transactions.csv"], "projects.csv"),
     "gold-standard": ("GSID", "", "Serial Number", ["issuances.csv", "retirements.csv"], "projects.csv"),
-    "american-carbon-registry": ("Project ID", "ACR", "Credit Serial Numbers", ["issuances.csv", "retirements.csv", "cancellations.csv"], "projects.csv"),
-    "climate-action-reserve": ("Project ID", "CAR", "Offset Credit Serial Numbers", ["issuances.csv", "retirements.csv", "cancellations.csv"], "projects.csv"),
-    "art-trees": ("Program ID", "ART", "Credit Serial Numbers", ["issuances.csv", "retirements.csv", "cancellations.csv"], "projects.csv"),
+    "american-carbon-registry": (
+        "Project ID",
+        "ACR",
+        "Credit Serial Numbers",
+        ["issuances.csv", "retirements.csv", "cancellations.csv"],
+        "projects.csv",
+    ),
+    "climate-action-reserve": (
+        "Project ID",
+        "CAR",
+        "Offset Credit Serial Numbers",
+        ["issuances.csv", "retirements.csv", "cancellations.csv"],
+        "projects.csv",
+    ),
+    "art-trees": (
+        "Program ID",
+        "ART",
+        "Credit Serial Numbers",
+        ["issuances.csv", "retirements.csv", "cancellations.csv"],
+        "projects.csv",
+    ),
 }
 ID_STRIDE = 100_000
 # Files and columns of retirement-type rows (split into smaller blocks), and the column whose
@@ -170,7 +188,13 @@ def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
     parts = 1
     while _rows_at(parts, data, replicas) < events and parts < 100_000:
         parts = parts * 2 if _rows_at(parts * 2, data, replicas) < events else parts + max(1, parts // 8)
-    counts = {"projects_files_rows": 0, "event_rows": 0, "copies": replicas, "split_parts": parts, "projects": base_projects * replicas}
+    counts = {
+        "projects_files_rows": 0,
+        "event_rows": 0,
+        "copies": replicas,
+        "split_parts": parts,
+        "projects": base_projects * replicas,
+    }
     for reg, (ph, pr, files) in data.items():
         id_col, prefix, serial_col, _, proj_file = LAYOUT[reg]
         ic = ph.index(id_col)

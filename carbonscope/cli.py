@@ -20,7 +20,11 @@ from carbonscope.cli_output import print_json as _print_json
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import NotFoundError
 
-app = typer.Typer(help="CarbonScope: the open hub of the voluntary carbon market.", no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="CarbonScope: the open hub of the voluntary carbon market.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 news_app = typer.Typer(help="News: feeds and item dumps, linked to projects.", no_args_is_help=True)
@@ -50,16 +54,25 @@ def db_upgrade():
 
     engine = get_engine()
     upgrade(engine)
-    console.print(f"database at revision [bold]{current_revision(engine)}[/bold]: {engine.url.render_as_string(hide_password=True)}")
+    console.print(
+        f"database at revision [bold]{current_revision(engine)}[/bold]: {engine.url.render_as_string(hide_password=True)}"
+    )
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="registry export files or folders")],
-    source: Annotated[Optional[str], typer.Option(help="force one source: verra, gold-standard, american-carbon-registry, climate-action-reserve, art-trees, vrod, offsetsdb")] = None,
+    source: Annotated[
+        Optional[str],
+        typer.Option(
+            help="force one source: verra, gold-standard, american-carbon-registry, climate-action-reserve, art-trees, vrod, offsetsdb"
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option(help="re-read files already ingested")] = False,
     strict: Annotated[bool, typer.Option(help="refuse a file with any bad row instead of skipping the row")] = False,
-    partial: Annotated[bool, typer.Option(help="the files hold only some rows of their exports: retract nothing they lack")] = False,
+    partial: Annotated[
+        bool, typer.Option(help="the files hold only some rows of their exports: retract nothing they lack")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ):
     """Ingest registry exports (files or folders); the source is recognised from the headers."""
@@ -80,7 +93,17 @@ def _report_doc(report) -> dict:
         "snapshot": report.snapshot_id,
         "seconds": round(report.seconds, 2),
         "files": [
-            {"path": f.path, "source": f.source, "kind": f.kind, "status": f.status, "rows": f.rows, "projects": f.projects, "events": f.events, "warnings": len(f.warnings), "skipped_rows": f.skipped_rows}
+            {
+                "path": f.path,
+                "source": f.source,
+                "kind": f.kind,
+                "status": f.status,
+                "rows": f.rows,
+                "projects": f.projects,
+                "events": f.events,
+                "warnings": len(f.warnings),
+                "skipped_rows": f.skipped_rows,
+            }
             for f in report.files
         ],
         "projects_touched": report.projects_touched,
@@ -100,14 +123,33 @@ def _print_ingest(report) -> None:
     for col in ("file", "source", "kind", "status", "rows", "projects", "events", "warnings"):
         t.add_column(col, justify="right" if col in ("rows", "projects", "events", "warnings") else "left")
     for f in report.files:
-        t.add_row(Path(f.path).name, f.source, f.kind, f.status, f"{f.rows:,}", f"{f.projects:,}", f"{f.events:,}", str(len(f.warnings)))
+        t.add_row(
+            Path(f.path).name,
+            f.source,
+            f.kind,
+            f.status,
+            f"{f.rows:,}",
+            f"{f.projects:,}",
+            f"{f.events:,}",
+            str(len(f.warnings)),
+        )
     console.print(t)
     for f in report.files:
         for w in f.warnings[:5]:
-            where = ", ".join(x for x in (Path(f.path).name, f"row {w.row}" if w.row else None, f"column {w.column!r}" if w.column else None) if x)
+            where = ", ".join(
+                x
+                for x in (
+                    Path(f.path).name,
+                    f"row {w.row}" if w.row else None,
+                    f"column {w.column!r}" if w.column else None,
+                )
+                if x
+            )
             err.print(f"[yellow]warning[/yellow] {where}: {w.message}", highlight=False)
         if len(f.warnings) > 5:
-            err.print(f"[yellow]... {len(f.warnings) - 5} more warnings in {Path(f.path).name}[/yellow] (see `carbonscope check`)")
+            err.print(
+                f"[yellow]... {len(f.warnings) - 5} more warnings in {Path(f.path).name}[/yellow] (see `carbonscope check`)"
+            )
     if report.unchanged:
         console.print(f"nothing changed ({report.seconds:.1f} s)")
     else:
@@ -122,12 +164,19 @@ def _print_ingest(report) -> None:
             )
         for f in report.files:
             if f.status == "older":
-                console.print(f"[yellow]not applied[/yellow] {Path(f.path).name}: an older {f.kind} export than the one already loaded")
+                console.print(
+                    f"[yellow]not applied[/yellow] {Path(f.path).name}: an older {f.kind} export than the one already loaded"
+                )
 
 
 @app.command()
 def refresh(
-    registry: Annotated[Optional[list[str]], typer.Option(help="verra, american-carbon-registry, climate-action-reserve, art-trees (repeatable); default all")] = None,
+    registry: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            help="verra, american-carbon-registry, climate-action-reserve, art-trees (repeatable); default all"
+        ),
+    ] = None,
 ):
     """Download the current exports of registries that allow automated access, archive and ingest them."""
     from carbonscope.jobs import refresh_registries
@@ -156,14 +205,18 @@ def _parse_since(value: str) -> datetime:
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD), a timestamp or a number of days like 7d") from exc
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD), a timestamp or a number of days like 7d"
+        ) from exc
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 @app.command()
 def changes(
     since: Annotated[str, typer.Option(help="date (YYYY-MM-DD), ISO timestamp or 7d")] = "7d",
-    kind: Annotated[Optional[list[str]], typer.Option(help="new_project, status_changed, totals_changed, new_events")] = None,
+    kind: Annotated[
+        Optional[list[str]], typer.Option(help="new_project, status_changed, totals_changed, new_events")
+    ] = None,
     limit: int = 1000,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ):
@@ -179,7 +232,13 @@ def changes(
     for col in ("time", "kind", "project", "name", "detail"):
         t.add_column(col)
     for c in items:
-        t.add_row(str(c["created_at"])[:19], c["kind"], c["project_id"] or "", (c["name"] or "")[:40], json.dumps(c["detail"], default=str)[:80])
+        t.add_row(
+            str(c["created_at"])[:19],
+            c["kind"],
+            c["project_id"] or "",
+            (c["name"] or "")[:40],
+            json.dumps(c["detail"], default=str)[:80],
+        )
     console.print(t)
 
 
@@ -249,23 +308,54 @@ def show(
         _print_json(doc)
         return
     console.rule(f"[bold]{doc['id']}[/bold] {doc['name'] or ''}")
-    for k in ("registry", "status", "status_raw", "proponent", "country", "country_name", "project_type", "category", "methodologies", "registry_url"):
+    for k in (
+        "registry",
+        "status",
+        "status_raw",
+        "proponent",
+        "country",
+        "country_name",
+        "project_type",
+        "category",
+        "methodologies",
+        "registry_url",
+    ):
         console.print(f"[dim]{k:>14}[/dim]  {doc.get(k)}", highlight=False)
     tt = doc["totals"]
-    console.print("  ".join(f"{k.replace('_', ' ')} [bold]{'not stated apart' if tt[k] is None else f'{tt[k]:,}'}[/bold]" for k in tt), highlight=False)
+    console.print(
+        "  ".join(
+            f"{k.replace('_', ' ')} [bold]{'not stated apart' if tt[k] is None else f'{tt[k]:,}'}[/bold]" for k in tt
+        ),
+        highlight=False,
+    )
     for metric, rule in (doc.get("totals_rules") or {}).items():
         if rule.get("rule") == "stated":
             why = f"; the events loaded hold {rule['ledger']:,}" if rule.get("ledger") is not None else ""
-            console.print(f"[dim]{metric.replace('_', ' '):>20}[/dim]  as stated by {rule['source']} (row {rule.get('row')}){why}", highlight=False)
+            console.print(
+                f"[dim]{metric.replace('_', ' '):>20}[/dim]  as stated by {rule['source']} (row {rule.get('row')}){why}",
+                highlight=False,
+            )
         elif rule.get("rule") == "ledger":
             console.print(f"[dim]{metric.replace('_', ' '):>20}[/dim]  sum of the events", highlight=False)
-    console.print("the event list is the whole story" if doc.get("ledger_complete") else "the event list is not the whole story of this project's credits", highlight=False)
+    console.print(
+        "the event list is the whole story"
+        if doc.get("ledger_complete")
+        else "the event list is not the whole story of this project's credits",
+        highlight=False,
+    )
     if doc.get("events"):
         t = Table(title=f"latest {len(doc['events'])} of {doc['event_count']:,} events")
         for col in ("date", "type", "quantity", "vintage", "serial", "beneficiary"):
             t.add_column(col, justify="right" if col == "quantity" else "left")
         for e in doc["events"]:
-            t.add_row(str(e["event_date"] or ""), e["type"], f"{e['quantity']:,}", str(e["vintage"] or ""), (e["serial"] or "")[:40], (e["beneficiary"] or "")[:30])
+            t.add_row(
+                str(e["event_date"] or ""),
+                e["type"],
+                f"{e['quantity']:,}",
+                str(e["vintage"] or ""),
+                (e["serial"] or "")[:40],
+                (e["beneficiary"] or "")[:30],
+            )
         console.print(t)
 
 
@@ -274,7 +364,9 @@ def users_create(
     email: str,
     name: Annotated[str, typer.Option(help="display name")] = "",
     admin: Annotated[bool, typer.Option(help="give the account the admin role")] = False,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")
+    ] = "",
 ):
     """Create an account (for the first admin, say)."""
     from carbonscope.accounts import users
@@ -315,25 +407,39 @@ def prune_cmd():
 
     done = housekeeping(get_settings(), _engine())
     gone = {**done["pruned"], "orphan upload files": done["orphan files"]}
-    console.print(", ".join(f"{n:,} {kind}" for kind, n in gone.items()) + f" removed; {done['mail']['sent']:,} queued mails sent")
+    console.print(
+        ", ".join(f"{n:,} {kind}" for kind, n in gone.items()) + f" removed; {done['mail']['sent']:,} queued mails sent"
+    )
 
 
 @news_app.command("ingest")
-def news_ingest(paths: Annotated[list[Path], typer.Argument(help="JSON item dumps or RSS/Atom files, or folders of them")]):
+def news_ingest(
+    paths: Annotated[list[Path], typer.Argument(help="JSON item dumps or RSS/Atom files, or folders of them")],
+):
     """Add news items from files; duplicates (same link or same content) are skipped."""
     from carbonscope.news import sources, store
 
     files = []
     for p in paths:
-        files += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".json", ".xml", ".rss", ".atom")) if p.is_dir() else [p]
+        files += (
+            sorted(x for x in p.rglob("*") if x.suffix.lower() in (".json", ".xml", ".rss", ".atom"))
+            if p.is_dir()
+            else [p]
+        )
     items = [it for f in files for it in sources.from_path(f)]
     with db_write(_engine()) as tx:
         result = store.save(tx, items)
-    console.print(f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, {result['duplicates']:,} duplicates, {result['links']:,} links")
+    console.print(
+        f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, {result['duplicates']:,} duplicates, {result['links']:,} links"
+    )
 
 
 @news_app.command("refresh")
-def news_refresh(feed: Annotated[Optional[list[str]], typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")] = None):
+def news_refresh(
+    feed: Annotated[
+        Optional[list[str]], typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")
+    ] = None,
+):
     """Fetch the configured RSS/Atom feeds and add their new items (run it on a schedule, e.g. cron)."""
     from carbonscope.jobs import refresh_news
     from carbonscope.progress import RichProgress
@@ -342,7 +448,9 @@ def news_refresh(feed: Annotated[Optional[list[str]], typer.Option(help="feed UR
     with RichProgress(console=err) as progress:
         report = refresh_news(get_settings(), _engine(), feed, progress=progress)
     r = report.saved
-    console.print(f"{report.feeds - len(report.failed)} feeds read: {r['new']:,} new items, {r['duplicates']:,} already known, {r['links']:,} links")
+    console.print(
+        f"{report.feeds - len(report.failed)} feeds read: {r['new']:,} new items, {r['duplicates']:,} already known, {r['links']:,} links"
+    )
     for url, why in report.failed.items():
         err.print(f"[red]failed[/red] {url}: {why}")
     if report.failed:
@@ -372,8 +480,17 @@ def serve(
     _engine()  # create or migrate the schema once, before workers start
     os.environ.setdefault("CARBONSCOPE_SITE_URL", f"http://{host}:{port}")  # links in mail point here unless set
     console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run("carbonscope.web.app:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                log_level="warning", access_log=False, proxy_headers=False)
+    uvicorn.run(
+        "carbonscope.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 guard_commands(app)  # every command, sub-commands included: a CarbonScopeError is one line and exit code 2

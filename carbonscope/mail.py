@@ -38,7 +38,14 @@ def enqueue(conn: Connection, to: str, subject: str, body: str, link: dict | Non
     if link is not None and LINK not in body:
         raise ValueError("a mail with a secret link needs {link} in its body")
     return conn.execute(
-        insert(outbox).values(to_addr=to, subject=subject, body=body, params={"link": link} if link else None, created_at=datetime.now(timezone.utc))
+        insert(outbox)
+        .values(
+            to_addr=to,
+            subject=subject,
+            body=body,
+            params={"link": link} if link else None,
+            created_at=datetime.now(timezone.utc),
+        )
         .returning(outbox.c.id)
     ).scalar_one()
 
@@ -63,7 +70,17 @@ def deliver(engine: Engine, settings: Settings, limit: int = 500) -> dict:
     settings = settings.with_secret()
     sent = failed = held = 0
     with db_write(engine) as conn:
-        rows = conn.execute(select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)).mappings().all()
+        rows = (
+            conn.execute(
+                select(outbox)
+                .where(outbox.c.sent_at.is_(None))
+                .order_by(outbox.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .mappings()
+            .all()
+        )
         for r in rows:
             secret = bool((r["params"] or {}).get("link"))
             try:
@@ -78,14 +95,24 @@ def deliver(engine: Engine, settings: Settings, limit: int = 500) -> dict:
                         smtp.send_message(msg)
                     error = None
                 elif secret and settings.env == "production":
-                    conn.execute(update(outbox).where(outbox.c.id == r["id"]).values(error="not sent: no SMTP configured (a mail with a link is never logged in production)"))
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id == r["id"])
+                        .values(error="not sent: no SMTP configured (a mail with a link is never logged in production)")
+                    )
                     held += 1
                     continue
                 else:
                     # a warning, so a development server's console shows it (its confirmation links included)
-                    log.warning("mail (no SMTP configured) to %s: %s\n%s", r["to_addr"], r["subject"], render(dict(r), settings))
+                    log.warning(
+                        "mail (no SMTP configured) to %s: %s\n%s", r["to_addr"], r["subject"], render(dict(r), settings)
+                    )
                     error = "no SMTP configured: written to the log"
-                conn.execute(update(outbox).where(outbox.c.id == r["id"]).values(sent_at=datetime.now(timezone.utc), error=error, params=None))
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == r["id"])
+                    .values(sent_at=datetime.now(timezone.utc), error=error, params=None)
+                )
                 sent += 1
             except (OSError, smtplib.SMTPException) as exc:
                 conn.execute(update(outbox).where(outbox.c.id == r["id"]).values(error=str(exc)))

@@ -8,7 +8,14 @@ from typing import Protocol
 class Progress(Protocol):
     def task(self, description: str, total: float | None = None) -> object: ...
     def advance(self, task: object, amount: float = 1.0) -> None: ...
-    def update(self, task: object, *, description: str | None = None, total: float | None = None, completed: float | None = None) -> None: ...
+    def update(
+        self,
+        task: object,
+        *,
+        description: str | None = None,
+        total: float | None = None,
+        completed: float | None = None,
+    ) -> None: ...
     def log(self, message: str) -> None: ...
 
 
@@ -30,9 +37,24 @@ class RichProgress:
     """Adapter over :class:`rich.progress.Progress`; use as a context manager."""
 
     def __init__(self, console=None):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as _P, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress as _P,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
-        self._p = _P(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False)
+        self._p = _P(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
 
     def __enter__(self):
         self._p.__enter__()
@@ -48,7 +70,9 @@ class RichProgress:
         self._p.advance(task, amount)
 
     def update(self, task, *, description=None, total=None, completed=None) -> None:
-        kw = {k: v for k, v in (("description", description), ("total", total), ("completed", completed)) if v is not None}
+        kw = {
+            k: v for k, v in (("description", description), ("total", total), ("completed", completed)) if v is not None
+        }
         self._p.update(task, **kw)
 
     def log(self, message: str) -> None:

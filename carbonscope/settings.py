@@ -23,12 +23,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONSCOPE_", extra="ignore")
 
     env: str = Field("development", description="development, test or production")
-    data_dir: Path = Field(default_factory=_default_data_dir, description="where the SQLite file, raw downloads and uploads live")
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="where the SQLite file, raw downloads and uploads live"
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default is a SQLite file in data_dir")
     redis_url: str | None = Field(None, description="Redis URL for the shared cache; in-process cache when unset")
     registries_dir: Path | None = Field(None, description="folder of registry exports that `carbonscope load` ingests")
     secret_key: str | None = Field(
-        None, description="signs session cookies, CSRF tokens and page slots; unset: a random key kept in data_dir/secret_key (refused in production)"
+        None,
+        description="signs session cookies, CSRF tokens and page slots; unset: a random key kept in data_dir/secret_key (refused in production)",
     )
 
     # Polite downloading
@@ -62,7 +65,9 @@ class Settings(BaseSettings):
     max_documents_per_proposal: int = 20
     max_proposal_document_bytes: int = Field(100 * 1024 * 1024, description="all documents of one proposal together")
     login_attempts_keep_days: int = Field(30, description="sign-in attempts older than this are pruned")
-    housekeeping_minutes: int = Field(60, description="the web app prunes expired rows and sends queued mail this often (0: off)")
+    housekeeping_minutes: int = Field(
+        60, description="the web app prunes expired rows and sends queued mail this often (0: off)"
+    )
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -72,15 +77,23 @@ class Settings(BaseSettings):
     news_feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed URLs for `carbonscope news refresh`")
 
     # Carbon analyst
-    stac_url: str = Field("https://earth-search.aws.element84.com/v1", description="STAC API or static catalog for layers loaded from STAC")
+    stac_url: str = Field(
+        "https://earth-search.aws.element84.com/v1",
+        description="STAC API or static catalog for layers loaded from STAC",
+    )
 
     # Web
     rate_limit_per_minute: int = 600
     forwarded_allow_ips: str | None = Field(
-        None, description="proxies (addresses or networks, comma-separated) whose X-Forwarded-For gives the client address; unset: the socket's address"
+        None,
+        description="proxies (addresses or networks, comma-separated) whose X-Forwarded-For gives the client address; unset: the socket's address",
     )
-    hsts_seconds: int = Field(0, description="send Strict-Transport-Security with this max-age (set behind HTTPS, e.g. 31536000)")
-    exports_at_once: int = Field(2, description="file exports (CSV, Excel, Parquet) prepared at the same time per process; more wait with 503")
+    hsts_seconds: int = Field(
+        0, description="send Strict-Transport-Security with this max-age (set behind HTTPS, e.g. 31536000)"
+    )
+    exports_at_once: int = Field(
+        2, description="file exports (CSV, Excel, Parquet) prepared at the same time per process; more wait with 503"
+    )
     cache_ttl_seconds: int = 300
     max_page_size: int = 500
 

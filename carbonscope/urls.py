@@ -18,7 +18,9 @@ def safe_url(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     text = url.strip()
-    if len(text) > MAX_LENGTH or any(ord(ch) < 33 for ch in text):  # whitespace and control characters hide schemes ("java\\tscript:")
+    if len(text) > MAX_LENGTH or any(
+        ord(ch) < 33 for ch in text
+    ):  # whitespace and control characters hide schemes ("java\\tscript:")
         return None
     try:
         parts = urlsplit(text)

@@ -30,7 +30,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 def pytest_configure(config):
     if not SHARED.is_dir():
-        raise pytest.UsageError(f"the real test data is missing: expected {SHARED} (../shared/data beside the checkout)")
+        raise pytest.UsageError(
+            f"the real test data is missing: expected {SHARED} (../shared/data beside the checkout)"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +51,11 @@ def _isolated_settings(tmp_path, monkeypatch):
 
 
 def _postgres_schema_engine(schema: str):
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1) if POSTGRES_URL.startswith("postgresql://") else POSTGRES_URL)
+    admin = create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        if POSTGRES_URL.startswith("postgresql://")
+        else POSTGRES_URL
+    )
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in POSTGRES_URL else "?"

@@ -11,7 +11,18 @@ PACKAGE = ROOT / "carbonscope"
 
 # Lowest first. A module may import from its own floor and the floors below.
 FLOORS = [
-    {"errors", "settings", "jsonsafe", "urls", "progress", "prefetch", "uniques", "lookalike", "reports", "cli_output"},  # shared basics
+    {
+        "errors",
+        "settings",
+        "jsonsafe",
+        "urls",
+        "progress",
+        "prefetch",
+        "uniques",
+        "lookalike",
+        "reports",
+        "cli_output",
+    },  # shared basics
     {"db", "geo", "ipcc"},  # storage, geodesy, IPCC tables
     {"registry", "mail"},  # source parsers and downloads; the outbox
     {"ingest", "queries", "accounts", "biomass", "baseline"},  # the data engine, reads, accounts, the two analyses
@@ -33,11 +44,27 @@ def imports() -> list[tuple[str, str, int]]:
     for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("carbonscope"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.level == 0
+                and node.module.startswith("carbonscope")
+            ):
                 names = [a.name for a in node.names] if node.module == "carbonscope" else [node.module]
-                out += [(str(path.relative_to(ROOT)), _unit(f"carbonscope.{n}" if node.module == "carbonscope" else n), node.lineno) for n in names]
+                out += [
+                    (
+                        str(path.relative_to(ROOT)),
+                        _unit(f"carbonscope.{n}" if node.module == "carbonscope" else n),
+                        node.lineno,
+                    )
+                    for n in names
+                ]
             elif isinstance(node, ast.Import):
-                out += [(str(path.relative_to(ROOT)), _unit(a.name), node.lineno) for a in node.names if a.name.startswith("carbonscope.")]
+                out += [
+                    (str(path.relative_to(ROOT)), _unit(a.name), node.lineno)
+                    for a in node.names
+                    if a.name.startswith("carbonscope.")
+                ]
     return out
 
 
@@ -54,6 +81,9 @@ def test_every_unit_has_a_floor():
 def test_no_module_imports_from_a_floor_above_its_own():
     found = imports()
     assert len(found) > 300  # the scan sees the package's imports
-    upward = [f"{path}:{line} imports carbonscope.{unit} (floor {FLOOR[unit]}) from floor {FLOOR[_own_unit(path)]}"
-              for path, unit, line in found if unit in FLOOR and _own_unit(path) in FLOOR and FLOOR[unit] > FLOOR[_own_unit(path)]]
+    upward = [
+        f"{path}:{line} imports carbonscope.{unit} (floor {FLOOR[unit]}) from floor {FLOOR[_own_unit(path)]}"
+        for path, unit, line in found
+        if unit in FLOOR and _own_unit(path) in FLOOR and FLOOR[unit] > FLOOR[_own_unit(path)]
+    ]
     assert upward == []

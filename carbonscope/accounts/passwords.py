@@ -27,20 +27,39 @@ def strength(password: str, context: tuple[str, ...] = ()) -> dict:
     name of the account (a password built from them is weak). Used by the policy and by the meter
     on the sign-up and password forms, so both say the same."""
     password = password or ""
-    words = [w for c in context if c for w in {c, *re.split(r"[@.\s_-]+", c)} if len(w) >= 3] + ["carbonscope", "carbon", "scope"]
+    words = [w for c in context if c for w in {c, *re.split(r"[@.\s_-]+", c)} if len(w) >= 3] + [
+        "carbonscope",
+        "carbon",
+        "scope",
+    ]
     if len(password) < MIN_LENGTH:
-        return {"score": 0, "acceptable": False, "problem": f"at least {MIN_LENGTH} characters ({len(password)} so far)", "hints": []}
+        return {
+            "score": 0,
+            "acceptable": False,
+            "problem": f"at least {MIN_LENGTH} characters ({len(password)} so far)",
+            "hints": [],
+        }
     if len(password) > MAX_LENGTH:
         return {"score": 0, "acceptable": False, "problem": f"at most {MAX_LENGTH} characters", "hints": []}
     if is_bad_password(password):
-        return {"score": 0, "acceptable": False, "problem": "this password is on a list of passwords leaked in data breaches", "hints": []}
+        return {
+            "score": 0,
+            "acceptable": False,
+            "problem": "this password is on a list of passwords leaked in data breaches",
+            "hints": [],
+        }
     r = zxcvbn(password[:72], user_inputs=words)  # zxcvbn reads at most 72 characters; more only adds strength
     score = int(r["score"])
     problem = None
     if score < MIN_SCORE:
         problem = (r["feedback"].get("warning") or "too easy to guess").rstrip(".")
         problem = problem[0].lower() + problem[1:] if problem else "too easy to guess"
-    return {"score": score, "acceptable": score >= MIN_SCORE, "problem": problem, "hints": list(r["feedback"].get("suggestions") or [])[:2]}
+    return {
+        "score": score,
+        "acceptable": score >= MIN_SCORE,
+        "problem": problem,
+        "hints": list(r["feedback"].get("suggestions") or [])[:2],
+    }
 
 
 def check_policy(password: str, email: str = "", name: str = "") -> None:
@@ -91,7 +110,12 @@ def _executor() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=ARGON2_AT_ONCE, thread_name_prefix="argon2", initializer=_lower_priority))
+            _pool = (
+                os.getpid(),
+                ThreadPoolExecutor(
+                    max_workers=ARGON2_AT_ONCE, thread_name_prefix="argon2", initializer=_lower_priority
+                ),
+            )
         return _pool[1]
 
 

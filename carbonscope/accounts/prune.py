@@ -21,9 +21,13 @@ def prune(conn: Connection, settings: Settings, at: datetime | None = None) -> d
     link_cut = at - timedelta(days=USED_LINK_DAYS)
     out = {
         "sessions": conn.execute(delete(sessions).where(sessions.c.expires_at < at)).rowcount,
-        "login attempts": conn.execute(delete(login_attempts).where(login_attempts.c.at < at - timedelta(days=settings.login_attempts_keep_days))).rowcount,
+        "login attempts": conn.execute(
+            delete(login_attempts).where(login_attempts.c.at < at - timedelta(days=settings.login_attempts_keep_days))
+        ).rowcount,
         "sign-ups": conn.execute(delete(signups).where(signups.c.at < at - timedelta(days=1))).rowcount,
-        "sent mail": conn.execute(delete(outbox).where(outbox.c.sent_at < at - timedelta(days=SENT_MAIL_DAYS))).rowcount,
+        "sent mail": conn.execute(
+            delete(outbox).where(outbox.c.sent_at < at - timedelta(days=SENT_MAIL_DAYS))
+        ).rowcount,
     }
     for name, table in (("reset links", password_resets), ("confirmation links", email_verifications)):
         t = table.c

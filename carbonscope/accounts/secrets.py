@@ -13,4 +13,3 @@ def new_secret(prefix: str = "", nbytes: int = 32) -> str:
 def digest(value: str) -> str:
     """What the database keeps: a leaked table does not give working secrets."""
     return hashlib.sha256(value.encode()).hexdigest()
-

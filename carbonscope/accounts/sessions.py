@@ -21,12 +21,24 @@ def create(conn: Connection, user_id: int, secret: str, days: int) -> str:
     """A new session; returns the cookie value."""
     raw = new_secret(nbytes=32)
     at = datetime.now(timezone.utc)
-    conn.execute(insert(sessions).values(id_hash=digest(raw), user_id=user_id, created_at=at, expires_at=at + timedelta(days=days)))
+    conn.execute(
+        insert(sessions).values(
+            id_hash=digest(raw), user_id=user_id, created_at=at, expires_at=at + timedelta(days=days)
+        )
+    )
     return _signer(secret).dumps(raw)
 
 
 _BY_SESSION = (  # built once: every signed-in request runs it
-    select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.feed_token, users.c.disabled, sessions.c.expires_at)
+    select(
+        users.c.id,
+        users.c.email,
+        users.c.display_name,
+        users.c.role,
+        users.c.feed_token,
+        users.c.disabled,
+        sessions.c.expires_at,
+    )
     .join(sessions, sessions.c.user_id == users.c.id)
     .where(sessions.c.id_hash == bindparam("id_hash"))
 )

@@ -18,25 +18,49 @@ def create(conn: Connection, user_id: int, name: str) -> str:
     if not 1 <= len(name) <= 80:
         raise InvalidField("name", "between 1 and 80 characters")
     token = new_secret(PREFIX, 32)
-    conn.execute(insert(api_tokens).values(user_id=user_id, name=name, prefix=token[:10], token_hash=digest(token), created_at=datetime.now(timezone.utc)))
+    conn.execute(
+        insert(api_tokens).values(
+            user_id=user_id,
+            name=name,
+            prefix=token[:10],
+            token_hash=digest(token),
+            created_at=datetime.now(timezone.utc),
+        )
+    )
     return token
 
 
 def list_for(conn: Connection, user_id: int) -> list[dict]:
     t = api_tokens.c
-    q = select(t.id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at).where(t.user_id == user_id).order_by(t.id.desc())
+    q = (
+        select(t.id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at)
+        .where(t.user_id == user_id)
+        .order_by(t.id.desc())
+    )
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
 def revoke(conn: Connection, user_id: int, token_id: int) -> None:
-    n = conn.execute(update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None)).values(revoked_at=datetime.now(timezone.utc))).rowcount
+    n = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(timezone.utc))
+    ).rowcount
     if not n:
         raise NotFoundError(f"no active token {token_id} of yours")
 
 
 _BY_TOKEN = (  # built once: every write-API call runs it
-    select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.disabled, api_tokens.c.id.label("token_id"), api_tokens.c.revoked_at,
-           api_tokens.c.last_used_at)
+    select(
+        users.c.id,
+        users.c.email,
+        users.c.display_name,
+        users.c.role,
+        users.c.disabled,
+        api_tokens.c.id.label("token_id"),
+        api_tokens.c.revoked_at,
+        api_tokens.c.last_used_at,
+    )
     .join(api_tokens, api_tokens.c.user_id == users.c.id)
     .where(api_tokens.c.token_hash == bindparam("token_hash"))
 )

@@ -14,7 +14,18 @@ from carbonscope import lookalike
 from carbonscope.accounts import passwords
 from carbonscope.accounts.secrets import digest, new_secret
 from carbonscope.db.schema import (
-    api_tokens, comments, email_verifications, login_attempts, outbox, password_resets, proposals, sessions, signups, supports, users, watches,
+    api_tokens,
+    comments,
+    email_verifications,
+    login_attempts,
+    outbox,
+    password_resets,
+    proposals,
+    sessions,
+    signups,
+    supports,
+    users,
+    watches,
 )
 from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
 from carbonscope.mail import enqueue, link_token
@@ -34,7 +45,10 @@ def normalise_email(email: str) -> str:
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise InvalidField("email", "not a valid email address")
     if lookalike.mixed_script(email):
-        raise InvalidField("email", "mixes alphabets with letters that look alike (for example a Cyrillic \u2018\u0430\u2019 among Latin letters)")
+        raise InvalidField(
+            "email",
+            "mixes alphabets with letters that look alike (for example a Cyrillic \u2018\u0430\u2019 among Latin letters)",
+        )
     return email
 
 
@@ -64,8 +78,16 @@ def check_name_free(conn: Connection, name: str, user_id: int | None = None, sta
     return key
 
 
-def register(conn: Connection, email: str, display_name: str, password: str, role: str = "user", *, password_hash: str | None = None,
-             verified: bool = True) -> int:
+def register(
+    conn: Connection,
+    email: str,
+    display_name: str,
+    password: str,
+    role: str = "user",
+    *,
+    password_hash: str | None = None,
+    verified: bool = True,
+) -> int:
     """Create an account (admins and the CLI: its address counts as confirmed unless ``verified`` is
     False, as for a sign-up). ``password_hash`` (of ``password``), computed before the write
     transaction, keeps Argon2's ~100 ms out of the database write lock."""
@@ -78,14 +100,32 @@ def register(conn: Connection, email: str, display_name: str, password: str, rol
         raise InvalidField("email", "an account with this email already exists")
     key = check_name_free(conn, name, staff=role == "admin")
     return conn.execute(
-        insert(users).values(
-            email=email, display_name=name, name_key=key, password_hash=password_hash or passwords.hash_password(password), role=role,
-            feed_token=new_secret(nbytes=24), created_at=now(), disabled=False, email_verified_at=now() if verified else None,
-        ).returning(users.c.id)
+        insert(users)
+        .values(
+            email=email,
+            display_name=name,
+            name_key=key,
+            password_hash=password_hash or passwords.hash_password(password),
+            role=role,
+            feed_token=new_secret(nbytes=24),
+            created_at=now(),
+            disabled=False,
+            email_verified_at=now() if verified else None,
+        )
+        .returning(users.c.id)
     ).scalar_one()
 
 
-def sign_up(conn: Connection, email: str, display_name: str, password: str, address: str, settings: Settings, *, password_hash: str | None = None) -> None:
+def sign_up(
+    conn: Connection,
+    email: str,
+    display_name: str,
+    password: str,
+    address: str,
+    settings: Settings,
+    *,
+    password_hash: str | None = None,
+) -> None:
     """A sign-up from the web: the same answer whether or not the address has an account (the owner of
     an existing one gets a note instead), an address confirmation mailed through the outbox, and at
     most ``signups_per_address_per_hour`` sign-ups from one client address. Form errors (a bad
@@ -94,17 +134,26 @@ def sign_up(conn: Connection, email: str, display_name: str, password: str, addr
     name = clean_name(display_name)
     passwords.check_policy(password, email, name)
     since = now() - timedelta(hours=1)
-    if conn.execute(select(func.count()).where(signups.c.address == address, signups.c.at >= since)).scalar_one() >= settings.signups_per_address_per_hour:
+    if (
+        conn.execute(select(func.count()).where(signups.c.address == address, signups.c.at >= since)).scalar_one()
+        >= settings.signups_per_address_per_hour
+    ):
         raise Throttled("too many new accounts from your network in the last hour; try again later", 3600)
     conn.execute(insert(signups).values(address=address, at=now()))
     existing = by_email(conn, email)
     if existing is not None:
-        recent = conn.execute(select(func.count()).where(outbox.c.to_addr == email, outbox.c.created_at >= since)).scalar_one()
+        recent = conn.execute(
+            select(func.count()).where(outbox.c.to_addr == email, outbox.c.created_at >= since)
+        ).scalar_one()
         if recent < MAX_RESETS_PER_HOUR:
-            enqueue(conn, email, "Someone tried to open a CarbonScope account with your address",
-                    f"Someone asked to open a CarbonScope account for {email}, which already has one.\n\n"
-                    f"If it was you, sign in at {settings.site_url}/account/login, or choose a new password at "
-                    f"{settings.site_url}/account/reset.\nIf it was not you, ignore this message; nothing has changed.")
+            enqueue(
+                conn,
+                email,
+                "Someone tried to open a CarbonScope account with your address",
+                f"Someone asked to open a CarbonScope account for {email}, which already has one.\n\n"
+                f"If it was you, sign in at {settings.site_url}/account/login, or choose a new password at "
+                f"{settings.site_url}/account/reset.\nIf it was not you, ignore this message; nothing has changed.",
+            )
         return
     uid = register(conn, email, name, password, password_hash=password_hash, verified=False)
     send_confirmation(conn, uid, email, settings)
@@ -113,11 +162,22 @@ def sign_up(conn: Connection, email: str, display_name: str, password: str, addr
 def send_confirmation(conn: Connection, user_id: int, email: str, settings: Settings) -> None:
     nonce = new_secret(nbytes=24)
     token = link_token(settings.secret_key, "verify", nonce)
-    conn.execute(insert(email_verifications).values(token_hash=digest(token), user_id=user_id, created_at=now(), expires_at=now() + timedelta(hours=settings.verify_hours)))
-    enqueue(conn, email, "Confirm your CarbonScope account",
-            f"Welcome to CarbonScope. Open this link within {settings.verify_hours} hours to confirm {email} and sign in:\n{{link}}\n\n"
-            "If you did not ask for an account, ignore this message: nobody can sign in with this address until the link is opened.",
-            link={"purpose": "verify", "nonce": nonce, "path": "/account/verify/"})
+    conn.execute(
+        insert(email_verifications).values(
+            token_hash=digest(token),
+            user_id=user_id,
+            created_at=now(),
+            expires_at=now() + timedelta(hours=settings.verify_hours),
+        )
+    )
+    enqueue(
+        conn,
+        email,
+        "Confirm your CarbonScope account",
+        f"Welcome to CarbonScope. Open this link within {settings.verify_hours} hours to confirm {email} and sign in:\n{{link}}\n\n"
+        "If you did not ask for an account, ignore this message: nobody can sign in with this address until the link is opened.",
+        link={"purpose": "verify", "nonce": nonce, "path": "/account/verify/"},
+    )
 
 
 def resend_confirmation(conn: Connection, email: str, settings: Settings) -> None:
@@ -126,7 +186,12 @@ def resend_confirmation(conn: Connection, email: str, settings: Settings) -> Non
     if user is None or user["disabled"] or user["email_verified_at"] is not None:
         return
     ev = email_verifications.c
-    if conn.execute(select(func.count()).where(ev.user_id == user["id"], ev.created_at >= now() - timedelta(hours=1))).scalar_one() >= MAX_RESETS_PER_HOUR:
+    if (
+        conn.execute(
+            select(func.count()).where(ev.user_id == user["id"], ev.created_at >= now() - timedelta(hours=1))
+        ).scalar_one()
+        >= MAX_RESETS_PER_HOUR
+    ):
         return
     send_confirmation(conn, user["id"], user["email"], settings)
 
@@ -140,7 +205,9 @@ def verify_email(conn: Connection, token: str) -> int:
     user = get(conn, row["user_id"])
     if user["disabled"]:
         raise AuthError("this confirmation link is invalid or has expired; sign in to ask for a new one")
-    conn.execute(update(email_verifications).where(ev.user_id == user["id"], ev.used_at.is_(None)).values(used_at=now()))
+    conn.execute(
+        update(email_verifications).where(ev.user_id == user["id"], ev.used_at.is_(None)).values(used_at=now())
+    )
     if user["email_verified_at"] is None:
         conn.execute(update(users).where(users.c.id == user["id"]).values(email_verified_at=now()))
     return user["id"]
@@ -170,7 +237,10 @@ def _throttle(conn: Connection, email: str, address: str, settings: Settings) ->
     per_account = conn.execute(select(func.count()).where(failed, la.email == email)).scalar_one()
     limit = settings.login_max_failures_per_account
     if per_pair >= limit or per_address >= settings.login_max_failures_per_address or per_account >= 10 * limit:
-        raise Throttled(f"too many failed sign-ins; try again in {settings.login_window_minutes} minutes", settings.login_window_minutes * 60)
+        raise Throttled(
+            f"too many failed sign-ins; try again in {settings.login_window_minutes} minutes",
+            settings.login_window_minutes * 60,
+        )
 
 
 @dataclass
@@ -197,13 +267,17 @@ def verify_credentials(conn: Connection, email: str, password: str, address: str
         return Credentials(email, None)
     if user["email_verified_at"] is None:
         return Credentials(email, None, unconfirmed=True)
-    new_hash = passwords.hash_password(password) if passwords.hasher().check_needs_rehash(user["password_hash"]) else None
+    new_hash = (
+        passwords.hash_password(password) if passwords.hasher().check_needs_rehash(user["password_hash"]) else None
+    )
     return Credentials(email, user, new_hash)
 
 
 def record_login(conn: Connection, creds: Credentials, address: str) -> None:
     """The write half of a sign-in (short): the attempt, and a rehash if one is due."""
-    conn.execute(insert(login_attempts).values(email=creds.email, address=address, at=now(), success=creds.user is not None))
+    conn.execute(
+        insert(login_attempts).values(email=creds.email, address=address, at=now(), success=creds.user is not None)
+    )
     if creds.user is not None and creds.new_hash:
         conn.execute(update(users).where(users.c.id == creds.user["id"]).values(password_hash=creds.new_hash))
 
@@ -225,20 +299,25 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
     _revoke_resets(conn, user_id)  # a reset link mailed before the change must not undo it
 
 
-
 def request_reset(conn: Connection, email: str, settings: Settings) -> None:
     """Mail a one-time reset link (through the outbox). Says nothing about whether the account exists."""
     user = by_email(conn, email or "")
     if user is None or user["disabled"]:
         return
     recent = conn.execute(
-        select(func.count()).where(password_resets.c.user_id == user["id"], password_resets.c.created_at >= now() - timedelta(hours=1))
+        select(func.count()).where(
+            password_resets.c.user_id == user["id"], password_resets.c.created_at >= now() - timedelta(hours=1)
+        )
     ).scalar_one()
     if recent >= MAX_RESETS_PER_HOUR:  # no mail storm, no pile of live tokens; the answer stays the same
         return
     nonce = new_secret(nbytes=24)  # the outbox keeps this, not the link: the link is rendered when sent
     token = link_token(settings.secret_key, "reset", nonce)
-    conn.execute(insert(password_resets).values(token_hash=digest(token), user_id=user["id"], created_at=now(), expires_at=now() + timedelta(hours=1)))
+    conn.execute(
+        insert(password_resets).values(
+            token_hash=digest(token), user_id=user["id"], created_at=now(), expires_at=now() + timedelta(hours=1)
+        )
+    )
     enqueue(
         conn,
         user["email"],
@@ -251,7 +330,11 @@ def request_reset(conn: Connection, email: str, settings: Settings) -> None:
 
 
 def reset_password(conn: Connection, token: str, new: str) -> int:
-    row = conn.execute(select(password_resets).where(password_resets.c.token_hash == digest(token or ""))).mappings().first()
+    row = (
+        conn.execute(select(password_resets).where(password_resets.c.token_hash == digest(token or "")))
+        .mappings()
+        .first()
+    )
     if row is None or row["used_at"] is not None or _aware(row["expires_at"]) < now():
         raise AuthError("this reset link is invalid or has expired; ask for a new one")
     user = get(conn, row["user_id"])
@@ -278,7 +361,11 @@ def delete_account(conn: Connection, user_id: int, password: str) -> None:
     if not passwords.verify(user["password_hash"], password or ""):
         raise InvalidField("password", "does not match")
     conn.execute(update(comments).where(comments.c.author_id == user_id).values(author_id=None))
-    conn.execute(update(proposals).where(proposals.c.owner_id == user_id).values(owner_id=None, status="withdrawn", updated_at=now()))
+    conn.execute(
+        update(proposals)
+        .where(proposals.c.owner_id == user_id)
+        .values(owner_id=None, status="withdrawn", updated_at=now())
+    )
     for table in (supports, watches, api_tokens, sessions, password_resets, email_verifications):
         conn.execute(delete(table).where(table.c.user_id == user_id))
     conn.execute(delete(login_attempts).where(login_attempts.c.email == user["email"]))

@@ -36,10 +36,15 @@ def estimate(map_area: dict[str, float], counts: pd.DataFrame) -> dict:
     out = {"total_area": total, "overall_accuracy": float(np.trace(p)), "n": int(n_i.sum()), "classes": {}}
     for k, c in enumerate(classes):
         area = total * float(p_j[k])
-        out["classes"][c] = {"mapped_area": float(map_area[c]), "area": area, "se": total * float(se[k]),
-                             "ci95": 1.96 * total * float(se[k]), "users_accuracy": float(users[k]),
-                             "producers_accuracy": float(producers[k]) if np.isfinite(producers[k]) else None,
-                             "n": int(n_i[k])}
+        out["classes"][c] = {
+            "mapped_area": float(map_area[c]),
+            "area": area,
+            "se": total * float(se[k]),
+            "ci95": 1.96 * total * float(se[k]),
+            "users_accuracy": float(users[k]),
+            "producers_accuracy": float(producers[k]) if np.isfinite(producers[k]) else None,
+            "n": int(n_i[k]),
+        }
     out["error_matrix"] = {r: {c: float(v) for c, v in zip(classes, row)} for r, row in zip(classes, p)}
     return out
 
@@ -62,7 +67,9 @@ def read_sample(path, x: str, y: str, reference: str, crs_default, target_crs) -
         bad = xs.isna() | ys.isna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise InputError("coordinates must be numbers", file=path, row=row, column=x if xs.isna().iloc[row - 2] else y)
+            raise InputError(
+                "coordinates must be numbers", file=path, row=row, column=x if xs.isna().iloc[row - 2] else y
+            )
         xs, ys = Transformer.from_crs(crs_default, target_crs, always_xy=True).transform(xs.to_numpy(), ys.to_numpy())
         return pd.DataFrame({"x": xs, "y": ys, "reference": t[reference].astype(str).str.strip().str.lower()})
     try:
@@ -72,4 +79,6 @@ def read_sample(path, x: str, y: str, reference: str, crs_default, target_crs) -
     if reference not in g.columns:
         raise InputError(f"no column {reference!r}", file=path, column=reference)
     g = g.to_crs(target_crs)
-    return pd.DataFrame({"x": g.geometry.x, "y": g.geometry.y, "reference": g[reference].astype(str).str.strip().str.lower()})
+    return pd.DataFrame(
+        {"x": g.geometry.x, "y": g.geometry.y, "reference": g[reference].astype(str).str.strip().str.lower()}
+    )

@@ -101,8 +101,14 @@ def risk_map(product: Product, inside: np.ndarray, project: np.ndarray, bins: in
     n_past = (len(e_past) + 1) if e_past is not None else 1
     for k in range(len(dens)):
         ke, kp = divmod(k, n_past)
-        row = {"class": k, "edge_from_m": float(([0.0] + list(e_edge))[ke]), "edge_to_m": float((list(e_edge) + [np.inf])[ke]),
-               "forest_ha": float(forest_n[k]) * px_ha, "deforested_ha": float(lost_n[k]) * px_ha, "density": float(dens[k])}
+        row = {
+            "class": k,
+            "edge_from_m": float(([0.0] + list(e_edge))[ke]),
+            "edge_to_m": float((list(e_edge) + [np.inf])[ke]),
+            "forest_ha": float(forest_n[k]) * px_ha,
+            "deforested_ha": float(lost_n[k]) * px_ha,
+            "density": float(dens[k]),
+        }
         if e_past is not None:
             row |= {"past_from_m": float(([0.0] + list(e_past))[kp]), "past_to_m": float((list(e_past) + [np.inf])[kp])}
         table.append(row)
@@ -117,8 +123,12 @@ def risk_map(product: Product, inside: np.ndarray, project: np.ndarray, bins: in
         pred_share = float(pred[inside & project].sum() / tot) if tot > 0 else float("nan")
         obs_tot = (lost & inside).sum()
         obs_share = float((lost & inside & project).sum() / obs_tot) if obs_tot else float("nan")
-        validation = {"calibrated_on": f"{product.dates[n - 3]}/{product.dates[n - 2]}", "tested_on": f"{product.dates[n - 2]}/{product.dates[n - 1]}",
-                      "predicted_share": pred_share, "observed_share": obs_share}
+        validation = {
+            "calibrated_on": f"{product.dates[n - 3]}/{product.dates[n - 2]}",
+            "tested_on": f"{product.dates[n - 2]}/{product.dates[n - 1]}",
+            "predicted_share": pred_share,
+            "observed_share": obs_share,
+        }
     factors = ["distance to forest edge"] + (["distance to past deforestation"] if n >= 3 else [])
     return RiskMap(density, classes, table, share, validation, factors)
 

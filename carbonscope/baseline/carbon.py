@@ -111,22 +111,34 @@ class CarbonSource:
 def sources(change: Change, cfg: CarbonConfig | None) -> dict[str, CarbonSource]:
     if cfg is None:
         return {}
-    rs = RootShoot.parse(cfg.root_shoot, cfg.root_shoot_table) if not isinstance(cfg.root_shoot, (int, float)) else float(cfg.root_shoot)
+    rs = (
+        RootShoot.parse(cfg.root_shoot, cfg.root_shoot_table)
+        if not isinstance(cfg.root_shoot, (int, float))
+        else float(cfg.root_shoot)
+    )
     out = {}
     if cfg.defaults:
         s = CarbonSource("defaults", change, cfg, rs)
-        if "forest" not in cfg.defaults and not any(c in cfg.defaults for c in (change.t.categories[k] for k in change.forest)):
+        if "forest" not in cfg.defaults and not any(
+            c in cfg.defaults for c in (change.t.categories[k] for k in change.forest)
+        ):
             s.notes.append("no default for the forest categories: forest carbon is 0")
         missing = [change.t.categories[k] for k in change.nonforest if change.t.categories[k] not in cfg.defaults]
         if missing:
-            s.notes.append(f"no default for {', '.join(missing)}: land that becomes these holds no carbon after deforestation, which makes emissions an upper bound")
+            s.notes.append(
+                f"no default for {', '.join(missing)}: land that becomes these holds no carbon after deforestation, which makes emissions an upper bound"
+            )
         if "forest" not in cfg.defaults_rel_se:
-            s.notes.append(f"no standard error given for the forest default: {ASSUMED_REL_SE:.0%} assumed in the uncertainty analysis")
+            s.notes.append(
+                f"no standard error given for the forest default: {ASSUMED_REL_SE:.0%} assumed in the uncertainty analysis"
+            )
         out["defaults"] = s
     if cfg.maps:
         s = CarbonSource("maps", change, cfg, rs)
-        s.notes.append("emission factors from the difference of two independent biomass maps mix both maps' errors into the change; "
-                       f"each map's mean is drawn with {cfg.map_rel_se:.0%} relative error, independently")
+        s.notes.append(
+            "emission factors from the difference of two independent biomass maps mix both maps' errors into the change; "
+            f"each map's mean is drawn with {cfg.map_rel_se:.0%} relative error, independently"
+        )
         out["maps"] = s
     return out
 

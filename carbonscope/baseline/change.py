@@ -63,8 +63,10 @@ class Change:
         return [(s.name, n, i + 1) for s in self.t.sets for i, n in enumerate(s.names)]
 
     def areas(self, key=None, zone: int = 0) -> dict[str, dict[str, float]]:
-        return {d: {self.t.categories[k]: float(a[k]) for k in self.keep}
-                for d, a in ((d, self.t.area(key, zone, i)) for i, d in enumerate(self.t.dates))}
+        return {
+            d: {self.t.categories[k]: float(a[k]) for k in self.keep}
+            for d, a in ((d, self.t.area(key, zone, i)) for i, d in enumerate(self.t.dates))
+        }
 
     def forest_area(self, key=None, zone: int = 0) -> list[float]:
         return [float(self.t.area(key, zone, i)[list(self.forest)].sum()) for i in range(len(self.t.dates))]
@@ -75,7 +77,9 @@ class Change:
             if i == j:
                 continue
             m = self.t.matrix(key, zone, p)
-            out[pair_label(self.t, p)] = {self.t.categories[a]: {self.t.categories[b]: float(m[a, b]) for b in self.keep} for a in self.keep}
+            out[pair_label(self.t, p)] = {
+                self.t.categories[a]: {self.t.categories[b]: float(m[a, b]) for b in self.keep} for a in self.keep
+            }
         return out
 
     def deforestation(self, key=None, zone: int = 0) -> dict[str, float]:
@@ -99,9 +103,19 @@ class Change:
             years = self.years[i + 1] - self.years[i]
             loss = float(m[np.ix_(self.forest, self.nonforest)].sum())
             gain = float(m[np.ix_(self.nonforest, self.forest)].sum())
-            rows.append({"period": pair_label(self.t, p), "start": self.t.dates[i], "end": self.t.dates[i + 1], "years": years,
-                         "forest_start_ha": fa[i], "forest_end_ha": fa[i + 1], "deforestation_ha": loss, "gain_ha": gain,
-                         "annual_deforestation_ha": loss / years if years > 0 else float("nan"),
-                         "rate_simple_pct": 100 * simple_rate(fa[i], fa[i + 1], years),
-                         "rate_compound_pct": 100 * compound_rate(fa[i], fa[i + 1], years)})
+            rows.append(
+                {
+                    "period": pair_label(self.t, p),
+                    "start": self.t.dates[i],
+                    "end": self.t.dates[i + 1],
+                    "years": years,
+                    "forest_start_ha": fa[i],
+                    "forest_end_ha": fa[i + 1],
+                    "deforestation_ha": loss,
+                    "gain_ha": gain,
+                    "annual_deforestation_ha": loss / years if years > 0 else float("nan"),
+                    "rate_simple_pct": 100 * simple_rate(fa[i], fa[i + 1], years),
+                    "rate_compound_pct": 100 * compound_rate(fa[i], fa[i + 1], years),
+                }
+            )
         return rows

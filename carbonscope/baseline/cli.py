@@ -11,7 +11,9 @@ from rich.table import Table
 from carbonscope.cli_output import console, err, fail, print_json
 from carbonscope.errors import CarbonScopeError
 
-app = typer.Typer(help="REDD+ baseline: land-cover change, reference levels, creditable reductions.", no_args_is_help=True)
+app = typer.Typer(
+    help="REDD+ baseline: land-cover change, reference levels, creditable reductions.", no_args_is_help=True
+)
 
 
 def _areas_table(title: str, areas: dict) -> Table:
@@ -61,8 +63,10 @@ def run(
     if "crediting" in res:
         c = res["crediting"]
         iv = c["intervals"]["creditable_tco2e"]
-        console.print(f"creditable {c['totals']['creditable_tco2e']:,.0f} tCO2e ({iv['lower']:,.0f} – {iv['upper']:,.0f}, "
-                      f"{c['level']:.0%}); NPV {c['totals']['npv']:,.0f} {c['currency']}")
+        console.print(
+            f"creditable {c['totals']['creditable_tco2e']:,.0f} tCO2e ({iv['lower']:,.0f} – {iv['upper']:,.0f}, "
+            f"{c['level']:.0%}); NPV {c['totals']['npv']:,.0f} {c['currency']}"
+        )
     console.print(f"report: {folder / 'report.html'}  ({result.seconds['total']:.1f} s)")
 
 
@@ -73,9 +77,13 @@ def areas(
     zones: Annotated[Optional[Path], typer.Option(help="vector file of zones (GeoPackage, GeoJSON, Shapefile)")] = None,
     zone_field: Annotated[Optional[str], typer.Option(help="the column naming each zone")] = None,
     zone_layer: Annotated[Optional[str], typer.Option(help="the layer of the zones file (default: the first)")] = None,
-    mapping: Annotated[Optional[str], typer.Option(help="reclassify by a table instead (esa_cci, worldcover, modis_igbp or a CSV)")] = None,
+    mapping: Annotated[
+        Optional[str], typer.Option(help="reclassify by a table instead (esa_cci, worldcover, modis_igbp or a CSV)")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1)] = 2,
-    json_out: Annotated[bool, typer.Option("--json", help="print areas_ha, deforestation_ha and zones as JSON")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print areas_ha, deforestation_ha and zones as JSON")
+    ] = False,
 ):
     """Area per category and date, and deforestation between dates (whole raster and per zone)."""
     from carbonscope.baseline import landcover
@@ -86,11 +94,19 @@ def areas(
     from carbonscope.progress import RichProgress
 
     try:
-        lc = LandCoverConfig(type="landcover" if mapping else "forest_mask", path=raster.resolve(), mapping=mapping,
-                             dates=[d.strip() for d in dates.split(",") if d.strip()])
+        lc = LandCoverConfig(
+            type="landcover" if mapping else "forest_mask",
+            path=raster.resolve(),
+            mapping=mapping,
+            dates=[d.strip() for d in dates.split(",") if d.strip()],
+        )
         with landcover.open_product(lc) as product:
             grid, forest = product.grid, product.forest
-        sets = [zmod.load(ZoneConfig(name="zones", path=zones.resolve(), layer=zone_layer, field=zone_field), grid)] if zones else []
+        sets = (
+            [zmod.load(ZoneConfig(name="zones", path=zones.resolve(), layer=zone_layer, field=zone_field), grid)]
+            if zones
+            else []
+        )
         with RichProgress(console=err) as progress:
             task = progress.task("pixels", total=grid.width * grid.height)
             tally = tabulate(lc, sets, workers=workers, progress=lambda n: progress.advance(task, n))
@@ -99,7 +115,10 @@ def areas(
     ch = Change(tally, forest)
     doc = {"areas_ha": ch.areas(), "deforestation_ha": ch.deforestation()}
     if sets:
-        doc["zones"] = {name: {"areas_ha": ch.areas("zones", i + 1), "deforestation_ha": ch.deforestation("zones", i + 1)} for i, name in enumerate(sets[0].names)}
+        doc["zones"] = {
+            name: {"areas_ha": ch.areas("zones", i + 1), "deforestation_ha": ch.deforestation("zones", i + 1)}
+            for i, name in enumerate(sets[0].names)
+        }
     if json_out:
         print_json(doc)
         return
@@ -108,4 +127,6 @@ def areas(
         console.print(f"deforestation {per}: {ha:,.2f} ha")
     for name, z in doc.get("zones", {}).items():
         console.print(_areas_table(name, z["areas_ha"]))
-        console.print("  " + "; ".join(f"deforestation {per}: {ha:,.2f} ha" for per, ha in z["deforestation_ha"].items()))
+        console.print(
+            "  " + "; ".join(f"deforestation {per}: {ha:,.2f} ha" for per, ha in z["deforestation_ha"].items())
+        )

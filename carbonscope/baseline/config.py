@@ -25,14 +25,23 @@ class DateFile(Strict):
 class LandCoverConfig(Strict):
     type: Literal["landcover", "forest_mask", "prodes", "loss_year"] = "landcover"
     path: Path | None = Field(None, description="one raster; with dates, one band per date (or bands=)")
-    dates: list[str] = Field(default_factory=list, description="dates of the bands, e.g. ['2000', '2010', '2020']; prodes/loss_year: the years to report, or 'FIRST-LAST'")
+    dates: list[str] = Field(
+        default_factory=list,
+        description="dates of the bands, e.g. ['2000', '2010', '2020']; prodes/loss_year: the years to report, or 'FIRST-LAST'",
+    )
     bands: list[int] | None = None
     files: list[DateFile] = Field(default_factory=list, description="one file per date instead of bands of one file")
-    mapping: str | dict[str, str] | None = Field(None, description="esa_cci, worldcover, modis_igbp, forest_nonforest, a CSV path, or an inline table")
+    mapping: str | dict[str, str] | None = Field(
+        None, description="esa_cci, worldcover, modis_igbp, forest_nonforest, a CSV path, or an inline table"
+    )
     nodata: float | None = Field(None, description="overrides the rasters' own nodata value")
-    align: bool = Field(False, description="resample rasters on other grids to the first one's (nearest); default: refuse them")
+    align: bool = Field(
+        False, description="resample rasters on other grids to the first one's (nearest); default: refuse them"
+    )
     forest: list[str] = Field(default_factory=lambda: ["forest"], description="categories that count as forest")
-    legend: Path | None = Field(None, description="prodes: a legend CSV (value, label, kind, year) other than the packaged one")
+    legend: Path | None = Field(
+        None, description="prodes: a legend CSV (value, label, kind, year) other than the packaged one"
+    )
     forest_path: Path | None = Field(None, description="loss_year: forest at the start (tree cover %, or a 1/0 mask)")
     forest_threshold: float = Field(30.0, description="loss_year: tree cover (%) at or above which a pixel is forest")
     loss_base_year: int = Field(2000, description="loss_year: a pixel value k means loss in loss_base_year + k")
@@ -66,7 +75,9 @@ class ZoneConfig(Strict):
     name: str = Field(..., description="the zone set, e.g. jurisdiction, subjurisdictions, project")
     path: Path
     layer: str | None = None
-    field: str | None = Field(None, description="the column naming each zone; without it the set is one zone named after the set")
+    field: str | None = Field(
+        None, description="the column naming each zone; without it the set is one zone named after the set"
+    )
 
 
 class CarbonMap(Strict):
@@ -77,14 +88,25 @@ class CarbonMap(Strict):
 
 
 class CarbonConfig(Strict):
-    defaults: dict[str, float] = Field(default_factory=dict, description="AGB (t dry matter/ha) by category, e.g. forest = 300")
-    defaults_rel_se: dict[str, float] = Field(default_factory=dict, description="relative standard error of each default (0.3 = 30%)")
+    defaults: dict[str, float] = Field(
+        default_factory=dict, description="AGB (t dry matter/ha) by category, e.g. forest = 300"
+    )
+    defaults_rel_se: dict[str, float] = Field(
+        default_factory=dict, description="relative standard error of each default (0.3 = 30%)"
+    )
     maps: list[CarbonMap] = Field(default_factory=list, description="AGB maps (Mg/ha) by date")
-    map_rel_se: float = Field(0.2, ge=0, description="relative standard error of a map's mean where the map has no SE band")
-    root_shoot: float | str = Field(0.0, description="a ratio, 'ipcc2006:<zone>' (Table 4.4), or 'table:<zone>' with root_shoot_table (e.g. the 2019 Refinement's values)")
+    map_rel_se: float = Field(
+        0.2, ge=0, description="relative standard error of a map's mean where the map has no SE band"
+    )
+    root_shoot: float | str = Field(
+        0.0,
+        description="a ratio, 'ipcc2006:<zone>' (Table 4.4), or 'table:<zone>' with root_shoot_table (e.g. the 2019 Refinement's values)",
+    )
     root_shoot_table: Path | None = None
     carbon_fraction: float = Field(0.47, gt=0, le=1)
-    primary: Literal["defaults", "maps"] | None = Field(None, description="which carbon source drives emissions when both are given")
+    primary: Literal["defaults", "maps"] | None = Field(
+        None, description="which carbon source drives emissions when both are given"
+    )
 
     @model_validator(mode="after")
     def _any(self):
@@ -94,18 +116,29 @@ class CarbonConfig(Strict):
 
 
 class BaselineConfig(Strict):
-    series: Literal["deforestation", "forest_area", "forest_carbon"] = Field("forest_carbon", description="what the VMD0007 methods fit over time")
-    zone: str | None = Field(None, description="the zone whose history is fitted (e.g. the jurisdiction); default: the whole raster")
-    methods: list[Literal["average", "linear", "exponential", "logarithmic"]] = Field(default_factory=lambda: ["average", "linear", "exponential", "logarithmic"])
+    series: Literal["deforestation", "forest_area", "forest_carbon"] = Field(
+        "forest_carbon", description="what the VMD0007 methods fit over time"
+    )
+    zone: str | None = Field(
+        None, description="the zone whose history is fitted (e.g. the jurisdiction); default: the whole raster"
+    )
+    methods: list[Literal["average", "linear", "exponential", "logarithmic"]] = Field(
+        default_factory=lambda: ["average", "linear", "exponential", "logarithmic"]
+    )
     r2_threshold: float = 0.75
-    use: Literal["auto", "average", "linear", "exponential", "logarithmic"] = Field("auto", description="the method that drives crediting; auto: the allowed fit with the best R² at or above the threshold, else the average")
+    use: Literal["auto", "average", "linear", "exponential", "logarithmic"] = Field(
+        "auto",
+        description="the method that drives crediting; auto: the allowed fit with the best R² at or above the threshold, else the average",
+    )
 
 
 class AllocationConfig(Strict):
     project: str = Field(..., description="the project zone's name")
     method: Literal["historical_share", "risk_map", "both"] = "both"
     risk_bins: int = Field(10, ge=2, le=100, description="classes of the risk map (equal-area quantiles of distance)")
-    use: Literal["historical_share", "risk_map"] = Field("risk_map", description="which allocation drives crediting when both run")
+    use: Literal["historical_share", "risk_map"] = Field(
+        "risk_map", description="which allocation drives crediting when both run"
+    )
 
 
 class AccuracyConfig(Strict):
@@ -120,8 +153,15 @@ class AccuracyConfig(Strict):
 class CreditingConfig(Strict):
     start: int = Field(..., description="first year of the crediting period")
     years: int = Field(10, ge=1, le=100)
-    monitored_deforestation_ha: float | list[float] | None = Field(None, description="project-area deforestation per year in the crediting period (ha/yr); default: none (ex-ante)")
-    effectiveness_percent: float = Field(100.0, ge=0, le=100, description="ex ante, without monitored data: the share of baseline deforestation the project avoids")
+    monitored_deforestation_ha: float | list[float] | None = Field(
+        None, description="project-area deforestation per year in the crediting period (ha/yr); default: none (ex-ante)"
+    )
+    effectiveness_percent: float = Field(
+        100.0,
+        ge=0,
+        le=100,
+        description="ex ante, without monitored data: the share of baseline deforestation the project avoids",
+    )
     leakage_percent: float = Field(0.0, ge=0, le=100)
     buffer_percent: float = Field(10.0, ge=0, le=100)
     price: float | list[float] = Field(10.0, description="price per tCO2e, or one per crediting year")
@@ -165,12 +205,15 @@ class RunConfig(Strict):
         if len(set(names)) != len(names):
             raise ValueError(f"zone set names must be unique: {names}")
         if self.baseline.series == "forest_carbon" and self.carbon is None:
-            raise ValueError("baseline.series = 'forest_carbon' needs a [carbon] section (or use forest_area / deforestation)")
+            raise ValueError(
+                "baseline.series = 'forest_carbon' needs a [carbon] section (or use forest_area / deforestation)"
+            )
         return self
 
 
 def _resolve(data: dict, base: Path) -> dict:
     """Make every path relative to the config file's folder."""
+
     def fix(v):
         return str((base / v).resolve()) if isinstance(v, str) and not Path(v).is_absolute() else v
 
@@ -210,7 +253,10 @@ def parse(data: dict, source: str = "config", base: Path | None = None) -> RunCo
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{where}: {first['msg']}" + (f" ({len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""), file=source) from None
+        raise InputError(
+            f"{where}: {first['msg']}" + (f" ({len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""),
+            file=source,
+        ) from None
     return cfg
 
 

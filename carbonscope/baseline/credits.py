@@ -37,22 +37,39 @@ def table(inp: CreditInputs, area_mult=1.0, project_mult=1.0, ef_mult=1.0) -> di
     net = gross - leak
     buffer = np.maximum(net, 0) * inp.buffer
     credits = np.maximum(net - buffer, 0)
-    return {"baseline_tco2e": base, "project_tco2e": proj, "gross_reductions_tco2e": gross, "leakage_tco2e": leak,
-            "net_reductions_tco2e": net, "buffer_tco2e": buffer, "creditable_tco2e": credits}
+    return {
+        "baseline_tco2e": base,
+        "project_tco2e": proj,
+        "gross_reductions_tco2e": gross,
+        "leakage_tco2e": leak,
+        "net_reductions_tco2e": net,
+        "buffer_tco2e": buffer,
+        "creditable_tco2e": credits,
+    }
 
 
 def summarize(inp: CreditInputs) -> dict:
     t = table(inp)
-    rows = [{"year": y, "baseline_deforestation_ha": float(inp.baseline_ha[k]), "project_deforestation_ha": float(inp.project_ha[k]),
-             **{name: float(v[k]) for name, v in t.items()}, "price": float(inp.prices[k]),
-             "value": float(t["creditable_tco2e"][k] * inp.prices[k])} for k, y in enumerate(inp.years)]
+    rows = [
+        {
+            "year": y,
+            "baseline_deforestation_ha": float(inp.baseline_ha[k]),
+            "project_deforestation_ha": float(inp.project_ha[k]),
+            **{name: float(v[k]) for name, v in t.items()},
+            "price": float(inp.prices[k]),
+            "value": float(t["creditable_tco2e"][k] * inp.prices[k]),
+        }
+        for k, y in enumerate(inp.years)
+    ]
     totals = {name: float(v.sum()) for name, v in t.items()}
     totals["value_undiscounted"] = float((t["creditable_tco2e"] * inp.prices).sum())
     totals["npv"] = npv(t["creditable_tco2e"], inp.prices, inp.discount)
     return {"years": rows, "totals": totals}
 
 
-def monte_carlo(inp: CreditInputs, area_rel_se: float, project_rel_se: float, ef_rel_se: float, draws: int, seed: int, level: float) -> dict:
+def monte_carlo(
+    inp: CreditInputs, area_rel_se: float, project_rel_se: float, ef_rel_se: float, draws: int, seed: int, level: float
+) -> dict:
     """Intervals of the crediting totals: area, project area and EF drawn independently."""
     rng = np.random.default_rng(seed)
     a = np.clip(rng.normal(1.0, area_rel_se, (draws, 1)), 0, None)
@@ -63,12 +80,23 @@ def monte_carlo(inp: CreditInputs, area_rel_se: float, project_rel_se: float, ef
     out = {}
     for name in ("baseline_tco2e", "gross_reductions_tco2e", "net_reductions_tco2e", "creditable_tco2e"):
         tot = t[name].sum(axis=1)
-        out[name] = {"mean": float(tot.mean()), "lower": float(np.percentile(tot, lo)), "upper": float(np.percentile(tot, hi))}
+        out[name] = {
+            "mean": float(tot.mean()),
+            "lower": float(np.percentile(tot, lo)),
+            "upper": float(np.percentile(tot, hi)),
+        }
     return out
 
 
-def emissions_interval(ad_ha: float, ef: float, area_rel_se: float, ef_rel_se: float, draws: int, seed: int, level: float) -> dict:
+def emissions_interval(
+    ad_ha: float, ef: float, area_rel_se: float, ef_rel_se: float, draws: int, seed: int, level: float
+) -> dict:
     rng = np.random.default_rng(seed)
-    e = ad_ha * np.clip(rng.normal(1, area_rel_se, draws), 0, None) * ef * np.clip(rng.normal(1, ef_rel_se, draws), 0, None)
+    e = (
+        ad_ha
+        * np.clip(rng.normal(1, area_rel_se, draws), 0, None)
+        * ef
+        * np.clip(rng.normal(1, ef_rel_se, draws), 0, None)
+    )
     lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
     return {"lower": float(np.percentile(e, lo)), "upper": float(np.percentile(e, hi))}

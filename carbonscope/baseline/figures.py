@@ -11,8 +11,16 @@ from rasterio.windows import Window
 from carbonscope.reports import plt, save_png
 
 MAX_QUICKLOOK = 1000
-COLORS = {"forest": "#1b7837", "cropland": "#e6ab02", "grassland": "#a6d854", "wetland": "#4eb3d3", "settlement": "#d95f02",
-          "other": "#bdbdbd", "non_forest": "#d9c9a3", "no_data": "#ffffff"}
+COLORS = {
+    "forest": "#1b7837",
+    "cropland": "#e6ab02",
+    "grassland": "#a6d854",
+    "wetland": "#4eb3d3",
+    "settlement": "#d95f02",
+    "other": "#bdbdbd",
+    "non_forest": "#d9c9a3",
+    "no_data": "#ffffff",
+}
 
 
 def _decimated(product, step: int) -> np.ndarray:
@@ -45,7 +53,9 @@ def change_map(r, path: Path) -> str:
         cmap = ListedColormap(["#ffffff", COLORS["forest"], "#eeeeee"] + [tuple(c) for c in lost_colors])
         b = g.bounds
         fig, ax = plt.subplots(figsize=(6.5, 6.5))
-        ax.imshow(img, cmap=cmap, vmin=0, vmax=2 + max(n - 1, 1), extent=(b[0], b[2], b[1], b[3]), interpolation="nearest")
+        ax.imshow(
+            img, cmap=cmap, vmin=0, vmax=2 + max(n - 1, 1), extent=(b[0], b[2], b[1], b[3]), interpolation="nearest"
+        )
         for s in r.tally.sets:
             for geom in s.geometries:
                 for poly in getattr(geom, "geoms", [geom]):
@@ -53,8 +63,13 @@ def change_map(r, path: Path) -> str:
                     ax.plot(x, y, color="black", lw=0.6)
         from matplotlib.patches import Patch
 
-        handles = [Patch(color=COLORS["forest"], label=f"forest {r.tally.dates[-1]}"), Patch(color="#eeeeee", label=f"non-forest {r.tally.dates[0]}")]
-        handles += [Patch(color=lost_colors[k], label=f"lost {r.tally.dates[k]}–{r.tally.dates[k + 1]}") for k in range(n - 1)]
+        handles = [
+            Patch(color=COLORS["forest"], label=f"forest {r.tally.dates[-1]}"),
+            Patch(color="#eeeeee", label=f"non-forest {r.tally.dates[0]}"),
+        ]
+        handles += [
+            Patch(color=lost_colors[k], label=f"lost {r.tally.dates[k]}–{r.tally.dates[k + 1]}") for k in range(n - 1)
+        ]
         ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
         ax.set_title(f"Forest change ({g.crs.to_string()})", fontsize=10)
         ax.tick_params(labelsize=7)
@@ -74,8 +89,16 @@ def area_bars(r, path: Path) -> str:
     w = 0.8 / max(len(dates), 1)
     x = np.arange(len(cats))
     for k, d in enumerate(dates):
-        ax.bar(x + k * w, [areas[d].get(c, 0) / 1000 for c in cats], w, label=d, alpha=0.6 + 0.4 * k / max(len(dates) - 1, 1),
-               color=[COLORS.get(c, "#888888") for c in cats], edgecolor="black", lw=0.4)
+        ax.bar(
+            x + k * w,
+            [areas[d].get(c, 0) / 1000 for c in cats],
+            w,
+            label=d,
+            alpha=0.6 + 0.4 * k / max(len(dates) - 1, 1),
+            color=[COLORS.get(c, "#888888") for c in cats],
+            edgecolor="black",
+            lw=0.4,
+        )
         for xi, c in zip(x, cats):
             ax.text(xi + k * w, areas[d].get(c, 0) / 1000, d, ha="center", va="bottom", fontsize=6, rotation=90)
     ax.set_xticks(x + w * (len(dates) - 1) / 2, cats)
@@ -96,7 +119,13 @@ def baseline_fits(r, path: Path) -> str:
         if not f.params:
             continue
         style = "-" if m == r.chosen.method else "--"
-        ax.plot(tt, f.predict(tt), style, lw=1.6 if style == "-" else 1, label=f"{m}  R² {f.r2:.3f}" + ("" if f.allowed else " (not allowed)"))
+        ax.plot(
+            tt,
+            f.predict(tt),
+            style,
+            lw=1.6 if style == "-" else 1,
+            label=f"{m}  R² {f.r2:.3f}" + ("" if f.allowed else " (not allowed)"),
+        )
     if c:
         ax.axvspan(c.start - 1, end - 1, color="#e8f4e8", zorder=0, label="crediting period")
     ax.set_xlabel("year")
@@ -133,8 +162,11 @@ def risk_map(r, path: Path) -> str:
 
 def all_figures(r, folder: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
-    figs = {"change": change_map(r, folder / "change_map.png"), "areas": area_bars(r, folder / "areas.png"),
-            "fits": baseline_fits(r, folder / "baseline_fits.png")}
+    figs = {
+        "change": change_map(r, folder / "change_map.png"),
+        "areas": area_bars(r, folder / "areas.png"),
+        "fits": baseline_fits(r, folder / "baseline_fits.png"),
+    }
     if "crediting" in r.results:
         figs["crediting"] = crediting(r, folder / "crediting.png")
     if r.risk is not None:

@@ -54,8 +54,17 @@ class Fit:
         raise ValueError(self.method)
 
     def as_dict(self) -> dict:
-        return {"r2": self.r2, "params": self.params, "allowed": self.allowed, "r2_ok": self.r2_ok, "n": self.n,
-                "dof": self.dof, "t0": self.t0, "equation": self.equation, "notes": self.notes}
+        return {
+            "r2": self.r2,
+            "params": self.params,
+            "allowed": self.allowed,
+            "r2_ok": self.r2_ok,
+            "n": self.n,
+            "dof": self.dof,
+            "t0": self.t0,
+            "equation": self.equation,
+            "notes": self.notes,
+        }
 
 
 def r_squared(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -99,7 +108,19 @@ def fit(method: str, t, y, kind: str = "stock", r2_threshold: float = 0.75, t0: 
         k = 2
     elif method == "exponential":
         if (y <= 0).any():
-            return Fit(method, {}, float("nan"), n, t0, False, False, n - 2, "", ["the exponential model needs positive values"], kind)
+            return Fit(
+                method,
+                {},
+                float("nan"),
+                n,
+                t0,
+                False,
+                False,
+                n - 2,
+                "",
+                ["the exponential model needs positive values"],
+                kind,
+            )
         la, b = _ols(x, np.log(y))
         a = math.exp(la)
         try:

@@ -73,7 +73,11 @@ def grid_of(src) -> GridSpec:
 
 
 def _same(a: GridSpec, b: GridSpec) -> bool:
-    return a.crs == b.crs and a.shape == b.shape and all(abs(x - y) <= 1e-6 * max(1.0, abs(x)) for x, y in zip(a.transform[:6], b.transform[:6]))
+    return (
+        a.crs == b.crs
+        and a.shape == b.shape
+        and all(abs(x - y) <= 1e-6 * max(1.0, abs(x)) for x, y in zip(a.transform[:6], b.transform[:6]))
+    )
 
 
 @dataclass
@@ -137,13 +141,25 @@ def _open(product: Product, path: Path, align: bool, target: GridSpec | None, no
     g = grid_of(src)
     if target is not None and not _same(g, target):
         if not align:
-            raise InputError(f"the raster's grid ({g.describe()}) differs from {product.sources[0]}'s ({target.describe()}); "
-                             "give rasters on one grid, or set landcover.align = true to resample them to the first (nearest neighbour)", file=str(path))
-        src = WarpedVRT(src, crs=target.crs, transform=target.transform, width=target.width, height=target.height,
-                        resampling=Resampling.nearest, nodata=nodata if nodata is not None else src.nodata)
+            raise InputError(
+                f"the raster's grid ({g.describe()}) differs from {product.sources[0]}'s ({target.describe()}); "
+                "give rasters on one grid, or set landcover.align = true to resample them to the first (nearest neighbour)",
+                file=str(path),
+            )
+        src = WarpedVRT(
+            src,
+            crs=target.crs,
+            transform=target.transform,
+            width=target.width,
+            height=target.height,
+            resampling=Resampling.nearest,
+            nodata=nodata if nodata is not None else src.nodata,
+        )
         product._handles.append(src)
     if src.dtypes[0] not in ("uint8", "int8", "uint16", "int16"):
-        raise InputError(f"land-cover rasters must hold 8- or 16-bit integer classes, not {src.dtypes[0]}", file=str(path))
+        raise InputError(
+            f"land-cover rasters must hold 8- or 16-bit integer classes, not {src.dtypes[0]}", file=str(path)
+        )
     product._opened[key] = src
     return src
 
@@ -169,7 +185,9 @@ class MapProduct(Product):
         for b in bands:
             src = _open(self, b.path, align, self.grid, nodata)
             if b.band > src.count:
-                raise InputError(f"band {b.band} (date {b.date}) asked for, the raster has {src.count}", file=str(b.path))
+                raise InputError(
+                    f"band {b.band} (date {b.date}) asked for, the raster has {src.count}", file=str(b.path)
+                )
             bits, signed = _bits(src.dtypes[0])
             nd = nodata if nodata is not None else src.nodata
             self._luts[b.date] = self.legend.lut(bits, signed, nd)
@@ -211,13 +229,21 @@ class YearlyProduct(Product):
     the start into the code (``size-2``: not forest at the start, ``size-1``: no data).
     """
 
-    def setup(self, path: Path, band: int, luts: dict[str, np.ndarray], forest_path: Path | None = None,
-              forest_threshold: float = 30.0) -> "YearlyProduct":
+    def setup(
+        self,
+        path: Path,
+        band: int,
+        luts: dict[str, np.ndarray],
+        forest_path: Path | None = None,
+        forest_threshold: float = 30.0,
+    ) -> "YearlyProduct":
         self.path, self.band, self.luts = path, band, luts
         self.forest_path, self.forest_threshold = forest_path, forest_threshold
         src = _open(self, path, False, self.grid, None)
         if src.dtypes[0] not in ("uint8", "uint16"):
-            raise InputError(f"a {self.kind} raster holds unsigned 8- or 16-bit classes, not {src.dtypes[0]}", file=str(path))
+            raise InputError(
+                f"a {self.kind} raster holds unsigned 8- or 16-bit classes, not {src.dtypes[0]}", file=str(path)
+            )
         if band > src.count:
             raise InputError(f"band {band} asked for, the raster has {src.count}", file=str(path))
         self.size = next(iter(luts.values())).size
@@ -256,8 +282,16 @@ class YearlyProduct(Product):
 def _prodes_luts(table: pd.DataFrame, dates: list[str], legend: lg.Legend, source: str, size: int) -> dict:
     need = {"value", "kind", "year"}
     if need - set(table.columns):
-        raise InputError(f"a PRODES legend needs the columns value, label, kind, year; missing {sorted(need - set(table.columns))}", file=source)
-    f, nf, nd, un = legend.categories.index("forest"), legend.categories.index("non_forest"), legend.nodata, legend.unmapped
+        raise InputError(
+            f"a PRODES legend needs the columns value, label, kind, year; missing {sorted(need - set(table.columns))}",
+            file=source,
+        )
+    f, nf, nd, un = (
+        legend.categories.index("forest"),
+        legend.categories.index("non_forest"),
+        legend.nodata,
+        legend.unmapped,
+    )
     luts = {}
     for d in dates:
         y = decimal_year(d)
@@ -277,7 +311,11 @@ def _prodes_luts(table: pd.DataFrame, dates: list[str], legend: lg.Legend, sourc
             elif kind == "cloud":
                 lut[row.value] = f if y < float(row.year) else nd
             else:
-                raise InputError(f"unknown kind {kind!r} (forest, non_forest, water, no_data, loss, residual, cloud)", file=source, column="kind")
+                raise InputError(
+                    f"unknown kind {kind!r} (forest, non_forest, water, no_data, loss, residual, cloud)",
+                    file=source,
+                    column="kind",
+                )
         luts[d] = lut
     return luts
 
@@ -333,7 +371,10 @@ def open_product(cfg: LandCoverConfig) -> Product:
     legend = lg.FOREST_MASK if cfg.type == "forest_mask" and cfg.mapping is None else lg.load(cfg.mapping or "esa_cci")
     missing = [c for c in cfg.forest if c not in legend.categories]
     if missing:
-        raise InputError(f"forest categories {missing} are not in the mapping table ({', '.join(legend.categories)})", file=legend.source)
+        raise InputError(
+            f"forest categories {missing} are not in the mapping table ({', '.join(legend.categories)})",
+            file=legend.source,
+        )
     forest = tuple(legend.categories.index(c) for c in cfg.forest)
     p = MapProduct(legend, dates, grid, forest, cfg.type, [str(b.path) for b in bands])
     return p.setup(bands, cfg.align, cfg.nodata)

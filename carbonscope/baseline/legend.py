@@ -86,14 +86,21 @@ def from_frame(t: pd.DataFrame, source: str) -> Legend:
         try:
             value = int(row.value)
         except (TypeError, ValueError):
-            raise InputError(f"value {row.value!r} is not an integer class code", file=source, row=i, column="value") from None
+            raise InputError(
+                f"value {row.value!r} is not an integer class code", file=source, row=i, column="value"
+            ) from None
         if value in codes:
             raise InputError(f"class {value} is mapped twice", file=source, row=i, column="value")
         cat = row.category if isinstance(row.category, str) and row.category.strip() else None
         if cat is not None:
             cat = cat.strip().lower()
             if not _NAME.match(cat) or cat in (NO_DATA, UNMAPPED):
-                raise InputError(f"category {cat!r} must be a lower-case name (e.g. forest, cropland)", file=source, row=i, column="category")
+                raise InputError(
+                    f"category {cat!r} must be a lower-case name (e.g. forest, cropland)",
+                    file=source,
+                    row=i,
+                    column="category",
+                )
         codes[value] = cat
     cats = [c for c in dict.fromkeys(codes.values()) if c is not None]
     if not cats:

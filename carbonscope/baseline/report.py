@@ -16,7 +16,9 @@ def _csv_links(r) -> dict[str, str]:
 
 def write(out: Path, r, figs: dict[str, str]) -> Path:
     res = r.results
-    html = _ENV.get_template("report.html").render(r=res, cfg=r.cfg, figs=figs, csv=_csv_links(r), chosen=r.chosen.method)
+    html = _ENV.get_template("report.html").render(
+        r=res, cfg=r.cfg, figs=figs, csv=_csv_links(r), chosen=r.chosen.method
+    )
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

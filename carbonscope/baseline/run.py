@@ -102,11 +102,25 @@ def run(cfg: RunConfig, progress=None) -> Run:
         if cfg.carbon is not None:
             from carbonscope.ipcc import RootShoot
 
-            rs = RootShoot.parse(cfg.carbon.root_shoot, cfg.carbon.root_shoot_table) if isinstance(cfg.carbon.root_shoot, str) else float(cfg.carbon.root_shoot)
-        task = progress.task("land-cover change (pixels)", total=grid.width * grid.height) if progress is not None else None
-        tally = tabulate(lc, sets, maps, workers=cfg.workers, root_shoot=rs,
-                         carbon_fraction=cfg.carbon.carbon_fraction if cfg.carbon else 0.47,
-                         progress=(lambda n: progress.advance(task, n)) if progress is not None else None)
+            rs = (
+                RootShoot.parse(cfg.carbon.root_shoot, cfg.carbon.root_shoot_table)
+                if isinstance(cfg.carbon.root_shoot, str)
+                else float(cfg.carbon.root_shoot)
+            )
+        task = (
+            progress.task("land-cover change (pixels)", total=grid.width * grid.height)
+            if progress is not None
+            else None
+        )
+        tally = tabulate(
+            lc,
+            sets,
+            maps,
+            workers=cfg.workers,
+            root_shoot=rs,
+            carbon_fraction=cfg.carbon.carbon_fraction if cfg.carbon else 0.47,
+            progress=(lambda n: progress.advance(task, n)) if progress is not None else None,
+        )
         change = Change(tally, forest)
         r = Run(cfg, tally, change, {}, grid=grid)
         r.seconds["tabulate"] = tally.seconds
@@ -130,28 +144,49 @@ def _areas(r: Run) -> None:
     ch, t = r.change, r.tally
     g = t.sets
     res = r.results
-    res |= {"name": r.cfg.name, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "dates": t.dates, "categories": [c for c in (t.categories[k] for k in ch.keep)],
-            "forest_categories": [t.categories[k] for k in ch.forest], "pixels": t.pixels,
-            "areas_ha": ch.areas(), "transitions_ha": ch.transitions(), "deforestation_ha": ch.deforestation(),
-            "periods": ch.periods(), "zones": {}}
+    res |= {
+        "name": r.cfg.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "dates": t.dates,
+        "categories": [c for c in (t.categories[k] for k in ch.keep)],
+        "forest_categories": [t.categories[k] for k in ch.forest],
+        "pixels": t.pixels,
+        "areas_ha": ch.areas(),
+        "transitions_ha": ch.transitions(),
+        "deforestation_ha": ch.deforestation(),
+        "periods": ch.periods(),
+        "zones": {},
+    }
     rows_a, rows_t, rows_p = [], [], []
 
     def collect(zone_name, key, zone):
         for d, by in ch.areas(key, zone).items():
             rows_a.extend({"zone": zone_name, "date": d, "category": c, "ha": v} for c, v in by.items())
         for per, m in ch.transitions(key, zone).items():
-            rows_t.extend({"zone": zone_name, "period": per, "from": a, "to": b, "ha": v} for a, row in m.items() for b, v in row.items())
+            rows_t.extend(
+                {"zone": zone_name, "period": per, "from": a, "to": b, "ha": v}
+                for a, row in m.items()
+                for b, v in row.items()
+            )
         rows_p.extend({"zone": zone_name, **p} for p in ch.periods(key, zone))
 
     collect("(whole raster)", None, 0)
     for name, (s, i) in _zone_key(ch).items():
-        res["zones"][name] = {"set": s, "areas_ha": ch.areas(s, i), "deforestation_ha": ch.deforestation(s, i),
-                              "periods": ch.periods(s, i), "transitions_ha": ch.transitions(s, i)}
+        res["zones"][name] = {
+            "set": s,
+            "areas_ha": ch.areas(s, i),
+            "deforestation_ha": ch.deforestation(s, i),
+            "periods": ch.periods(s, i),
+            "transitions_ha": ch.transitions(s, i),
+        }
         collect(name, s, i)
     r.tables |= {"areas": pd.DataFrame(rows_a), "transitions": pd.DataFrame(rows_t), "periods": pd.DataFrame(rows_p)}
-    res["inputs"] = {"landcover": r.cfg.landcover.type, "sources": list(dict.fromkeys(str(b) for b in _sources(r.cfg))),
-                     "crs": None, "zone_sets": {s.name: s.names for s in g}}
+    res["inputs"] = {
+        "landcover": r.cfg.landcover.type,
+        "sources": list(dict.fromkeys(str(b) for b in _sources(r.cfg))),
+        "crs": None,
+        "zone_sets": {s.name: s.names for s in g},
+    }
 
 
 def _sources(cfg: RunConfig):
@@ -174,10 +209,19 @@ def _carbon(r: Run, srcs: dict) -> None:
             for p in ch.periods(key, zone):
                 k = r.tally.dates.index(p["start"])
                 ef = src.emission_factor(key, zone, k)
-                periods.append({"period": p["period"], "emission_factor_tco2e_per_ha": ef, "emissions_tco2e": p["deforestation_ha"] * ef,
-                                "annual_emissions_tco2e": p["annual_deforestation_ha"] * ef})
+                periods.append(
+                    {
+                        "period": p["period"],
+                        "emission_factor_tco2e_per_ha": ef,
+                        "emissions_tco2e": p["deforestation_ha"] * ef,
+                        "annual_emissions_tco2e": p["annual_deforestation_ha"] * ef,
+                    }
+                )
             by_zone[zname] = {"forest_tco2e": stock, "forest_agb_t": agb, "periods": periods}
-            rows += [{"source": name, "zone": zname, "date": d, "forest_agb_t": agb[d], "forest_tco2e": v} for d, v in stock.items()]
+            rows += [
+                {"source": name, "zone": zname, "date": d, "forest_agb_t": agb[d], "forest_tco2e": v}
+                for d, v in stock.items()
+            ]
         out[name] = {"notes": src.notes, "zones": by_zone}
     r.results["carbon"] = out
     r.tables["carbon"] = pd.DataFrame(rows)
@@ -192,30 +236,46 @@ def _accuracy(r: Run, product) -> None:
         d1, d2 = a.period.split("/")
         i, j = t.dates.index(d1), t.dates.index(d2)
     except ValueError:
-        raise InputError(f"accuracy.period {a.period!r} must be 'D1/D2' with two land-cover dates ({', '.join(t.dates)})") from None
+        raise InputError(
+            f"accuracy.period {a.period!r} must be 'D1/D2' with two land-cover dates ({', '.join(t.dates)})"
+        ) from None
     g = product.grid
     sample = accuracy.read_sample(a.path, a.x, a.y, a.reference, a.crs or g.crs, g.crs)
     rows, cols = ~g.transform * (sample.x.to_numpy(), sample.y.to_numpy())
     rows, cols = np.floor(cols).astype(int), np.floor(rows).astype(int)
     inside = (rows >= 0) & (rows < g.height) & (cols >= 0) & (cols < g.width)
     if not inside.all():
-        raise InputError(f"{int((~inside).sum())} reference points lie outside the raster (first: row {int(np.flatnonzero(~inside)[0]) + 2})", file=str(a.path))
+        raise InputError(
+            f"{int((~inside).sum())} reference points lie outside the raster (first: row {int(np.flatnonzero(~inside)[0]) + 2})",
+            file=str(a.path),
+        )
     from rasterio.windows import Window
 
     # the sample's pixels only (a reference sample is hundreds of points, the raster may be huge)
     cats = np.stack([product.read(Window(int(c), int(rw), 1, 1))[[i, j], 0, 0] for rw, c in zip(rows, cols)], axis=1)
     f = np.isin(cats, ch.forest)
-    mapped = np.where(f[0] & ~f[1], "deforestation", np.where(f[0] & f[1], "forest", np.where(~f[0] & f[1], "gain", "non_forest")))
+    mapped = np.where(
+        f[0] & ~f[1], "deforestation", np.where(f[0] & f[1], "forest", np.where(~f[0] & f[1], "gain", "non_forest"))
+    )
     classes = ["deforestation", "forest", "non_forest", "gain"]
     p = t.pair_index(i, j) if (i, j) in t.pairs else None
     if p is None:
         raise InputError(f"accuracy.period {a.period} is not one of the tabulated pairs")
     m = t.matrix(None, 0, p)
     fo, nf = list(ch.forest), list(ch.nonforest)
-    areas = {"deforestation": m[np.ix_(fo, nf)].sum(), "forest": m[np.ix_(fo, fo)].sum(), "non_forest": m[np.ix_(nf, nf)].sum(), "gain": m[np.ix_(nf, fo)].sum()}
+    areas = {
+        "deforestation": m[np.ix_(fo, nf)].sum(),
+        "forest": m[np.ix_(fo, fo)].sum(),
+        "non_forest": m[np.ix_(nf, nf)].sum(),
+        "gain": m[np.ix_(nf, fo)].sum(),
+    }
     unknown = sorted(set(sample.reference) - set(classes))
     if unknown:
-        raise InputError(f"reference classes {unknown} are not deforestation, forest, non_forest or gain", file=str(a.path), column=a.reference)
+        raise InputError(
+            f"reference classes {unknown} are not deforestation, forest, non_forest or gain",
+            file=str(a.path),
+            column=a.reference,
+        )
     areas = {c: v for c, v in areas.items() if v > 0}
     counts = pd.crosstab(pd.Series(mapped, name="map"), pd.Series(sample.reference.to_numpy(), name="reference"))
     est = accuracy.estimate(areas, counts)
@@ -245,15 +305,26 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
     r.results["baseline_zone"] = cfg.baseline.zone or "(whole raster)"
     t, y, kind, unit = _series(cfg, ch, main_src, key, zone)
     if len(t) < 2:
-        raise InputError(f"the baseline series has {len(t)} observation(s); at least two dates (three for deforestation rates) are needed")
+        raise InputError(
+            f"the baseline series has {len(t)} observation(s); at least two dates (three for deforestation rates) are needed"
+        )
     fits = fit.fit_all(t, y, cfg.baseline.methods, kind, cfg.baseline.r2_threshold)
     chosen = fits[cfg.baseline.use] if cfg.baseline.use != "auto" else fit.choose(fits)
     r.results["baseline"] = {m: f.as_dict() for m, f in fits.items()}
-    r.results["baseline_series"] = {"series": cfg.baseline.series, "unit": unit, "t": t.tolist(), "y": y.tolist(), "kind": kind,
-                                    "chosen": chosen.method, "carbon_source": main_src.name if main_src else None}
+    r.results["baseline_series"] = {
+        "series": cfg.baseline.series,
+        "unit": unit,
+        "t": t.tolist(),
+        "y": y.tolist(),
+        "kind": kind,
+        "chosen": chosen.method,
+        "carbon_source": main_src.name if main_src else None,
+    }
     notes = []
     if len(t) == 3 and kind == "stock":
-        notes.append("an R² test on three epochs has one degree of freedom: a two-parameter curve through three points says little about the trend")
+        notes.append(
+            "an R² test on three epochs has one degree of freedom: a two-parameter curve through three points says little about the trend"
+        )
     if not chosen.r2_ok:
         notes.append(f"no allowed method reaches R² {cfg.baseline.r2_threshold}; the {chosen.method} method is used")
     r.results["baseline_notes"] = notes
@@ -262,22 +333,35 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
         for name, src in srcs.items():
             ts, ys, k2, _ = _series(cfg, ch, src, key, zone)
             if len(ts) >= 2:
-                r.results["baseline_by_carbon_source"][name] = {m: f.as_dict() for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold).items()}
+                r.results["baseline_by_carbon_source"][name] = {
+                    m: f.as_dict()
+                    for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold).items()
+                }
     r.fits, r.chosen, r.kind, r.zone = fits, chosen, kind, (key, zone)
-    rows = [{"method": m, **{k: v for k, v in f.as_dict().items() if k not in ("params", "notes")}, **{f"param_{k}": v for k, v in f.params.items()}}
-            for m, f in fits.items()]
+    rows = [
+        {
+            "method": m,
+            **{k: v for k, v in f.as_dict().items() if k not in ("params", "notes")},
+            **{f"param_{k}": v for k, v in f.params.items()},
+        }
+        for m, f in fits.items()
+    ]
     r.tables["baseline_fits"] = pd.DataFrame(rows)
     hist = _hist_deforestation(r, key, zone)
     r.results["baseline_zone_periods"] = hist
     if main_src is not None:
-        efs = [main_src.emission_factor(key, zone, k) for k in range(len(ch.t.dates) - 1)] if len(ch.t.dates) > 1 else []
+        efs = (
+            [main_src.emission_factor(key, zone, k) for k in range(len(ch.t.dates) - 1)] if len(ch.t.dates) > 1 else []
+        )
         r.ef_zone = efs[-1] if efs else float("nan")
         lvl = cfg.uncertainty
         area_se = _area_rel_se(r)
         for row, ef in zip(hist, efs):
             row["emission_factor_tco2e_per_ha"] = ef
             row["emissions_tco2e"] = row["deforestation_ha"] * ef
-            row["emissions_interval_tco2e"] = credits.emissions_interval(row["deforestation_ha"], ef, area_se, main_src.ef_rel_se(), lvl.draws, lvl.seed, lvl.level)
+            row["emissions_interval_tco2e"] = credits.emissions_interval(
+                row["deforestation_ha"], ef, area_se, main_src.ef_rel_se(), lvl.draws, lvl.seed, lvl.level
+            )
     else:
         r.ef_zone = float("nan")
 
@@ -306,14 +390,23 @@ def _allocation(r: Run, product) -> None:
         out["historical_share"] = allocate.historical_share(proj, juris)
     if a.method in ("risk_map", "both"):
         by_name = {s.name: s for s in r.tally.sets}
-        inside = np.ones(product.grid.shape, bool) if bkey is None else allocate.zone_mask(by_name[bkey], by_name[bkey].names[bzone - 1], product)
+        inside = (
+            np.ones(product.grid.shape, bool)
+            if bkey is None
+            else allocate.zone_mask(by_name[bkey], by_name[bkey].names[bzone - 1], product)
+        )
         pset = by_name[pkey]
         project = allocate.zone_mask(pset, pset.names[pzone - 1], product)
         if not project.any():
             raise InputError(f"the project zone {a.project!r} covers no pixel centre of the raster")
         risk = allocate.risk_map(product, inside, project, a.risk_bins)
         r.risk = risk
-        out["risk_map"] = {"share": risk.share, "factors": risk.factors, "classes": len(risk.table), "validation": risk.validation}
+        out["risk_map"] = {
+            "share": risk.share,
+            "factors": risk.factors,
+            "classes": len(risk.table),
+            "validation": risk.validation,
+        }
         r.tables["risk_classes"] = pd.DataFrame(risk.table)
     used = a.use if a.method == "both" else a.method
     out["used"] = used
@@ -344,21 +437,38 @@ def _crediting(r: Run, main_src) -> None:
         m = c.monitored_deforestation_ha
         proj = np.full(len(years), float(m)) if isinstance(m, (int, float)) else np.asarray(m, float)
         if proj.size != len(years):
-            raise InputError(f"crediting.monitored_deforestation_ha has {proj.size} values for {len(years)} crediting years")
+            raise InputError(
+                f"crediting.monitored_deforestation_ha has {proj.size} values for {len(years)} crediting years"
+            )
         mode = "monitored deforestation"
     prices = np.full(len(years), float(c.price)) if isinstance(c.price, (int, float)) else np.asarray(c.price, float)
     if prices.size != len(years):
         raise InputError(f"crediting.price has {prices.size} values for {len(years)} crediting years")
-    inp = credits.CreditInputs(years, base, proj, ef_p, c.leakage_percent / 100, c.buffer_percent / 100, prices, c.discount_rate_percent / 100)
+    inp = credits.CreditInputs(
+        years, base, proj, ef_p, c.leakage_percent / 100, c.buffer_percent / 100, prices, c.discount_rate_percent / 100
+    )
     s = credits.summarize(inp)
     u = r.cfg.uncertainty
-    s["intervals"] = credits.monte_carlo(inp, _area_rel_se(r), u.area_rel_se, main_src.ef_rel_se(), u.draws, u.seed, u.level)
-    s |= {"mode": mode, "emission_factor_tco2e_per_ha": ef_p, "share": r.share, "method": r.chosen.method,
-          "currency": c.currency, "discount_rate_percent": c.discount_rate_percent, "level": u.level,
-          "uncertainty_notes": ["area and emission-factor errors are drawn independently; the allocation share and the choice of baseline method are not varied"]}
+    s["intervals"] = credits.monte_carlo(
+        inp, _area_rel_se(r), u.area_rel_se, main_src.ef_rel_se(), u.draws, u.seed, u.level
+    )
+    s |= {
+        "mode": mode,
+        "emission_factor_tco2e_per_ha": ef_p,
+        "share": r.share,
+        "method": r.chosen.method,
+        "currency": c.currency,
+        "discount_rate_percent": c.discount_rate_percent,
+        "level": u.level,
+        "uncertainty_notes": [
+            "area and emission-factor errors are drawn independently; the allocation share and the choice of baseline method are not varied"
+        ],
+    }
     r.results["crediting"] = s
     r.tables["crediting"] = pd.DataFrame(s["years"])
-    r.tables["projection"] = pd.DataFrame({"year": years, "jurisdiction_baseline_deforestation_ha": juris_ad, "project_baseline_deforestation_ha": base})
+    r.tables["projection"] = pd.DataFrame(
+        {"year": years, "jurisdiction_baseline_deforestation_ha": juris_ad, "project_baseline_deforestation_ha": base}
+    )
 
 
 def _invest(r: Run, main_src) -> None:
@@ -375,13 +485,23 @@ def _invest(r: Run, main_src) -> None:
     c_p = main_src.stock(key, zone, years.index(p)) / CO2_PER_C
     c_q = main_src.stock(key, zone, years.index(q)) / CO2_PER_C
     k = invest_constant(v.price_per_tc, v.discount_rate_percent, v.price_change_percent, p, q)
-    r.results["invest"] = {"zone": r.results.get("allocation", {}).get("project", r.results["baseline_zone"]), "start_year": p, "end_year": q,
-                           "carbon_start_tc": c_p, "carbon_end_tc": c_q, "delta_tc": c_q - c_p, "valuation_constant": k,
-                           "value": (c_q - c_p) * k, "price_per_tc": v.price_per_tc, "discount_rate_percent": v.discount_rate_percent,
-                           "price_change_percent": v.price_change_percent}
+    r.results["invest"] = {
+        "zone": r.results.get("allocation", {}).get("project", r.results["baseline_zone"]),
+        "start_year": p,
+        "end_year": q,
+        "carbon_start_tc": c_p,
+        "carbon_end_tc": c_q,
+        "delta_tc": c_q - c_p,
+        "valuation_constant": k,
+        "value": (c_q - c_p) * k,
+        "price_per_tc": v.price_per_tc,
+        "discount_rate_percent": v.discount_rate_percent,
+        "price_change_percent": v.price_change_percent,
+    }
 
 
 # -- output ------------------------------------------------------------------------------------
+
 
 def write(r: Run, out: Path | None = None) -> Path:
     """The run folder; written to a temporary folder first and moved into place when complete."""

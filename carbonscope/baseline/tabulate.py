@@ -53,7 +53,9 @@ class Tally:
     pairs: list[tuple[int, int]]
     sets: list[ZoneSet]
     trans: dict  # key None (whole) or set name -> (zones + 1, pairs, K, K) hectares; zone 0 = outside
-    carbon: dict = field(default_factory=dict)  # (map date, pair) -> key -> (3, zones + 1, K, K): AGB*ha, CO2e*ha, valid ha
+    carbon: dict = field(
+        default_factory=dict
+    )  # (map date, pair) -> key -> (3, zones + 1, K, K): AGB*ha, CO2e*ha, valid ha
     pixels: int = 0
     seconds: float = 0.0
     executor: str = "threads"
@@ -125,8 +127,17 @@ def _handles():
         srcs = []
         for m in spec.maps:
             src = rasterio.open(m.path)
-            vrt = WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height, resampling=Resampling.average,
-                            src_nodata=src.nodata, nodata=np.nan, dtype="float32")
+            vrt = WarpedVRT(
+                src,
+                crs=g.crs,
+                transform=g.transform,
+                width=g.width,
+                height=g.height,
+                resampling=Resampling.average,
+                src_nodata=src.nodata,
+                nodata=np.nan,
+                dtype="float32",
+            )
             srcs.append((src, vrt))
         loc.product, loc.maps = product, srcs
         with _STATE["lock"]:
@@ -149,12 +160,18 @@ def _window(win: Window):
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
         product, srcs = _handles()
         cats = product.read(win)
-        agb = [vrt.read(spec.maps[mi].band, window=win).astype(np.float64).ravel() for mi, (src, vrt) in enumerate(srcs)]
+        agb = [
+            vrt.read(spec.maps[mi].band, window=win).astype(np.float64).ravel() for mi, (src, vrt) in enumerate(srcs)
+        ]
     if (cats == spec.unmapped).any():
         return ("unmapped", product.unmapped_codes(win))
     h, w = cats.shape[1:]
     grid, K = product.grid, spec.K
-    weights = None if spec.const_area is not None else np.repeat(row_areas_ha(grid.crs, window_transform(win, grid.transform), h), w)
+    weights = (
+        None
+        if spec.const_area is not None
+        else np.repeat(row_areas_ha(grid.crs, window_transform(win, grid.transform), h), w)
+    )
     zone_ids = [s.rasterize(grid, win).ravel() for s in spec.sets] or [None]
     out_t = {k: np.zeros((spec.sizes[k], len(spec.pairs), K, K)) for k in spec.keys}
     out_c = {}
@@ -172,15 +189,26 @@ def _window(win: Window):
                 av = np.where(valid, a, 0.0)
                 px = weights if weights is not None else np.full(a.shape, spec.const_area)
                 co2e = agb_to_co2e(av, spec.root_shoot, spec.carbon_fraction)
-                sums = [np.bincount(idx, weights=av * px, minlength=n), np.bincount(idx, weights=co2e * px, minlength=n),
-                        np.bincount(idx, weights=valid * px, minlength=n)]
+                sums = [
+                    np.bincount(idx, weights=av * px, minlength=n),
+                    np.bincount(idx, weights=co2e * px, minlength=n),
+                    np.bincount(idx, weights=valid * px, minlength=n),
+                ]
                 out_c.setdefault((mi, p), {})[k] = np.stack(sums).reshape(3, spec.sizes[k], K, K)
     return ("ok", out_t, out_c, h * w)
 
 
-def tabulate(lc: LandCoverConfig, sets: list[ZoneSet], maps: list[AgbMap] | None = None,
-             pairs: list[tuple[int, int]] | None = None, workers: int = 2, root_shoot: RootShoot | float = 0.0,
-             carbon_fraction: float = 0.47, progress=None, executor: str = "auto") -> Tally:
+def tabulate(
+    lc: LandCoverConfig,
+    sets: list[ZoneSet],
+    maps: list[AgbMap] | None = None,
+    pairs: list[tuple[int, int]] | None = None,
+    workers: int = 2,
+    root_shoot: RootShoot | float = 0.0,
+    carbon_fraction: float = 0.47,
+    progress=None,
+    executor: str = "auto",
+) -> Tally:
     """Count transitions (and AGB sums) over the whole raster of the product ``lc`` describes.
 
     ``executor``: ``threads``, ``processes`` or ``auto`` (processes above 50 million pixels).
@@ -193,15 +221,22 @@ def tabulate(lc: LandCoverConfig, sets: list[ZoneSet], maps: list[AgbMap] | None
     pairs = pairs or default_pairs(len(dates))
     for m in maps:
         if m.date not in dates:
-            raise InputError(f"the AGB map's date {m.date!r} is not a land-cover date ({', '.join(dates)})", file=m.path)
+            raise InputError(
+                f"the AGB map's date {m.date!r} is not a land-cover date ({', '.join(dates)})", file=m.path
+            )
     cols = min(grid.width, MAX_WINDOW_COLS)
     rows = max(rows, (TARGET_PIXELS // cols) // rows * rows)
-    windows = [Window(c, r, min(cols, grid.width - c), min(rows, grid.height - r))
-               for r in range(0, grid.height, rows) for c in range(0, grid.width, cols)]
+    windows = [
+        Window(c, r, min(cols, grid.width - c), min(rows, grid.height - r))
+        for r in range(0, grid.height, rows)
+        for c in range(0, grid.width, cols)
+    ]
     const_area = None if grid.crs.is_geographic else float(row_areas_ha(grid.crs, grid.transform, 1)[0])
     keys: list = [s.name for s in sets] or [None]
     sizes = {s.name: len(s.names) + 1 for s in sets} | {None: 1}
-    map_pairs = [(mi, p) for mi, m in enumerate(maps) for p, (i, j) in enumerate(pairs) if m.date in (dates[i], dates[j])]
+    map_pairs = [
+        (mi, p) for mi, m in enumerate(maps) for p, (i, j) in enumerate(pairs) if m.date in (dates[i], dates[j])
+    ]
     spec = _Spec(lc, sets, maps, pairs, K, unmapped, keys, sizes, map_pairs, const_area, root_shoot, carbon_fraction)
     if executor == "auto":
         executor = "processes" if workers > 1 and grid.width * grid.height > PROCESS_THRESHOLD else "threads"
@@ -212,7 +247,9 @@ def tabulate(lc: LandCoverConfig, sets: list[ZoneSet], maps: list[AgbMap] | None
     pixels = 0
     found: set[int] = set()
     if executor == "processes":
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(spec,))
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(spec,)
+        )
     else:
         _init(spec)
         pool = ThreadPoolExecutor(max_workers=max(1, workers))
@@ -236,8 +273,11 @@ def tabulate(lc: LandCoverConfig, sets: list[ZoneSet], maps: list[AgbMap] | None
             _close()
     if found:
         shown = ", ".join(str(v) for v in sorted(found)[:20])
-        raise InputError(f"classes {shown} occur in the raster but are not in the mapping table {source!r}; "
-                         "add them to the table (an empty category marks no data)", file=first)
+        raise InputError(
+            f"classes {shown} occur in the raster but are not in the mapping table {source!r}; "
+            "add them to the table (an empty category marks no data)",
+            file=first,
+        )
     if const_area is not None:  # counts were exact integers so far
         for k in keys:
             trans[k] *= const_area

@@ -19,7 +19,9 @@ def npv(amounts, prices, discount_rate: float) -> float:
     return float((a * p / (1 + discount_rate) ** t).sum())
 
 
-def invest_constant(price_per_tc: float, discount_pct: float, price_change_pct: float, start_year: int, end_year: int) -> float:
+def invest_constant(
+    price_per_tc: float, discount_pct: float, price_change_pct: float, start_year: int, end_year: int
+) -> float:
     """InVEST's valuation constant K (value per tonne of carbon stored between the two years)."""
     n = end_year - start_year
     if n <= 0:
@@ -28,6 +30,8 @@ def invest_constant(price_per_tc: float, discount_pct: float, price_change_pct: 
     return float(price_per_tc / n * (1.0 / ((1 + discount_pct / 100) ** t * (1 + price_change_pct / 100) ** t)).sum())
 
 
-def invest_value(delta_c: float, price_per_tc: float, discount_pct: float, price_change_pct: float, start_year: int, end_year: int) -> float:
+def invest_value(
+    delta_c: float, price_per_tc: float, discount_pct: float, price_change_pct: float, start_year: int, end_year: int
+) -> float:
     """Value of a change in carbon storage (tonnes C; negative for a loss)."""
     return delta_c * invest_constant(price_per_tc, discount_pct, price_change_pct, start_year, end_year)

@@ -65,12 +65,20 @@ def load(cfg: ZoneConfig, grid: GridSpec) -> ZoneSet:
     if gdf.crs is None:
         raise InputError(f"zone set {cfg.name!r} has no CRS; save it with one", file=where)
     if cfg.field is not None and cfg.field not in gdf.columns:
-        raise InputError(f"no column {cfg.field!r} for zone names; columns: {', '.join(c for c in gdf.columns if c != 'geometry')}", file=where, column=cfg.field)
+        raise InputError(
+            f"no column {cfg.field!r} for zone names; columns: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+            file=where,
+            column=cfg.field,
+        )
     for i, geom in enumerate(gdf.geometry):
         if geom is None or geom.is_empty:
             raise InputError(f"feature {i + 1} of zone set {cfg.name!r} has an empty geometry", file=where, row=i + 1)
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InputError(f"feature {i + 1} of zone set {cfg.name!r} is a {geom.geom_type}, zones must be polygons", file=where, row=i + 1)
+            raise InputError(
+                f"feature {i + 1} of zone set {cfg.name!r} is a {geom.geom_type}, zones must be polygons",
+                file=where,
+                row=i + 1,
+            )
     gdf = gdf.to_crs(grid.crs)
     gdf["geometry"] = gdf.geometry.make_valid()
     if cfg.field is None:
@@ -84,7 +92,10 @@ def load(cfg: ZoneConfig, grid: GridSpec) -> ZoneSet:
         if g.is_empty or g.area == 0:
             raise InputError(f"zone {n!r} of set {cfg.name!r} has no area", file=where)
         if not g.intersects(raster):
-            raise InputError(f"zone {n!r} of set {cfg.name!r} lies outside the raster (bounds {tuple(round(v) for v in grid.bounds)} in {grid.crs.to_string()})", file=where)
+            raise InputError(
+                f"zone {n!r} of set {cfg.name!r} lies outside the raster (bounds {tuple(round(v) for v in grid.bounds)} in {grid.crs.to_string()})",
+                file=where,
+            )
         if not raster.contains(g.buffer(-abs(grid.transform.a) / 2)):
             log.warning("zone %r of set %r reaches beyond the raster; only the part inside is counted", n, cfg.name)
     if len(names) > 65_534:

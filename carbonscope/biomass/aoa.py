@@ -46,11 +46,21 @@ class AOA:
         return state
 
     def to_dict(self) -> dict:
-        return {"threshold": float(self.threshold), "mean_distance": float(self.mean_distance), "weights": self.weights.tolist(),
-                "training_di_max": float(self.training_di.max())}
+        return {
+            "threshold": float(self.threshold),
+            "mean_distance": float(self.mean_distance),
+            "weights": self.weights.tolist(),
+            "training_di_max": float(self.training_di.max()),
+        }
 
 
-def fit(X: np.ndarray, folds: np.ndarray | None = None, importance: np.ndarray | None = None, max_pairs: int = 3000, seed: int = 0) -> AOA:
+def fit(
+    X: np.ndarray,
+    folds: np.ndarray | None = None,
+    importance: np.ndarray | None = None,
+    max_pairs: int = 3000,
+    seed: int = 0,
+) -> AOA:
     """Train the AOA from training features, their CV fold (or None: leave-one-out) and importance weights."""
     X = np.asarray(X, float)
     mean = X.mean(0)

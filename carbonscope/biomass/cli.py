@@ -11,6 +11,8 @@ from rich.table import Table
 from carbonscope.cli_output import console, err, print_json
 
 app = typer.Typer(help="Carbon analyst: forest biomass and carbon from satellite rasters.", no_args_is_help=True)
+
+
 def _load(config: Path, output: Path | None):
     from carbonscope.biomass import config as cfgmod
 
@@ -26,7 +28,16 @@ def _metrics_table(validation: dict) -> Table:
         t.add_column(c, justify="right" if c not in ("model", "validation") else "left")
     for model, by in validation.items():
         for scheme, m in by.items():
-            t.add_row(model, scheme, str(m["n"]), f"{m['rmse']:.1f}", f"{m['rrmse']:.1f}", f"{m['bias']:.1f}", f"{m['r2']:.3f}", f"{m['r']:.3f}")
+            t.add_row(
+                model,
+                scheme,
+                str(m["n"]),
+                f"{m['rmse']:.1f}",
+                f"{m['rrmse']:.1f}",
+                f"{m['bias']:.1f}",
+                f"{m['r2']:.3f}",
+                f"{m['r']:.3f}",
+            )
     return t
 
 
@@ -48,9 +59,11 @@ def run(
         return
     console.print(_metrics_table(result.metrics["validation"]))
     whole = result.stock["__domain__"]
-    console.print(f"AGB over {whole['area_ha']:,.0f} ha: {whole['agb_mg']['estimate']:,.0f} Mg "
-                  f"({whole['agb_mg']['lower']:,.0f} – {whole['agb_mg']['upper']:,.0f}, {int(cfg.predict.level * 100)}%); "
-                  f"CO2e {whole['co2e_t']['estimate']:,.0f} t")
+    console.print(
+        f"AGB over {whole['area_ha']:,.0f} ha: {whole['agb_mg']['estimate']:,.0f} Mg "
+        f"({whole['agb_mg']['lower']:,.0f} – {whole['agb_mg']['upper']:,.0f}, {int(cfg.predict.level * 100)}%); "
+        f"CO2e {whole['co2e_t']['estimate']:,.0f} t"
+    )
     for note in result.metrics["notes"]:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(f"report: {result.folder / 'report.html'}  ({result.seconds:.1f} s)")
@@ -70,7 +83,10 @@ def sample(
         ctx = prepare(cfg, progress=progress)
         samples, _, dropped = build_samples(ctx.cfg, ctx, progress)
     samples.to_parquet(out, index=False) if out.suffix == ".parquet" else samples.to_csv(out, index=False)
-    console.print(f"{len(samples)} samples with {len(ctx.spec.names)} features -> {out}" + (f"; dropped: {dropped}" if dropped else ""))
+    console.print(
+        f"{len(samples)} samples with {len(ctx.spec.names)} features -> {out}"
+        + (f"; dropped: {dropped}" if dropped else "")
+    )
 
 
 @app.command()
@@ -79,7 +95,9 @@ def train(
     target: Annotated[str, typer.Option(help="the label column (AGB)")],
     features: Annotated[str, typer.Option(help="feature columns, comma-separated")],
     model: Annotated[Optional[str], typer.Option(help="rf | knn | lgbm (default: the preset's, else rf)")] = None,
-    preset: Annotated[Optional[str], typer.Option(help="gee | published-rf-grid | published-knn | lgbm-default")] = None,
+    preset: Annotated[
+        Optional[str], typer.Option(help="gee | published-rf-grid | published-knn | lgbm-default")
+    ] = None,
     cv: Annotated[str, typer.Option(help="split:0.7 | kfold:N | spatial:BLOCK_METRES")] = "split:0.7",
     x: Annotated[Optional[str], typer.Option("--x", help="x coordinate column (spatial CV)")] = None,
     y: Annotated[Optional[str], typer.Option("--y", help="y coordinate column (spatial CV)")] = None,
@@ -90,8 +108,18 @@ def train(
     """Validate a model on a table of samples; metrics are computed on held-out rows only."""
     from carbonscope.biomass.table import train_table
 
-    doc = train_table(table, target, [f.strip() for f in features.split(",") if f.strip()], model_type=model, preset=preset, cv=cv,
-                      x=x, y=y, seed=seed, save=save)
+    doc = train_table(
+        table,
+        target,
+        [f.strip() for f in features.split(",") if f.strip()],
+        model_type=model,
+        preset=preset,
+        cv=cv,
+        x=x,
+        y=y,
+        seed=seed,
+        save=save,
+    )
     if json_out:
         print_json(doc)
         return
@@ -115,8 +143,12 @@ def predict(
 
     cfg = _load(config, None)
     with RichProgress(console=err) as progress:
-        result = map_with_saved_model(cfg, model, out, scheduler=scheduler, workers=workers, address=address, progress=progress)
-    console.print(f"{result.agb_path} ({result.pixels:,} px in {result.seconds:.1f} s, {result.pixels_per_s:,.0f} px/s, {result.engine})")
+        result = map_with_saved_model(
+            cfg, model, out, scheduler=scheduler, workers=workers, address=address, progress=progress
+        )
+    console.print(
+        f"{result.agb_path} ({result.pixels:,} px in {result.seconds:.1f} s, {result.pixels_per_s:,.0f} px/s, {result.engine})"
+    )
 
 
 @app.command()
@@ -124,7 +156,9 @@ def stock(
     agb: Annotated[Path, typer.Argument(help="AGB raster in Mg/ha (a run's agb.tif or any biomass map)")],
     polygons: Annotated[Optional[Path], typer.Option(help="polygons to total (vector file)")] = None,
     field: Annotated[Optional[str], typer.Option(help="polygon name field")] = None,
-    model: Annotated[Optional[Path], typer.Option(help="the run's model.joblib: its held-out residuals give the intervals")] = None,
+    model: Annotated[
+        Optional[Path], typer.Option(help="the run's model.joblib: its held-out residuals give the intervals")
+    ] = None,
     root_shoot: Annotated[str, typer.Option(help="ratio, or ipcc2006:<zone>")] = "0.24",
     carbon_fraction: Annotated[float, typer.Option()] = 0.47,
     price: Annotated[Optional[float], typer.Option(help="per tCO2e")] = None,
@@ -135,7 +169,16 @@ def stock(
     from carbonscope.biomass.mapping import stock_of_raster
 
     rs = float(root_shoot) if root_shoot.replace(".", "", 1).isdigit() else root_shoot
-    doc = stock_of_raster(agb, polygons=polygons, field=field, model=model, root_shoot=rs, carbon_fraction=carbon_fraction, price=price, level=level)
+    doc = stock_of_raster(
+        agb,
+        polygons=polygons,
+        field=field,
+        model=model,
+        root_shoot=rs,
+        carbon_fraction=carbon_fraction,
+        price=price,
+        level=level,
+    )
     if json_out:
         print_json(doc)
         return
@@ -144,8 +187,13 @@ def stock(
         t.add_column(c, justify="left" if c == "area" else "right")
     for zone, z in doc.items():
         agb_ = z["agb_mg"]
-        t.add_row("whole map" if zone == "__domain__" else zone, f"{z['area_ha']:,.0f}", f"{agb_['estimate']:,.0f}",
-                  f"{agb_.get('lower', float('nan')):,.0f} – {agb_.get('upper', float('nan')):,.0f}", f"{z['co2e_t']['estimate']:,.0f}")
+        t.add_row(
+            "whole map" if zone == "__domain__" else zone,
+            f"{z['area_ha']:,.0f}",
+            f"{agb_['estimate']:,.0f}",
+            f"{agb_.get('lower', float('nan')):,.0f} – {agb_.get('upper', float('nan')):,.0f}",
+            f"{z['co2e_t']['estimate']:,.0f}",
+        )
     console.print(t)
 
 
@@ -160,7 +208,9 @@ def gedi(
     from carbonscope.biomass.labels import read_gedi_l4a
 
     shots = read_gedi_l4a(paths, min_sensitivity)
-    summary = shots.groupby(["granule", "beam"]).agg(shots=("agbd", "size"), quality_ok=("quality_ok", "sum")).reset_index()
+    summary = (
+        shots.groupby(["granule", "beam"]).agg(shots=("agbd", "size"), quality_ok=("quality_ok", "sum")).reset_index()
+    )
     if out:
         shots.to_parquet(out, index=False) if out.suffix == ".parquet" else shots.to_csv(out, index=False)
     if json_out:

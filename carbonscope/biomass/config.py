@@ -33,13 +33,20 @@ class LayerConfig(Strict):
     band: int = Field(1, ge=1)
     kind: Literal["continuous", "categorical"] = "continuous"
     nodata: float | None = None
-    role: str | None = Field(None, description="what the layer is: hh, hv (PALSAR DN), vv, vh (S1 linear), blue..swir2, rededge1, elevation, landcover")
+    role: str | None = Field(
+        None,
+        description="what the layer is: hh, hv (PALSAR DN), vv, vh (S1 linear), blue..swir2, rededge1, elevation, landcover",
+    )
     scale: float = 1.0
     offset: float = 0.0
     classes: list[int] | None = Field(None, description="categorical: the classes to one-hot encode")
-    stac: dict | None = Field(None, description="load from a STAC catalog instead of a file (see carbonscope.biomass.stac)")
+    stac: dict | None = Field(
+        None, description="load from a STAC catalog instead of a file (see carbonscope.biomass.stac)"
+    )
     feature: bool = Field(True, description="false: the layer only masks or stratifies, it is not a model input")
-    shift: tuple[float, float] = Field((0.0, 0.0), description="move the layer by (dx, dy) in its CRS units to correct a known misregistration")
+    shift: tuple[float, float] = Field(
+        (0.0, 0.0), description="move the layer by (dx, dy) in its CRS units to correct a known misregistration"
+    )
 
     @model_validator(mode="after")
     def _source(self):
@@ -54,7 +61,9 @@ class MaskConfig(Strict):
 
 
 class FeatureConfig(Strict):
-    sets: list[str] = Field(default_factory=lambda: ["auto"], description="named feature sets, or 'auto' for all the layers allow")
+    sets: list[str] = Field(
+        default_factory=lambda: ["auto"], description="named feature sets, or 'auto' for all the layers allow"
+    )
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     texture: bool = False
@@ -69,11 +78,17 @@ class LabelConfig(Strict):
     x: str = "x"
     y: str = "y"
     crs: str | None = None
-    plot_radius: float = Field(0.0, ge=0, description="metres; pixels under the plot are averaged, weighted by the area they share with it")
-    radius_column: str | None = Field(None, description="a column with each plot's radius in metres (overrides plot_radius)")
+    plot_radius: float = Field(
+        0.0, ge=0, description="metres; pixels under the plot are averaged, weighted by the area they share with it"
+    )
+    radius_column: str | None = Field(
+        None, description="a column with each plot's radius in metres (overrides plot_radius)"
+    )
     id: str | None = Field(None, description="the column with plot IDs")
     bcef_zone: str = "boreal"
-    species: dict[str, str] = Field(default_factory=dict, description="volume columns by forest type, e.g. pine = 'pinevol'")
+    species: dict[str, str] = Field(
+        default_factory=dict, description="volume columns by forest type, e.g. pine = 'pinevol'"
+    )
     bcef_table: Path | None = None
     raster_band: int = 1
     raster_se_band: int | None = None
@@ -101,15 +116,21 @@ class ValidationConfig(Strict):
     folds: int = Field(5, ge=2)
     spatial_block: float | None = Field(1000.0, gt=0, description="metres; None skips spatial CV")
     bins: list[float] | None = None
-    compare: list[ModelConfig] = Field(default_factory=list, description="more models validated the same way, side by side (not mapped)")
+    compare: list[ModelConfig] = Field(
+        default_factory=list, description="more models validated the same way, side by side (not mapped)"
+    )
     importance: bool = True
 
 
 class PredictConfig(Strict):
-    window: int = Field(1024, ge=32, description="pixels per side of a map window (memory per worker grows with its square)")
+    window: int = Field(
+        1024, ge=32, description="pixels per side of a map window (memory per worker grows with its square)"
+    )
     workers: int = Field(2, ge=1)
     scheduler: Literal["auto", "threads", "processes", "distributed", "sync"] = "auto"
-    address: str | None = Field(None, description="a dask.distributed scheduler (tcp://host:8786); implies scheduler = distributed")
+    address: str | None = Field(
+        None, description="a dask.distributed scheduler (tcp://host:8786); implies scheduler = distributed"
+    )
     aoa: bool = True
     uncertainty: Literal["conformal", "none"] = "conformal"
     level: float = Field(0.9, gt=0, lt=1)
@@ -118,7 +139,9 @@ class PredictConfig(Strict):
 
 class StockConfig(Strict):
     carbon_fraction: float = Field(0.47, gt=0, le=1)
-    root_shoot: float | str = Field(0.24, description="a ratio, or 'ipcc2006:<zone>' to take it from the table by AGB class")
+    root_shoot: float | str = Field(
+        0.24, description="a ratio, or 'ipcc2006:<zone>' to take it from the table by AGB class"
+    )
     price: float | None = Field(None, ge=0, description="per tCO2e")
     currency: str = "USD"
     polygons: Path | None = None

@@ -37,9 +37,19 @@ def target_grid(cfg: RunConfig, aoi=None) -> Grid:
         if same_crs:  # snap to the reference grid so pixels stay where they are
             ox, oy = ref_grid.transform.c, ref_grid.transform.f
             snap = lambda v, o, f: o + f((v - o) / res) * res  # noqa: E731
-            bounds = (snap(left, ox, math.floor), snap(bottom, oy, math.floor), snap(right, ox, math.ceil), snap(top, oy, math.ceil))
+            bounds = (
+                snap(left, ox, math.floor),
+                snap(bottom, oy, math.floor),
+                snap(right, ox, math.ceil),
+                snap(top, oy, math.ceil),
+            )
         else:
-            bounds = (math.floor(left / res) * res, math.floor(bottom / res) * res, math.ceil(right / res) * res, math.ceil(top / res) * res)
+            bounds = (
+                math.floor(left / res) * res,
+                math.floor(bottom / res) * res,
+                math.ceil(right / res) * res,
+                math.ceil(top / res) * res,
+            )
     elif same_crs:
         bounds = ref_grid.bounds
     else:

@@ -101,14 +101,20 @@ def terrain(elev: np.ndarray, res: float) -> dict[str, np.ndarray]:
     north = np.where(flat, 0.0, np.cos(aspect))
     east = np.where(flat, 0.0, np.sin(aspect))
     nan = np.isnan(elev)
-    out = {"elevation": elev.astype("float32"), "slope": np.degrees(slope_rad).astype("float32"),
-           "northness": north.astype("float32"), "eastness": east.astype("float32")}
+    out = {
+        "elevation": elev.astype("float32"),
+        "slope": np.degrees(slope_rad).astype("float32"),
+        "northness": north.astype("float32"),
+        "eastness": east.astype("float32"),
+    }
     for k in ("slope", "northness", "eastness"):
         out[k][nan | np.isnan(out["slope"])] = np.nan
     return out
 
 
-def glcm(db: np.ndarray, lo: float, hi: float, window: int = TEXTURE_WINDOW, levels: int = TEXTURE_LEVELS) -> dict[str, np.ndarray]:
+def glcm(
+    db: np.ndarray, lo: float, hi: float, window: int = TEXTURE_WINDOW, levels: int = TEXTURE_LEVELS
+) -> dict[str, np.ndarray]:
     """GLCM contrast, dissimilarity, homogeneity in a window; offsets (0,1) and (1,0), symmetric.
 
     The window mean is a box filter, which is linear: each statistic's per-pair values of both
@@ -223,12 +229,16 @@ def available(layers: list[LayerConfig]) -> dict[str, list[str]]:
     for l in layers:
         if l.role == "landcover" or l.kind == "categorical":
             if not l.classes:
-                raise InputError(f"layer {l.name!r} is categorical: list its classes (classes = [1, 2, 3]) so maps and samples share one encoding")
+                raise InputError(
+                    f"layer {l.name!r} is categorical: list its classes (classes = [1, 2, 3]) so maps and samples share one encoding"
+                )
             prefix = "lc" if l.role == "landcover" else l.name
             sets["landcover"] += [f"{prefix}_{c}" for c in l.classes]
         elif (l.role or l.name) not in KNOWN_ROLES:
             if l.role is not None:
-                raise InputError(f"layer {l.name!r}: unknown role {l.role!r}; known roles: {', '.join(sorted(KNOWN_ROLES))}")
+                raise InputError(
+                    f"layer {l.name!r}: unknown role {l.role!r}; known roles: {', '.join(sorted(KNOWN_ROLES))}"
+                )
             sets["raw"].append(l.name)
     sets["texture"] = [f"{s}_{stat}" for s in sets["sar"] if s.endswith("_db") for stat in TEXTURE_STATS]
     return sets
@@ -253,7 +263,9 @@ def build(layers: list[LayerConfig], cfg: FeatureConfig) -> FeatureSpec:
     everything = {n for v in sets.values() for n in v}
     for n in cfg.include:
         if n not in everything:
-            raise InputError(f"features.include: {n!r} cannot be computed from these layers; possible: {', '.join(sorted(everything))}")
+            raise InputError(
+                f"features.include: {n!r} cannot be computed from these layers; possible: {', '.join(sorted(everything))}"
+            )
         wanted.append(n)
     for n in cfg.exclude:
         if n not in everything:

@@ -26,14 +26,18 @@ def observed_vs_predicted(results: dict, path: Path) -> str:
         ax.set_xlabel("predicted AGB (Mg/ha)")
         ax.set_ylabel("observed AGB (Mg/ha)")
         m = r.metrics
-        ax.set_title(f"{scheme}\nRMSE {m['rmse']:.1f} ({m['rrmse']:.0f}%)  R² {m['r2']:.2f}  r {m['r']:.2f}", fontsize=9)
+        ax.set_title(
+            f"{scheme}\nRMSE {m['rmse']:.1f} ({m['rrmse']:.0f}%)  R² {m['r2']:.2f}  r {m['r']:.2f}", fontsize=9
+        )
     return save_png(fig, path)
 
 
 def _quicklook(path: Path, band: int = 1):
     with rasterio.open(path) as src:
         f = max(1, int(np.ceil(max(src.width, src.height) / MAX_QUICKLOOK)))
-        data = src.read(band, out_shape=(src.height // f or 1, src.width // f or 1), resampling=Resampling.nearest, masked=True)
+        data = src.read(
+            band, out_shape=(src.height // f or 1, src.width // f or 1), resampling=Resampling.nearest, masked=True
+        )
         b = src.bounds
     return np.ma.filled(data.astype(float), np.nan), (b.left, b.right, b.bottom, b.top)
 
@@ -41,7 +45,9 @@ def _quicklook(path: Path, band: int = 1):
 def agb_map(agb_path: Path, aoa_path: Path | None, path: Path) -> str:
     data, extent = _quicklook(agb_path)
     fig, ax = plt.subplots(figsize=(6.5, 6))
-    im = ax.imshow(data, extent=extent, cmap="YlGn", vmin=0, vmax=np.nanpercentile(data, 99) if np.isfinite(data).any() else 1)
+    im = ax.imshow(
+        data, extent=extent, cmap="YlGn", vmin=0, vmax=np.nanpercentile(data, 99) if np.isfinite(data).any() else 1
+    )
     if aoa_path is not None:
         flag, _ = _quicklook(aoa_path)
         outside = np.where(flag == 0, 1.0, np.nan)

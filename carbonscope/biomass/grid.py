@@ -35,9 +35,13 @@ class Grid:
     def of_raster(cls, path) -> "Grid":
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise InputError("the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:...)", file=str(path))
+                raise InputError(
+                    "the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:...)", file=str(path)
+                )
             if src.transform.b or src.transform.d:
-                raise InputError("rotated rasters are not supported as the reference grid; warp it north-up first", file=str(path))
+                raise InputError(
+                    "rotated rasters are not supported as the reference grid; warp it north-up first", file=str(path)
+                )
             return cls(CRS.from_user_input(src.crs), src.transform, src.width, src.height)
 
     @property
@@ -75,7 +79,17 @@ class Grid:
 
     def profile(self, count: int = 1, dtype: str = "float32", nodata=np.nan) -> dict:
         return {
-            "driver": "GTiff", "width": self.width, "height": self.height, "count": count, "dtype": dtype, "crs": self.crs,
-            "transform": self.transform, "nodata": nodata, "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate",
+            "driver": "GTiff",
+            "width": self.width,
+            "height": self.height,
+            "count": count,
+            "dtype": dtype,
+            "crs": self.crs,
+            "transform": self.transform,
+            "nodata": nodata,
+            "tiled": True,
+            "blockxsize": 256,
+            "blockysize": 256,
+            "compress": "deflate",
             "BIGTIFF": "IF_SAFER",
         }

@@ -130,7 +130,15 @@ def compare(model, X: np.ndarray, threads: int = 1, engines=ENGINES, repeat: int
             p = eng.predict(X)
             best = min(best, time.perf_counter() - t0)
         rel = float(np.max(np.abs(p - ref) / np.maximum(np.abs(ref), 1.0)))
-        rows.append({"engine": eng.name, "pixels_per_s": len(X) / best, "max_rel_diff": rel, "matches": matches(p, ref), "_engine": eng})
+        rows.append(
+            {
+                "engine": eng.name,
+                "pixels_per_s": len(X) / best,
+                "max_rel_diff": rel,
+                "matches": matches(p, ref),
+                "_engine": eng,
+            }
+        )
     return rows
 
 
@@ -149,11 +157,16 @@ def choose(model, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) 
             if not matches(eng.predict(sample), np.asarray(model.predict(sample), float)):
                 from carbonscope.errors import InputError
 
-                raise InputError(f"the {engine} engine's predictions differ from scikit-learn's by more than {TOLERANCE:g}")
+                raise InputError(
+                    f"the {engine} engine's predictions differ from scikit-learn's by more than {TOLERANCE:g}"
+                )
         return eng
     rows = compare(model, X_sample[:50000], threads, repeat=2)
     ok = [r for r in rows if r["matches"]]
     best = max(ok, key=lambda r: r["pixels_per_s"])
     eng = best["_engine"]
-    eng.timings = {r["engine"]: {"pixels_per_s": r["pixels_per_s"], "max_rel_diff": r["max_rel_diff"], "matches": r["matches"]} for r in rows}
+    eng.timings = {
+        r["engine"]: {"pixels_per_s": r["pixels_per_s"], "max_rel_diff": r["max_rel_diff"], "matches": r["matches"]}
+        for r in rows
+    }
     return eng

@@ -53,7 +53,9 @@ def bcef(table: pd.DataFrame, zone: str, forest_type: str, growing_stock: np.nda
     return rows.bcef.to_numpy()[idx]
 
 
-def volume_to_agb(total: np.ndarray, by_type: dict[str, np.ndarray] | None, zone: str, table: pd.DataFrame, default_type: str = "pine") -> np.ndarray:
+def volume_to_agb(
+    total: np.ndarray, by_type: dict[str, np.ndarray] | None, zone: str, table: pd.DataFrame, default_type: str = "pine"
+) -> np.ndarray:
     """AGB (Mg/ha) = sum over forest types of volume x BCEF, the class chosen by the plot's total growing stock."""
     total = np.asarray(total, dtype=float)
     if not by_type:
@@ -69,7 +71,9 @@ def volume_to_agb(total: np.ndarray, by_type: dict[str, np.ndarray] | None, zone
 
 def _numeric(df: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     if column not in df.columns:
-        raise InputError(f"no column {column!r}; the file has {', '.join(map(str, df.columns))}", file=str(path), column=column)
+        raise InputError(
+            f"no column {column!r}; the file has {', '.join(map(str, df.columns))}", file=str(path), column=column
+        )
     values = pd.to_numeric(df[column], errors="coerce")
     bad = values.isna() & df[column].notna() & (df[column].astype(str).str.strip() != "")
     if bad.any():
@@ -86,7 +90,9 @@ def read_plots(cfg: LabelConfig, grid_crs) -> Labels:
     if path.suffix.lower() in (".csv", ".txt"):
         df = pd.read_csv(path)
         if cfg.crs is None:
-            raise InputError("labels.crs is needed for a CSV of plots (the CRS of its coordinates, e.g. EPSG:3067)", file=str(path))
+            raise InputError(
+                "labels.crs is needed for a CSV of plots (the CRS of its coordinates, e.g. EPSG:3067)", file=str(path)
+            )
         x, y = _numeric(df, cfg.x, path), _numeric(df, cfg.y, path)
         src_crs = CRS.from_user_input(cfg.crs)
     else:
@@ -104,8 +110,11 @@ def read_plots(cfg: LabelConfig, grid_crs) -> Labels:
     tr = Transformer.from_crs(src_crs, CRS.from_user_input(grid_crs), always_xy=True)
     gx, gy = tr.transform(x, y)
     if not np.isfinite(gx).any():
-        raise InputError(f"no plot coordinate can be placed: the coordinates are not valid in {src_crs.to_string()}; is labels.crs right?",
-                         file=str(path), column=cfg.x)
+        raise InputError(
+            f"no plot coordinate can be placed: the coordinates are not valid in {src_crs.to_string()}; is labels.crs right?",
+            file=str(path),
+            column=cfg.x,
+        )
     notes = []
     if cfg.kind == "volume":
         table = bcef_table(cfg.bcef_table)
@@ -114,7 +123,8 @@ def read_plots(cfg: LabelConfig, grid_crs) -> Labels:
         agb = volume_to_agb(total, by_type, cfg.bcef_zone, table)
         notes.append(
             f"stem volume converted to AGB with BCEF (IPCC 2006 Vol. 4 Table 4.5, {cfg.bcef_zone}"
-            + (f", by forest type: {', '.join(cfg.species)}" if by_type else "") + ")"
+            + (f", by forest type: {', '.join(cfg.species)}" if by_type else "")
+            + ")"
         )
     else:
         if not cfg.value:
@@ -138,7 +148,14 @@ def _h5_paths(paths: list[Path], tmp: Path) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():  # in a folder, the L4A granules by their product name (L2A/L2B files sit beside them)
-            out += _h5_paths(sorted(q for q in p.iterdir() if q.suffix.lower() in (".h5", ".zip") and q.name.upper().startswith("GEDI04_A")), tmp)
+            out += _h5_paths(
+                sorted(
+                    q
+                    for q in p.iterdir()
+                    if q.suffix.lower() in (".h5", ".zip") and q.name.upper().startswith("GEDI04_A")
+                ),
+                tmp,
+            )
         elif p.suffix.lower() == ".zip":
             with zipfile.ZipFile(p) as z:
                 for name in z.namelist():
@@ -176,24 +193,35 @@ def read_gedi_l4a(paths: list[Path] | Path, min_sensitivity: float = 0.9) -> pd.
                     n = g["agbd"].shape[0]
                     if n == 0:
                         continue
-                    frames.append(pd.DataFrame({
-                        "granule": h5.name,
-                        "beam": beam,
-                        "shot_number": g["shot_number"][:].astype("uint64"),
-                        "lat": g["lat_lowestmode"][:].astype(float),
-                        "lon": g["lon_lowestmode"][:].astype(float),
-                        "agbd": g["agbd"][:].astype(float),
-                        "agbd_se": g["agbd_se"][:].astype(float),
-                        "l4_quality_flag": g["l4_quality_flag"][:].astype(int),
-                        "degrade_flag": g["degrade_flag"][:].astype(int),
-                        "sensitivity": g["sensitivity"][:].astype(float),
-                        "pft_class": g["land_cover_data/pft_class"][:].astype(int) if "land_cover_data/pft_class" in g else -1,
-                        "time": GEDI_EPOCH + pd.to_timedelta(g["delta_time"][:], unit="s"),
-                    }))
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "granule": h5.name,
+                                "beam": beam,
+                                "shot_number": g["shot_number"][:].astype("uint64"),
+                                "lat": g["lat_lowestmode"][:].astype(float),
+                                "lon": g["lon_lowestmode"][:].astype(float),
+                                "agbd": g["agbd"][:].astype(float),
+                                "agbd_se": g["agbd_se"][:].astype(float),
+                                "l4_quality_flag": g["l4_quality_flag"][:].astype(int),
+                                "degrade_flag": g["degrade_flag"][:].astype(int),
+                                "sensitivity": g["sensitivity"][:].astype(float),
+                                "pft_class": g["land_cover_data/pft_class"][:].astype(int)
+                                if "land_cover_data/pft_class" in g
+                                else -1,
+                                "time": GEDI_EPOCH + pd.to_timedelta(g["delta_time"][:], unit="s"),
+                            }
+                        )
+                    )
     if not frames:
         raise InputError("no GEDI shots in " + ", ".join(map(str, paths)))
     df = pd.concat(frames, ignore_index=True)
-    df["quality_ok"] = (df.l4_quality_flag == 1) & (df.degrade_flag == 0) & (df.sensitivity >= min_sensitivity) & (df.agbd != GEDI_FILL)
+    df["quality_ok"] = (
+        (df.l4_quality_flag == 1)
+        & (df.degrade_flag == 0)
+        & (df.sensitivity >= min_sensitivity)
+        & (df.agbd != GEDI_FILL)
+    )
     return df
 
 
@@ -202,9 +230,20 @@ def gedi_labels(cfg: LabelConfig, grid_crs) -> Labels:
     good = shots[shots.quality_ok]
     tr = Transformer.from_crs("EPSG:4326", CRS.from_user_input(grid_crs), always_xy=True)
     x, y = tr.transform(good.lon.to_numpy(), good.lat.to_numpy())
-    table = pd.DataFrame({"id": good.shot_number.astype(str).to_numpy(), "x": x, "y": y, "radius": GEDI_FOOTPRINT_RADIUS_M,
-                          "agb": good.agbd.to_numpy(), "agb_se": good.agbd_se.to_numpy(), "beam": good.beam.to_numpy()})
-    notes = [f"GEDI L4A: {len(shots)} shots, {len(good)} pass l4_quality_flag = 1, degrade_flag = 0, sensitivity >= {cfg.gedi_min_sensitivity}"]
+    table = pd.DataFrame(
+        {
+            "id": good.shot_number.astype(str).to_numpy(),
+            "x": x,
+            "y": y,
+            "radius": GEDI_FOOTPRINT_RADIUS_M,
+            "agb": good.agbd.to_numpy(),
+            "agb_se": good.agbd_se.to_numpy(),
+            "beam": good.beam.to_numpy(),
+        }
+    )
+    notes = [
+        f"GEDI L4A: {len(shots)} shots, {len(good)} pass l4_quality_flag = 1, degrade_flag = 0, sensitivity >= {cfg.gedi_min_sensitivity}"
+    ]
     return Labels(table, "gedi_l4a", notes, {"failed the GEDI quality filter": int(len(shots) - len(good))})
 
 
@@ -222,9 +261,11 @@ def raster_support_note(path: Path, grid) -> str | None:
         b = transform_bounds(src.crs, grid.crs, *src.bounds)
         res = (b[2] - b[0]) / src.width
     if res > 3 * grid.resolution:
-        msg = (f"change of support: label cells are about {res:.0f} m, the map's pixels {grid.resolution:g} m. A model trained on "
-               f"{res:.0f} m means predicts means, not {grid.resolution:g} m values; compare with the labels only after aggregating "
-               f"the map back to {res:.0f} m.")
+        msg = (
+            f"change of support: label cells are about {res:.0f} m, the map's pixels {grid.resolution:g} m. A model trained on "
+            f"{res:.0f} m means predicts means, not {grid.resolution:g} m values; compare with the labels only after aggregating "
+            f"the map back to {res:.0f} m."
+        )
         warnings.warn(msg, stacklevel=2)
         return msg
     return None
@@ -243,7 +284,9 @@ def raster_values(cfg: LabelConfig, grid, rows: np.ndarray, cols: np.ndarray) ->
     if cfg.raster_se_band:
         layers.append(LayerConfig(name="label_se", path=cfg.path, band=cfg.raster_se_band))
     if cfg.raster_quality_band:
-        layers.append(LayerConfig(name="label_quality", path=cfg.path, band=cfg.raster_quality_band, kind="categorical"))
+        layers.append(
+            LayerConfig(name="label_quality", path=cfg.path, band=cfg.raster_quality_band, kind="categorical")
+        )
     with LayerReader(inspect(layers, grid), grid) as reader:
         vals = reader.read_pixels(np.asarray(rows), np.asarray(cols))
     out = vals["label"].astype(float)

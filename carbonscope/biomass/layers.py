@@ -54,13 +54,21 @@ def inspect(layers: list[LayerConfig], grid: Grid) -> list[LayerInfo]:
             raise InputError(f"layer {layer.name!r}: not a readable raster ({exc})", file=str(path)) from exc
         with src:
             if src.crs is None:
-                raise InputError(f"layer {layer.name!r}: the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs)", file=str(path))
+                raise InputError(
+                    f"layer {layer.name!r}: the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs)",
+                    file=str(path),
+                )
             if layer.band > src.count:
-                raise InputError(f"layer {layer.name!r}: band {layer.band} asked for, the raster has {src.count}", file=str(path))
+                raise InputError(
+                    f"layer {layer.name!r}: band {layer.band} asked for, the raster has {src.count}", file=str(path)
+                )
             left, bottom, right, top = transform_bounds(src.crs, grid.crs, *src.bounds, densify_pts=21)
             gl, gb, gr, gt = grid.bounds
             if right <= gl or left >= gr or top <= gb or bottom >= gt:
-                raise InputError(f"layer {layer.name!r} does not overlap the area of interest (grid {grid.bounds} in {grid.crs.to_string()})", file=str(path))
+                raise InputError(
+                    f"layer {layer.name!r} does not overlap the area of interest (grid {grid.bounds} in {grid.crs.to_string()})",
+                    file=str(path),
+                )
             src_res = abs(src.res[0])
             if src.crs != grid.crs:
                 # compare resolutions in grid units
@@ -84,8 +92,18 @@ class LayerReader:
             dx, dy = info.config.shift
             shifted = {"src_transform": Affine.translation(dx, dy) * src.transform} if (dx or dy) else {}
             vrt = self._stack.enter_context(
-                WarpedVRT(src, **shifted, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height, resampling=info.resampling,
-                          src_nodata=info.nodata, nodata=info.nodata, add_alpha=info.nodata is None)
+                WarpedVRT(
+                    src,
+                    **shifted,
+                    crs=grid.crs,
+                    transform=grid.transform,
+                    width=grid.width,
+                    height=grid.height,
+                    resampling=info.resampling,
+                    src_nodata=info.nodata,
+                    nodata=info.nodata,
+                    add_alpha=info.nodata is None,
+                )
             )
             self.vrts[info.config.name] = (vrt, info)
 

@@ -32,24 +32,49 @@ def load_bundle(path: Path) -> dict:
     return bundle
 
 
-def map_with_saved_model(cfg: RunConfig, model_path: Path, out: Path, *, scheduler=None, workers=None, address=None, progress=None) -> MapResult:
+def map_with_saved_model(
+    cfg: RunConfig, model_path: Path, out: Path, *, scheduler=None, workers=None, address=None, progress=None
+) -> MapResult:
     from carbonscope.biomass import inference
     from carbonscope.biomass.run import prepare, zones
 
     bundle = load_bundle(model_path)
     ctx = prepare(cfg, Path(out), progress)
     if list(ctx.spec.names) != list(bundle["features"]):
-        raise InputError(f"the configuration gives features {list(ctx.spec.names)}, the model was trained on {bundle['features']}", file=str(model_path))
-    engine = bundle.get("engine") or inference.choose(bundle["model"], np.zeros((10, len(bundle["features"])), dtype="float32"), "sklearn")
-    job = MapJob(key=f"{cfg.name}:{time.time_ns()}", infos=ctx.infos, spec=ctx.spec, domain=ctx.domain, engine=engine,
-                 conformal=bundle.get("conformal"), aoa=bundle.get("aoa"), zones=zones(ctx.cfg, ctx),
-                 root_shoot=RootShoot.parse(cfg.stock.root_shoot, cfg.stock.root_shoot_table))
+        raise InputError(
+            f"the configuration gives features {list(ctx.spec.names)}, the model was trained on {bundle['features']}",
+            file=str(model_path),
+        )
+    engine = bundle.get("engine") or inference.choose(
+        bundle["model"], np.zeros((10, len(bundle["features"])), dtype="float32"), "sklearn"
+    )
+    job = MapJob(
+        key=f"{cfg.name}:{time.time_ns()}",
+        infos=ctx.infos,
+        spec=ctx.spec,
+        domain=ctx.domain,
+        engine=engine,
+        conformal=bundle.get("conformal"),
+        aoa=bundle.get("aoa"),
+        zones=zones(ctx.cfg, ctx),
+        root_shoot=RootShoot.parse(cfg.stock.root_shoot, cfg.stock.root_shoot_table),
+    )
     p = cfg.predict
     sched = scheduler or ("distributed" if (address or p.address) else p.scheduler)
-    return predict_map(job, Path(out), window=p.window, scheduler=sched, workers=workers or p.workers, address=address or p.address, progress=progress)
+    return predict_map(
+        job,
+        Path(out),
+        window=p.window,
+        scheduler=sched,
+        workers=workers or p.workers,
+        address=address or p.address,
+        progress=progress,
+    )
 
 
-def raster_sums(path: Path, zones: list[tuple[str, object]], root_shoot: RootShoot, window: int = 1024) -> tuple[dict[str, dict], Grid]:
+def raster_sums(
+    path: Path, zones: list[tuple[str, object]], root_shoot: RootShoot, window: int = 1024
+) -> tuple[dict[str, dict], Grid]:
     """Area-weighted AGB and BGB sums of a biomass raster (Mg/ha), over valid pixels, whole and per zone."""
     from rasterio.features import geometry_mask
     from shapely.geometry import box
@@ -73,10 +98,22 @@ def raster_sums(path: Path, zones: list[tuple[str, object]], root_shoot: RootSho
             wbox = box(*rasterio.windows.bounds(win, grid.transform))
             for name, geom in zones:
                 if geom.intersects(wbox):
-                    parts[name] = valid & geometry_mask([geom], out_shape=(h, w), transform=grid.window_transform(win), invert=True)
+                    parts[name] = valid & geometry_mask(
+                        [geom], out_shape=(h, w), transform=grid.window_transform(win), invert=True
+                    )
             for name, m in parts.items():
                 agb = a[m]
-                s = sums.setdefault(name, {"pixels": 0, "area_ha": 0.0, "agb_mg": 0.0, "bgb_mg": 0.0, "aoa_area_ha": 0.0, "agb_mg_in_aoa": 0.0})
+                s = sums.setdefault(
+                    name,
+                    {
+                        "pixels": 0,
+                        "area_ha": 0.0,
+                        "agb_mg": 0.0,
+                        "bgb_mg": 0.0,
+                        "aoa_area_ha": 0.0,
+                        "agb_mg_in_aoa": 0.0,
+                    },
+                )
                 s["pixels"] += int(m.sum())
                 s["area_ha"] += float(area[m].sum())
                 s["agb_mg"] += float((agb * area[m]).sum())
@@ -86,8 +123,17 @@ def raster_sums(path: Path, zones: list[tuple[str, object]], root_shoot: RootSho
     return sums, grid
 
 
-def stock_of_raster(agb_path: Path, *, polygons: Path | None = None, field: str | None = None, model: Path | None = None,
-                    root_shoot: float | str = 0.24, carbon_fraction: float = 0.47, price: float | None = None, level: float = 0.9) -> dict:
+def stock_of_raster(
+    agb_path: Path,
+    *,
+    polygons: Path | None = None,
+    field: str | None = None,
+    model: Path | None = None,
+    root_shoot: float | str = 0.24,
+    carbon_fraction: float = 0.47,
+    price: float | None = None,
+    level: float = 0.9,
+) -> dict:
     import pandas as pd
     import shapely
 
@@ -103,7 +149,9 @@ def stock_of_raster(agb_path: Path, *, polygons: Path | None = None, field: str 
     rs = RootShoot.parse(root_shoot)
     sums, _ = raster_sums(agb_path, zone_list, rs)
     if not sums:
-        raise InputError("the raster has no valid pixels" + (" inside the polygons" if polygons else ""), file=str(agb_path))
+        raise InputError(
+            "the raster has no valid pixels" + (" inside the polygons" if polygons else ""), file=str(agb_path)
+        )
     residuals = None
     if model:
         held = load_bundle(model).get("heldout")
@@ -114,4 +162,6 @@ def stock_of_raster(agb_path: Path, *, polygons: Path | None = None, field: str 
                 pts = shapely.points(held.x.to_numpy(), held.y.to_numpy())
                 for name, geom in zone_list:
                     residuals[name] = res[shapely.contains(geom, pts)]
-    return account(sums, residuals, carbon_fraction=carbon_fraction, root_shoot_label=rs.label, level=level, price=price)
+    return account(
+        sums, residuals, carbon_fraction=carbon_fraction, root_shoot_label=rs.label, level=level, price=price
+    )

@@ -34,15 +34,46 @@ import numpy as np
 from carbonscope.errors import InputError
 
 PRESETS: dict[str, dict] = {
-    "gee": {"type": "rf", "params": {"n_estimators": 100, "min_samples_leaf": 5, "max_samples": 0.7, "max_features": "sqrt", "bootstrap": True}, "grid": {}},
-    "published-rf-grid": {"type": "rf", "params": {}, "grid": {
-        "n_estimators": [100, 150, 200], "max_depth": list(range(5, 41, 5)), "min_samples_split": list(range(5, 41, 5))}},
+    "gee": {
+        "type": "rf",
+        "params": {
+            "n_estimators": 100,
+            "min_samples_leaf": 5,
+            "max_samples": 0.7,
+            "max_features": "sqrt",
+            "bootstrap": True,
+        },
+        "grid": {},
+    },
+    "published-rf-grid": {
+        "type": "rf",
+        "params": {},
+        "grid": {
+            "n_estimators": [100, 150, 200],
+            "max_depth": list(range(5, 41, 5)),
+            "min_samples_split": list(range(5, 41, 5)),
+        },
+    },
     "published-knn": {"type": "knn", "params": {}, "grid": {"n_neighbors": list(range(1, 51))}},
-    "lgbm-default": {"type": "lgbm", "params": {"n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 10,
-                                                "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8},
-                     "grid": {"num_leaves": [7, 15, 31]}},
+    "lgbm-default": {
+        "type": "lgbm",
+        "params": {
+            "n_estimators": 400,
+            "learning_rate": 0.03,
+            "num_leaves": 15,
+            "min_child_samples": 10,
+            "subsample": 0.8,
+            "subsample_freq": 1,
+            "colsample_bytree": 0.8,
+        },
+        "grid": {"num_leaves": [7, 15, 31]},
+    },
 }
-DEFAULTS = {"rf": {"n_estimators": 300, "min_samples_leaf": 3, "max_features": "sqrt"}, "knn": {"n_neighbors": 5}, "lgbm": PRESETS["lgbm-default"]["params"]}
+DEFAULTS = {
+    "rf": {"n_estimators": 300, "min_samples_leaf": 3, "max_features": "sqrt"},
+    "knn": {"n_neighbors": 5},
+    "lgbm": PRESETS["lgbm-default"]["params"],
+}
 
 
 @dataclass
@@ -56,7 +87,9 @@ class ModelSpec:
         return int(np.prod([len(v) for v in self.grid.values()])) if self.grid else 1
 
 
-def resolve(model_type: str | None, preset: str | None = None, params: dict | None = None, grid: dict | None = None) -> ModelSpec:
+def resolve(
+    model_type: str | None, preset: str | None = None, params: dict | None = None, grid: dict | None = None
+) -> ModelSpec:
     """The model to train: a preset (which fixes its type) updated by explicit params and grid."""
     if preset:
         if preset not in PRESETS:
@@ -141,13 +174,21 @@ def _rf_grid_scores(spec: ModelSpec, X, y, folds, seed: int) -> list[tuple[dict,
     for rest in itertools.product(*(grid[k] for k in rest_keys)):
         rest_params = dict(zip(rest_keys, rest))
         mf = rest_params.get("max_features", base.get("max_features", 1.0))
-        cut = _all_features(mf, X.shape[1])  # every feature tried at every node: a shallower forest is the deeper one cut
+        cut = _all_features(
+            mf, X.shape[1]
+        )  # every feature tried at every node: a shallower forest is the deeper one cut
         sq_err = {(d, m): 0.0 for d in depth_list for m in n_list}
         for train, test in folds:
             n_jobs = -1 if len(train) >= SMALL else 1
             if cut:
-                rf = RandomForestRegressor(n_estimators=n_list[-1], max_depth=depth_list[-1], random_state=seed, n_jobs=n_jobs,
-                                           **base, **rest_params).fit(X[train], y[train])
+                rf = RandomForestRegressor(
+                    n_estimators=n_list[-1],
+                    max_depth=depth_list[-1],
+                    random_state=seed,
+                    n_jobs=n_jobs,
+                    **base,
+                    **rest_params,
+                ).fit(X[train], y[train])
                 per_depth = [truncated_predictions(t, X[test], depth_list) for t in rf.estimators_]
                 for d in depth_list:
                     csum = np.cumsum(np.stack([p[d] for p in per_depth]), axis=0)
@@ -160,8 +201,9 @@ def _rf_grid_scores(spec: ModelSpec, X, y, folds, seed: int) -> list[tuple[dict,
                     for m in n_list:
                         sq_err[(d, m)] += last[m]
                     continue
-                rf = RandomForestRegressor(n_estimators=n_list[-1], max_depth=d, random_state=seed, n_jobs=n_jobs,
-                                           **base, **rest_params).fit(X[train], y[train])
+                rf = RandomForestRegressor(
+                    n_estimators=n_list[-1], max_depth=d, random_state=seed, n_jobs=n_jobs, **base, **rest_params
+                ).fit(X[train], y[train])
                 csum = np.cumsum(np.stack([t.predict(X[test]) for t in rf.estimators_]), axis=0)
                 last = {m: float(((csum[m - 1] / m - y[test]) ** 2).sum()) for m in n_list}
                 for m in n_list:
@@ -216,7 +258,9 @@ def _generic_grid_scores(spec: ModelSpec, X, y, folds, seed: int) -> list[tuple[
     return out
 
 
-def grid_scores(spec: ModelSpec, X: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], seed: int = 0) -> list[tuple[dict, float]]:
+def grid_scores(
+    spec: ModelSpec, X: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], seed: int = 0
+) -> list[tuple[dict, float]]:
     """RMSE of every grid combination over the given (train, test) folds."""
     if not spec.grid:
         return [({}, float("nan"))]

@@ -34,7 +34,9 @@ from carbonscope.geo.areas import row_areas_ha
 from carbonscope.ipcc import RootShoot
 from carbonscope.progress import NullProgress, Progress
 
-GDAL_CACHE_BYTES = 32 * 2**20  # per process; rasterio passes GDAL_CACHEMAX to GDAL as bytes (a window's tiles need a few MB)
+GDAL_CACHE_BYTES = (
+    32 * 2**20
+)  # per process; rasterio passes GDAL_CACHEMAX to GDAL as bytes (a window's tiles need a few MB)
 SMALL_MAP_PIXELS = 4_000_000
 AOA_NODATA = 255
 _READERS: dict[tuple[str, int], LayerReader] = {}
@@ -74,7 +76,9 @@ def _empty_sums() -> dict:
     return {"pixels": 0, "area_ha": 0.0, "agb_mg": 0.0, "bgb_mg": 0.0, "aoa_area_ha": 0.0, "agb_mg_in_aoa": 0.0}
 
 
-def window_features(reader: LayerReader, spec: FeatureSpec, domain: Domain, win: Window) -> tuple[np.ndarray, np.ndarray]:
+def window_features(
+    reader: LayerReader, spec: FeatureSpec, domain: Domain, win: Window
+) -> tuple[np.ndarray, np.ndarray]:
     """The features of a window's valid pixels, (pixels, features) in C order, and its (h, w) valid mask."""
     arrays = reader.read(win, halo=spec.halo)
     stack = spec.stack(arrays, domain.grid.resolution, crop=spec.halo)
@@ -122,8 +126,14 @@ def process_window(job: MapJob, win: Window) -> dict:
 
 def _zone_sums(sel, area, agb, bgb, inside) -> dict:
     a = area[sel]
-    return {"pixels": int(sel.sum()), "area_ha": float(a.sum()), "agb_mg": float((agb[sel] * a).sum()), "bgb_mg": float((bgb[sel] * a).sum()),
-            "aoa_area_ha": float(a[inside[sel]].sum()), "agb_mg_in_aoa": float((agb[sel] * a)[inside[sel]].sum())}
+    return {
+        "pixels": int(sel.sum()),
+        "area_ha": float(a.sum()),
+        "agb_mg": float((agb[sel] * a).sum()),
+        "bgb_mg": float((bgb[sel] * a).sum()),
+        "aoa_area_ha": float(a[inside[sel]].sum()),
+        "agb_mg_in_aoa": float((agb[sel] * a)[inside[sel]].sum()),
+    }
 
 
 @dataclass
@@ -136,7 +146,9 @@ class MapResult:
     scheduler: str
     workers: int
     engine: str
-    stages: dict[str, float] = field(default_factory=dict)  # seconds: start (workers), windows (and closing workers), cog (the copy)
+    stages: dict[str, float] = field(
+        default_factory=dict
+    )  # seconds: start (workers), windows (and closing workers), cog (the copy)
 
     @property
     def pixels_per_s(self) -> float:
@@ -154,11 +166,19 @@ class _Writer:
         self.env = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES)
         self.env.__enter__()
         prof = self.grid.profile(count=len(names), dtype="float32", nodata=np.nan)
-        prof.update(blockxsize=512, blockysize=512, zlevel=1)  # scratch: fast compression, the COG copy compresses fully
+        prof.update(
+            blockxsize=512, blockysize=512, zlevel=1
+        )  # scratch: fast compression, the COG copy compresses fully
         self.dst = rasterio.open(self.tmp_agb, "w", **prof)
         for i, n in enumerate(names, 1):
-            self.dst.set_band_description(i, {"agb": "AGB (Mg/ha)", "lower": f"lower bound (Mg/ha, {job.conformal.level:.0%} conformal)" if job.conformal else "",
-                                              "upper": f"upper bound (Mg/ha, {job.conformal.level:.0%} conformal)" if job.conformal else ""}[n])
+            self.dst.set_band_description(
+                i,
+                {
+                    "agb": "AGB (Mg/ha)",
+                    "lower": f"lower bound (Mg/ha, {job.conformal.level:.0%} conformal)" if job.conformal else "",
+                    "upper": f"upper bound (Mg/ha, {job.conformal.level:.0%} conformal)" if job.conformal else "",
+                }[n],
+            )
         self.aoa = None
         if self.tmp_aoa:
             p = self.grid.profile(count=1, dtype="uint8", nodata=AOA_NODATA)
@@ -187,8 +207,18 @@ class _Writer:
                 continue
             # DEFLATE with the floating-point predictor at level 1: a 10,000 x 2,048 AGB map is 83 MB in 1.0 s,
             # against 91 MB in 1.8 s at level 6 without a predictor (any GDAL or libtiff reads it)
-            rio_copy(tmp, final, driver="COG", COMPRESS="DEFLATE", LEVEL=1, PREDICTOR="YES", BLOCKSIZE=512, OVERVIEWS="AUTO",
-                     NUM_THREADS="ALL_CPUS", BIGTIFF="IF_SAFER")
+            rio_copy(
+                tmp,
+                final,
+                driver="COG",
+                COMPRESS="DEFLATE",
+                LEVEL=1,
+                PREDICTOR="YES",
+                BLOCKSIZE=512,
+                OVERVIEWS="AUTO",
+                NUM_THREADS="ALL_CPUS",
+                BIGTIFF="IF_SAFER",
+            )
             tmp.unlink()
             outs.append(final)
         self.env.__exit__(None, None, None)
@@ -220,8 +250,12 @@ def _merge(total: dict, part: dict) -> None:
 #   time on a forest (2 workers, 10,000 x 2,048 px: 217,200 px/s with it, 233,722 without).
 # With no dashboard, the system monitor (CPU, memory, network and disk counters every 0.5 s in every
 # worker and the scheduler) runs every 5 s, without disk counters.
-WORKER_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None, "distributed.worker.profile.enabled": False,
-                 "distributed.admin.system-monitor.interval": "5s", "distributed.admin.system-monitor.disk": False}
+WORKER_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.disk": False,
+}
 
 
 def local_cluster(workers: int, threads_per_worker: int = 1, processes: bool = True):
@@ -230,8 +264,14 @@ def local_cluster(workers: int, threads_per_worker: int = 1, processes: bool = T
     from dask.distributed import LocalCluster
 
     with dask.config.set(WORKER_CONFIG):
-        return LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=processes, dashboard_address=None,
-                            silence_logs=logging.ERROR, memory_limit=0)
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=threads_per_worker,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            memory_limit=0,
+        )
 
 
 def _worker_settings() -> dict:
@@ -239,7 +279,10 @@ def _worker_settings() -> dict:
 
     import dask
 
-    return {"malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"), "profile": bool(dask.config.get("distributed.worker.profile.enabled", True))}
+    return {
+        "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "profile": bool(dask.config.get("distributed.worker.profile.enabled", True)),
+    }
 
 
 def _warn_slow_workers(client) -> None:
@@ -248,11 +291,17 @@ def _warn_slow_workers(client) -> None:
     trimmed = sum(s["malloc_trim"] is not None for s in settings)
     profiled = sum(s["profile"] for s in settings)
     if trimmed:
-        log.warning("%d dask worker(s) run with MALLOC_TRIM_THRESHOLD_ set, which slows tree models by about a quarter; "
-                    "start them with the dask setting distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null", trimmed)
+        log.warning(
+            "%d dask worker(s) run with MALLOC_TRIM_THRESHOLD_ set, which slows tree models by about a quarter; "
+            "start them with the dask setting distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null",
+            trimmed,
+        )
     if profiled:
-        log.warning("%d dask worker(s) profile themselves every 10 ms, which slows tree models by about 7%%; "
-                    "start them with the dask setting distributed.worker.profile.enabled: false", profiled)
+        log.warning(
+            "%d dask worker(s) profile themselves every 10 ms, which slows tree models by about 7%%; "
+            "start them with the dask setting distributed.worker.profile.enabled: false",
+            profiled,
+        )
 
 
 def _client(scheduler: str, workers: int, address: str | None):
@@ -277,8 +326,16 @@ def _close(client, cluster) -> tuple[None, None]:
     return None, None
 
 
-def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: str = "auto", workers: int = 2,
-                address: str | None = None, progress: Progress | None = None) -> MapResult:
+def predict_map(
+    job: MapJob,
+    out_dir: Path,
+    *,
+    window: int = 1024,
+    scheduler: str = "auto",
+    workers: int = 2,
+    address: str | None = None,
+    progress: Progress | None = None,
+) -> MapResult:
     """Predict the whole domain into ``out_dir/agb.tif`` (COG: AGB, lower, upper) and ``aoa.tif``."""
     import time
 
@@ -286,10 +343,15 @@ def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: st
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     grid = job.grid
-    wins = sorted(grid.windows(window), key=lambda w: -int(w.width) * int(w.height))  # the smaller edge windows last: a shorter tail
+    wins = sorted(
+        grid.windows(window), key=lambda w: -int(w.width) * int(w.height)
+    )  # the smaller edge windows last: a shorter tail
     if scheduler == "auto":
         scheduler = "sync" if grid.width * grid.height <= SMALL_MAP_PIXELS else "processes"
-    task = progress.task(f"mapping {grid.width} x {grid.height} px ({scheduler}, {workers if scheduler != 'sync' else 1} worker(s), {job.engine.name})", total=len(wins))
+    task = progress.task(
+        f"mapping {grid.width} x {grid.height} px ({scheduler}, {workers if scheduler != 'sync' else 1} worker(s), {job.engine.name})",
+        total=len(wins),
+    )
     writer = _Writer(job, out_dir)
     sums: dict[str, dict] = {}
     stages: dict[str, float] = {}
@@ -340,8 +402,17 @@ def predict_map(job: MapJob, out_dir: Path, *, window: int = 1024, scheduler: st
     seconds = end - t0
     stages["cog"] = end - t_finish
     stages.setdefault("windows", seconds - stages["cog"])
-    return MapResult(agb_path, aoa_path, sums, grid.width * grid.height, seconds, scheduler, workers if scheduler != "sync" else 1, job.engine.name,
-                     {k: round(v, 2) for k, v in stages.items()})
+    return MapResult(
+        agb_path,
+        aoa_path,
+        sums,
+        grid.width * grid.height,
+        seconds,
+        scheduler,
+        workers if scheduler != "sync" else 1,
+        job.engine.name,
+        {k: round(v, 2) for k, v in stages.items()},
+    )
 
 
 def aggregate_mean(path: Path, factor: int, band: int = 1) -> tuple[np.ndarray, object]:
@@ -353,4 +424,3 @@ def aggregate_mean(path: Path, factor: int, band: int = 1) -> tuple[np.ndarray, 
         data = src.read(band, out_shape=(h, w), resampling=Resampling.average, masked=True)
         transform = src.transform * src.transform.scale(src.width / w, src.height / h)
     return np.ma.filled(data.astype("float32"), np.nan), transform
-

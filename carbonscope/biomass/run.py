@@ -74,8 +74,15 @@ def load_labels(cfg: RunConfig, ctx: Context, reader: LayerReader, progress: Pro
     if lc.type == "gedi_l4a":
         return gedi_labels(lc, ctx.grid.crs)
     note = raster_support_note(lc.path, ctx.grid)
-    pts = random_points(reader, ctx.domain, cfg.sampling.n, seed=cfg.seed, min_distance=cfg.sampling.min_distance,
-                        strata_layer=cfg.sampling.strata_layer if cfg.sampling.method == "stratified" else None, progress=progress)
+    pts = random_points(
+        reader,
+        ctx.domain,
+        cfg.sampling.n,
+        seed=cfg.seed,
+        min_distance=cfg.sampling.min_distance,
+        strata_layer=cfg.sampling.strata_layer if cfg.sampling.method == "stratified" else None,
+        progress=progress,
+    )
     agb, se = raster_values(lc, ctx.grid, pts.row.to_numpy(), pts.col.to_numpy())
     table = pd.DataFrame({"id": np.arange(len(pts)).astype(str), "x": pts.x, "y": pts.y, "radius": 0.0, "agb": agb})
     if se is not None:
@@ -84,7 +91,12 @@ def load_labels(cfg: RunConfig, ctx: Context, reader: LayerReader, progress: Pro
     notes = [f"{len(pts)} points drawn ({cfg.sampling.method}) in the domain; labels from {Path(lc.path).name}"]
     if note:
         notes.append(note)
-    return Labels(table[keep].reset_index(drop=True), "raster", notes, {"no label value (nodata or failed quality)": int((~keep).sum())})
+    return Labels(
+        table[keep].reset_index(drop=True),
+        "raster",
+        notes,
+        {"no label value (nodata or failed quality)": int((~keep).sum())},
+    )
 
 
 def build_samples(cfg: RunConfig, ctx: Context, progress: Progress | None = None) -> tuple[pd.DataFrame, Labels, dict]:
@@ -97,7 +109,8 @@ def build_samples(cfg: RunConfig, ctx: Context, progress: Progress | None = None
                 labels.notes.append(
                     f"co-registration: labels correlate with {check['feature']} at r = {check['best_r']:.2f} when moved by "
                     f"dx = {check['best_dx_m']:+g} m, dy = {check['best_dy_m']:+g} m, against r = {check['r_at_zero']:.2f} where they are. "
-                    "The rasters and the labels may be misregistered; check them, and if so set the layers' shift. Nothing was moved.")
+                    "The rasters and the labels may be misregistered; check them, and if so set the layers' shift. Nothing was moved."
+                )
     dropped = {**labels.dropped, **dropped}
     if len(samples) < 10:
         raise InputError(f"only {len(samples)} usable samples (dropped: {dropped}); at least 10 are needed")
@@ -124,7 +137,12 @@ def validate(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, progress: Prog
     v = cfg.validation
     schemes = {"split": {"train_fraction": v.random_split}, "kfold": {"k": v.folds}}
     if v.spatial_block:
-        schemes["spatial"] = {"k": v.folds, "x": samples.x.to_numpy(), "yc": samples.y.to_numpy(), "block": v.spatial_block}
+        schemes["spatial"] = {
+            "k": v.folds,
+            "x": samples.x.to_numpy(),
+            "yc": samples.y.to_numpy(),
+            "block": v.spatial_block,
+        }
     model_cfgs = [cfg.model, *v.compare]
     task = progress.task("validating", total=len(model_cfgs) * len(schemes))
     results: dict[str, dict] = {}
@@ -134,8 +152,16 @@ def validate(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, progress: Prog
         results[label] = {}
         for scheme, kw in schemes.items():
             results[label][scheme] = validation.cross_validate(
-                spec, X, y, scheme=scheme, seed=cfg.seed, bins=v.bins, feature_names=ctx.spec.names,
-                importance=v.importance and i == 0 and scheme != "split", **kw)
+                spec,
+                X,
+                y,
+                scheme=scheme,
+                seed=cfg.seed,
+                bins=v.bins,
+                feature_names=ctx.spec.names,
+                importance=v.importance and i == 0 and scheme != "split",
+                **kw,
+            )
             progress.advance(task)
     main = next(iter(results))
     return Validated(results, main, "spatial" if "spatial" in schemes else "kfold")
@@ -151,18 +177,24 @@ class Fitted:
     engine: inference.Engine
 
 
-def train_final(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, validated: Validated, progress: Progress | None = None) -> Fitted:
+def train_final(
+    cfg: RunConfig, samples: pd.DataFrame, ctx: Context, validated: Validated, progress: Progress | None = None
+) -> Fitted:
     X, y = samples[list(ctx.spec.names)].to_numpy(float), samples.agb.to_numpy(float)
     spec = models.resolve(cfg.model.type, cfg.model.preset, cfg.model.params, cfg.model.grid)
     folds = None
     if spec.grid:
         if cfg.validation.spatial_block:
-            folds = validation.group_kfold(validation.spatial_blocks(samples.x, samples.y, cfg.validation.spatial_block), 3, cfg.seed)
+            folds = validation.group_kfold(
+                validation.spatial_blocks(samples.x, samples.y, cfg.validation.spatial_block), 3, cfg.seed
+            )
         else:
             folds = validation.kfold(len(y), 3, cfg.seed)
     model, params, table = models.fit(spec, X, y, folds=folds, seed=cfg.seed)
     cal = validated.main_result(validated.calibration_scheme)
-    conformal = calibrate(cal.predicted, cal.observed, cfg.predict.level) if cfg.predict.uncertainty == "conformal" else None
+    conformal = (
+        calibrate(cal.predicted, cal.observed, cfg.predict.level) if cfg.predict.uncertainty == "conformal" else None
+    )
     aoa = None
     if cfg.predict.aoa:
         imp = cal.importance or {}
@@ -178,11 +210,27 @@ def train_final(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, validated: 
 def save_model(path: Path, ctx: Context, fitted: Fitted, validated: Validated, samples: pd.DataFrame) -> None:
     """The model with what mapping and stock need later: features, intervals, AOA, held-out residuals."""
     cal = validated.main_result(validated.calibration_scheme)
-    joblib.dump({"model": fitted.model, "features": list(ctx.spec.names), "spec": ctx.spec, "params": fitted.params,
-                 "conformal": fitted.conformal, "aoa": fitted.aoa, "engine": fitted.engine,
-                 "heldout": pd.DataFrame({"x": samples.x.to_numpy()[cal.index], "y": samples.y.to_numpy()[cal.index],
-                                          "observed": cal.observed, "predicted": cal.predicted}),
-                 "heldout_scheme": cal.description}, path)
+    joblib.dump(
+        {
+            "model": fitted.model,
+            "features": list(ctx.spec.names),
+            "spec": ctx.spec,
+            "params": fitted.params,
+            "conformal": fitted.conformal,
+            "aoa": fitted.aoa,
+            "engine": fitted.engine,
+            "heldout": pd.DataFrame(
+                {
+                    "x": samples.x.to_numpy()[cal.index],
+                    "y": samples.y.to_numpy()[cal.index],
+                    "observed": cal.observed,
+                    "predicted": cal.predicted,
+                }
+            ),
+            "heldout_scheme": cal.description,
+        },
+        path,
+    )
 
 
 def zones(cfg: RunConfig, ctx: Context) -> list[tuple[str, object]]:
@@ -191,18 +239,37 @@ def zones(cfg: RunConfig, ctx: Context) -> list[tuple[str, object]]:
         return []
     gdf = read_vector(st.polygons, ctx.grid.crs, st.polygon_layer, what="stock polygons")
     if st.polygon_field and st.polygon_field not in gdf.columns:
-        raise InputError(f"no field {st.polygon_field!r}; fields: {', '.join(c for c in gdf.columns if c != 'geometry')}", file=str(st.polygons))
-    names = gdf[st.polygon_field].astype(str) if st.polygon_field else pd.Series([f"polygon {i + 1}" for i in range(len(gdf))])
+        raise InputError(
+            f"no field {st.polygon_field!r}; fields: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+            file=str(st.polygons),
+        )
+    names = (
+        gdf[st.polygon_field].astype(str)
+        if st.polygon_field
+        else pd.Series([f"polygon {i + 1}" for i in range(len(gdf))])
+    )
     return list(zip(names, gdf.geometry))
 
 
-def map_area(cfg: RunConfig, ctx: Context, fitted: Fitted, out_dir: Path, progress: Progress | None = None) -> MapResult:
-    job = MapJob(key=f"{cfg.name}:{time.time_ns()}", infos=ctx.infos, spec=ctx.spec, domain=ctx.domain, engine=fitted.engine,
-                 conformal=fitted.conformal, aoa=fitted.aoa, zones=zones(cfg, ctx),
-                 root_shoot=RootShoot.parse(cfg.stock.root_shoot, cfg.stock.root_shoot_table))
+def map_area(
+    cfg: RunConfig, ctx: Context, fitted: Fitted, out_dir: Path, progress: Progress | None = None
+) -> MapResult:
+    job = MapJob(
+        key=f"{cfg.name}:{time.time_ns()}",
+        infos=ctx.infos,
+        spec=ctx.spec,
+        domain=ctx.domain,
+        engine=fitted.engine,
+        conformal=fitted.conformal,
+        aoa=fitted.aoa,
+        zones=zones(cfg, ctx),
+        root_shoot=RootShoot.parse(cfg.stock.root_shoot, cfg.stock.root_shoot_table),
+    )
     p = cfg.predict
     scheduler = "distributed" if p.address else p.scheduler
-    return predict_map(job, out_dir, window=p.window, scheduler=scheduler, workers=p.workers, address=p.address, progress=progress)
+    return predict_map(
+        job, out_dir, window=p.window, scheduler=scheduler, workers=p.workers, address=p.address, progress=progress
+    )
 
 
 def residuals_by_zone(samples: pd.DataFrame, result: validation.CVResult, zone_list) -> dict[str, np.ndarray]:
@@ -221,8 +288,17 @@ def stock_totals(cfg: RunConfig, ctx: Context, mapped: MapResult, validated: Val
     st = cfg.stock
     rs = RootShoot.parse(st.root_shoot, st.root_shoot_table)
     cal = validated.main_result(validated.calibration_scheme)
-    return account(mapped.sums, residuals_by_zone(samples, cal, zones(cfg, ctx)), carbon_fraction=st.carbon_fraction, root_shoot_label=rs.label,
-                   level=cfg.predict.level, bootstrap=st.bootstrap, price=st.price, currency=st.currency, seed=cfg.seed)
+    return account(
+        mapped.sums,
+        residuals_by_zone(samples, cal, zones(cfg, ctx)),
+        carbon_fraction=st.carbon_fraction,
+        root_shoot_label=rs.label,
+        level=cfg.predict.level,
+        bootstrap=st.bootstrap,
+        price=st.price,
+        currency=st.currency,
+        seed=cfg.seed,
+    )
 
 
 @dataclass
@@ -274,15 +350,31 @@ def run(cfg: RunConfig, config_path: Path | None = None, progress: Progress | No
         "dropped": dropped,
         "features": list(ctx.spec.names),
         "label_range": [float(samples.agb.min()), float(samples.agb.max())],
-        "model": {"type": models.resolve(cfg.model.type, cfg.model.preset).type, "preset": cfg.model.preset, "params": fitted.params, "engine": fitted.engine.name,
-                  "engine_timings": fitted.engine.timings},
+        "model": {
+            "type": models.resolve(cfg.model.type, cfg.model.preset).type,
+            "preset": cfg.model.preset,
+            "params": fitted.params,
+            "engine": fitted.engine.name,
+            "engine_timings": fitted.engine.timings,
+        },
         "validation": {m: {s: r.summary() for s, r in by.items()} for m, by in validated.results.items()},
         "main_model": validated.main,
         "conformal": fitted.conformal.to_dict() if fitted.conformal else None,
         "aoa": fitted.aoa.to_dict() if fitted.aoa else None,
-        "map": {"path": mapped.agb_path.name, "aoa_path": mapped.aoa_path.name if mapped.aoa_path else None, "pixels": mapped.pixels,
-                "seconds": mapped.seconds, "scheduler": mapped.scheduler, "workers": mapped.workers,
-                "grid": {"crs": ctx.grid.crs.to_string(), "resolution": ctx.grid.resolution, "width": ctx.grid.width, "height": ctx.grid.height}},
+        "map": {
+            "path": mapped.agb_path.name,
+            "aoa_path": mapped.aoa_path.name if mapped.aoa_path else None,
+            "pixels": mapped.pixels,
+            "seconds": mapped.seconds,
+            "scheduler": mapped.scheduler,
+            "workers": mapped.workers,
+            "grid": {
+                "crs": ctx.grid.crs.to_string(),
+                "resolution": ctx.grid.resolution,
+                "width": ctx.grid.width,
+                "height": ctx.grid.height,
+            },
+        },
         "notes": notes,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_jsonable))

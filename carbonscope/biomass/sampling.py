@@ -43,7 +43,9 @@ def pixel_weights(grid: Grid, x: float, y: float, radius: float) -> tuple[np.nda
     return rr[keep], cc[keep], w
 
 
-def point_features(reader: LayerReader, spec: FeatureSpec, domain: Domain, xs, ys, radii, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+def point_features(
+    reader: LayerReader, spec: FeatureSpec, domain: Domain, xs, ys, radii, progress: Progress | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Features (n, n_features) under each point or plot, and whether each lies in the domain.
 
     A feature is NaN when pixels holding less than half the plot's area have it.
@@ -82,7 +84,9 @@ def point_features(reader: LayerReader, spec: FeatureSpec, domain: Domain, xs, y
     return out, inside
 
 
-def sample_table(labels: pd.DataFrame, reader: LayerReader, spec: FeatureSpec, domain: Domain, progress: Progress | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+def sample_table(
+    labels: pd.DataFrame, reader: LayerReader, spec: FeatureSpec, domain: Domain, progress: Progress | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Labels joined with their features; rows outside the grid, the AOI or the mask, or without features, dropped and counted."""
     feats, inside = point_features(reader, spec, domain, labels.x, labels.y, labels.radius, progress)
     table = labels.copy()
@@ -101,7 +105,9 @@ def sample_table(labels: pd.DataFrame, reader: LayerReader, spec: FeatureSpec, d
     keep = inside & complete
     if not keep.any():
         why = "; ".join(f"{v} {k}" for k, v in dropped.items()) or "no labels"
-        raise InputError(f"no usable samples of {len(labels)} labels ({why}); check the labels' CRS, the AOI and the mask")
+        raise InputError(
+            f"no usable samples of {len(labels)} labels ({why}); check the labels' CRS, the AOI and the mask"
+        )
     return table[keep].reset_index(drop=True), dropped
 
 
@@ -131,8 +137,17 @@ def _thin(xs: np.ndarray, ys: np.ndarray, min_distance: float, rng: np.random.Ge
     return np.sort(np.array(kept, dtype=int))
 
 
-def random_points(reader: LayerReader, domain: Domain, n: int, *, seed: int = 0, min_distance: float = 0.0,
-                  strata_layer: str | None = None, window: int = 1024, progress: Progress | None = None) -> pd.DataFrame:
+def random_points(
+    reader: LayerReader,
+    domain: Domain,
+    n: int,
+    *,
+    seed: int = 0,
+    min_distance: float = 0.0,
+    strata_layer: str | None = None,
+    window: int = 1024,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
     """N pixel-centre points drawn uniformly (or equally per stratum) from the domain's valid pixels.
 
     Two passes over windows: count valid pixels (per stratum), then draw in each window its share.
@@ -200,7 +215,9 @@ def random_points(reader: LayerReader, domain: Domain, n: int, *, seed: int = 0,
     return df.reset_index(drop=True)
 
 
-def alignment_check(reader: LayerReader, spec: FeatureSpec, domain: Domain, labels: pd.DataFrame, max_shift: int = 3) -> dict:
+def alignment_check(
+    reader: LayerReader, spec: FeatureSpec, domain: Domain, labels: pd.DataFrame, max_shift: int = 3
+) -> dict:
     """How well labels correlate with each feature when the points move by whole pixels.
 
     Misregistration between plots and rasters is common (mosaic geolocation, a wrong CRS, pixel
@@ -228,7 +245,9 @@ def alignment_check(reader: LayerReader, spec: FeatureSpec, domain: Domain, labe
             v = values[k, j]
             ok = np.isfinite(v) & np.isfinite(y)
             if ok.sum() > 10 and np.std(v[ok]) > 0:
-                rows.append({"dx_m": dx * res, "dy_m": dy * res, "feature": name, "r": float(np.corrcoef(v[ok], y[ok])[0, 1])})
+                rows.append(
+                    {"dx_m": dx * res, "dy_m": dy * res, "feature": name, "r": float(np.corrcoef(v[ok], y[ok])[0, 1])}
+                )
     t = pd.DataFrame(rows)
     if t.empty:
         return {}
@@ -236,5 +255,11 @@ def alignment_check(reader: LayerReader, spec: FeatureSpec, domain: Domain, labe
     best = t.loc[t.abs_r.idxmax()]
     zero = t[(t.dx_m == 0) & (t.dy_m == 0) & (t.feature == best.feature)]
     r0_ = float(zero.r.iloc[0]) if len(zero) else float("nan")
-    return {"feature": best.feature, "r_at_zero": r0_, "best_r": float(best.r), "best_dx_m": float(best.dx_m), "best_dy_m": float(best.dy_m),
-            "suspicious": bool((best.dx_m != 0 or best.dy_m != 0) and abs(best.r) - abs(r0_) > 0.1)}
+    return {
+        "feature": best.feature,
+        "r_at_zero": r0_,
+        "best_r": float(best.r),
+        "best_dx_m": float(best.dx_m),
+        "best_dy_m": float(best.dy_m),
+        "suspicious": bool((best.dx_m != 0 or best.dy_m != 0) and abs(best.r) - abs(r0_) > 0.1),
+    }

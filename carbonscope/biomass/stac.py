@@ -44,18 +44,40 @@ S2_OFFSET_DATE = datetime(2022, 1, 25, tzinfo=timezone.utc)
 LANDSAT_QA_BITS = (0, 1, 2, 3, 4)
 
 ASSET_KEYS = {
-    "sentinel-2-l2a": {"blue": ["blue", "B02"], "green": ["green", "B03"], "red": ["red", "B04"], "nir": ["nir", "B08"],
-                       "swir1": ["swir16", "B11"], "swir2": ["swir22", "B12"], "rededge1": ["rededge1", "B05"],
-                       "rededge2": ["rededge2", "B06"], "rededge3": ["rededge3", "B07"], "_mask": ["scl", "SCL"]},
-    "landsat-c2-l2": {"blue": ["blue", "SR_B2"], "green": ["green", "SR_B3"], "red": ["red", "SR_B4"], "nir": ["nir08", "SR_B5"],
-                      "swir1": ["swir16", "SR_B6"], "swir2": ["swir22", "SR_B7"], "_mask": ["qa_pixel", "QA_PIXEL"]},
+    "sentinel-2-l2a": {
+        "blue": ["blue", "B02"],
+        "green": ["green", "B03"],
+        "red": ["red", "B04"],
+        "nir": ["nir", "B08"],
+        "swir1": ["swir16", "B11"],
+        "swir2": ["swir22", "B12"],
+        "rededge1": ["rededge1", "B05"],
+        "rededge2": ["rededge2", "B06"],
+        "rededge3": ["rededge3", "B07"],
+        "_mask": ["scl", "SCL"],
+    },
+    "landsat-c2-l2": {
+        "blue": ["blue", "SR_B2"],
+        "green": ["green", "SR_B3"],
+        "red": ["red", "SR_B4"],
+        "nir": ["nir08", "SR_B5"],
+        "swir1": ["swir16", "SR_B6"],
+        "swir2": ["swir22", "SR_B7"],
+        "_mask": ["qa_pixel", "QA_PIXEL"],
+    },
     "sentinel-1-rtc": {"vv": ["vv", "VV"], "vh": ["vh", "VH"], "hh": ["hh", "HH"], "hv": ["hv", "HV"]},
     "sentinel-1-grd": {"vv": ["vv", "VV"], "vh": ["vh", "VH"]},
     "cop-dem-glo-30": {"elevation": ["data", "elevation", "dem"]},
     "esa-worldcover": {"landcover": ["map", "classification"]},
 }
-DEFAULT_COLLECTION = {"sentinel-2-l2a": "sentinel-2-l2a", "landsat-c2-l2": "landsat-c2-l2", "sentinel-1-rtc": "sentinel-1-rtc",
-                      "sentinel-1-grd": "sentinel-1-grd", "cop-dem-glo-30": "cop-dem-glo-30", "esa-worldcover": "esa-worldcover"}
+DEFAULT_COLLECTION = {
+    "sentinel-2-l2a": "sentinel-2-l2a",
+    "landsat-c2-l2": "landsat-c2-l2",
+    "sentinel-1-rtc": "sentinel-1-rtc",
+    "sentinel-1-grd": "sentinel-1-grd",
+    "cop-dem-glo-30": "cop-dem-glo-30",
+    "esa-worldcover": "esa-worldcover",
+}
 
 
 @dataclass(frozen=True)
@@ -77,11 +99,15 @@ def _query(layer: LayerConfig) -> Query:
         raise InputError(f"layer {layer.name!r}: unknown stac keys {sorted(unknown)}; known: {sorted(allowed)}")
     product = st.get("product", "generic")
     if product != "generic" and product not in ASSET_KEYS:
-        raise InputError(f"layer {layer.name!r}: unknown stac product {product!r}; known: generic, {', '.join(ASSET_KEYS)}")
+        raise InputError(
+            f"layer {layer.name!r}: unknown stac product {product!r}; known: generic, {', '.join(ASSET_KEYS)}"
+        )
     collection = st.get("collection") or DEFAULT_COLLECTION.get(product)
     if not collection:
         raise InputError(f"layer {layer.name!r}: give stac.collection")
-    return Query(st.get("catalog") or get_settings().stac_url, collection, product, st.get("datetime"), st.get("max_cloud"))
+    return Query(
+        st.get("catalog") or get_settings().stac_url, collection, product, st.get("datetime"), st.get("max_cloud")
+    )
 
 
 def _asset_for(layer: LayerConfig, product: str, item_assets: set[str]) -> str:
@@ -91,7 +117,9 @@ def _asset_for(layer: LayerConfig, product: str, item_assets: set[str]) -> str:
     for key in ASSET_KEYS.get(product, {}).get(role, []):
         if key in item_assets:
             return key
-    raise InputError(f"layer {layer.name!r}: the {product} items have no asset for role {role!r} (assets: {', '.join(sorted(item_assets))}); set stac.asset")
+    raise InputError(
+        f"layer {layer.name!r}: the {product} items have no asset for role {role!r} (assets: {', '.join(sorted(item_assets))}); set stac.asset"
+    )
 
 
 def _in_range(item, start, end) -> bool:
@@ -139,16 +167,23 @@ def _search(q: Query, bbox_wgs84) -> list:
         raise DownloadError(f"cannot open the STAC catalog {q.catalog}: {exc}") from exc
     if client.conforms_to(ConformanceClasses.ITEM_SEARCH):
         query = {"eo:cloud_cover": {"lt": q.max_cloud}} if q.max_cloud is not None else None
-        items = list(client.search(collections=[q.collection], bbox=bbox_wgs84, datetime=q.datetime, query=query).items())
+        items = list(
+            client.search(collections=[q.collection], bbox=bbox_wgs84, datetime=q.datetime, query=query).items()
+        )
     else:
         coll = client.get_collection(q.collection) if q.collection else client
         if coll is None:
             raise InputError(f"the catalog {q.catalog} has no collection {q.collection!r}")
         start, end = _parse_range(q.datetime)
         area = box(*bbox_wgs84)
-        items = [it for it in coll.get_items(recursive=True)
-                 if it.geometry and shape(it.geometry).intersects(area) and _in_range(it, start, end)
-                 and (q.max_cloud is None or it.properties.get("eo:cloud_cover", 0) < q.max_cloud)]
+        items = [
+            it
+            for it in coll.get_items(recursive=True)
+            if it.geometry
+            and shape(it.geometry).intersects(area)
+            and _in_range(it, start, end)
+            and (q.max_cloud is None or it.properties.get("eo:cloud_cover", 0) < q.max_cloud)
+        ]
     return sorted(items, key=lambda it: (it.datetime or datetime.min.replace(tzinfo=timezone.utc), it.id))
 
 
@@ -178,21 +213,34 @@ def composite(layers: list[LayerConfig], q: Query, grid: Grid) -> dict:
     bbox = transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
     items = search(q, bbox)
     if not items:
-        raise InputError(f"no {q.collection} items in {q.catalog} over {tuple(round(b, 4) for b in bbox)} for {q.datetime or 'any date'}")
+        raise InputError(
+            f"no {q.collection} items in {q.catalog} over {tuple(round(b, 4) for b in bbox)} for {q.datetime or 'any date'}"
+        )
     assets = set(items[0].assets)
     names = {l.name: _asset_for(l, q.product, assets) for l in layers}
     mask_key = None
     if "_mask" in ASSET_KEYS.get(q.product, {}):
         mask_key = next((k for k in ASSET_KEYS[q.product]["_mask"] if k in assets), None)
         if mask_key is None:
-            raise InputError(f"the {q.product} items lack their mask asset ({'/'.join(ASSET_KEYS[q.product]['_mask'])})")
+            raise InputError(
+                f"the {q.product} items lack their mask asset ({'/'.join(ASSET_KEYS[q.product]['_mask'])})"
+            )
     categorical = {l.name for l in layers if l.kind == "categorical"}
     bands = sorted(set(names.values()) | ({mask_key} if mask_key else set()))
-    resampling = {b: ("nearest" if b == mask_key or any(names[n] == b for n in categorical) else "bilinear") for b in bands}
+    resampling = {
+        b: ("nearest" if b == mask_key or any(names[n] == b for n in categorical) else "bilinear") for b in bands
+    }
     groupby = "solar_day" if q.product in ("sentinel-2-l2a", "landsat-c2-l2") else "time"
     try:
-        ds = odc.stac.load(items, bands=bands, geobox=_geobox(grid), resampling=resampling, groupby=groupby, chunks={"x": 1024, "y": 1024},
-                           fail_on_error=True)
+        ds = odc.stac.load(
+            items,
+            bands=bands,
+            geobox=_geobox(grid),
+            resampling=resampling,
+            groupby=groupby,
+            chunks={"x": 1024, "y": 1024},
+            fail_on_error=True,
+        )
     except Exception as exc:  # GDAL/HTTP failures reading assets
         raise DownloadError(f"reading {q.collection} assets failed: {exc}") from exc
     valid = None
@@ -249,8 +297,12 @@ def materialize(layers: list[LayerConfig], grid: Grid, folder: Path, progress=No
         arrays = composite(group, q, grid)
         for layer in group:
             path = folder / f"{layer.name}.tif"
-            _write_cog(path, arrays[layer.name], grid, f"{q.product} {layer.role or layer.name} {q.datetime or ''}".strip())
-            replaced[layer.name] = layer.model_copy(update={"path": path, "stac": None, "nodata": None, "scale": 1.0, "offset": 0.0})
+            _write_cog(
+                path, arrays[layer.name], grid, f"{q.product} {layer.role or layer.name} {q.datetime or ''}".strip()
+            )
+            replaced[layer.name] = layer.model_copy(
+                update={"path": path, "stac": None, "nodata": None, "scale": 1.0, "offset": 0.0}
+            )
         progress.advance(task)
     return [replaced.get(l.name, l) for l in layers]
 

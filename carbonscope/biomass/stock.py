@@ -16,8 +16,18 @@ from carbonscope.ipcc import CO2_PER_C
 MIN_ZONE_SAMPLES = 10
 
 
-def account(sums: dict[str, dict], residuals: dict[str, np.ndarray] | None, *, carbon_fraction: float, root_shoot_label: str,
-            level: float = 0.9, bootstrap: int = 0, price: float | None = None, currency: str = "USD", seed: int = 0) -> dict:
+def account(
+    sums: dict[str, dict],
+    residuals: dict[str, np.ndarray] | None,
+    *,
+    carbon_fraction: float,
+    root_shoot_label: str,
+    level: float = 0.9,
+    bootstrap: int = 0,
+    price: float | None = None,
+    currency: str = "USD",
+    seed: int = 0,
+) -> dict:
     """Per zone (``__domain__`` is the whole mapped area): areas, tonnes and value with intervals.
 
     Without residuals (a biomass map from elsewhere) the totals come without intervals.
@@ -58,7 +68,11 @@ def account(sums: dict[str, dict], residuals: dict[str, np.ndarray] | None, *, c
             "carbon_fraction": carbon_fraction,
         }
         if price is not None:
-            z["value"] = {"currency": currency, "price_per_tco2e": price, **{k: v * price for k, v in trio(to_co2).items()}}
+            z["value"] = {
+                "currency": currency,
+                "price_per_tco2e": price,
+                **{k: v * price for k, v in trio(to_co2).items()},
+            }
         if note:
             z["note"] = note
         out[zone] = z
@@ -68,11 +82,19 @@ def account(sums: dict[str, dict], residuals: dict[str, np.ndarray] | None, *, c
 def _without_interval(s: dict, carbon_fraction: float, root_shoot_label: str, price, currency: str) -> dict:
     bgb_factor = s["bgb_mg"] / s["agb_mg"] if s["agb_mg"] else 0.0
     to_co2 = (1 + bgb_factor) * carbon_fraction * CO2_PER_C
-    z = {"area_ha": s["area_ha"], "pixels": s["pixels"], "agb_map_total_mg": s["agb_mg"], "agb_mg": {"estimate": s["agb_mg"]},
-         "agb_mean_mg_ha": s["agb_mg"] / s["area_ha"], "bgb_mg": {"estimate": s["bgb_mg"]},
-         "carbon_t": {"estimate": s["agb_mg"] * (1 + bgb_factor) * carbon_fraction}, "co2e_t": {"estimate": s["agb_mg"] * to_co2},
-         "root_shoot": root_shoot_label, "carbon_fraction": carbon_fraction,
-         "note": "no held-out residuals given (--model): totals without an interval"}
+    z = {
+        "area_ha": s["area_ha"],
+        "pixels": s["pixels"],
+        "agb_map_total_mg": s["agb_mg"],
+        "agb_mg": {"estimate": s["agb_mg"]},
+        "agb_mean_mg_ha": s["agb_mg"] / s["area_ha"],
+        "bgb_mg": {"estimate": s["bgb_mg"]},
+        "carbon_t": {"estimate": s["agb_mg"] * (1 + bgb_factor) * carbon_fraction},
+        "co2e_t": {"estimate": s["agb_mg"] * to_co2},
+        "root_shoot": root_shoot_label,
+        "carbon_fraction": carbon_fraction,
+        "note": "no held-out residuals given (--model): totals without an interval",
+    }
     if price is not None:
         z["value"] = {"currency": currency, "price_per_tco2e": price, "estimate": s["agb_mg"] * to_co2 * price}
     return z

@@ -26,7 +26,11 @@ def numeric_columns(df: pd.DataFrame, columns: list[str], path: Path) -> np.ndar
     """The columns as a float matrix; a missing column or a text value is refused, naming row and column."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise InputError(f"no column(s) {', '.join(map(repr, missing))}; the table has {', '.join(map(str, df.columns))}", file=str(path), column=missing[0])
+        raise InputError(
+            f"no column(s) {', '.join(map(repr, missing))}; the table has {', '.join(map(str, df.columns))}",
+            file=str(path),
+            column=missing[0],
+        )
     out = np.empty((len(df), len(columns)))
     for j, c in enumerate(columns):
         v = pd.to_numeric(df[c], errors="coerce")
@@ -38,8 +42,19 @@ def numeric_columns(df: pd.DataFrame, columns: list[str], path: Path) -> np.ndar
     return out
 
 
-def train_table(path: Path, target: str, features: list[str], *, model_type: str | None = None, preset: str | None = None,
-                cv: str = "split:0.7", x: str | None = None, y: str | None = None, seed: int = 42, save: Path | None = None) -> dict:
+def train_table(
+    path: Path,
+    target: str,
+    features: list[str],
+    *,
+    model_type: str | None = None,
+    preset: str | None = None,
+    cv: str = "split:0.7",
+    x: str | None = None,
+    y: str | None = None,
+    seed: int = 42,
+    save: Path | None = None,
+) -> dict:
     """Held-out metrics of a model on a samples table (``rmse``, ``rrmse``, ``bias``, ``r2``, ``r``, ``n``, ...)."""
     if not features:
         raise InputError("--features: name at least one column")
@@ -62,15 +77,33 @@ def train_table(path: Path, target: str, features: list[str], *, model_type: str
         kw.update(x=coords[ok, 0], yc=coords[ok, 1])
     spec = models.resolve(model_type, preset)
     result = validation.cross_validate(spec, X, t, seed=seed, feature_names=features, **kw)
-    doc = {"model": preset or spec.type, "validation": kw["scheme"], **result.summary(), "rows_dropped": int((~ok).sum()), "features": features, "target": target}
+    doc = {
+        "model": preset or spec.type,
+        "validation": kw["scheme"],
+        **result.summary(),
+        "rows_dropped": int((~ok).sum()),
+        "features": features,
+        "target": target,
+    }
     if save is not None:
         folds = None
         if spec.grid:
-            folds = (validation.group_kfold(validation.spatial_blocks(kw["x"], kw["yc"], kw["block"]), 3, seed)
-                     if coords is not None else validation.kfold(len(t), 3, seed))
+            folds = (
+                validation.group_kfold(validation.spatial_blocks(kw["x"], kw["yc"], kw["block"]), 3, seed)
+                if coords is not None
+                else validation.kfold(len(t), 3, seed)
+            )
         model, params, _ = models.fit(spec, X, t, folds=folds, seed=seed)
-        joblib.dump({"model": model, "features": features, "params": params,
-                     "heldout": pd.DataFrame({"observed": result.observed, "predicted": result.predicted}), "heldout_scheme": result.description}, save)
+        joblib.dump(
+            {
+                "model": model,
+                "features": features,
+                "params": params,
+                "heldout": pd.DataFrame({"observed": result.observed, "predicted": result.predicted}),
+                "heldout_scheme": result.description,
+            },
+            save,
+        )
         doc["saved"] = str(save)
         doc["params"] = params
     return doc

@@ -35,10 +35,17 @@ class Conformal:
         return lo.astype("float32"), (pred + hw).astype("float32")
 
     def to_dict(self) -> dict:
-        return {"level": self.level, "bin_edges": list(self.edges), "half_width": list(self.half_width), "n": list(self.n)}
+        return {
+            "level": self.level,
+            "bin_edges": list(self.edges),
+            "half_width": list(self.half_width),
+            "n": list(self.n),
+        }
 
 
-def calibrate(predicted: np.ndarray, observed: np.ndarray, level: float = 0.9, min_per_bin: int = 30, max_bins: int = 5) -> Conformal:
+def calibrate(
+    predicted: np.ndarray, observed: np.ndarray, level: float = 0.9, min_per_bin: int = 30, max_bins: int = 5
+) -> Conformal:
     """Conformal half-widths by bins of the predicted value from held-out (prediction, observation) pairs."""
     predicted, observed = np.asarray(predicted, float), np.asarray(observed, float)
     n = len(predicted)
@@ -75,7 +82,9 @@ class TotalEstimate:
         return dict(self.__dict__)
 
 
-def model_assisted_total(map_total: float, area: float, residuals: np.ndarray, level: float = 0.9, bootstrap: int = 0, seed: int = 0) -> TotalEstimate:
+def model_assisted_total(
+    map_total: float, area: float, residuals: np.ndarray, level: float = 0.9, bootstrap: int = 0, seed: int = 0
+) -> TotalEstimate:
     """Difference estimator of a total: map total + area x mean(observed - predicted) over the sample.
 
     ``map_total`` and ``area`` in matching units (e.g. Mg and ha, residuals in Mg/ha).
@@ -88,7 +97,17 @@ def model_assisted_total(map_total: float, area: float, residuals: np.ndarray, l
     total = map_total + correction
     se = area * float(e.std(ddof=1)) / np.sqrt(n)
     z = stats.norm.ppf(0.5 + level / 2)
-    est = TotalEstimate(total, map_total, correction, se, total - z * se, total + z * se, level, n, "model-assisted difference estimator")
+    est = TotalEstimate(
+        total,
+        map_total,
+        correction,
+        se,
+        total - z * se,
+        total + z * se,
+        level,
+        n,
+        "model-assisted difference estimator",
+    )
     if bootstrap:
         rng = np.random.default_rng(seed)
         means = e[rng.integers(0, n, size=(bootstrap, n))].mean(axis=1)

@@ -52,8 +52,15 @@ def metrics(obs, pred, bins: list[float] | None = None) -> dict:
         m = which == b
         if m.any():
             e = err[m]
-            out["by_bin"].append({"from": float(edges[b]), "to": float(edges[b + 1]), "n": int(m.sum()),
-                                  "rmse": float(np.sqrt(np.mean(e**2))), "bias": float(e.mean())})
+            out["by_bin"].append(
+                {
+                    "from": float(edges[b]),
+                    "to": float(edges[b + 1]),
+                    "n": int(m.sum()),
+                    "rmse": float(np.sqrt(np.mean(e**2))),
+                    "bias": float(e.mean()),
+                }
+            )
     return out
 
 
@@ -90,7 +97,9 @@ def group_kfold(groups: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray,
     """Whole blocks to folds at random, balancing the number of samples per fold."""
     uniq, counts = np.unique(groups, return_counts=True)
     if len(uniq) < k:
-        raise InputError(f"spatial cross-validation needs at least {k} blocks with samples; there are {len(uniq)}: use smaller blocks")
+        raise InputError(
+            f"spatial cross-validation needs at least {k} blocks with samples; there are {len(uniq)}: use smaller blocks"
+        )
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(uniq))
     order = order[np.argsort(-counts[order], kind="stable")]  # big blocks first, ties in random order
@@ -124,7 +133,6 @@ def permutation_importance(model, X: np.ndarray, y: np.ndarray, repeats: int = 5
     return rmse.mean(axis=1) - base
 
 
-
 @dataclass
 class CVResult:
     scheme: str
@@ -138,8 +146,13 @@ class CVResult:
     importance: dict | None = None
 
     def summary(self) -> dict:
-        return {"scheme": self.scheme, "description": self.description, **self.metrics, "chosen_params": self.chosen,
-                **({"importance": self.importance} if self.importance else {})}
+        return {
+            "scheme": self.scheme,
+            "description": self.description,
+            **self.metrics,
+            "chosen_params": self.chosen,
+            **({"importance": self.importance} if self.importance else {}),
+        }
 
 
 def _inner_folds(scheme: str, train: np.ndarray, x, y, block, k: int, seed: int):
@@ -150,9 +163,23 @@ def _inner_folds(scheme: str, train: np.ndarray, x, y, block, k: int, seed: int)
     return kfold(len(train), k, seed)
 
 
-def cross_validate(spec: models.ModelSpec, X: np.ndarray, y: np.ndarray, *, scheme: str, seed: int = 0,
-                   train_fraction: float = 0.7, k: int = 5, x=None, yc=None, block: float | None = None,
-                   importance: bool = False, feature_names=None, bins=None, inner_k: int = 3) -> CVResult:
+def cross_validate(
+    spec: models.ModelSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    scheme: str,
+    seed: int = 0,
+    train_fraction: float = 0.7,
+    k: int = 5,
+    x=None,
+    yc=None,
+    block: float | None = None,
+    importance: bool = False,
+    feature_names=None,
+    bins=None,
+    inner_k: int = 3,
+) -> CVResult:
     """Held-out predictions and metrics by one scheme: ``split``, ``kfold`` or ``spatial``."""
     n = len(y)
     if scheme == "split":
@@ -184,7 +211,9 @@ def cross_validate(spec: models.ModelSpec, X: np.ndarray, y: np.ndarray, *, sche
         if importance and len(test) >= 5:
             imps.append(permutation_importance(model, X[test], y[test], seed=seed + i))
     held = np.flatnonzero(fold_id >= 0)
-    result = CVResult(scheme, desc, metrics(y[held], pred[held], bins), y[held], pred[held], held, fold_id[held], chosen)
+    result = CVResult(
+        scheme, desc, metrics(y[held], pred[held], bins), y[held], pred[held], held, fold_id[held], chosen
+    )
     if imps and feature_names is not None:
         m = np.mean(imps, axis=0)
         result.importance = {name: float(v) for name, v in sorted(zip(feature_names, m), key=lambda t: -t[1])}

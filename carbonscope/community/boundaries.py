@@ -66,13 +66,22 @@ def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
     if suffix in (".geojson", ".json"):
         depth = _nesting(data)
         if depth > MAX_NESTING:
-            raise InvalidField(field, f"{filename!r} is nested {depth:,} levels deep; GeoJSON polygons need at most {MAX_NESTING}")
+            raise InvalidField(
+                field, f"{filename!r} is nested {depth:,} levels deep; GeoJSON polygons need at most {MAX_NESTING}"
+            )
         try:
             doc = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidField(field, f"{filename!r} is not valid GeoJSON ({type(exc).__name__})") from exc
-        if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature", "Polygon", "MultiPolygon"):
-            raise InvalidField(field, f"{filename!r}: expected a GeoJSON FeatureCollection, Feature, Polygon or MultiPolygon")
+        if not isinstance(doc, dict) or doc.get("type") not in (
+            "FeatureCollection",
+            "Feature",
+            "Polygon",
+            "MultiPolygon",
+        ):
+            raise InvalidField(
+                field, f"{filename!r}: expected a GeoJSON FeatureCollection, Feature, Polygon or MultiPolygon"
+            )
         try:
             check_geojson_crs(doc, filename)
         except InputError as exc:
@@ -97,7 +106,9 @@ def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
         if geom is None or geom.is_empty:
             raise InvalidField(field, f"{filename!r}, feature {i + 1}: empty geometry")
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InvalidField(field, f"{filename!r}, feature {i + 1}: a {geom.geom_type}; a site boundary must be a polygon")
+            raise InvalidField(
+                field, f"{filename!r}, feature {i + 1}: a {geom.geom_type}; a site boundary must be a polygon"
+            )
         if not geom.is_valid:
             raise InvalidField(field, f"{filename!r}, feature {i + 1}: invalid polygon ({explain_validity(geom)})")
     source_crs = gdf.crs.to_string()
@@ -105,9 +116,14 @@ def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
     geom = shapely.union_all(list(wgs.geometry))
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise InvalidField(field, f"{filename!r}: coordinates fall outside the globe after reprojection from {source_crs}; is the CRS right?")
+        raise InvalidField(
+            field,
+            f"{filename!r}: coordinates fall outside the globe after reprojection from {source_crs}; is the CRS right?",
+        )
     if _count_vertices(geom) > MAX_VERTICES:
         raise InvalidField(field, f"{filename!r}: more than {MAX_VERTICES:,} vertices; simplify the boundary")
     area_m2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0])
     c = geom.representative_point()
-    return Boundary(json.loads(shapely.to_geojson(geom)), area_m2 / 10_000, round(c.y, 6), round(c.x, 6), source_crs, len(gdf))
+    return Boundary(
+        json.loads(shapely.to_geojson(geom)), area_m2 / 10_000, round(c.y, 6), round(c.x, 6), source_crs, len(gdf)
+    )

@@ -33,14 +33,30 @@ def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, p
     tid = targets.check(conn, kind, target_id, writing=True)
     if parent_id is not None:
         parent = conn.execute(select(comments).where(comments.c.id == parent_id)).mappings().first()
-        if parent is None or parent["target_kind"] != kind or parent["target_id"] != tid or parent["deleted"] or parent["hidden"]:
+        if (
+            parent is None
+            or parent["target_kind"] != kind
+            or parent["target_id"] != tid
+            or parent["deleted"]
+            or parent["hidden"]
+        ):
             raise InvalidField("parent_id", "no such comment on this page")
         if parent["parent_id"] is not None:
             parent_id = parent["parent_id"]  # replies stay one level deep: answer the thread
-    cid = conn.execute(_INSERT, {
-        "target_kind": kind, "target_id": tid, "author_id": user["id"], "parent_id": parent_id, "body_md": text, "body_html": html,
-        "created_at": datetime.now(timezone.utc), "deleted": False, "hidden": False,
-    }).scalar_one()
+    cid = conn.execute(
+        _INSERT,
+        {
+            "target_kind": kind,
+            "target_id": tid,
+            "author_id": user["id"],
+            "parent_id": parent_id,
+            "body_md": text,
+            "body_html": html,
+            "created_at": datetime.now(timezone.utc),
+            "deleted": False,
+            "hidden": False,
+        },
+    ).scalar_one()
     targets.bump(conn, kind, tid)
     return cid
 
@@ -59,7 +75,11 @@ def edit(conn: Connection, user: dict, comment_id: int, body: str) -> None:
     if row["hidden"]:  # else an author could rewrite what a moderator judged
         raise PermissionDenied("an administrator hid this comment; it can be deleted but not edited")
     text = _body(body)
-    conn.execute(update(comments).where(comments.c.id == comment_id).values(body_md=text, body_html=render(text), edited_at=datetime.now(timezone.utc)))
+    conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id)
+        .values(body_md=text, body_html=render(text), edited_at=datetime.now(timezone.utc))
+    )
     targets.bump(conn, row["target_kind"], row["target_id"])
 
 
@@ -82,7 +102,16 @@ def thread(conn: Connection, kind: str, target_id: str, limit: int = 50, before:
     for the next page), replies under their parent (oldest first)."""
     c = comments.c
     base = (
-        select(c.id, c.parent_id, c.author_id, c.body_html, c.created_at, c.edited_at, c.deleted, users.c.display_name.label("author"))
+        select(
+            c.id,
+            c.parent_id,
+            c.author_id,
+            c.body_html,
+            c.created_at,
+            c.edited_at,
+            c.deleted,
+            users.c.display_name.label("author"),
+        )
         .outerjoin(users, users.c.id == c.author_id)
         .where(c.target_kind == kind, c.target_id == str(target_id), c.hidden.is_(False))
     )
@@ -99,5 +128,9 @@ def thread(conn: Connection, kind: str, target_id: str, limit: int = 50, before:
             replies.setdefault(r["parent_id"], []).append(dict(r))
     for t in tops:
         t["replies"] = replies.get(t["id"], [])
-    total = conn.execute(select(func.count()).where(c.target_kind == kind, c.target_id == str(target_id), c.hidden.is_(False), c.deleted.is_(False))).scalar_one()
+    total = conn.execute(
+        select(func.count()).where(
+            c.target_kind == kind, c.target_id == str(target_id), c.hidden.is_(False), c.deleted.is_(False)
+        )
+    ).scalar_one()
     return {"total": total, "threads": tops, "older": tops[-1]["id"] if more and tops else None}

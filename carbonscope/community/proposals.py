@@ -17,7 +17,17 @@ from carbonscope.registry import vocab
 from carbonscope.registry.countries import to_alpha2
 from carbonscope.urls import safe_url
 
-EDITABLE = ("name", "description", "country", "project_type", "methodology", "expected_annual", "developer", "contact", "links")
+EDITABLE = (
+    "name",
+    "description",
+    "country",
+    "project_type",
+    "methodology",
+    "expected_annual",
+    "developer",
+    "contact",
+    "links",
+)
 
 
 def _now() -> datetime:
@@ -88,22 +98,38 @@ def clean(data: dict, partial: bool = False) -> dict:
 
 
 def _revision(conn: Connection, pid: int, user: dict | None, action: str, changes: dict | None = None) -> None:
-    conn.execute(insert(proposal_revisions).values(proposal_id=pid, editor_id=user["id"] if user else None, at=_now(), action=action, changes=changes))
+    conn.execute(
+        insert(proposal_revisions).values(
+            proposal_id=pid, editor_id=user["id"] if user else None, at=_now(), action=action, changes=changes
+        )
+    )
 
 
 def create(conn: Connection, user: dict, data: dict) -> int:
     fields = clean(data)
     at = _now()
-    pid = conn.execute(insert(proposals).values(owner_id=user["id"], status="active", hidden=False, support_count=0, created_at=at, updated_at=at, **fields).returning(proposals.c.id)).scalar_one()
+    pid = conn.execute(
+        insert(proposals)
+        .values(
+            owner_id=user["id"], status="active", hidden=False, support_count=0, created_at=at, updated_at=at, **fields
+        )
+        .returning(proposals.c.id)
+    ).scalar_one()
     _revision(conn, pid, user, "created", {k: [None, v] for k, v in fields.items() if v is not None})
     targets.bump(conn, "proposal", pid)
     return pid
 
 
 def get(conn: Connection, pid: int, viewer: dict | None = None) -> dict:
-    row = conn.execute(
-        select(proposals, users.c.display_name.label("owner_name")).outerjoin(users, users.c.id == proposals.c.owner_id).where(proposals.c.id == pid)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(proposals, users.c.display_name.label("owner_name"))
+            .outerjoin(users, users.c.id == proposals.c.owner_id)
+            .where(proposals.c.id == pid)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFoundError(f"no proposal {pid}")
     doc = dict(row)
@@ -134,32 +160,91 @@ def update_fields(conn: Connection, user: dict, pid: int, data: dict) -> dict:
 
 def set_boundary(conn: Connection, user: dict, pid: int, b: Boundary) -> None:
     doc = _owned(conn, user, pid)
-    conn.execute(update(proposals).where(proposals.c.id == pid).values(boundary=b.geometry, area_ha=b.area_ha, centroid_lat=b.centroid_lat, centroid_lon=b.centroid_lon, updated_at=_now()))
-    _revision(conn, pid, user, "edited", {"boundary": [f"{doc['area_ha']:.1f} ha" if doc["area_ha"] else None, f"{b.area_ha:.1f} ha (from {b.source_crs})"]})
+    conn.execute(
+        update(proposals)
+        .where(proposals.c.id == pid)
+        .values(
+            boundary=b.geometry,
+            area_ha=b.area_ha,
+            centroid_lat=b.centroid_lat,
+            centroid_lon=b.centroid_lon,
+            updated_at=_now(),
+        )
+    )
+    _revision(
+        conn,
+        pid,
+        user,
+        "edited",
+        {
+            "boundary": [
+                f"{doc['area_ha']:.1f} ha" if doc["area_ha"] else None,
+                f"{b.area_ha:.1f} ha (from {b.source_crs})",
+            ]
+        },
+    )
     targets.bump(conn, "proposal", pid)
 
 
-def add_document(conn: Connection, user: dict, pid: int, name: str, content_type: str, size: int, sha: str,
-                 max_count: int | None = None, max_total_bytes: int | None = None) -> int:
+def add_document(
+    conn: Connection,
+    user: dict,
+    pid: int,
+    name: str,
+    content_type: str,
+    size: int,
+    sha: str,
+    max_count: int | None = None,
+    max_total_bytes: int | None = None,
+) -> int:
     """Record a document of the proposal: its owner only, within the proposal's quota."""
     _owned(conn, user, pid)
     d = documents.c
-    count, total = conn.execute(select(func.count(), func.coalesce(func.sum(d.size), 0)).where(d.proposal_id == pid)).one()
+    count, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(d.size), 0)).where(d.proposal_id == pid)
+    ).one()
     if max_count is not None and count >= max_count:
         raise InvalidField("document", f"a proposal holds at most {max_count} documents; this one has {count}")
     if max_total_bytes is not None and total + size > max_total_bytes:
-        raise InvalidField("document", f"the documents of a proposal may add up to {max_total_bytes / 1e6:,.0f} MB; this one would reach {(total + size) / 1e6:,.1f} MB")
-    did = conn.execute(insert(documents).values(proposal_id=pid, uploader_id=user["id"], filename=name, content_type=content_type, size=size, sha256=sha, uploaded_at=_now()).returning(documents.c.id)).scalar_one()
+        raise InvalidField(
+            "document",
+            f"the documents of a proposal may add up to {max_total_bytes / 1e6:,.0f} MB; this one would reach {(total + size) / 1e6:,.1f} MB",
+        )
+    did = conn.execute(
+        insert(documents)
+        .values(
+            proposal_id=pid,
+            uploader_id=user["id"],
+            filename=name,
+            content_type=content_type,
+            size=size,
+            sha256=sha,
+            uploaded_at=_now(),
+        )
+        .returning(documents.c.id)
+    ).scalar_one()
     _revision(conn, pid, user, "edited", {"documents": [None, name]})
     targets.bump(conn, "proposal", pid)
     return did
 
 
-def attach_document(conn: Connection, user: dict, pid: int, checked: tuple[str, str, str], data: bytes, uploads: Path, settings) -> int:
+def attach_document(
+    conn: Connection, user: dict, pid: int, checked: tuple[str, str, str], data: bytes, uploads: Path, settings
+) -> int:
     """Record, then store: ownership and quota are checked before a byte reaches the uploads folder,
     so a refused upload leaves no file behind (``stored.sweep_orphans`` takes what a failed commit leaves)."""
     name, ctype, sha = checked
-    did = add_document(conn, user, pid, name, ctype, len(data), sha, settings.max_documents_per_proposal, settings.max_proposal_document_bytes)
+    did = add_document(
+        conn,
+        user,
+        pid,
+        name,
+        ctype,
+        len(data),
+        sha,
+        settings.max_documents_per_proposal,
+        settings.max_proposal_document_bytes,
+    )
     stored.store(uploads, sha, data)
     return did
 
@@ -198,16 +283,36 @@ def link(conn: Connection, user: dict, pid: int, project_id: str | None) -> None
 
 def revisions(conn: Connection, pid: int) -> list[dict]:
     r = proposal_revisions.c
-    q = select(r.at, r.action, r.changes, users.c.display_name.label("editor")).outerjoin(users, users.c.id == r.editor_id).where(r.proposal_id == pid).order_by(r.id.desc())
+    q = (
+        select(r.at, r.action, r.changes, users.c.display_name.label("editor"))
+        .outerjoin(users, users.c.id == r.editor_id)
+        .where(r.proposal_id == pid)
+        .order_by(r.id.desc())
+    )
     return [dict(x) for x in conn.execute(q).mappings()]
 
 
 def docs(conn: Connection, pid: int) -> list[dict]:
     d = documents.c
-    return [dict(x) for x in conn.execute(select(d.id, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at).where(d.proposal_id == pid).order_by(d.id)).mappings()]
+    return [
+        dict(x)
+        for x in conn.execute(
+            select(d.id, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at)
+            .where(d.proposal_id == pid)
+            .order_by(d.id)
+        ).mappings()
+    ]
 
 
-def search(conn: Connection, q: str | None = None, country: list[str] | None = None, sort: str = "-support", limit: int = 50, offset: int = 0, include_withdrawn: bool = False) -> dict:
+def search(
+    conn: Connection,
+    q: str | None = None,
+    country: list[str] | None = None,
+    sort: str = "-support",
+    limit: int = 50,
+    offset: int = 0,
+    include_withdrawn: bool = False,
+) -> dict:
     p = proposals.c
     where = [p.hidden.is_(False)]
     if not include_withdrawn:
@@ -217,32 +322,83 @@ def search(conn: Connection, q: str | None = None, country: list[str] | None = N
 
         for w in q.strip().split()[:8]:
             pat = like_pattern(w)
-            where.append(or_(func.lower(p.name).like(pat, escape="\\"), func.lower(p.description).like(pat, escape="\\"), func.lower(p.developer).like(pat, escape="\\"), func.lower(p.methodology).like(pat, escape="\\")))
+            where.append(
+                or_(
+                    func.lower(p.name).like(pat, escape="\\"),
+                    func.lower(p.description).like(pat, escape="\\"),
+                    func.lower(p.developer).like(pat, escape="\\"),
+                    func.lower(p.methodology).like(pat, escape="\\"),
+                )
+            )
     if country:
         where.append(p.country.in_(country))
-    order = {"-support": (p.support_count.desc(), p.id.desc()), "-created": (p.id.desc(),), "name": (p.name, p.id)}.get(sort)
+    order = {"-support": (p.support_count.desc(), p.id.desc()), "-created": (p.id.desc(),), "name": (p.name, p.id)}.get(
+        sort
+    )
     if order is None:
         raise InvalidField("sort", "one of -support, -created, name")
     total = conn.execute(select(func.count()).select_from(proposals).where(*where)).scalar_one()
-    rows = conn.execute(
-        select(p.id, p.name, p.country, p.project_type, p.category, p.status, p.support_count, p.area_ha, p.created_at, p.linked_project_id, p.expected_annual, users.c.display_name.label("owner_name"))
-        .outerjoin(users, users.c.id == p.owner_id)
-        .where(*where)
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(
+                p.id,
+                p.name,
+                p.country,
+                p.project_type,
+                p.category,
+                p.status,
+                p.support_count,
+                p.area_ha,
+                p.created_at,
+                p.linked_project_id,
+                p.expected_annual,
+                users.c.display_name.label("owner_name"),
+            )
+            .outerjoin(users, users.c.id == p.owner_id)
+            .where(*where)
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        .mappings()
+        .all()
+    )
     return {"total": total, "items": [dict(r) for r in rows]}
 
 
 def public(doc: dict) -> dict:
     """The fields of a proposal shown to everyone (contact included: proposers publish it to find partners)."""
-    keys = ("id", "name", "description", "country", "project_type", "category", "methodology", "expected_annual", "developer", "contact", "links",
-            "boundary", "area_ha", "centroid_lat", "centroid_lon", "status", "linked_project_id", "support_count", "created_at", "updated_at", "owner_name")
+    keys = (
+        "id",
+        "name",
+        "description",
+        "country",
+        "project_type",
+        "category",
+        "methodology",
+        "expected_annual",
+        "developer",
+        "contact",
+        "links",
+        "boundary",
+        "area_ha",
+        "centroid_lat",
+        "centroid_lon",
+        "status",
+        "linked_project_id",
+        "support_count",
+        "created_at",
+        "updated_at",
+        "owner_name",
+    )
     return {k: doc.get(k) for k in keys}
 
 
 def linked_to(conn: Connection, project_id: str) -> list[dict]:
     p = proposals.c
-    q = select(p.id, p.name, p.support_count).where(p.linked_project_id == project_id, p.hidden.is_(False)).order_by(p.id)
+    q = (
+        select(p.id, p.name, p.support_count)
+        .where(p.linked_project_id == project_id, p.hidden.is_(False))
+        .order_by(p.id)
+    )
     return [dict(r) for r in conn.execute(q).mappings()]

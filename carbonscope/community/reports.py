@@ -27,7 +27,15 @@ def create(conn: Connection, user: dict, kind: str, target_id: int, reason: str)
     if not visible:
         raise NotFoundError(f"no {kind} {target_id}")
     return conn.execute(
-        insert(reports).values(reporter_id=user["id"], target_kind=kind, target_id=str(target_id), reason=reason, created_at=datetime.now(timezone.utc)).returning(reports.c.id)
+        insert(reports)
+        .values(
+            reporter_id=user["id"],
+            target_kind=kind,
+            target_id=str(target_id),
+            reason=reason,
+            created_at=datetime.now(timezone.utc),
+        )
+        .returning(reports.c.id)
     ).scalar_one()
 
 
@@ -44,12 +52,26 @@ def open_reports(conn: Connection, limit: int = 200) -> list[dict]:
     for row in conn.execute(q).mappings():
         d = dict(row)
         if d["target_kind"] == "comment":
-            c = conn.execute(select(comments.c.body_md, comments.c.target_kind, comments.c.target_id, comments.c.hidden).where(comments.c.id == int(d["target_id"]))).mappings().first()
-            d["excerpt"] = (c["body_md"][:300] if c else "")
-            d["where"] = f"/{'projects' if c and c['target_kind'] == 'project' else 'proposals'}/{c['target_id']}" if c else None
+            c = (
+                conn.execute(
+                    select(comments.c.body_md, comments.c.target_kind, comments.c.target_id, comments.c.hidden).where(
+                        comments.c.id == int(d["target_id"])
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            d["excerpt"] = c["body_md"][:300] if c else ""
+            d["where"] = (
+                f"/{'projects' if c and c['target_kind'] == 'project' else 'proposals'}/{c['target_id']}" if c else None
+            )
             d["hidden"] = bool(c and c["hidden"])
         else:
-            p = conn.execute(select(proposals.c.name, proposals.c.hidden).where(proposals.c.id == int(d["target_id"]))).mappings().first()
+            p = (
+                conn.execute(select(proposals.c.name, proposals.c.hidden).where(proposals.c.id == int(d["target_id"])))
+                .mappings()
+                .first()
+            )
             d["excerpt"] = p["name"] if p else ""
             d["where"] = f"/proposals/{d['target_id']}"
             d["hidden"] = bool(p and p["hidden"])
@@ -58,6 +80,10 @@ def open_reports(conn: Connection, limit: int = 200) -> list[dict]:
 
 
 def resolve(conn: Connection, admin: dict, report_id: int) -> None:
-    n = conn.execute(update(reports).where(reports.c.id == report_id, reports.c.resolved_at.is_(None)).values(resolved_at=datetime.now(timezone.utc), resolver_id=admin["id"])).rowcount
+    n = conn.execute(
+        update(reports)
+        .where(reports.c.id == report_id, reports.c.resolved_at.is_(None))
+        .values(resolved_at=datetime.now(timezone.utc), resolver_id=admin["id"])
+    ).rowcount
     if not n:
         raise NotFoundError(f"no open report {report_id}")

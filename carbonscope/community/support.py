@@ -19,7 +19,11 @@ def toggle(conn: Connection, user: dict, kind: str, target_id: str) -> bool:
         conn.execute(delete(supports).where(*where))
         on = False
     else:
-        conn.execute(insert(supports).values(user_id=user["id"], target_kind=kind, target_id=tid, created_at=datetime.now(timezone.utc)))
+        conn.execute(
+            insert(supports).values(
+                user_id=user["id"], target_kind=kind, target_id=tid, created_at=datetime.now(timezone.utc)
+            )
+        )
         on = True
     if kind == "proposal":
         conn.execute(update(proposals).where(proposals.c.id == int(tid)).values(support_count=count(conn, kind, tid)))
@@ -36,4 +40,9 @@ def supports_it(conn: Connection, user: dict | None, kind: str, target_id: str) 
     if not user:
         return False
     s = supports.c
-    return conn.execute(select(s.user_id).where(s.user_id == user["id"], s.target_kind == kind, s.target_id == str(target_id))).first() is not None
+    return (
+        conn.execute(
+            select(s.user_id).where(s.user_id == user["id"], s.target_kind == kind, s.target_id == str(target_id))
+        ).first()
+        is not None
+    )

@@ -15,9 +15,11 @@ KINDS = ("project", "proposal")
 
 # Built once: every comment and support runs them.
 _PROJECT = select(projects.c.id).where(projects.c.id == bindparam("pid"))
-_BUMP = (update(target_versions)
-         .where(target_versions.c.target_kind == bindparam("kind"), target_versions.c.target_id == bindparam("target"))
-         .values(version=target_versions.c.version + 1))
+_BUMP = (
+    update(target_versions)
+    .where(target_versions.c.target_kind == bindparam("kind"), target_versions.c.target_id == bindparam("target"))
+    .values(version=target_versions.c.version + 1)
+)
 
 
 def check(conn: Connection, kind: str, target_id: str, writing: bool = False) -> str:
@@ -31,7 +33,9 @@ def check(conn: Connection, kind: str, target_id: str, writing: bool = False) ->
     if kind == "proposal":
         if not str(target_id).isdigit():
             raise NotFoundError(f"no proposal {target_id!r}")
-        row = conn.execute(select(proposals.c.id, proposals.c.hidden, proposals.c.status).where(proposals.c.id == int(target_id))).first()
+        row = conn.execute(
+            select(proposals.c.id, proposals.c.hidden, proposals.c.status).where(proposals.c.id == int(target_id))
+        ).first()
         if row is None or row.hidden:
             raise NotFoundError(f"no proposal {target_id!r}")
         if writing and row.status == "withdrawn":

@@ -62,7 +62,10 @@ def insert_frame(conn: Connection, table: str, df: pd.DataFrame, columns: list[s
         return len(df)
     cur = dbapi.cursor()
     verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
-    cur.executemany(f"{verb} INTO {table} ({', '.join(_q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})", rows(df, columns))
+    cur.executemany(
+        f"{verb} INTO {table} ({', '.join(_q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})",
+        rows(df, columns),
+    )
     cur.close()
     return len(df)
 

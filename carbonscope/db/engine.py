@@ -42,13 +42,21 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Web workers run sync routes and their dependencies in a 40-thread pool: the connection pool
         # must not be smaller, or threads holding a connection wait on threads that need one.
-        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=60, pool_timeout=60)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=60, pool_timeout=60
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy own transaction boundaries (pysqlite's legacy behaviour breaks BEGIN/ROLLBACK of DDL)
         event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
         # A write transaction takes the write lock at BEGIN (IMMEDIATE): a deferred one that read
         # first cannot upgrade once another writer has committed (SQLITE_BUSY at once, no waiting).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"))
+        event.listen(
+            engine,
+            "begin",
+            lambda conn: conn.exec_driver_sql(
+                "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
+            ),
+        )
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -112,7 +120,11 @@ def write(engine: Engine, *, long: bool = False, on_wait=None) -> Iterator[Conne
             yield conn
         return
     lock = _WRITE_LOCKS.setdefault(id(engine), threading.Lock())
-    with (_long_lock(engine.url.database, on_wait) if long else nullcontext()), lock, (nullcontext() if long else _file_lock(engine.url.database)):
+    with (
+        _long_lock(engine.url.database, on_wait) if long else nullcontext(),
+        lock,
+        nullcontext() if long else _file_lock(engine.url.database),
+    ):
         try:
             conn_cm = engine.connect().execution_options(write=True)
             with conn_cm as conn:

@@ -9,7 +9,9 @@ from carbonscope.errors import InputError
 
 # Triggers and virtual tables a GeoPackage writer (GDAL, QGIS) creates: the R-tree spatial index
 # and the standard's own metadata checks. Anything else runs SQL the uploader wrote.
-ALLOWED_TRIGGER = re.compile(r"^(rtree_.+_(insert|update\d*|delete)|gpkg_.+|trigger_(insert|update|delete)_feature_count_.+)$", re.IGNORECASE)
+ALLOWED_TRIGGER = re.compile(
+    r"^(rtree_.+_(insert|update\d*|delete)|gpkg_.+|trigger_(insert|update|delete)_feature_count_.+)$", re.IGNORECASE
+)
 
 
 def check_geopackage(path: Path) -> None:
@@ -33,11 +35,23 @@ def check_geopackage(path: Path) -> None:
         con.close()
     for kind, name, sql in rows:
         if kind == "view":
-            raise InputError(f"the GeoPackage holds a view ({name!r}); upload plain feature tables (views run SQL of the file's own)", file=str(path))
+            raise InputError(
+                f"the GeoPackage holds a view ({name!r}); upload plain feature tables (views run SQL of the file's own)",
+                file=str(path),
+            )
         if kind == "trigger" and not ALLOWED_TRIGGER.match(name or ""):
-            raise InputError(f"the GeoPackage holds a trigger ({name!r}) that is not a spatial-index trigger", file=str(path))
-        if kind == "table" and sql and re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE) and not re.search(r"USING\s+rtree", sql, re.IGNORECASE):
-            raise InputError(f"the GeoPackage holds a virtual table ({name!r}) that is not a spatial index", file=str(path))
+            raise InputError(
+                f"the GeoPackage holds a trigger ({name!r}) that is not a spatial-index trigger", file=str(path)
+            )
+        if (
+            kind == "table"
+            and sql
+            and re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE)
+            and not re.search(r"USING\s+rtree", sql, re.IGNORECASE)
+        ):
+            raise InputError(
+                f"the GeoPackage holds a virtual table ({name!r}) that is not a spatial index", file=str(path)
+            )
 
 
 def check_geojson_crs(doc: dict, path: str) -> None:
@@ -51,11 +65,16 @@ def check_geojson_crs(doc: dict, path: str) -> None:
 
     name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
     if not isinstance(name, str):
-        raise InputError("the GeoJSON's crs member names no CRS; remove it (RFC 7946 GeoJSON is WGS84) or name one such as EPSG:4326", file=path)
+        raise InputError(
+            "the GeoJSON's crs member names no CRS; remove it (RFC 7946 GeoJSON is WGS84) or name one such as EPSG:4326",
+            file=path,
+        )
     try:
         CRS.from_user_input(name)
     except CRSError as exc:
-        raise InputError(f"the GeoJSON names an unknown CRS {name[:80]!r}; use a known one such as EPSG:4326", file=path) from exc
+        raise InputError(
+            f"the GeoJSON names an unknown CRS {name[:80]!r}; use a known one such as EPSG:4326", file=path
+        ) from exc
 
 
 def read_vector(path: Path, crs, layer: str | None = None, what: str = "area of interest"):

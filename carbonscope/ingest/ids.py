@@ -41,5 +41,8 @@ def event_ids(events: pd.DataFrame, source_key: str, seen: dict[str, int]) -> pd
     counts = base_s.value_counts(sort=False)
     for b, c in zip(counts.index.tolist(), counts.tolist()):
         seen[b] = seen.get(b, 0) + c
-    ids = [b if o == 0 else hashlib.blake2b(f"{b}#{o}".encode(), digest_size=10).hexdigest() for b, o in zip(base, occurrence.tolist())]
+    ids = [
+        b if o == 0 else hashlib.blake2b(f"{b}#{o}".encode(), digest_size=10).hexdigest()
+        for b, o in zip(base, occurrence.tolist())
+    ]
     return pd.Series(ids, index=events.index, dtype=object)

@@ -58,9 +58,11 @@ def reduce_file_projects(frames: list[pd.DataFrame]) -> pd.DataFrame:
                 # Rows of every chunk whose value is the project's result.
                 per = df[["id", c, "_rows_" + c]].dropna(subset=[c])
                 per = per[per[c].astype(bool) == per["id"].map(mx[c]).astype("boolean").fillna(False).astype(bool)]
-                out["_rows_" + c] = per.groupby("id", sort=False)["_rows_" + c].agg(
-                    lambda ls: sorted({int(r) for rows in ls if isinstance(rows, list) for r in rows})
-                ).reindex(out.index)
+                out["_rows_" + c] = (
+                    per.groupby("id", sort=False)["_rows_" + c]
+                    .agg(lambda ls: sorted({int(r) for rows in ls if isinstance(rows, list) for r in rows}))
+                    .reindex(out.index)
+                )
     return out.reset_index()
 
 
@@ -78,8 +80,15 @@ def record_payloads(df: pd.DataFrame) -> pd.DataFrame:
             fr = {c[6:]: v for c, v in rows.items() if isinstance(v, list) and v}
             if fr:
                 d["flag_rows"] = fr
-    texts = [json.dumps({k: v for k, v in d.items() if v is not None}, ensure_ascii=False, separators=(",", ":")) for d in docs]
-    rows = pd.to_numeric(df["_row"], errors="coerce").astype("Int64") if "_row" in df else pd.Series(pd.NA, index=df.index, dtype="Int64")
+    texts = [
+        json.dumps({k: v for k, v in d.items() if v is not None}, ensure_ascii=False, separators=(",", ":"))
+        for d in docs
+    ]
+    rows = (
+        pd.to_numeric(df["_row"], errors="coerce").astype("Int64")
+        if "_row" in df
+        else pd.Series(pd.NA, index=df.index, dtype="Int64")
+    )
     return pd.DataFrame({"project_id": df["id"].to_numpy(), "row": rows.to_numpy(), "data": texts})
 
 
@@ -88,7 +97,9 @@ def merge_records(records: pd.DataFrame, files: dict[int, tuple[str, str | None]
     -> merged projects. ``files``: file id -> (path, what its date is based on)."""
     if records.empty:
         return pd.DataFrame(columns=["id"])
-    records = records.sort_values(["project_id", "rank", "retrieved_at"], ascending=[True, True, False], kind="stable").reset_index(drop=True)
+    records = records.sort_values(
+        ["project_id", "rank", "retrieved_at"], ascending=[True, True, False], kind="stable"
+    ).reset_index(drop=True)
     docs = records["data"].map(lambda d: d if isinstance(d, dict) else json.loads(d)).tolist()
     data = pd.DataFrame.from_records(docs)
     data = data.reindex(columns=list(PROJECT_FIELDS))
@@ -104,9 +115,17 @@ def merge_records(records: pd.DataFrame, files: dict[int, tuple[str, str | None]
             prov_fields[f] = data.loc[has].groupby("project_id", sort=False)["_rec"].first()
     delisted = records["delisted_snapshot"] if "delisted_snapshot" in records else pd.Series(None, index=records.index)
     rec_info = []
-    for s, fid, r, t, d, doc in zip(records["source"], records["file_id"], records["row"], records["retrieved_at"], delisted, docs):
+    for s, fid, r, t, d, doc in zip(
+        records["source"], records["file_id"], records["row"], records["retrieved_at"], delisted, docs
+    ):
         path, basis = _file(files, fid)
-        info = {"source": s, "file": path, "row": None if pd.isna(r) else int(r), "exported_at": _iso(t), "date_basis": basis}
+        info = {
+            "source": s,
+            "file": path,
+            "row": None if pd.isna(r) else int(r),
+            "exported_at": _iso(t),
+            "date_basis": basis,
+        }
         if d is not None and not pd.isna(d):
             info["delisted_snapshot"] = int(d)  # a newer export of this kind no longer lists the project
         if doc.get("flag_rows"):
@@ -118,17 +137,28 @@ def merge_records(records: pd.DataFrame, files: dict[int, tuple[str, str | None]
     local = pd.DataFrame(prov_fields).reindex(start.index).sub(start, axis=0)
     field_maps = [{k: int(v) for k, v in d.items() if v == v} for d in local.to_dict("records")]
     merged["provenance"] = pd.Series(
-        [{"records": rec_info[a : a + n], "fields": f} for a, n, f in zip(start.tolist(), count.tolist(), field_maps)], index=start.index
+        [{"records": rec_info[a : a + n], "fields": f} for a, n, f in zip(start.tolist(), count.tolist(), field_maps)],
+        index=start.index,
     )
     merged["sources"] = records.groupby("project_id", sort=False)["source"].agg(list)
     # Listed: the registry's own projects export lists it (null when no such export was loaded).
-    own = records[records["source"].str.endswith("/projects") & ~records["source"].isin(["vrod/projects", "offsetsdb/projects"])]
-    merged["listed"] = own.assign(on=delisted.loc[own.index].isna()).groupby("project_id", sort=False)["on"].any().reindex(merged.index).astype(object)
+    own = records[
+        records["source"].str.endswith("/projects") & ~records["source"].isin(["vrod/projects", "offsetsdb/projects"])
+    ]
+    merged["listed"] = (
+        own.assign(on=delisted.loc[own.index].isna())
+        .groupby("project_id", sort=False)["on"]
+        .any()
+        .reindex(merged.index)
+        .astype(object)
+    )
     merged["listed"] = merged["listed"].where(merged["listed"].notna(), None)
     # Countries: the highest-precedence source's value is the project's; every source's value is
     # kept in ``countries`` when they disagree (e.g. VROD's "Brazil" against an export's "BR; PY").
     codes = data["country_raw"].map(lambda v: to_alpha2(v) if isinstance(v, str) else None)
-    per = pd.DataFrame({"project_id": data["project_id"], "code": codes, "source": records["source"].to_numpy()}).dropna(subset=["code"])
+    per = pd.DataFrame(
+        {"project_id": data["project_id"], "code": codes, "source": records["source"].to_numpy()}
+    ).dropna(subset=["code"])
     lists: dict[str, list[dict]] = {}
     if len(per):
         grouped_c = per.groupby(["project_id", "code"], sort=False)["source"].agg(list).reset_index()
@@ -176,9 +206,13 @@ def derive(df: pd.DataFrame) -> pd.DataFrame:
     df["estimated_annual"] = pd.to_numeric(df["estimated_annual"], errors="coerce")
     df["search_text"] = (
         df["id"].str.lower()
-        + " " + df["name"].fillna("").str.lower()
-        + " " + df["proponent"].fillna("").str.lower()
-        + " " + df["methodology_raw"].fillna("").str.lower()
-        + " " + df["methodologies"].map(lambda c: " ".join(c).lower())
+        + " "
+        + df["name"].fillna("").str.lower()
+        + " "
+        + df["proponent"].fillna("").str.lower()
+        + " "
+        + df["methodology_raw"].fillna("").str.lower()
+        + " "
+        + df["methodologies"].map(lambda c: " ".join(c).lower())
     )
     return df

@@ -24,7 +24,17 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 
 from carbonscope.db import migrate
 from carbonscope.db.engine import get_engine
-from carbonscope.db.schema import changes, credit_events, ingest_warnings, project_series, projects, snapshots, source_files, source_records, stated_totals
+from carbonscope.db.schema import (
+    changes,
+    credit_events,
+    ingest_warnings,
+    project_series,
+    projects,
+    snapshots,
+    source_files,
+    source_records,
+    stated_totals,
+)
 from carbonscope.errors import InputError
 from carbonscope.ingest import changes as change_feed
 from carbonscope.ingest import merge, retraction, staging, totals
@@ -69,7 +79,9 @@ class IngestReport:
     delisted_records: int = 0
     changes: int = 0
     reconciliation_differences: int = 0
-    hook_results: dict[str, int] = field(default_factory=dict)  # what each post-snapshot hook did (e.g. notifications: 3)
+    hook_results: dict[str, int] = field(
+        default_factory=dict
+    )  # what each post-snapshot hook did (e.g. notifications: 3)
     seconds: float = 0.0
 
     @property
@@ -125,7 +137,9 @@ def ingest(
             conn.exec_driver_sql("PRAGMA cache_size=-131072")  # 128 MB for this writer
         staging.create(conn)
         now = datetime.now(timezone.utc)
-        snap = conn.execute(insert(snapshots).values(started_at=now, command=command).returning(snapshots.c.id)).scalar_one()
+        snap = conn.execute(
+            insert(snapshots).values(started_at=now, command=command).returning(snapshots.c.id)
+        ).scalar_one()
         run = _Run(conn, snap, force, strict, retrieved_at, progress, partial, hooks or {})
         for path, parser in plan:
             run.file(path, parser)
@@ -136,8 +150,17 @@ def ingest(
 
 
 class _Run:
-    def __init__(self, conn: Connection, snap: int, force: bool, strict: bool, retrieved_at: datetime | None, progress: Progress, partial: bool = False,
-                 hooks: Mapping[str, SnapshotHook] | None = None):
+    def __init__(
+        self,
+        conn: Connection,
+        snap: int,
+        force: bool,
+        strict: bool,
+        retrieved_at: datetime | None,
+        progress: Progress,
+        partial: bool = False,
+        hooks: Mapping[str, SnapshotHook] | None = None,
+    ):
         self.conn, self.snap, self.force, self.strict, self.progress = conn, snap, force, strict, progress
         self.hooks = dict(hooks or {})
         self.retrieved_at, self.partial = retrieved_at, partial
@@ -146,7 +169,9 @@ class _Run:
         self.delisted: list[tuple[str, str]] = []  # (project, source key)
         # A first load into an empty SQLite ledger writes events straight into it (no staging),
         # with its secondary indexes built once at the end.
-        self.direct = conn.dialect.name == "sqlite" and conn.execute(select(credit_events.c.id).limit(1)).first() is None
+        self.direct = (
+            conn.dialect.name == "sqlite" and conn.execute(select(credit_events.c.id).limit(1)).first() is None
+        )
         self.direct_summary: list[pd.DataFrame] = []
         if self.direct:
             for ix in credit_events.indexes:
@@ -162,8 +187,17 @@ class _Run:
         report = FileReport(str(path), parser.source, parser.kind, "ingested")
         self.reports.append(report)
         file_row = dict(
-            snapshot_id=self.snap, path=str(path.resolve()), size=size, sha256=sha, source=parser.source, kind=parser.kind,
-            parser_version=parser.version, retrieved_at=retrieved, exported_at=exported, date_basis=basis, partial=self.partial,
+            snapshot_id=self.snap,
+            path=str(path.resolve()),
+            size=size,
+            sha256=sha,
+            source=parser.source,
+            kind=parser.kind,
+            parser_version=parser.version,
+            retrieved_at=retrieved,
+            exported_at=exported,
+            date_basis=basis,
+            partial=self.partial,
         )
         if not self.force and self._seen(sha, parser):
             report.status = "unchanged"
@@ -174,9 +208,13 @@ class _Run:
         if not self.partial and newest is not None and exported < newest:
             report.status = "older"
             conn.execute(insert(source_files).values(**file_row, status="older"))
-            self.progress.log(f"not applied: {path.name} is an older {parser.label} ({basis} {exported:%Y-%m-%d}) than the one loaded ({newest:%Y-%m-%d})")
+            self.progress.log(
+                f"not applied: {path.name} is an older {parser.label} ({basis} {exported:%Y-%m-%d}) than the one loaded ({newest:%Y-%m-%d})"
+            )
             return
-        file_id = conn.execute(insert(source_files).values(**file_row, status="ingested").returning(source_files.c.id)).scalar_one()
+        file_id = conn.execute(
+            insert(source_files).values(**file_row, status="ingested").returning(source_files.c.id)
+        ).scalar_one()
 
         issues = Issues(str(path))
         task = self.progress.task(f"{parser.source}/{path.name}", total=_count_lines(path, size))
@@ -194,7 +232,12 @@ class _Run:
             self.progress.update(task, completed=issues.rows)
         if self.strict and issues.items:
             first = issues.items[0]
-            raise InputError(f"{first.message} (and {len(issues.items) - 1} more; --strict refuses any)", file=str(path), row=first.row, column=first.column)
+            raise InputError(
+                f"{first.message} (and {len(issues.items) - 1} more; --strict refuses any)",
+                file=str(path),
+                row=first.row,
+                column=first.column,
+            )
 
         proj = merge.reduce_file_projects(project_frames)
         report.projects = len(proj)
@@ -210,9 +253,18 @@ class _Run:
         report.warnings = issues.items
         report.skipped_rows = len(issues.skipped_rows)
         if issues.items:
-            w = pd.DataFrame([{"file_id": file_id, "row": i.row, "column": i.column, "message": i.message} for i in issues.items[:MAX_WARNINGS_STORED]])
+            w = pd.DataFrame(
+                [
+                    {"file_id": file_id, "row": i.row, "column": i.column, "message": i.message}
+                    for i in issues.items[:MAX_WARNINGS_STORED]
+                ]
+            )
             insert_frame(conn, ingest_warnings.name, w, ["file_id", "row", "column", "message"])
-        conn.execute(update(source_files).where(source_files.c.id == file_id).values(rows=report.rows, skipped_rows=report.skipped_rows))
+        conn.execute(
+            update(source_files)
+            .where(source_files.c.id == file_id)
+            .values(rows=report.rows, skipped_rows=report.skipped_rows)
+        )
         self.progress.update(task, completed=report.rows, total=report.rows)
 
     def _seen(self, sha: str, parser: Parser) -> bool:
@@ -233,9 +285,16 @@ class _Run:
             ev = ev[~zero]
         if "serial_start" in ev:
             span = ev["serial_end"].astype("Float64") - ev["serial_start"].astype("Float64") + 1
-            odd = span.notna() & (span != ev["quantity"]) & ev["type"].isin(["retirement", "cancellation", "conversion"])
+            odd = (
+                span.notna() & (span != ev["quantity"]) & ev["type"].isin(["retirement", "cancellation", "conversion"])
+            )
             if odd.any():
-                issues.add(ev.loc[odd, "_row"], "serial", f"serial block holds {int(span[odd].iloc[0])} credits but quantity is {int(ev.loc[odd, 'quantity'].iloc[0])}", skip=False)
+                issues.add(
+                    ev.loc[odd, "_row"],
+                    "serial",
+                    f"serial block holds {int(span[odd].iloc[0])} credits but quantity is {int(ev.loc[odd, 'quantity'].iloc[0])}",
+                    skip=False,
+                )
         ev = ev.assign(
             id=event_ids(ev, parser.key, seen),
             source=parser.key,
@@ -246,7 +305,9 @@ class _Run:
         )
         staging.add_affected(self.conn, ev["project_id"].unique())
         if self.direct:
-            self.direct_summary.append(ev.groupby(["project_id", "type"], as_index=False).agg(n=("id", "size"), quantity=("quantity", "sum")))
+            self.direct_summary.append(
+                ev.groupby(["project_id", "type"], as_index=False).agg(n=("id", "size"), quantity=("quantity", "sum"))
+            )
             return insert_frame(self.conn, credit_events.name, ev, staging.EVENT_COLUMNS, or_ignore=True)
         return staging.stage_events(self.conn, ev)
 
@@ -256,11 +317,20 @@ class _Run:
         ids = proj["id"].tolist()
         staging.add_affected(self.conn, ids)
         self.conn.execute(
-            delete(source_records).where(source_records.c.source == parser.key, source_records.c.project_id == bindparam("pid")),
+            delete(source_records).where(
+                source_records.c.source == parser.key, source_records.c.project_id == bindparam("pid")
+            ),
             [{"pid": i} for i in ids],
         )
-        payload = merge.record_payloads(proj).assign(source=parser.key, rank=parser.rank, file_id=file_id, retrieved_at=timestamp_text(self.conn, retrieved))
-        insert_frame(self.conn, source_records.name, payload, ["project_id", "source", "rank", "file_id", "row", "retrieved_at", "data"])
+        payload = merge.record_payloads(proj).assign(
+            source=parser.key, rank=parser.rank, file_id=file_id, retrieved_at=timestamp_text(self.conn, retrieved)
+        )
+        insert_frame(
+            self.conn,
+            source_records.name,
+            payload,
+            ["project_id", "source", "rank", "file_id", "row", "retrieved_at", "data"],
+        )
 
     def _write_stated(self, frames: list[pd.DataFrame], parser: Parser, file_id: int) -> None:
         frames = [f for f in frames if f is not None and len(f)]
@@ -271,22 +341,40 @@ class _Run:
             st["_row"] = pd.NA
         st = st.groupby(["project_id", "metric"], as_index=False).agg(value=("value", "sum"), row=("_row", "min"))
         self.conn.execute(
-            delete(stated_totals).where(stated_totals.c.source == parser.key, stated_totals.c.project_id == bindparam("pid")),
+            delete(stated_totals).where(
+                stated_totals.c.source == parser.key, stated_totals.c.project_id == bindparam("pid")
+            ),
             [{"pid": p} for p in st["project_id"].unique()],
         )
-        st = st.assign(source=parser.key, file_id=file_id, value=st["value"].astype(np.int64), row=pd.to_numeric(st["row"], errors="coerce").astype("Int64"))
+        st = st.assign(
+            source=parser.key,
+            file_id=file_id,
+            value=st["value"].astype(np.int64),
+            row=pd.to_numeric(st["row"], errors="coerce").astype("Int64"),
+        )
         insert_frame(self.conn, stated_totals.name, st, ["project_id", "source", "metric", "value", "file_id", "row"])
 
     def _write_series(self, frames: list[pd.DataFrame], parser: Parser) -> None:
         frames = [f for f in frames if f is not None and len(f)]
         if not frames:
             return
-        se = pd.concat(frames, ignore_index=True).groupby(["project_id", "series", "year"], as_index=False)["quantity"].sum()
+        se = (
+            pd.concat(frames, ignore_index=True)
+            .groupby(["project_id", "series", "year"], as_index=False)["quantity"]
+            .sum()
+        )
         self.conn.execute(
-            delete(project_series).where(project_series.c.source == parser.source, project_series.c.project_id == bindparam("pid")),
+            delete(project_series).where(
+                project_series.c.source == parser.source, project_series.c.project_id == bindparam("pid")
+            ),
             [{"pid": p} for p in se["project_id"].unique()],
         )
-        insert_frame(self.conn, project_series.name, se.assign(source=parser.source), ["project_id", "series", "year", "quantity", "source"])
+        insert_frame(
+            self.conn,
+            project_series.name,
+            se.assign(source=parser.source),
+            ["project_id", "series", "year", "quantity", "source"],
+        )
 
     # ----------------------------------------------------------------- finish
     def finish(self) -> IngestReport:
@@ -298,7 +386,9 @@ class _Run:
         else:
             new_summary = staging.new_event_summary(conn)
             retraction.restore_reappeared(conn)
-            report.new_events, report.updated_events = staging.commit_events(conn, int(new_summary["n"].sum()) if len(new_summary) else 0)
+            report.new_events, report.updated_events = staging.commit_events(
+                conn, int(new_summary["n"].sum()) if len(new_summary) else 0
+            )
             gone = [retraction.retract_missing(conn, key, fid, self.snap) for key, fid in self.current.items()]
             gone = [g for g in gone if len(g)]
             if gone:
@@ -322,9 +412,14 @@ class _Run:
             tot = totals.project_totals(conn, merged["id"].tolist(), ledger, st)
             merged = merged.merge(tot, on="id", how="left")
             # Without events, the first dates a bulk source states (OffsetsDB) stand in
-            for col, stated_col in (("first_issuance_at", "stated_first_issuance"), ("first_retirement_at", "stated_first_retirement")):
+            for col, stated_col in (
+                ("first_issuance_at", "stated_first_issuance"),
+                ("first_retirement_at", "stated_first_retirement"),
+            ):
                 if stated_col in merged:
-                    merged[col] = merged[col].where(merged[col].notna(), pd.to_datetime(merged[stated_col], errors="coerce").dt.date)
+                    merged[col] = merged[col].where(
+                        merged[col].notna(), pd.to_datetime(merged[stated_col], errors="coerce").dt.date
+                    )
             self._upsert_projects(merged, before)
             self.progress.advance(task)
             totals.rebuild_vintage_totals(conn, set(tot.loc[tot["ledger_complete"].astype(bool), "id"]))
@@ -357,7 +452,11 @@ class _Run:
             "changes": report.changes,
             "warnings": sum(len(f.warnings) for f in self.reports),
         }
-        conn.execute(update(snapshots).where(snapshots.c.id == self.snap).values(finished_at=datetime.now(timezone.utc), summary=summary))
+        conn.execute(
+            update(snapshots)
+            .where(snapshots.c.id == self.snap)
+            .values(finished_at=datetime.now(timezone.utc), summary=summary)
+        )
         return report
 
     def _direct_summary(self) -> pd.DataFrame:
@@ -367,13 +466,30 @@ class _Run:
 
     def _merge(self) -> pd.DataFrame:
         sr = source_records
-        q = select(sr.c.project_id, sr.c.source, sr.c.rank, sr.c.file_id, sr.c.row, sr.c.retrieved_at, sr.c.data, sr.c.delisted_snapshot).join(
-            staging.affected, staging.affected.c.id == sr.c.project_id
+        q = select(
+            sr.c.project_id,
+            sr.c.source,
+            sr.c.rank,
+            sr.c.file_id,
+            sr.c.row,
+            sr.c.retrieved_at,
+            sr.c.data,
+            sr.c.delisted_snapshot,
+        ).join(staging.affected, staging.affected.c.id == sr.c.project_id)
+        records = pd.DataFrame(
+            self.conn.execute(q).all(),
+            columns=["project_id", "source", "rank", "file_id", "row", "retrieved_at", "data", "delisted_snapshot"],
         )
-        records = pd.DataFrame(self.conn.execute(q).all(), columns=["project_id", "source", "rank", "file_id", "row", "retrieved_at", "data", "delisted_snapshot"])
         file_ids = [int(i) for i in records["file_id"].unique()]
         f = source_files
-        files = {int(i): (p, b) for i, p, b in self.conn.execute(select(f.c.id, f.c.path, f.c.date_basis).where(f.c.id.in_(file_ids)))} if file_ids else {}
+        files = (
+            {
+                int(i): (p, b)
+                for i, p, b in self.conn.execute(select(f.c.id, f.c.path, f.c.date_basis).where(f.c.id.in_(file_ids)))
+            }
+            if file_ids
+            else {}
+        )
         return merge.merge_records(records, files)
 
     def _upsert_projects(self, merged: pd.DataFrame, before: pd.DataFrame) -> None:
@@ -420,5 +536,3 @@ def _count_lines(path: Path, size: int) -> int | None:
         return None
     with open(path, "rb") as fh:
         return max(sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 22), b"")) - 1, 0)
-
-

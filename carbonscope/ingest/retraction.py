@@ -50,9 +50,11 @@ def export_date(path: Path, downloaded_at: datetime | None) -> tuple[datetime, s
 def newest_applied(conn: Connection, source: str, kind: str) -> datetime | None:
     """The export date of the newest complete file of this kind already applied."""
     f = source_files
-    q = select(f.c.exported_at, f.c.retrieved_at).where(
-        f.c.source == source, f.c.kind == kind, f.c.status == "ingested", f.c.partial.is_not(True)
-    ).order_by(f.c.id.desc())
+    q = (
+        select(f.c.exported_at, f.c.retrieved_at)
+        .where(f.c.source == source, f.c.kind == kind, f.c.status == "ingested", f.c.partial.is_not(True))
+        .order_by(f.c.id.desc())
+    )
     best = None
     for exported, retrieved in conn.execute(q):
         d = _aware(exported or retrieved)
@@ -74,7 +76,7 @@ def _block(serial, end) -> str | None:
         e = str(int(end))
         i = text.rfind(e)
         if i >= 0:
-            text = text[:i] + "#" + text[i + len(e):]
+            text = text[:i] + "#" + text[i + len(e) :]
     return text
 
 
@@ -82,7 +84,15 @@ def _match_key(df: pd.DataFrame) -> list[str]:
     """What makes two rows of two exports "the same row": the serial block (its start and prefix), else
     type, project, vintage and date."""
     out = []
-    for t, p, serial, end, v, vs, d in zip(df["type"], df["project_id"], df["serial"], df["serial_end"], df["vintage"], df["vintage_start"], df["event_date"]):
+    for t, p, serial, end, v, vs, d in zip(
+        df["type"],
+        df["project_id"],
+        df["serial"],
+        df["serial_end"],
+        df["vintage"],
+        df["vintage_start"],
+        df["event_date"],
+    ):
         block = _block(serial, end)
         out.append(f"s|{p}|{block}" if block else f"k|{t}|{p}|{v}|{vs}|{d}")
     return out
@@ -95,13 +105,19 @@ def retract_missing(conn: Connection, source_key: str, file_id: int, snapshot_id
     """
     e = credit_events
     staged_ids = select(stage.c.id).where(stage.c.file_id == file_id)
-    rows = [dict(r) for r in conn.execute(select(e).where(e.c.source == source_key, e.c.id.not_in(staged_ids))).mappings()]
+    rows = [
+        dict(r) for r in conn.execute(select(e).where(e.c.source == source_key, e.c.id.not_in(staged_ids))).mappings()
+    ]
     if not rows:
         return pd.DataFrame(columns=[*EVENT_COLUMNS, "retraction", "superseded_by"])
     gone = pd.DataFrame(rows, columns=EVENT_COLUMNS)
     cols = ["id", "project_id", "type", "serial", "serial_end", "vintage", "vintage_start", "event_date", "quantity"]
     new = pd.DataFrame(
-        conn.execute(select(*[stage.c[c] for c in cols]).where(stage.c.file_id == file_id, stage.c.project_id.in_(sorted(set(gone["project_id"]))))).all(),
+        conn.execute(
+            select(*[stage.c[c] for c in cols]).where(
+                stage.c.file_id == file_id, stage.c.project_id.in_(sorted(set(gone["project_id"])))
+            )
+        ).all(),
         columns=cols,
     )
     by_key = dict(zip(_match_key(new), new["id"])) if len(new) else {}
@@ -133,6 +149,10 @@ def delist_missing(conn: Connection, source_key: str, listed_ids: list[str], sna
     missing = sorted(known - set(listed_ids))
     for start in range(0, len(missing), 5000):
         part = missing[start : start + 5000]
-        conn.execute(update(sr).where(and_(sr.c.source == source_key, sr.c.project_id.in_(part))).values(delisted_snapshot=snapshot_id))
+        conn.execute(
+            update(sr)
+            .where(and_(sr.c.source == source_key, sr.c.project_id.in_(part)))
+            .values(delisted_snapshot=snapshot_id)
+        )
     add_affected(conn, missing)
     return missing

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import BigInteger, Column, Connection, Date, Integer, MetaData, String, Table, exists, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from carbonscope.db.schema import credit_events
 from carbonscope.db.bulk import insert_frame
@@ -60,7 +74,12 @@ def new_event_summary(conn: Connection) -> pd.DataFrame:
     """Per project and type: how many staged events are new, and their quantity."""
     is_new = ~exists().where(credit_events.c.id == stage.c.id)
     q = (
-        select(stage.c.project_id, stage.c.type, func.count(stage.c.id.distinct()).label("n"), func.sum(stage.c.quantity).label("quantity"))
+        select(
+            stage.c.project_id,
+            stage.c.type,
+            func.count(stage.c.id.distinct()).label("n"),
+            func.sum(stage.c.quantity).label("quantity"),
+        )
         .where(is_new)
         .group_by(stage.c.project_id, stage.c.type)
     )
@@ -77,7 +96,12 @@ def commit_events(conn: Connection, new_count: int) -> tuple[int, int]:
     updated = 0
     if staged > new_count:  # some staged events are known: refresh their text fields
         changed = or_(*[credit_events.c[f].is_distinct_from(stage.c[f]) for f in TEXT_FIELDS])
-        upd = update(credit_events).values({f: stage.c[f] for f in TEXT_FIELDS}).where(credit_events.c.id == stage.c.id).where(changed)
+        upd = (
+            update(credit_events)
+            .values({f: stage.c[f] for f in TEXT_FIELDS})
+            .where(credit_events.c.id == stage.c.id)
+            .where(changed)
+        )
         updated = int(conn.execute(upd).rowcount or 0)
     if new_count == 0:
         return 0, updated
@@ -96,7 +120,9 @@ def commit_events(conn: Connection, new_count: int) -> tuple[int, int]:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(credit_events).from_select(EVENT_COLUMNS, ordered).on_conflict_do_nothing(index_elements=["id"])
+    stmt = (
+        dialect_insert(credit_events).from_select(EVENT_COLUMNS, ordered).on_conflict_do_nothing(index_elements=["id"])
+    )
     conn.execute(stmt)
     inserted = conn.execute(select(func.count()).select_from(credit_events)).scalar_one() - existing
     if rebuild:

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, case, delete, func, insert, literal, select
 
-from carbonscope.db.schema import credit_events, project_series, reconciliation, source_files, stated_totals, vintage_totals
+from carbonscope.db.schema import (
+    credit_events,
+    project_series,
+    reconciliation,
+    source_files,
+    stated_totals,
+    vintage_totals,
+)
 from carbonscope.db.bulk import insert_frame
 from carbonscope.ingest.staging import affected, vintage_agg
 
@@ -44,7 +51,17 @@ def aggregate_events(conn: Connection) -> None:
         .join(affected, affected.c.id == e.c.project_id)
         .group_by(e.c.project_id, vint)
     )
-    cols = ["project_id", "vintage", "issued", "retired", "cancelled", "buffer", "first_issuance_at", "first_retirement_at", "corsia"]
+    cols = [
+        "project_id",
+        "vintage",
+        "issued",
+        "retired",
+        "cancelled",
+        "buffer",
+        "first_issuance_at",
+        "first_retirement_at",
+        "corsia",
+    ]
     conn.execute(insert(vintage_agg).from_select(cols, q))
 
 
@@ -59,7 +76,10 @@ def event_totals(conn: Connection) -> pd.DataFrame:
         func.min(v.c.first_issuance_at).label("first_issuance_at"),
         func.min(v.c.first_retirement_at).label("first_retirement_at"),
     ).group_by(v.c.project_id)
-    df = pd.DataFrame(conn.execute(q).mappings().all(), columns=["id", "issued", "retired", "cancelled", "buffer", "first_issuance_at", "first_retirement_at"])
+    df = pd.DataFrame(
+        conn.execute(q).mappings().all(),
+        columns=["id", "issued", "retired", "cancelled", "buffer", "first_issuance_at", "first_retirement_at"],
+    )
     for c in ("issued", "retired", "cancelled", "buffer"):
         df[c] = df[c].astype(np.int64)
     df["remaining"] = df["issued"] - df["retired"] - df["cancelled"]
@@ -69,13 +89,20 @@ def event_totals(conn: Connection) -> pd.DataFrame:
 
 def stated(conn: Connection) -> pd.DataFrame:
     st = stated_totals
-    q = select(st.c.project_id, st.c.source, st.c.metric, st.c.value, st.c.file_id, st.c.row).join(affected, affected.c.id == st.c.project_id)
+    q = select(st.c.project_id, st.c.source, st.c.metric, st.c.value, st.c.file_id, st.c.row).join(
+        affected, affected.c.id == st.c.project_id
+    )
     return pd.DataFrame(conn.execute(q).all(), columns=["project_id", "source", "metric", "value", "file_id", "row"])
 
 
 # Which stated figure stands for which effective metric. VROD's "retired" and OffsetsDB's
 # "retired" both include cancellations.
-STATED_AS = {"issued": "issued", "retired_cancelled": "retired_or_cancelled", "retired": "retired_or_cancelled", "buffer": "buffer"}
+STATED_AS = {
+    "issued": "issued",
+    "retired_cancelled": "retired_or_cancelled",
+    "retired": "retired_or_cancelled",
+    "buffer": "buffer",
+}
 
 
 def _source_rank(source: str) -> int:
@@ -135,7 +162,11 @@ def choose_totals(ledger: pd.DataFrame, best: dict[tuple[str, str], dict], ids: 
         lv = led.get(pid)
         has = lv is not None
         issued, ok_i, r_i = _pick("issued", int(lv["issued"]) if has else None, best.get((pid, "issued")))
-        roc, ok_r, r_r = _pick("retired_or_cancelled", int(lv["retired"] + lv["cancelled"]) if has else None, best.get((pid, "retired_or_cancelled")))
+        roc, ok_r, r_r = _pick(
+            "retired_or_cancelled",
+            int(lv["retired"] + lv["cancelled"]) if has else None,
+            best.get((pid, "retired_or_cancelled")),
+        )
         buffer, ok_b, r_b = _pick("buffer", int(lv["buffer"]) if has else None, best.get((pid, "buffer")))
         rules = {"issued": r_i, "retired_or_cancelled": r_r, "buffer": r_b}
         complete = has and ok_i and ok_r and ok_b
@@ -150,22 +181,45 @@ def choose_totals(ledger: pd.DataFrame, best: dict[tuple[str, str], dict], ids: 
             source = "events" if has else None
         rows.append(
             {
-                "id": pid, "issued": issued,
+                "id": pid,
+                "issued": issued,
                 # unknown (null) where a statement gives only their sum; nothing known anywhere is 0
                 "retired": int(lv["retired"]) if ok_r else (0 if r_r["rule"] == "none" else None),
                 "cancelled": int(lv["cancelled"]) if ok_r else (0 if r_r["rule"] == "none" else None),
-                "retired_or_cancelled": roc, "buffer": buffer, "remaining": issued - roc, "ledger_complete": bool(complete),
-                "totals_source": source, "totals_rules": rules,
+                "retired_or_cancelled": roc,
+                "buffer": buffer,
+                "remaining": issued - roc,
+                "ledger_complete": bool(complete),
+                "totals_source": source,
+                "totals_rules": rules,
             }
         )
-    return pd.DataFrame(rows, columns=["id", "issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining", "ledger_complete", "totals_source", "totals_rules"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "issued",
+            "retired",
+            "cancelled",
+            "retired_or_cancelled",
+            "buffer",
+            "remaining",
+            "ledger_complete",
+            "totals_source",
+            "totals_rules",
+        ],
+    )
 
 
 def project_totals(conn: Connection, ids: list[str], ev: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
     """Effective totals of ``ids`` from the ledger sums ``ev`` (:func:`event_totals`) and the
     statements ``st`` (:func:`stated`), read once per run and shared with :func:`reconcile`."""
     file_ids = [int(i) for i in st["file_id"].unique()] if len(st) else []
-    files = dict(conn.execute(select(source_files.c.id, source_files.c.path).where(source_files.c.id.in_(file_ids))).all()) if file_ids else {}
+    files = (
+        dict(conn.execute(select(source_files.c.id, source_files.c.path).where(source_files.c.id.in_(file_ids))).all())
+        if file_ids
+        else {}
+    )
     tot = choose_totals(ev, best_stated(st, files), ids)
     tot = tot.merge(ev[["id", "first_issuance_at", "first_retirement_at"]], on="id", how="left")
     for c in ("issued", "retired_or_cancelled", "buffer", "remaining"):
@@ -180,18 +234,34 @@ def rebuild_vintage_totals(conn: Connection, complete: set[str]) -> None:
     nothing else is known), else VROD's yearly series (retired there includes cancelled)."""
     conn.execute(delete(vintage_totals).where(vintage_totals.c.project_id.in_(select(affected.c.id))))
     s = project_series
-    q = select(s.c.project_id, s.c.series, s.c.year, s.c.quantity).join(affected, affected.c.id == s.c.project_id).where(
-        s.c.series.in_(["issued_by_vintage", "remaining_by_vintage"])
+    q = (
+        select(s.c.project_id, s.c.series, s.c.year, s.c.quantity)
+        .join(affected, affected.c.id == s.c.project_id)
+        .where(s.c.series.in_(["issued_by_vintage", "remaining_by_vintage"]))
     )
     ser = pd.DataFrame(conn.execute(q).all(), columns=["project_id", "series", "year", "quantity"])
     ser = ser[~ser["project_id"].isin(complete)]
     v = vintage_agg
     corsia = case((v.c.corsia == 1, True), (v.c.corsia == 0, False))
-    q = select(v.c.project_id, v.c.vintage, v.c.issued, v.c.retired, v.c.cancelled, v.c.buffer, v.c.issued - v.c.retired - v.c.cancelled, literal("events"), corsia)
+    q = select(
+        v.c.project_id,
+        v.c.vintage,
+        v.c.issued,
+        v.c.retired,
+        v.c.cancelled,
+        v.c.buffer,
+        v.c.issued - v.c.retired - v.c.cancelled,
+        literal("events"),
+        corsia,
+    )
     with_series = sorted(set(ser["project_id"]))
     if with_series:
         q = q.where(v.c.project_id.not_in(with_series))
-    conn.execute(insert(vintage_totals).from_select(["project_id", "vintage", "issued", "retired", "cancelled", "buffer", "remaining", "source", "corsia"], q))
+    conn.execute(
+        insert(vintage_totals).from_select(
+            ["project_id", "vintage", "issued", "retired", "cancelled", "buffer", "remaining", "source", "corsia"], q
+        )
+    )
     if ser.empty:
         return
     w = ser.pivot_table(index=["project_id", "year"], columns="series", values="quantity", aggfunc="sum").fillna(0)
@@ -202,10 +272,22 @@ def rebuild_vintage_totals(conn: Connection, complete: set[str]) -> None:
     out["cancelled"] = 0
     out["buffer"] = 0
     out["source"] = "vrod"
-    insert_frame(conn, vintage_totals.name, out.astype({c: np.int64 for c in TOTALS}), ["project_id", "vintage", *TOTALS, "source"])
+    insert_frame(
+        conn,
+        vintage_totals.name,
+        out.astype({c: np.int64 for c in TOTALS}),
+        ["project_id", "vintage", *TOTALS, "source"],
+    )
 
 
-METRIC_OF = {"issued": "issued", "retired_cancelled": "retired+cancelled", "retired": "retired+cancelled", "cancelled": "cancelled", "buffer": "buffer", "remaining": "remaining"}
+METRIC_OF = {
+    "issued": "issued",
+    "retired_cancelled": "retired+cancelled",
+    "retired": "retired+cancelled",
+    "cancelled": "cancelled",
+    "buffer": "buffer",
+    "remaining": "remaining",
+}
 
 
 def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int, ledger: pd.DataFrame, st: pd.DataFrame) -> int:
@@ -221,12 +303,18 @@ def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int, ledger: 
     ledger = ledger.set_index("id")
     t = totals.set_index("id")
     eff = {
-        "issued": t["issued"], "retired+cancelled": t["retired_or_cancelled"], "cancelled": t["cancelled"].astype("Float64"),
-        "buffer": t["buffer"], "remaining": t["remaining"],
+        "issued": t["issued"],
+        "retired+cancelled": t["retired_or_cancelled"],
+        "cancelled": t["cancelled"].astype("Float64"),
+        "buffer": t["buffer"],
+        "remaining": t["remaining"],
     }
     led = {
-        "issued": ledger["issued"], "retired+cancelled": ledger["retired"] + ledger["cancelled"], "cancelled": ledger["cancelled"],
-        "buffer": ledger["buffer"], "remaining": ledger["remaining"],
+        "issued": ledger["issued"],
+        "retired+cancelled": ledger["retired"] + ledger["cancelled"],
+        "cancelled": ledger["cancelled"],
+        "buffer": ledger["buffer"],
+        "remaining": ledger["remaining"],
     }
     st = st[st["metric"].isin(list(METRIC_OF))].copy()
     st["computed"] = np.nan
@@ -236,7 +324,9 @@ def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int, ledger: 
         a = rows & has_ledger
         st.loc[a, "computed"] = led[metric].reindex(st.loc[a, "project_id"]).astype(float).to_numpy()
         b = rows & ~has_ledger
-        st.loc[b, "computed"] = pd.to_numeric(eff[metric].reindex(st.loc[b, "project_id"]), errors="coerce").astype(float).to_numpy()
+        st.loc[b, "computed"] = (
+            pd.to_numeric(eff[metric].reindex(st.loc[b, "project_id"]), errors="coerce").astype(float).to_numpy()
+        )
     # Not against itself: the statement that a rule chose for this project and metric.
     chosen = set()
     for pid, rules in zip(t.index, t["totals_rules"]):
@@ -245,9 +335,20 @@ def reconcile(conn: Connection, totals: pd.DataFrame, snapshot_id: int, ledger: 
                 chosen.add((pid, r["source"], {"retired_or_cancelled": "retired+cancelled"}.get(m, m)))
     key = list(zip(st["project_id"], st["source"], st["metric"].map(METRIC_OF)))
     st = st[np.array([k not in chosen for k in key], dtype=bool) & st["computed"].notna().to_numpy()]
-    st = st[~((~st["project_id"].isin(ledger.index)) & st["source"].isin(BULK_SOURCES) & (st["source"].str.split("/").str[0] == t["totals_source"].reindex(st["project_id"]).to_numpy()))]
+    st = st[
+        ~(
+            (~st["project_id"].isin(ledger.index))
+            & st["source"].isin(BULK_SOURCES)
+            & (st["source"].str.split("/").str[0] == t["totals_source"].reindex(st["project_id"]).to_numpy())
+        )
+    ]
     st["difference"] = st["value"].astype(np.int64) - st["computed"].astype(np.int64)
     diff = st[st["difference"] != 0].rename(columns={"value": "stated"})
     diff = diff.assign(snapshot_id=snapshot_id, computed=diff["computed"].astype(np.int64))
-    insert_frame(conn, reconciliation.name, diff, ["project_id", "source", "metric", "stated", "computed", "difference", "snapshot_id"])
+    insert_frame(
+        conn,
+        reconciliation.name,
+        diff,
+        ["project_id", "source", "metric", "stated", "computed", "difference", "snapshot_id"],
+    )
     return len(diff)

@@ -33,7 +33,9 @@ def read_table(name: str, path: Path | None, columns: set[str]) -> pd.DataFrame:
         t = pd.read_csv(path, comment="#")
     missing = columns - set(t.columns)
     if missing:
-        raise InputError(f"the table lacks columns {sorted(missing)}; it needs {sorted(columns)}", file=str(path or name))
+        raise InputError(
+            f"the table lacks columns {sorted(missing)}; it needs {sorted(columns)}", file=str(path or name)
+        )
     return t
 
 
@@ -56,12 +58,18 @@ class RootShoot:
         kind, _, zone = str(value).partition(":")
         if kind not in ("ipcc2006", "table") or not zone:
             raise InputError(f"root_shoot {value!r}: give a number, 'ipcc2006:<zone>' or 'table:<zone>'")
-        t = read_table("root_shoot_2006.csv", table if kind == "table" else None, {"zone", "agb_min", "agb_max", "ratio"})
+        t = read_table(
+            "root_shoot_2006.csv", table if kind == "table" else None, {"zone", "agb_min", "agb_max", "ratio"}
+        )
         rows = t[t.zone == zone].sort_values("agb_min")
         if rows.empty:
             raise InputError(f"root_shoot: no zone {zone!r}; zones: {', '.join(dict.fromkeys(t.zone))}")
         src = "IPCC 2006 Table 4.4" if kind == "ipcc2006" else str(table)
-        return cls(edges=tuple(float(v) for v in rows.agb_max.iloc[:-1]), ratios=tuple(float(v) for v in rows.ratio), label=f"{src}, {zone}")
+        return cls(
+            edges=tuple(float(v) for v in rows.agb_max.iloc[:-1]),
+            ratios=tuple(float(v) for v in rows.ratio),
+            label=f"{src}, {zone}",
+        )
 
     def __call__(self, agb: np.ndarray) -> np.ndarray:
         """The ratio for each AGB value (Mg/ha)."""

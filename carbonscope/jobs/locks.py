@@ -30,7 +30,9 @@ def job_lock(settings: Settings, name: str, wait: bool = True) -> Iterator[None]
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            raise Busy(f"the job {name!r} is already running (lock {folder / (name + '.lock')})", retry_after=60) from None
+            raise Busy(
+                f"the job {name!r} is already running (lock {folder / (name + '.lock')})", retry_after=60
+            ) from None
         yield
     finally:
         os.close(fd)

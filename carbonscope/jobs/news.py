@@ -24,7 +24,14 @@ class NewsReport:
     failed: dict[str, str] = field(default_factory=dict)  # feed URL -> why
 
 
-def refresh_news(settings: Settings, engine: Engine, feeds: list[str] | None = None, *, progress: Progress | None = None, transport=None) -> NewsReport:
+def refresh_news(
+    settings: Settings,
+    engine: Engine,
+    feeds: list[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    transport=None,
+) -> NewsReport:
     """Read every feed (one failing feed does not stop the others) and save what is new."""
     progress = progress or NullProgress()
     urls = feeds or settings.news_feeds
@@ -32,7 +39,11 @@ def refresh_news(settings: Settings, engine: Engine, feeds: list[str] | None = N
         raise InvalidField("feed", "no feeds: pass --feed URL or set CARBONSCOPE_NEWS_FEEDS='[\"https://...\"]'")
     report = NewsReport(feeds=len(urls))
     items = []
-    with job_lock(settings, "refresh-news"), PoliteClient(settings, transport=transport) as client, tempfile.TemporaryDirectory() as tmp:
+    with (
+        job_lock(settings, "refresh-news"),
+        PoliteClient(settings, transport=transport) as client,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         for i, url in enumerate(urls):
             try:
                 got = client.fetch(url, Path(tmp) / f"feed{i}.xml")

@@ -12,12 +12,20 @@ from carbonscope.registry.refresh import RefreshReport, download_current
 from carbonscope.settings import Settings
 
 
-def refresh_registries(settings: Settings, engine: Engine, registries: list[str] | None = None, *, progress: Progress | None = None,
-                       transport=None) -> RefreshReport:
+def refresh_registries(
+    settings: Settings,
+    engine: Engine,
+    registries: list[str] | None = None,
+    *,
+    progress: Progress | None = None,
+    transport=None,
+) -> RefreshReport:
     progress = progress or NullProgress()
     with job_lock(settings, "refresh-registries"):
         report = download_current(settings, registries, progress=progress, transport=transport)
         paths = [p for files in report.downloaded.values() for p in files]
         if paths:
-            report.ingest = ingest_files(paths, engine, retrieved_at=report.started_at, progress=progress, command="refresh")
+            report.ingest = ingest_files(
+                paths, engine, retrieved_at=report.started_at, progress=progress, command="refresh"
+            )
     return report

@@ -26,7 +26,9 @@ TOPIC_RULES = [
 def canonical_link(url: str) -> str:
     """Scheme and host lower-cased, tracking parameters, fragments and trailing slashes dropped."""
     parts = urlsplit((url or "").strip())
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING.match(k)))
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING.match(k))
+    )
     path = re.sub(r"/+$", "", parts.path) or "/"
     host = parts.netloc.lower().removeprefix("www.")
     return urlunsplit(("https" if parts.scheme in ("http", "https") else parts.scheme.lower(), host, path, query, ""))

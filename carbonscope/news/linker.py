@@ -27,14 +27,92 @@ from carbonscope.db.schema import projects
 from carbonscope.registry.vocab import CODE_RE, normalise_code
 
 GENERIC = {
-    "project", "projects", "programme", "program", "redd", "redd+", "the", "of", "and", "de", "la", "del", "do", "da", "grouped", "bundled",
-    "carbon", "forest", "forests", "conservation", "reforestation", "afforestation", "improved", "management", "ifm", "a/r", "ar", "vpa",
-    "cpa", "poa", "in", "for", "at", "on", "to", "ltd", "limited", "company", "co", "inc", "energy", "power", "wind", "solar", "hydro",
-    "hydropower", "biogas", "cookstove", "cookstoves", "stoves", "efficient", "clean", "water", "landfill", "gas", "methane", "plant",
-    "farm", "station", "national", "park", "reserve", "community", "communities", "initiative", "emission", "emissions", "reduction",
-    "reductions", "avoided", "deforestation", "degradation", "mw", "jurisdictional", "phase", "i", "ii", "iii", "-", "–", "project.",
+    "project",
+    "projects",
+    "programme",
+    "program",
+    "redd",
+    "redd+",
+    "the",
+    "of",
+    "and",
+    "de",
+    "la",
+    "del",
+    "do",
+    "da",
+    "grouped",
+    "bundled",
+    "carbon",
+    "forest",
+    "forests",
+    "conservation",
+    "reforestation",
+    "afforestation",
+    "improved",
+    "management",
+    "ifm",
+    "a/r",
+    "ar",
+    "vpa",
+    "cpa",
+    "poa",
+    "in",
+    "for",
+    "at",
+    "on",
+    "to",
+    "ltd",
+    "limited",
+    "company",
+    "co",
+    "inc",
+    "energy",
+    "power",
+    "wind",
+    "solar",
+    "hydro",
+    "hydropower",
+    "biogas",
+    "cookstove",
+    "cookstoves",
+    "stoves",
+    "efficient",
+    "clean",
+    "water",
+    "landfill",
+    "gas",
+    "methane",
+    "plant",
+    "farm",
+    "station",
+    "national",
+    "park",
+    "reserve",
+    "community",
+    "communities",
+    "initiative",
+    "emission",
+    "emissions",
+    "reduction",
+    "reductions",
+    "avoided",
+    "deforestation",
+    "degradation",
+    "mw",
+    "jurisdictional",
+    "phase",
+    "i",
+    "ii",
+    "iii",
+    "-",
+    "–",
+    "project.",
 }
-ID_RE = re.compile(r"\b(?:(VCS|GS|ACR|CAR|ART)[ -]?(\d{2,6})|(Verra|Gold Standard)(?: project)?(?: ID)?[ #]?(\d{2,6}))\b", re.IGNORECASE)
+ID_RE = re.compile(
+    r"\b(?:(VCS|GS|ACR|CAR|ART)[ -]?(\d{2,6})|(Verra|Gold Standard)(?: project)?(?: ID)?[ #]?(\d{2,6}))\b",
+    re.IGNORECASE,
+)
 SERIAL_RE = re.compile(
     r"\b(?:\d{3,6}-\d{6,12}-\d{6,12}-VCS-VCU-\d+-VER-[A-Z]{2}-\d+-(?P<vcs>\d+)-\d{8}-\d{8}-\d"
     r"|GS1-1-[A-Z]{2}-GS(?P<gs>\d+)-\d+-\d{4}-\d+-\d+-\d+"
@@ -68,10 +146,30 @@ def _country_names() -> dict[str, str]:
             v = getattr(c, attr, None)
             if v and "," not in v:
                 names[" ".join(_words(v))] = c.alpha_2
-    for alias, code in (("ivory coast", "CI"), ("dr congo", "CD"), ("democratic republic of congo", "CD"), ("democratic republic of the congo", "CD"), ("drc", "CD"), ("south korea", "KR"), ("vietnam", "VN"),
-                        ("laos", "LA"), ("russia", "RU"), ("turkey", "TR"), ("tanzania", "TZ"), ("bolivia", "BO"), ("venezuela", "VE"), ("iran", "IR"),
-                        ("syria", "SY"), ("uk", "GB"), ("united kingdom", "GB"), ("united states", "US"), ("usa", "US"), ("taiwan", "TW"),
-                        ("moldova", "MD"), ("brazil", "BR")):
+    for alias, code in (
+        ("ivory coast", "CI"),
+        ("dr congo", "CD"),
+        ("democratic republic of congo", "CD"),
+        ("democratic republic of the congo", "CD"),
+        ("drc", "CD"),
+        ("south korea", "KR"),
+        ("vietnam", "VN"),
+        ("laos", "LA"),
+        ("russia", "RU"),
+        ("turkey", "TR"),
+        ("tanzania", "TZ"),
+        ("bolivia", "BO"),
+        ("venezuela", "VE"),
+        ("iran", "IR"),
+        ("syria", "SY"),
+        ("uk", "GB"),
+        ("united kingdom", "GB"),
+        ("united states", "US"),
+        ("usa", "US"),
+        ("taiwan", "TW"),
+        ("moldova", "MD"),
+        ("brazil", "BR"),
+    ):
         names[alias] = code
     names.pop("georgia", None)  # also a US state
     names.pop("jordan", None)  # a common name
@@ -89,8 +187,11 @@ def _distinctive(core: tuple[str, ...]) -> bool:
 
 
 REGISTRY_WORDS = {
-    "VCS": {"verra", "vcs", "vcus", "vcu"}, "GS": {"gold", "standard"}, "ACR": {"acr", "american"},
-    "CAR": {"reserve", "car", "crts"}, "ART": {"art", "trees", "jurisdictional"},
+    "VCS": {"verra", "vcs", "vcus", "vcu"},
+    "GS": {"gold", "standard"},
+    "ACR": {"acr", "american"},
+    "CAR": {"reserve", "car", "crts"},
+    "ART": {"art", "trees", "jurisdictional"},
 }
 
 
@@ -103,7 +204,7 @@ def _written_as_name(text: str, gram: tuple[str, ...]) -> bool:
         words = re.findall(r"[A-Za-z0-9]+", m.group(0))
         if not all(w[0].isupper() or w[0].isdigit() for w in words):
             continue
-        nxt = re.match(r"\s+(?:(?:do|da|de|del|dos|das|of)\s+)?([A-Z][a-z]+)", ascii_text[m.end():])
+        nxt = re.match(r"\s+(?:(?:do|da|de|del|dos|das|of)\s+)?([A-Z][a-z]+)", ascii_text[m.end() :])
         if nxt and nxt.group(1).lower() not in GENERIC:  # "Kariba REDD+ Project" goes on with generic words
             continue
         return True
@@ -111,7 +212,9 @@ def _written_as_name(text: str, gram: tuple[str, ...]) -> bool:
 
 
 class Linker:
-    def __init__(self, names: dict[tuple[str, ...], list[str]], ids: set[str], context: dict[str, set[str]] | None = None):
+    def __init__(
+        self, names: dict[tuple[str, ...], list[str]], ids: set[str], context: dict[str, set[str]] | None = None
+    ):
         """``names``: distinctive name cores (tuples of folded words) -> project IDs; ``context``:
         project ID -> words that confirm a one-word name (its registry's and type's words)."""
         self.names = names
@@ -126,14 +229,18 @@ class Linker:
         ids = set()
         context: dict[str, set[str]] = {}
         countries = set(_country_names())
-        for pid, name, registry, ptype in conn.execute(select(projects.c.id, projects.c.name, projects.c.registry, projects.c.project_type)):
+        for pid, name, registry, ptype in conn.execute(
+            select(projects.c.id, projects.c.name, projects.c.registry, projects.c.project_type)
+        ):
             ids.add(pid)
             core = tuple(w for w in _words(name or "") if w not in GENERIC and not w.isdigit())[:6]
             if not core or " ".join(core) in countries or not _distinctive(core):
                 continue
             names.setdefault(core, []).append(pid)
             if len(core) == 1:
-                context[pid] = REGISTRY_WORDS.get(registry, set()) | {w for w in _words(ptype or "") if len(w) > 3 or w.endswith("+")}
+                context[pid] = REGISTRY_WORDS.get(registry, set()) | {
+                    w for w in _words(ptype or "") if len(w) > 3 or w.endswith("+")
+                }
         return cls(names, ids, context)
 
     def links(self, title: str, summary: str = "") -> list[Link]:
@@ -146,7 +253,13 @@ class Linker:
                 found[key] = link
 
         for m in SERIAL_RE.finditer(text):
-            pid = f"VCS{m.group('vcs')}" if m.group("vcs") else f"GS{m.group('gs')}" if m.group("gs") else f"{m.group('apx').upper()}{m.group('apxid')}"
+            pid = (
+                f"VCS{m.group('vcs')}"
+                if m.group("vcs")
+                else f"GS{m.group('gs')}"
+                if m.group("gs")
+                else f"{m.group('apx').upper()}{m.group('apxid')}"
+            )
             if pid in self.ids:
                 add(Link("project", pid, 0.99, "serial", m.group(0)[:120]))
         for m in ID_RE.finditer(text):
@@ -180,5 +293,3 @@ class Linker:
             code = normalise_code(m.group(0))
             add(Link("methodology", code, 0.95, "methodology", m.group(0)))
         return sorted(found.values(), key=lambda link: (-link.confidence, link.target_kind, link.target_id))
-
-

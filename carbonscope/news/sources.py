@@ -30,9 +30,14 @@ def from_json(path: Path) -> list[Item]:
         summary = strip_html(d.get("summary"))
         out.append(
             Item(
-                title=strip_html(d["title"]), link=str(d["link"]), summary=summary, source=d.get("source"),
-                published_at=parse_time(d.get("published")), topic=d.get("topic") or topic_for(d["title"], summary),
-                keywords=[str(k) for k in d.get("matched_keywords") or []], feed=str(path),
+                title=strip_html(d["title"]),
+                link=str(d["link"]),
+                summary=summary,
+                source=d.get("source"),
+                published_at=parse_time(d.get("published")),
+                topic=d.get("topic") or topic_for(d["title"], summary),
+                keywords=[str(k) for k in d.get("matched_keywords") or []],
+                feed=str(path),
             )
         )
     return out
@@ -52,7 +57,17 @@ def from_feed(content: bytes | str, origin: str) -> list[Item]:
         summary = strip_html(e.get("summary") or e.get("description"))
         when = e.get("published_parsed") or e.get("updated_parsed")
         published = datetime.fromtimestamp(time.mktime(when), timezone.utc) if when else parse_time(e.get("published"))
-        out.append(Item(title=title, link=link, summary=summary, source=source, published_at=published, topic=topic_for(title, summary), feed=origin))
+        out.append(
+            Item(
+                title=title,
+                link=link,
+                summary=summary,
+                source=source,
+                published_at=published,
+                topic=topic_for(title, summary),
+                feed=origin,
+            )
+        )
     return out
 
 

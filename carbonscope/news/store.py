@@ -32,14 +32,35 @@ def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> d
         known_links.add(it.canonical)
         known_hashes.add(it.hash)
         nid = conn.execute(
-            insert(news_items).values(
-                canonical_link=it.canonical, content_hash=it.hash, title=it.title[:1000], summary=(it.summary or "")[:5000], source=it.source,
-                link=it.link, published_at=it.published_at, topic=it.topic, keywords=it.keywords, feed=it.feed, fetched_at=now,
-            ).returning(news_items.c.id)
+            insert(news_items)
+            .values(
+                canonical_link=it.canonical,
+                content_hash=it.hash,
+                title=it.title[:1000],
+                summary=(it.summary or "")[:5000],
+                source=it.source,
+                link=it.link,
+                published_at=it.published_at,
+                topic=it.topic,
+                keywords=it.keywords,
+                feed=it.feed,
+                fetched_at=now,
+            )
+            .returning(news_items.c.id)
         ).scalar_one()
         new += 1
         for link in linker.links(it.title, it.summary):
-            conn.execute(insert(news_links).values(news_id=nid, target_kind=link.target_kind, target_id=link.target_id, confidence=link.confidence, method=link.method, evidence=link.evidence, status="auto"))
+            conn.execute(
+                insert(news_links).values(
+                    news_id=nid,
+                    target_kind=link.target_kind,
+                    target_id=link.target_id,
+                    confidence=link.confidence,
+                    method=link.method,
+                    evidence=link.evidence,
+                    status="auto",
+                )
+            )
             links += 1
     return {"items": len(items), "new": new, "duplicates": dup, "links": links, "refused_links": refused}
 
@@ -48,13 +69,26 @@ def relink(conn: Connection) -> int:
     """Recompute automatic links of every item (confirmed and removed links are kept)."""
     linker = Linker.from_db(conn)
     conn.execute(delete(news_links).where(news_links.c.status == "auto"))
-    kept = {(r.news_id, r.target_kind, r.target_id) for r in conn.execute(select(news_links.c.news_id, news_links.c.target_kind, news_links.c.target_id))}
+    kept = {
+        (r.news_id, r.target_kind, r.target_id)
+        for r in conn.execute(select(news_links.c.news_id, news_links.c.target_kind, news_links.c.target_id))
+    }
     n = 0
     for nid, title, summary in conn.execute(select(news_items.c.id, news_items.c.title, news_items.c.summary)).all():
         for link in linker.links(title, summary or ""):
             if (nid, link.target_kind, link.target_id) in kept:
                 continue
-            conn.execute(insert(news_links).values(news_id=nid, target_kind=link.target_kind, target_id=link.target_id, confidence=link.confidence, method=link.method, evidence=link.evidence, status="auto"))
+            conn.execute(
+                insert(news_links).values(
+                    news_id=nid,
+                    target_kind=link.target_kind,
+                    target_id=link.target_id,
+                    confidence=link.confidence,
+                    method=link.method,
+                    evidence=link.evidence,
+                    status="auto",
+                )
+            )
             n += 1
     return n
 
@@ -65,13 +99,26 @@ def review(conn: Connection, user: dict, link_id: int, action: str) -> None:
         raise PermissionDenied("only administrators confirm or remove news links")
     if action not in ("confirm", "remove"):
         raise InvalidField("action", "confirm or remove")
-    n = conn.execute(update(news_links).where(news_links.c.id == link_id).values(status="confirmed" if action == "confirm" else "removed", reviewed_by=user["id"])).rowcount
+    n = conn.execute(
+        update(news_links)
+        .where(news_links.c.id == link_id)
+        .values(status="confirmed" if action == "confirm" else "removed", reviewed_by=user["id"])
+    ).rowcount
     if not n:
         raise NotFoundError(f"no news link {link_id}")
 
 
-def search(conn: Connection, q: str | None = None, topic: str | None = None, source: str | None = None, target_kind: str | None = None,
-           target_id: str | None = None, min_confidence: float = 0.5, limit: int = 50, offset: int = 0) -> dict:
+def search(
+    conn: Connection,
+    q: str | None = None,
+    topic: str | None = None,
+    source: str | None = None,
+    target_kind: str | None = None,
+    target_id: str | None = None,
+    min_confidence: float = 0.5,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict:
     n = news_items.c
     where = []
     if q and q.strip():
@@ -85,16 +132,33 @@ def search(conn: Connection, q: str | None = None, topic: str | None = None, sou
     if source:
         where.append(n.source == source)
     if target_kind and target_id:
-        sub = select(news_links.c.news_id).where(news_links.c.target_kind == target_kind, news_links.c.target_id == target_id,
-                                                 news_links.c.status != "removed", news_links.c.confidence >= min_confidence)
+        sub = select(news_links.c.news_id).where(
+            news_links.c.target_kind == target_kind,
+            news_links.c.target_id == target_id,
+            news_links.c.status != "removed",
+            news_links.c.confidence >= min_confidence,
+        )
         where.append(n.id.in_(sub))
     total = conn.execute(select(func.count()).select_from(news_items).where(*where)).scalar_one()
-    rows = [dict(r) for r in conn.execute(select(n.id, n.title, n.summary, n.source, n.link, n.published_at, n.topic).where(*where).order_by(n.published_at.desc().nulls_last(), n.id.desc()).limit(limit).offset(offset)).mappings()]
+    rows = [
+        dict(r)
+        for r in conn.execute(
+            select(n.id, n.title, n.summary, n.source, n.link, n.published_at, n.topic)
+            .where(*where)
+            .order_by(n.published_at.desc().nulls_last(), n.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).mappings()
+    ]
     ids = [r["id"] for r in rows]
     by_item: dict[int, list] = {}
     if ids:
         l = news_links.c
-        for r in conn.execute(select(l.id, l.news_id, l.target_kind, l.target_id, l.confidence, l.method, l.evidence, l.status).where(l.news_id.in_(ids), l.status != "removed").order_by(l.confidence.desc())).mappings():
+        for r in conn.execute(
+            select(l.id, l.news_id, l.target_kind, l.target_id, l.confidence, l.method, l.evidence, l.status)
+            .where(l.news_id.in_(ids), l.status != "removed")
+            .order_by(l.confidence.desc())
+        ).mappings():
             by_item.setdefault(r["news_id"], []).append(dict(r))
     for r in rows:
         r["links"] = by_item.get(r["id"], [])
@@ -103,8 +167,16 @@ def search(conn: Connection, q: str | None = None, topic: str | None = None, sou
 
 def facets(conn: Connection) -> dict:
     n = news_items.c
-    topics = [{"value": t, "count": c} for t, c in conn.execute(select(n.topic, func.count()).group_by(n.topic).order_by(func.count().desc()))]
-    sources = [{"value": s, "count": c} for s, c in conn.execute(select(n.source, func.count()).group_by(n.source).order_by(func.count().desc()).limit(40))]
+    topics = [
+        {"value": t, "count": c}
+        for t, c in conn.execute(select(n.topic, func.count()).group_by(n.topic).order_by(func.count().desc()))
+    ]
+    sources = [
+        {"value": s, "count": c}
+        for s, c in conn.execute(
+            select(n.source, func.count()).group_by(n.source).order_by(func.count().desc()).limit(40)
+        )
+    ]
     return {"topic": topics, "source": sources}
 
 
@@ -123,5 +195,3 @@ def get(conn: Connection, news_id: int) -> dict:
     if row is None:
         raise NotFoundError(f"no news item {news_id}")
     return dict(row)
-
-

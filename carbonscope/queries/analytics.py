@@ -12,7 +12,13 @@ from carbonscope.registry import beneficiaries
 from carbonscope.db.schema import credit_events, project_series, projects, snapshots, source_files, vintage_totals
 from carbonscope.queries.projects import jsonable
 
-BREAKDOWNS = {"registry": projects.c.registry, "category": projects.c.category, "type": projects.c.project_type, "country": projects.c.country, "status": projects.c.status}
+BREAKDOWNS = {
+    "registry": projects.c.registry,
+    "category": projects.c.category,
+    "type": projects.c.project_type,
+    "country": projects.c.country,
+    "status": projects.c.status,
+}
 
 
 def _has_events():
@@ -65,8 +71,15 @@ def breakdown(conn: Connection, dimension: str, registry: list[str] | None = Non
     col = BREAKDOWNS[dimension]
     p = projects.c
     q = (
-        select(col.label("value"), func.count().label("projects"), func.sum(p.issued), func.sum(p.retired), func.sum(p.cancelled), func.sum(p.remaining),
-               func.sum(p.retired_or_cancelled))
+        select(
+            col.label("value"),
+            func.count().label("projects"),
+            func.sum(p.issued),
+            func.sum(p.retired),
+            func.sum(p.cancelled),
+            func.sum(p.remaining),
+            func.sum(p.retired_or_cancelled),
+        )
         .where(*([p.registry.in_(registry)] if registry else []))
         .group_by(col)
         .order_by(func.sum(p.issued).desc(), col)
@@ -75,8 +88,15 @@ def breakdown(conn: Connection, dimension: str, registry: list[str] | None = Non
     out = []
     for value, n, i, r, c, rem, roc in conn.execute(q):
         # retired and cancelled: of the projects whose retirements are known apart; retired_or_cancelled: of all
-        row = {"value": value, "projects": int(n), "issued": int(i or 0), "retired": int(r or 0), "cancelled": int(c or 0), "remaining": int(rem or 0),
-               "retired_or_cancelled": int(roc or 0)}
+        row = {
+            "value": value,
+            "projects": int(n),
+            "issued": int(i or 0),
+            "retired": int(r or 0),
+            "cancelled": int(c or 0),
+            "remaining": int(rem or 0),
+            "retired_or_cancelled": int(roc or 0),
+        }
         if dimension == "country":
             row["country_name"] = None
         out.append(row)
@@ -107,7 +127,9 @@ def listings_by_year(conn: Connection) -> list[dict]:
 TOP_METRICS = ("issued", "retired", "retired_or_cancelled", "remaining", "cancelled")
 
 
-def top_projects(conn: Connection, metric: str = "issued", limit: int = 20, registry: list[str] | None = None) -> list[dict]:
+def top_projects(
+    conn: Connection, metric: str = "issued", limit: int = 20, registry: list[str] | None = None
+) -> list[dict]:
     if metric not in TOP_METRICS:
         raise ValueError(f"metric must be one of {', '.join(TOP_METRICS)}")
     p = projects.c
@@ -136,13 +158,28 @@ def top_beneficiaries(conn: Connection, limit: int = 20, registry: list[str] | N
     """The largest harmonised beneficiaries by quantity retired (from the event ledger); undisclosed
     buyers and notes that are not names are left out (their share is in :func:`beneficiary_groups`)."""
     groups, _ = beneficiary_groups(conn, registry)
-    return [{"beneficiary": g["beneficiary"], "quantity": g["quantity"], "retirements": g["retirements"], "spellings": g["spellings"]} for g in groups[:limit]]
+    return [
+        {
+            "beneficiary": g["beneficiary"],
+            "quantity": g["quantity"],
+            "retirements": g["retirements"],
+            "spellings": g["spellings"],
+        }
+        for g in groups[:limit]
+    ]
 
 
 def summary(conn: Connection) -> dict:
     p = projects.c
     n, issued, retired, cancelled, roc, regs = conn.execute(
-        select(func.count(), func.sum(p.issued), func.sum(p.retired), func.sum(p.cancelled), func.sum(p.retired_or_cancelled), func.count(p.registry.distinct()))
+        select(
+            func.count(),
+            func.sum(p.issued),
+            func.sum(p.retired),
+            func.sum(p.cancelled),
+            func.sum(p.retired_or_cancelled),
+            func.count(p.registry.distinct()),
+        )
     ).one()
     events = conn.execute(select(func.count()).select_from(credit_events)).scalar_one()
     return {
@@ -162,15 +199,31 @@ def freshness(conn: Connection) -> list[dict]:
     """Per source: the export date of its newest applied file and what that date is based on (the
     file name, the download, or only the file's modification time), and when it was last checked."""
     f = source_files.c
-    checked = dict(conn.execute(select(f.source, func.max(snapshots.c.finished_at)).join(snapshots, snapshots.c.id == f.snapshot_id).group_by(f.source)).all())
-    q = select(f.source, f.exported_at, f.date_basis, f.retrieved_at).where(f.status == "ingested").order_by(f.source, f.id)
+    checked = dict(
+        conn.execute(
+            select(f.source, func.max(snapshots.c.finished_at))
+            .join(snapshots, snapshots.c.id == f.snapshot_id)
+            .group_by(f.source)
+        ).all()
+    )
+    q = (
+        select(f.source, f.exported_at, f.date_basis, f.retrieved_at)
+        .where(f.status == "ingested")
+        .order_by(f.source, f.id)
+    )
     newest: dict[str, tuple] = {}
     for src, exported, basis, retrieved in conn.execute(q):
         d = exported or retrieved
         if src not in newest or (d is not None and newest[src][0] is not None and d > newest[src][0]):
             newest[src] = (d, basis or "file modified", retrieved)
     return [
-        {"source": s, "exported_at": jsonable(d), "date_basis": b, "retrieved_at": jsonable(r), "checked_at": jsonable(checked.get(s))}
+        {
+            "source": s,
+            "exported_at": jsonable(d),
+            "date_basis": b,
+            "retrieved_at": jsonable(r),
+            "checked_at": jsonable(checked.get(s)),
+        }
         for s, (d, b, r) in sorted(newest.items())
     ]
 
@@ -189,7 +242,16 @@ def snapshot_history(conn: Connection, limit: int = 50) -> list[dict]:
         d["files"] = [
             {k: jsonable(v) for k, v in fr.items()}
             for fr in conn.execute(
-                select(source_files.c.path, source_files.c.source, source_files.c.kind, source_files.c.status, source_files.c.rows, source_files.c.size, source_files.c.sha256, source_files.c.retrieved_at)
+                select(
+                    source_files.c.path,
+                    source_files.c.source,
+                    source_files.c.kind,
+                    source_files.c.status,
+                    source_files.c.rows,
+                    source_files.c.size,
+                    source_files.c.sha256,
+                    source_files.c.retrieved_at,
+                )
                 .where(source_files.c.snapshot_id == r["id"])
                 .order_by(source_files.c.id)
             ).mappings()
@@ -203,21 +265,43 @@ def project_yearly(conn: Connection, project_id: str) -> dict:
     e = credit_events.c
     year = extract("year", e.event_date)
     by_year: dict[int, dict] = {}
-    for y, t, q in conn.execute(select(year, e.type, func.sum(e.quantity)).where(e.project_id == project_id, e.event_date.is_not(None)).group_by(year, e.type)):
+    for y, t, q in conn.execute(
+        select(year, e.type, func.sum(e.quantity))
+        .where(e.project_id == project_id, e.event_date.is_not(None))
+        .group_by(year, e.type)
+    ):
         by_year.setdefault(int(y), {"year": int(y), "issued": 0, "retired": 0, "cancelled": 0, "buffer": 0})
-        key = {"issuance": "issued", "retirement": "retired", "cancellation": "cancelled", "conversion": "cancelled", "buffer_deposit": "buffer"}[t]
+        key = {
+            "issuance": "issued",
+            "retirement": "retired",
+            "cancellation": "cancelled",
+            "conversion": "cancelled",
+            "buffer_deposit": "buffer",
+        }[t]
         by_year[int(y)][key] += int(q)
     if not by_year:  # projects without events: VROD's series
         s = project_series.c
-        for y, name, q in conn.execute(select(s.year, s.series, s.quantity).where(s.project_id == project_id, s.year > 0)):
+        for y, name, q in conn.execute(
+            select(s.year, s.series, s.quantity).where(s.project_id == project_id, s.year > 0)
+        ):
             key = {"issued_by_issuance_year": "issued", "retired_by_year": "retired"}.get(name)
             if key:
-                by_year.setdefault(int(y), {"year": int(y), "issued": 0, "retired": 0, "cancelled": 0, "buffer": 0})[key] += int(q)
+                by_year.setdefault(int(y), {"year": int(y), "issued": 0, "retired": 0, "cancelled": 0, "buffer": 0})[
+                    key
+                ] += int(q)
     v = vintage_totals.c
     vint = [
-        {"vintage": int(r.vintage), "issued": int(r.issued), "retired": int(r.retired), "cancelled": int(r.cancelled), "remaining": int(r.remaining)}
-        for r in conn.execute(select(v.vintage, v.issued, v.retired, v.cancelled, v.remaining).where(v.project_id == project_id).order_by(v.vintage))
+        {
+            "vintage": int(r.vintage),
+            "issued": int(r.issued),
+            "retired": int(r.retired),
+            "cancelled": int(r.cancelled),
+            "remaining": int(r.remaining),
+        }
+        for r in conn.execute(
+            select(v.vintage, v.issued, v.retired, v.cancelled, v.remaining)
+            .where(v.project_id == project_id)
+            .order_by(v.vintage)
+        )
     ]
     return {"by_year": [by_year[y] for y in sorted(by_year)], "by_vintage": vint}
-
-

@@ -21,7 +21,9 @@ from typing import Iterator
 from sqlalchemy import BigInteger, Boolean, Connection, Date, Integer, String, Text, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
-NULL_MARK = "\x00carbonscope-null\x00"  # stands for NULL while the driver infers types; no registry value holds NUL bytes
+NULL_MARK = (
+    "\x00carbonscope-null\x00"  # stands for NULL while the driver infers types; no registry value holds NUL bytes
+)
 TEXT_TYPES = (String, Text, Date, Boolean)
 INT_TYPES = (Integer, BigInteger)
 
@@ -67,7 +69,8 @@ def _param(value):
 
 def compile_sqlite(conn: Connection, query) -> tuple[str, tuple]:
     compiled = query.with_only_columns(*[_typed(c) for c in query.selected_columns]).compile(
-        dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+    )
     params = compiled.params
     names = compiled.positiontup or []
     return str(compiled), tuple(_param(params[n]) for n in names)

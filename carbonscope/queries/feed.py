@@ -10,11 +10,25 @@ from carbonscope.db.schema import changes, projects
 from carbonscope.queries.projects import jsonable
 
 
-def changes_since(conn: Connection, since: datetime | None = None, *, kinds: list[str] | None = None, limit: int = 1000, after_id: int | None = None) -> list[dict]:
+def changes_since(
+    conn: Connection,
+    since: datetime | None = None,
+    *,
+    kinds: list[str] | None = None,
+    limit: int = 1000,
+    after_id: int | None = None,
+) -> list[dict]:
     c = changes
-    q = select(c.c.id, c.c.created_at, c.c.snapshot_id, c.c.kind, c.c.project_id, projects.c.name, projects.c.registry, c.c.detail).outerjoin(
-        projects, projects.c.id == c.c.project_id
-    )
+    q = select(
+        c.c.id,
+        c.c.created_at,
+        c.c.snapshot_id,
+        c.c.kind,
+        c.c.project_id,
+        projects.c.name,
+        projects.c.registry,
+        c.c.detail,
+    ).outerjoin(projects, projects.c.id == c.c.project_id)
     if since is not None:
         q = q.where(c.c.created_at >= since)
     if kinds:

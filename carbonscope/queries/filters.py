@@ -131,7 +131,14 @@ class ProjectFilters(BaseModel):
         in_("scope", p.scope, self.scope)
         in_("reduction_removal", p.reduction_removal, self.reduction_removal)
         if self.methodology and skip != "methodology":
-            conds.append(or_(*[p.methodology_codes.like(f"%|{code.replace('%', '').replace('_', '')}|%") for code in self.methodology]))
+            conds.append(
+                or_(
+                    *[
+                        p.methodology_codes.like(f"%|{code.replace('%', '').replace('_', '')}|%")
+                        for code in self.methodology
+                    ]
+                )
+            )
         if self.corsia is not None:
             conds.append(p.corsia.is_(True) if self.corsia else or_(p.corsia.is_(False), p.corsia.is_(None)))
         if self.ccp is not None:
@@ -144,12 +151,18 @@ class ProjectFilters(BaseModel):
             if self.vintage_max is not None:
                 inner.append(v.vintage <= self.vintage_max)
             conds.append(exists().where(and_(*inner)))
-        for col, lo, hi in ((p.issued, self.issued_min, self.issued_max), (p.retired, self.retired_min, self.retired_max)):
+        for col, lo, hi in (
+            (p.issued, self.issued_min, self.issued_max),
+            (p.retired, self.retired_min, self.retired_max),
+        ):
             if lo is not None:
                 conds.append(col >= lo)
             if hi is not None:
                 conds.append(col <= hi)
-        for col, lo, hi in ((p.listed_at, self.listed_from, self.listed_to), (p.registered_at, self.registered_from, self.registered_to)):
+        for col, lo, hi in (
+            (p.listed_at, self.listed_from, self.listed_to),
+            (p.registered_at, self.registered_from, self.registered_to),
+        ):
             if lo is not None:
                 conds.append(col >= lo)
             if hi is not None:
@@ -222,9 +235,9 @@ def parse_sort(sort: str | None, allowed: dict, default: str) -> list:
     desc = text.startswith("-")
     name = text.lstrip("-+")
     if name not in allowed:
-        raise ValueError(f"unknown sort column {name!r}; choose one of {', '.join(sorted(allowed))} (prefix - for descending)")
+        raise ValueError(
+            f"unknown sort column {name!r}; choose one of {', '.join(sorted(allowed))} (prefix - for descending)"
+        )
     col = allowed[name]
     order = col.desc() if desc else col.asc()
     return [nulls_last(order) if col.nullable else order]
-
-

@@ -12,13 +12,53 @@ from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
 
 PROJECT_LIST_COLUMNS = [
-    "id", "registry", "name", "proponent", "country", "country_name", "category", "project_type", "status", "status_raw",
-    "methodologies", "scope", "reduction_removal", "issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining", "ledger_complete", "listed_at",
-    "registered_at", "first_vintage", "estimated_annual", "corsia", "ccp", "article6", "registry_url",
+    "id",
+    "registry",
+    "name",
+    "proponent",
+    "country",
+    "country_name",
+    "category",
+    "project_type",
+    "status",
+    "status_raw",
+    "methodologies",
+    "scope",
+    "reduction_removal",
+    "issued",
+    "retired",
+    "cancelled",
+    "retired_or_cancelled",
+    "buffer",
+    "remaining",
+    "ledger_complete",
+    "listed_at",
+    "registered_at",
+    "first_vintage",
+    "estimated_annual",
+    "corsia",
+    "ccp",
+    "article6",
+    "registry_url",
 ]
 EVENT_COLUMNS = [
-    "id", "project_id", "registry", "type", "quantity", "vintage", "vintage_start", "vintage_end", "event_date", "serial",
-    "serial_start", "serial_end", "beneficiary", "reason", "note", "account", "source",
+    "id",
+    "project_id",
+    "registry",
+    "type",
+    "quantity",
+    "vintage",
+    "vintage_start",
+    "vintage_end",
+    "event_date",
+    "serial",
+    "serial_start",
+    "serial_end",
+    "beneficiary",
+    "reason",
+    "note",
+    "account",
+    "source",
 ]
 FACETS = {
     "registry": projects.c.registry,
@@ -80,7 +120,11 @@ def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str |
     total = conn.execute(select(func.count()).select_from(credit_events).where(*filters.where())).scalar_one()
     items = _records(conn.execute(q.limit(page.limit).offset((page.page - 1) * page.limit)), EVENT_COLUMNS)
     doc = _page_doc(total, page, items, sort or "-event_date")
-    qty = conn.execute(select(func.coalesce(func.sum(credit_events.c.quantity), 0)).where(*filters.where())).scalar_one() if total else 0
+    qty = (
+        conn.execute(select(func.coalesce(func.sum(credit_events.c.quantity), 0)).where(*filters.where())).scalar_one()
+        if total
+        else 0
+    )
     doc["quantity"] = int(qty)
     return doc
 
@@ -126,7 +170,9 @@ def sanitised(query):
     out = []
     for col in query.selected_columns:
         if isinstance(col.type, String) and not isinstance(col.type, JSON):
-            safe = case((func.substr(col, 1, 1).in_(FORMULA_STARTS), type_coerce(literal("'"), String) + col), else_=col)
+            safe = case(
+                (func.substr(col, 1, 1).in_(FORMULA_STARTS), type_coerce(literal("'"), String) + col), else_=col
+            )
             out.append(type_coerce(safe, col.type).label(col.name))
         else:
             out.append(col)
@@ -154,7 +200,9 @@ def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
     """
     cols = _export_columns(query)
     if conn.dialect.name == "postgresql":
-        compiled = query.with_only_columns(*cols).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        compiled = query.with_only_columns(*cols).compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+        )
         cur = conn.connection.driver_connection.cursor()
         with cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
             pending: list[bytes] = []
@@ -181,7 +229,13 @@ def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
     writer = csv.writer(buf, lineterminator="\n")
     for part in stream_raw_rows(conn, query.with_only_columns(*cols), batch):
         if json_cols:  # JSON text as stored; compact it the same way on every row
-            part = [tuple(json.dumps(json.loads(v), ensure_ascii=False) if i in json_cols and v else v for i, v in enumerate(row)) for row in part]
+            part = [
+                tuple(
+                    json.dumps(json.loads(v), ensure_ascii=False) if i in json_cols and v else v
+                    for i, v in enumerate(row)
+                )
+                for row in part
+            ]
         buf.seek(0)
         buf.truncate()
         writer.writerows(part)

@@ -40,20 +40,45 @@ def project_detail(conn: Connection, project_id: str, *, events_limit: int | Non
     out["totals_rules"] = row["totals_rules"] or {}
     v = vintage_totals
     out["vintages"] = [
-        dict(r) for r in conn.execute(select(v.c.vintage, *[v.c[k] for k in VINTAGE_FIELDS], v.c.source, v.c.corsia).where(v.c.project_id == pid).order_by(v.c.vintage)).mappings()
+        dict(r)
+        for r in conn.execute(
+            select(v.c.vintage, *[v.c[k] for k in VINTAGE_FIELDS], v.c.source, v.c.corsia)
+            .where(v.c.project_id == pid)
+            .order_by(v.c.vintage)
+        ).mappings()
     ]
     s = project_series
     series: dict[str, dict[int, int]] = {}
-    for name, year, qty in conn.execute(select(s.c.series, s.c.year, s.c.quantity).where(s.c.project_id == pid).order_by(s.c.series, s.c.year)):
+    for name, year, qty in conn.execute(
+        select(s.c.series, s.c.year, s.c.quantity).where(s.c.project_id == pid).order_by(s.c.series, s.c.year)
+    ):
         series.setdefault(name, {})[int(year)] = int(qty)
     out["series"] = series
     out["sources"] = row["sources"]
     out["provenance"] = _field_provenance(row["provenance"])
-    out["event_count"] = conn.execute(select(func.count()).select_from(credit_events).where(credit_events.c.project_id == pid)).scalar_one()
+    out["event_count"] = conn.execute(
+        select(func.count()).select_from(credit_events).where(credit_events.c.project_id == pid)
+    ).scalar_one()
     h = event_history
-    hq = select(h.c.id, h.c.type, h.c.quantity, h.c.vintage, h.c.event_date, h.c.serial, h.c.retraction, h.c.retracted_snapshot, h.c.superseded_by, h.c.source)
+    hq = select(
+        h.c.id,
+        h.c.type,
+        h.c.quantity,
+        h.c.vintage,
+        h.c.event_date,
+        h.c.serial,
+        h.c.retraction,
+        h.c.retracted_snapshot,
+        h.c.superseded_by,
+        h.c.source,
+    )
     # Events a newer export no longer holds or holds corrected: out of the totals, kept here
-    out["retracted_events"] = [{k: jsonable(val) for k, val in r.items()} for r in conn.execute(hq.where(h.c.project_id == pid).order_by(h.c.retracted_snapshot.desc(), h.c.id).limit(100)).mappings()]
+    out["retracted_events"] = [
+        {k: jsonable(val) for k, val in r.items()}
+        for r in conn.execute(
+            hq.where(h.c.project_id == pid).order_by(h.c.retracted_snapshot.desc(), h.c.id).limit(100)
+        ).mappings()
+    ]
     if events_limit:
         e = credit_events
         q = select(e).where(e.c.project_id == pid).order_by(e.c.event_date.desc(), e.c.id).limit(events_limit)
@@ -73,12 +98,20 @@ def _field_provenance(prov: dict | None) -> dict:
         rec = {k: v for k, v in recs[i].items() if k != "flag_rows"}
         rows = (recs[i].get("flag_rows") or {}).get(f)
         if rows:
-            rec["row"], rec["rows"] = rows[0], rows  # every row of the file that gave this flag, not the project's last row
+            rec["row"], rec["rows"] = (
+                rows[0],
+                rows,
+            )  # every row of the file that gave this flag, not the project's last row
         out[f] = rec
     return out
 
 
 def project_changes(conn: Connection, project_id: str, limit: int = 100) -> list[dict]:
     c = changes
-    q = select(c.c.created_at, c.c.kind, c.c.detail, c.c.snapshot_id).where(c.c.project_id == normalise_id(project_id)).order_by(c.c.id.desc()).limit(limit)
+    q = (
+        select(c.c.created_at, c.c.kind, c.c.detail, c.c.snapshot_id)
+        .where(c.c.project_id == normalise_id(project_id))
+        .order_by(c.c.id.desc())
+        .limit(limit)
+    )
     return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]

@@ -92,7 +92,9 @@ def _info(reg: Apx, c: Chunk, ids: pd.Series) -> pd.DataFrame:
             "proponent": _first(c, "Project Developer", "Sovereign Program Developer"),
             "owner": c.text("Project Owner"),
             "type_raw": _first(c, "Project Type", "Program Type"),
-            "methodology_raw": _first(c, "Project Methodology/Protocol", "Protocol and Version", "Crediting Program and Standard"),
+            "methodology_raw": _first(
+                c, "Project Methodology/Protocol", "Protocol and Version", "Crediting Program and Standard"
+            ),
             "methodology_version": _first(c, "Methodology/Protocol Version", "Standard Version"),
             "reduction_removal": _removal(c),
             "site": c.text("Project Site Location"),
@@ -140,8 +142,12 @@ class _ApxProjects(_ApxParser):
             reg = self.reg
             status = _first(c, "Voluntary Status", "Status")
             compliance_status = _first(c, "Compliance Program Status (ARB or Ecology)", "Compliance Program Status")
-            compliance_id = _first(c, "Compliance Program ID (ARB or Ecology)", "Compliance Program ID", "ARB ID", "WA ECO")
-            is_compliance = compliance_id.notna() | (compliance_status.notna() & ~compliance_status.str.contains("Not ARB", case=False, na=False))
+            compliance_id = _first(
+                c, "Compliance Program ID (ARB or Ecology)", "Compliance Program ID", "ARB ID", "WA ECO"
+            )
+            is_compliance = compliance_id.notna() | (
+                compliance_status.notna() & ~compliance_status.str.contains("Not ARB", case=False, na=False)
+            )
             df = pd.DataFrame(
                 {
                     "id": ids,
@@ -157,7 +163,9 @@ class _ApxProjects(_ApxParser):
                     "country_raw": _first(c, "Project Site Country", "Program Country"),
                     "sdgs": sdg_list(_first(c, "Sustainable Development Goal(s)", "SDG Impact")),
                     "verifier": _first(c, "Current VVB", "Verification Body"),
-                    "crediting_start": _first_date(c, "Current Crediting Period Start Date", "Initial Crediting Period Start Date"),
+                    "crediting_start": _first_date(
+                        c, "Current Crediting Period Start Date", "Initial Crediting Period Start Date"
+                    ),
                     "crediting_end": c.date("Current Crediting Period End Date"),
                     "listed_at": c.date("Project Listed Date"),
                     "registered_at": c.date("Project Registered Date"),
@@ -172,7 +180,9 @@ class _ApxProjects(_ApxParser):
             )
             df["website"] = df["website"].mask(df["website"].str.lower().isin(["none", "n/a"]))
             registered = c.number(
-                "Total Number of Credits Registered" if c.has("Total Number of Credits Registered") else "Total Number of Offset Credits Registered"
+                "Total Number of Credits Registered"
+                if c.has("Total Number of Credits Registered")
+                else "Total Number of Offset Credits Registered"
             )
             stated = pd.DataFrame({"project_id": ids, "metric": "issued", "value": registered})
             stated = keep(stated.assign(_row=c.rows), issues).dropna(subset=["value"])
@@ -188,17 +198,33 @@ def _first_date(c: Chunk, *labels: str) -> pd.Series:
 
 class AcrProjects(_ApxProjects):
     reg, source, label = ACR, ACR.source, "ACR projects report"
-    required = {"project id": "Project ID", "project name": "Project Name", "compliance program id (arb or ecology)": "Compliance Program ID (ARB or Ecology)", "voluntary status": "Voluntary Status"}
+    required = {
+        "project id": "Project ID",
+        "project name": "Project Name",
+        "compliance program id (arb or ecology)": "Compliance Program ID (ARB or Ecology)",
+        "voluntary status": "Voluntary Status",
+    }
 
 
 class CarProjects(_ApxProjects):
     reg, source, label = CAR, CAR.source, "Climate Action Reserve projects report"
-    required = {"project id": "Project ID", "project name": "Project Name", "arb id": "ARB ID", "project listed date": "Project Listed Date", "status": "Status"}
+    required = {
+        "project id": "Project ID",
+        "project name": "Project Name",
+        "arb id": "ARB ID",
+        "project listed date": "Project Listed Date",
+        "status": "Status",
+    }
 
 
 class ArtProjects(_ApxProjects):
     reg, source, label = ART, ART.source, "ART TREES programs report"
-    required = {"program id": "Program ID", "program name": "Program Name", "status": "Status", "initial crediting period start date": "Initial Crediting Period Start Date"}
+    required = {
+        "program id": "Program ID",
+        "program name": "Program Name",
+        "status": "Status",
+        "initial crediting period start date": "Initial Crediting Period Start Date",
+    }
 
 
 # ------------------------------------------------------------------ issuances
@@ -228,28 +254,45 @@ class _ApxIssuances(_ApxParser):
             frames = [pd.DataFrame({**common, "type": "issuance", "quantity": c.number(self.quantity, required=True)})]
             for column, note in self.buffers:
                 if c.has(column):
-                    frames.append(pd.DataFrame({**common, "type": "buffer_deposit", "quantity": c.number(column), "note": note}))
+                    frames.append(
+                        pd.DataFrame({**common, "type": "buffer_deposit", "quantity": c.number(column), "note": note})
+                    )
             events = pd.concat(frames, ignore_index=True)
             events = events[events["quantity"].fillna(0) > 0]
             stated = None
             if self.stated_cancelled:
                 total = sum(c.number(col).fillna(0) for col in self.stated_cancelled)
                 stated = pd.DataFrame({"project_id": ids, "metric": "cancelled", "value": total, "_row": c.rows})
-                stated = keep(stated, issues).groupby("project_id", as_index=False)["value"].sum().assign(metric="cancelled")
+                stated = (
+                    keep(stated, issues).groupby("project_id", as_index=False)["value"].sum().assign(metric="cancelled")
+                )
             yield Batch(projects=_project_rows(self.reg, c, ids, date), events=keep(events, issues), stated=stated)
 
 
 class AcrIssuances(_ApxIssuances):
     reg, source, label = ACR, ACR.source, "ACR issuances report"
-    required = {"project id": "Project ID", "total credits issued": "Total Credits Issued", "date issued": "Date Issued (GMT)", "credits issued to buffer pool": "Credits Issued to Buffer Pool"}
+    required = {
+        "project id": "Project ID",
+        "total credits issued": "Total Credits Issued",
+        "date issued": "Date Issued (GMT)",
+        "credits issued to buffer pool": "Credits Issued to Buffer Pool",
+    }
     quantity, date = "Total Credits Issued", "Date Issued (GMT)"
-    buffers = (("Credits Issued to Buffer Pool", "issued to buffer pool"), ("Credits Transferred to Buffer Pool", "transferred to buffer pool"))
+    buffers = (
+        ("Credits Issued to Buffer Pool", "issued to buffer pool"),
+        ("Credits Transferred to Buffer Pool", "transferred to buffer pool"),
+    )
     period = ("ReportingPeriodBegin", "ReportingPeriodEnd")
 
 
 class CarIssuances(_ApxIssuances):
     reg, source, label = CAR, CAR.source, "Climate Action Reserve issuances report"
-    required = {"project id": "Project ID", "total offset credits issued": "Total Offset Credits Issued", "date issued": "Date Issued", "vintage": "Vintage"}
+    required = {
+        "project id": "Project ID",
+        "total offset credits issued": "Total Offset Credits Issued",
+        "date issued": "Date Issued",
+        "vintage": "Vintage",
+    }
     quantity, date = "Total Offset Credits Issued", "Date Issued"
     buffers = (
         ("Offset Credits Currently in Reserve Buffer Pool", "reserve buffer pool"),
@@ -260,7 +303,12 @@ class CarIssuances(_ApxIssuances):
 
 class ArtIssuances(_ApxIssuances):
     reg, source, label = ART, ART.source, "ART TREES issuances report"
-    required = {"program id": "Program ID", "credits verified": "Credits Verified", "credits deposited in buffer": "Credits Deposited in Buffer", "date approved": "Date Approved"}
+    required = {
+        "program id": "Program ID",
+        "credits verified": "Credits Verified",
+        "credits deposited in buffer": "Credits Deposited in Buffer",
+        "date approved": "Date Approved",
+    }
     quantity, date = "Credits Verified", "Date Approved"
     buffers = (("Credits Deposited in Buffer", "buffer deposit"),)
 
@@ -316,19 +364,41 @@ class _ApxRetirements(_ApxTransfers):
 
 class AcrRetirements(_ApxRetirements):
     reg, source, label = ACR, ACR.source, "ACR retirements report"
-    required = {"project id": "Project ID", "credit serial numbers": "Credit Serial Numbers", "quantity of credits": "Quantity of Credits", "status effective": "Status Effective (GMT)", "retirement reason": "Retirement Reason"}
+    required = {
+        "project id": "Project ID",
+        "credit serial numbers": "Credit Serial Numbers",
+        "quantity of credits": "Quantity of Credits",
+        "status effective": "Status Effective (GMT)",
+        "retirement reason": "Retirement Reason",
+    }
     quantity, serial, note = "Quantity of Credits", "Credit Serial Numbers", ("Purpose of Retirement",)
 
 
 class CarRetirements(_ApxRetirements):
     reg, source, label = CAR, CAR.source, "Climate Action Reserve retirements report"
-    required = {"project id": "Project ID", "offset credit serial numbers": "Offset Credit Serial Numbers", "quantity of offset credits": "Quantity of Offset Credits", "status effective": "Status Effective", "retirement reason": "Retirement Reason"}
-    quantity, serial, note = "Quantity of Offset Credits", "Offset Credit Serial Numbers", ("Retirement Reason Details",)
+    required = {
+        "project id": "Project ID",
+        "offset credit serial numbers": "Offset Credit Serial Numbers",
+        "quantity of offset credits": "Quantity of Offset Credits",
+        "status effective": "Status Effective",
+        "retirement reason": "Retirement Reason",
+    }
+    quantity, serial, note = (
+        "Quantity of Offset Credits",
+        "Offset Credit Serial Numbers",
+        ("Retirement Reason Details",),
+    )
 
 
 class ArtRetirements(_ApxRetirements):
     reg, source, label = ART, ART.source, "ART TREES retirements report"
-    required = {"program id": "Program ID", "credit serial numbers": "Credit Serial Numbers", "quantity of credits": "Quantity of Credits", "status effective": "Status Effective", "retirement reason": "Retirement Reason"}
+    required = {
+        "program id": "Program ID",
+        "credit serial numbers": "Credit Serial Numbers",
+        "quantity of credits": "Quantity of Credits",
+        "status effective": "Status Effective",
+        "retirement reason": "Retirement Reason",
+    }
     quantity, serial, note = "Quantity of Credits", "Credit Serial Numbers", ("Purpose of Retirement",)
 
 
@@ -344,20 +414,50 @@ class _ApxCancellations(_ApxTransfers):
 
 class AcrCancellations(_ApxCancellations):
     reg, source, label = ACR, ACR.source, "ACR cancellations report"
-    required = {"project id": "Project ID", "credit serial numbers": "Credit Serial Numbers", "quantity of credits": "Quantity of Credits", "cancellation type": "Cancellation Type"}
-    quantity, serial, note, reason = "Quantity of Credits", "Credit Serial Numbers", ("Cancellation Details",), "Cancellation Type"
+    required = {
+        "project id": "Project ID",
+        "credit serial numbers": "Credit Serial Numbers",
+        "quantity of credits": "Quantity of Credits",
+        "cancellation type": "Cancellation Type",
+    }
+    quantity, serial, note, reason = (
+        "Quantity of Credits",
+        "Credit Serial Numbers",
+        ("Cancellation Details",),
+        "Cancellation Type",
+    )
     conversion_pattern = r"^convert"
 
 
 class CarCancellations(_ApxCancellations):
     reg, source, label = CAR, CAR.source, "Climate Action Reserve cancellations report"
-    required = {"project id": "Project ID", "offset credit serial numbers": "Offset Credit Serial Numbers", "quantity of offset credits": "Quantity of Offset Credits", "cancellation reason": "Cancellation Reason"}
-    quantity, serial, note, reason = "Quantity of Offset Credits", "Offset Credit Serial Numbers", ("Export Notes",), "Cancellation Reason"
+    required = {
+        "project id": "Project ID",
+        "offset credit serial numbers": "Offset Credit Serial Numbers",
+        "quantity of offset credits": "Quantity of Offset Credits",
+        "cancellation reason": "Cancellation Reason",
+    }
+    quantity, serial, note, reason = (
+        "Quantity of Offset Credits",
+        "Offset Credit Serial Numbers",
+        ("Export Notes",),
+        "Cancellation Reason",
+    )
     conversion_pattern = r"^(?:ARB|WA ECO)$"
 
 
 class ArtCancellations(_ApxCancellations):
     reg, source, label = ART, ART.source, "ART TREES cancellations report"
-    required = {"program id": "Program ID", "credit serial numbers": "Credit Serial Numbers", "quantity of credits": "Quantity of Credits", "cancellation reason": "Cancellation Reason"}
-    quantity, serial, note, reason = "Quantity of Credits", "Credit Serial Numbers", ("Cancellation Details",), "Cancellation Reason"
+    required = {
+        "program id": "Program ID",
+        "credit serial numbers": "Credit Serial Numbers",
+        "quantity of credits": "Quantity of Credits",
+        "cancellation reason": "Cancellation Reason",
+    }
+    quantity, serial, note, reason = (
+        "Quantity of Credits",
+        "Credit Serial Numbers",
+        ("Cancellation Details",),
+        "Cancellation Reason",
+    )
     conversion_pattern = r"^convert"

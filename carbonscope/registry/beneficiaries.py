@@ -23,8 +23,34 @@ from functools import lru_cache
 from importlib.resources import files
 
 LEGAL_FORMS = (
-    "inc", "incorporated", "llc", "ltd", "limited", "plc", "corp", "corporation", "co", "company", "gmbh", "ag", "sa", "s a", "spa", "srl",
-    "bv", "nv", "pty", "sas", "ab", "as", "oy", "kg", "lp", "llp", "sb", "societa benefit",
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "plc",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "gmbh",
+    "ag",
+    "sa",
+    "s a",
+    "spa",
+    "srl",
+    "bv",
+    "nv",
+    "pty",
+    "sas",
+    "ab",
+    "as",
+    "oy",
+    "kg",
+    "lp",
+    "llp",
+    "sb",
+    "societa benefit",
 )
 MAX_NAME = 120
 
@@ -77,7 +103,15 @@ def group(rows: list[tuple[str | None, int, int, int]]) -> tuple[list[dict], dic
     coverage: how much of the retired quantity is named, undisclosed or a note rather than a name.
     """
     groups: dict[str, dict] = {}
-    cover = {"retirements": 0, "quantity": 0, "named_quantity": 0, "undisclosed_quantity": 0, "not_a_name_quantity": 0, "spellings": 0, "groups": 0}
+    cover = {
+        "retirements": 0,
+        "quantity": 0,
+        "named_quantity": 0,
+        "undisclosed_quantity": 0,
+        "not_a_name_quantity": 0,
+        "spellings": 0,
+        "groups": 0,
+    }
     for text, qty, n, _projects in rows:
         cover["retirements"] += n
         cover["quantity"] += qty

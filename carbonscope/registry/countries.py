@@ -100,7 +100,18 @@ def to_alpha2(value: str | None) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text or text.lower() in {"nan", "none", "n/a", "unknown", "-", "international", "multiple", "not found", "not provided", "various"}:
+    if not text or text.lower() in {
+        "nan",
+        "none",
+        "n/a",
+        "unknown",
+        "-",
+        "international",
+        "multiple",
+        "not found",
+        "not provided",
+        "various",
+    }:
         return None
     if len(text) == 2 and text.isalpha():
         code = text.upper()

@@ -48,7 +48,9 @@ def detect(path: Path, source: str | None = None) -> Parser:
     Raises :class:`UnrecognisedFileError` naming the file and what each candidate expected.
     """
     if path.suffix.lower() not in DATA_SUFFIXES:
-        raise UnrecognisedFileError(f"not a CSV, Parquet or Excel file (expected one of {', '.join(sorted(DATA_SUFFIXES))})", file=str(path))
+        raise UnrecognisedFileError(
+            f"not a CSV, Parquet or Excel file (expected one of {', '.join(sorted(DATA_SUFFIXES))})", file=str(path)
+        )
     if source is not None and source not in SOURCES:
         raise InputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
     header = read_header(path)
@@ -73,7 +75,13 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(".")))
+            out.extend(
+                sorted(
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(".")
+                )
+            )
         elif p.exists():
             out.append(p)
         else:

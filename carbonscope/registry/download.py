@@ -55,7 +55,9 @@ class PoliteClient:
             time.sleep(wait)
         self._last[host] = time.monotonic()
 
-    def fetch(self, url: str, dest: Path, *, method: str = "GET", json_body: dict | None = None, on_bytes=None) -> Fetched:
+    def fetch(
+        self, url: str, dest: Path, *, method: str = "GET", json_body: dict | None = None, on_bytes=None
+    ) -> Fetched:
         """Download ``url`` to ``dest``; raise :class:`DownloadError` after the configured retries."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         part = dest.with_name(dest.name + ".part")

@@ -63,12 +63,26 @@ REGISTRIES: dict[str, RegistryExports] = {
         "Verra",
         "verra_base_url",
         (
-            Export("projects", "/uiapi/resource/resource/search?$format=csv&$exportFileName=projects.csv", "POST", {"program": "VCS"}),
-            Export("transactions", "/uiapi/asset/asset/search?$format=csv&$exportFileName=transactions.csv", "POST", {"program": "VCS", "issuanceTypeCodes": ["ISSUE"]}),
+            Export(
+                "projects",
+                "/uiapi/resource/resource/search?$format=csv&$exportFileName=projects.csv",
+                "POST",
+                {"program": "VCS"},
+            ),
+            Export(
+                "transactions",
+                "/uiapi/asset/asset/search?$format=csv&$exportFileName=transactions.csv",
+                "POST",
+                {"program": "VCS", "issuanceTypeCodes": ["ISSUE"]},
+            ),
         ),
     ),
-    "american-carbon-registry": RegistryExports("american-carbon-registry", "American Carbon Registry", "acr_base_url", _apx(APX_REPORTS)),
-    "climate-action-reserve": RegistryExports("climate-action-reserve", "Climate Action Reserve", "car_base_url", _apx(APX_REPORTS)),
+    "american-carbon-registry": RegistryExports(
+        "american-carbon-registry", "American Carbon Registry", "acr_base_url", _apx(APX_REPORTS)
+    ),
+    "climate-action-reserve": RegistryExports(
+        "climate-action-reserve", "Climate Action Reserve", "car_base_url", _apx(APX_REPORTS)
+    ),
     "art-trees": RegistryExports("art-trees", "ART TREES", "art_base_url", _apx(APX_REPORTS)),
     "gold-standard": RegistryExports(
         "gold-standard",
@@ -80,11 +94,21 @@ REGISTRIES: dict[str, RegistryExports] = {
     ),
 }
 
-ALIASES = {"vcs": "verra", "gs": "gold-standard", "gold": "gold-standard", "acr": "american-carbon-registry", "car": "climate-action-reserve", "art": "art-trees"}
+ALIASES = {
+    "vcs": "verra",
+    "gs": "gold-standard",
+    "gold": "gold-standard",
+    "acr": "american-carbon-registry",
+    "car": "climate-action-reserve",
+    "art": "art-trees",
+}
 
 
 def resolve(name: str) -> RegistryExports:
     key = ALIASES.get(name.lower(), name.lower())
     if key not in REGISTRIES:
-        raise InvalidField("registry", f"unknown registry {name!r}; choose one of {', '.join(sorted(REGISTRIES))} (or VCS, GS, ACR, CAR, ART)")
+        raise InvalidField(
+            "registry",
+            f"unknown registry {name!r}; choose one of {', '.join(sorted(REGISTRIES))} (or VCS, GS, ACR, CAR, ART)",
+        )
     return REGISTRIES[key]

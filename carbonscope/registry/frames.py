@@ -51,7 +51,14 @@ class Chunk:
         return t.text(self.raw(label))
 
     def number(self, label: str, *, required: bool = False, allow_negative: bool = False) -> pd.Series:
-        return t.numbers(self.raw(label), column=label, issues=self.issues, rows=self.rows, required=required, allow_negative=allow_negative)
+        return t.numbers(
+            self.raw(label),
+            column=label,
+            issues=self.issues,
+            rows=self.rows,
+            required=required,
+            allow_negative=allow_negative,
+        )
 
     def date(self, label: str, *, required: bool = False) -> pd.Series:
         return t.dates(self.raw(label), column=label, issues=self.issues, rows=self.rows, required=required)
@@ -68,10 +75,16 @@ class Chunk:
     def ids(self, label: str, prefix: str) -> pd.Series:
         """Numeric registry IDs (``'1340'``, ``'ACR1185'``, ``'11191.0'``) -> ``prefix + number``; others skipped."""
         s = self.text(label)
-        num = on_uniques(s, lambda u: u.astype("string").str.extract(rf"^(?:{prefix})?\s*0*(\d+)(?:\.0+)?$", flags=re.IGNORECASE)[0], "string")
+        num = on_uniques(
+            s,
+            lambda u: u.astype("string").str.extract(rf"^(?:{prefix})?\s*0*(\d+)(?:\.0+)?$", flags=re.IGNORECASE)[0],
+            "string",
+        )
         bad = s.notna() & num.isna()
         if bad.any():
-            self.issues.add(self.rows[bad], label, f"not a {prefix} project ID: {s[bad].iloc[0]!r} (row skipped)", skip=True)
+            self.issues.add(
+                self.rows[bad], label, f"not a {prefix} project ID: {s[bad].iloc[0]!r} (row skipped)", skip=True
+            )
         missing = s.isna()
         if missing.any():
             self.issues.add(self.rows[missing], label, "missing project ID (row skipped)", skip=True)

@@ -23,7 +23,9 @@ def _url(ids: pd.Series) -> pd.Series:
 
 def _serials(serial: pd.Series) -> tuple[pd.Series, pd.Series]:
     parts = serial.str.extract(r"-(\d+)-(\d+)$")
-    return pd.to_numeric(parts[0], errors="coerce").astype("Int64"), pd.to_numeric(parts[1], errors="coerce").astype("Int64")
+    return pd.to_numeric(parts[0], errors="coerce").astype("Int64"), pd.to_numeric(parts[1], errors="coerce").astype(
+        "Int64"
+    )
 
 
 def _removal(label: pd.Series) -> pd.Series:
@@ -61,9 +63,13 @@ def _flags(c: Chunk, ids: pd.Series) -> pd.DataFrame:
         {
             "id": ids,
             "ccp": contains(label, "CCP"),
-            "article6": (~art6.str.lower().isin(["not applicable", "no", "not authorized"])).astype("boolean").mask(art6.isna()),
+            "article6": (~art6.str.lower().isin(["not applicable", "no", "not authorized"]))
+            .astype("boolean")
+            .mask(art6.isna()),
             # Aeroplane operators retire for CORSIA; other rows say nothing about eligibility.
-            "corsia": pd.Series(True, index=ids.index, dtype="boolean").where(c.text("Aeroplane Operator Name").notna()),
+            "corsia": pd.Series(True, index=ids.index, dtype="boolean").where(
+                c.text("Aeroplane Operator Name").notna()
+            ),
         }
     )
 
@@ -78,7 +84,12 @@ def _project_rows(c: Chunk, ids: pd.Series, when: pd.Series) -> pd.DataFrame:
 
 class GoldStandardProjects(Parser):
     source, kind, label, rank = "gold-standard", "projects", "Gold Standard projects export", 10
-    required = {"gsid": "GSID", "project name": "Project Name", "project developer name": "Project Developer Name", "status": "Status"}
+    required = {
+        "gsid": "GSID",
+        "project name": "Project Name",
+        "project developer name": "Project Developer Name",
+        "status": "Status",
+    }
 
     def parse(self, path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
@@ -108,7 +119,13 @@ class GoldStandardProjects(Parser):
 
 class GoldStandardIssuances(Parser):
     source, kind, label, rank = "gold-standard", "issuances", "Gold Standard issuances export", 11
-    required = {"gsid": "GSID", "quantity": "Quantity", "issuance date": "Issuance Date", "serial number": "Serial Number", "vintage": "Vintage"}
+    required = {
+        "gsid": "GSID",
+        "quantity": "Quantity",
+        "issuance date": "Issuance Date",
+        "serial number": "Serial Number",
+        "vintage": "Vintage",
+    }
 
     def parse(self, path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
@@ -156,7 +173,12 @@ class GoldStandardRetirements(Parser):
             kind = status.map({"retired": "retirement", "canceled": "cancellation", "cancelled": "cancellation"})
             unknown = status.notna() & kind.isna()
             if unknown.any():
-                issues.add(c.rows[unknown], "Credit Status", f"unknown credit status {status[unknown].iloc[0]!r} (row skipped)", skip=True)
+                issues.add(
+                    c.rows[unknown],
+                    "Credit Status",
+                    f"unknown credit status {status[unknown].iloc[0]!r} (row skipped)",
+                    skip=True,
+                )
             serial = c.text("Serial Number")
             start, end = _serials(serial)
             events = pd.DataFrame(

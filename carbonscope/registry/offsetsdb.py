@@ -15,7 +15,13 @@ from carbonscope.registry.base import Batch, Parser
 from carbonscope.registry.frames import Chunk, keep
 from carbonscope.registry.tables import Issues, read_csv_chunks, read_parquet_table
 
-REGISTRY_NAMES = {"verra": "VCS", "gold-standard": "GS", "american-carbon-registry": "ACR", "climate-action-reserve": "CAR", "art-trees": "ART"}
+REGISTRY_NAMES = {
+    "verra": "VCS",
+    "gold-standard": "GS",
+    "american-carbon-registry": "ACR",
+    "climate-action-reserve": "CAR",
+    "art-trees": "ART",
+}
 
 
 def _protocols(value) -> str | None:
@@ -32,16 +38,31 @@ def _protocols(value) -> str | None:
 class OffsetsDb(Parser):
     source, kind, label, rank = "offsetsdb", "projects", "CarbonPlan OffsetsDB projects table", 30
     suffixes = (".parquet", ".csv")
-    required = {"project_id": "project_id", "registry": "registry", "protocol": "protocol", "project_type_source": "project_type_source", "issued": "issued"}
+    required = {
+        "project_id": "project_id",
+        "registry": "registry",
+        "protocol": "protocol",
+        "project_type_source": "project_type_source",
+        "issued": "issued",
+    }
 
     def parse(self, path, issues: Issues) -> Iterator[Batch]:
-        frames = [read_parquet_table(path, issues)] if path.suffix.lower() == ".parquet" else read_csv_chunks(path, issues, self.chunksize)
+        frames = (
+            [read_parquet_table(path, issues)]
+            if path.suffix.lower() == ".parquet"
+            else read_csv_chunks(path, issues, self.chunksize)
+        )
         for df in frames:
             c = Chunk(df.astype({k: "string" for k in df.columns if df[k].dtype == object}), issues)
             ids = c.text("project_id").str.upper().str.replace(r"^GLD", "GS", regex=True)
             bad = ~ids.str.match(r"^(VCSOPR|VCS|GS|ACR|CAR|ART)\d+$", na=False)
             if bad.any():
-                issues.add(c.rows[bad], "project_id", f"not a project ID of the five registries: {c.text('project_id')[bad].iloc[0]!r} (row skipped)", skip=True)
+                issues.add(
+                    c.rows[bad],
+                    "project_id",
+                    f"not a project ID of the five registries: {c.text('project_id')[bad].iloc[0]!r} (row skipped)",
+                    skip=True,
+                )
             registry = c.text("registry").str.lower().map(REGISTRY_NAMES)
             status = c.text("status")
             ptype = c.text("project_type")
@@ -56,17 +77,23 @@ class OffsetsDb(Parser):
                     "type_override": ptype.mask(ptype.str.lower() == "unknown"),
                     "country_raw": c.text("country"),
                     "listed_at": c.date("listed_at"),
-                    "is_compliance": c.flag("is_compliance") if df["is_compliance"].dtype != bool else df["is_compliance"].astype("boolean"),
+                    "is_compliance": c.flag("is_compliance")
+                    if df["is_compliance"].dtype != bool
+                    else df["is_compliance"].astype("boolean"),
                     "registry_url": c.text("project_url"),
                     "stated_first_issuance": c.date("first_issuance_at") if c.has("first_issuance_at") else pd.NaT,
-                    "stated_first_retirement": c.date("first_retirement_at") if c.has("first_retirement_at") else pd.NaT,
+                    "stated_first_retirement": c.date("first_retirement_at")
+                    if c.has("first_retirement_at")
+                    else pd.NaT,
                     "_row": c.rows,
                 }
             )
             stated = pd.concat(
                 [
                     pd.DataFrame({"project_id": ids, "metric": "issued", "value": c.number("issued"), "_row": c.rows}),
-                    pd.DataFrame({"project_id": ids, "metric": "retired", "value": c.number("retired"), "_row": c.rows}),
+                    pd.DataFrame(
+                        {"project_id": ids, "metric": "retired", "value": c.number("retired"), "_row": c.rows}
+                    ),
                 ],
                 ignore_index=True,
             )

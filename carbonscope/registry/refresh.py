@@ -56,7 +56,13 @@ def download_current(
                 for export in reg.exports:
                     dest = folder / f"{export.kind}.csv"
                     task = progress.task(f"{reg.name} {export.kind}", total=None)
-                    client.fetch(reg.base_url(settings) + export.path, dest, method=export.method, json_body=export.body, on_bytes=lambda n, t=task: progress.advance(t, n))
+                    client.fetch(
+                        reg.base_url(settings) + export.path,
+                        dest,
+                        method=export.method,
+                        json_body=export.body,
+                        on_bytes=lambda n, t=task: progress.advance(t, n),
+                    )
                     parser = detect(dest, reg.source)
                     if parser.kind != export.kind:
                         raise DownloadError(f"{dest}: expected a {reg.name} {export.kind} export, got {parser.label}")

@@ -68,7 +68,12 @@ def _decode(path: Path, raw: bytes, issues: Issues | None) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         if issues is not None:
-            issues.add([line], None, f"not UTF-8 (first invalid byte {raw[exc.start]:#04x} at line {line}); decoded as Windows-1252", skip=False)
+            issues.add(
+                [line],
+                None,
+                f"not UTF-8 (first invalid byte {raw[exc.start]:#04x} at line {line}); decoded as Windows-1252",
+                skip=False,
+            )
         return raw.decode("cp1252", errors="replace")
 
 
@@ -120,12 +125,23 @@ def read_csv_chunks(path: Path, issues: Issues, chunksize: int = 250_000) -> Ite
     bad = _first_bad_utf8(path)
     encoding = "utf-8-sig"
     if bad is not None:
-        issues.add([bad[0]], None, f"not UTF-8 (first invalid byte {bad[1]:#04x} at line {bad[0]}); decoded as Windows-1252", skip=False)
+        issues.add(
+            [bad[0]],
+            None,
+            f"not UTF-8 (first invalid byte {bad[1]:#04x} at line {bad[0]}); decoded as Windows-1252",
+            skip=False,
+        )
         encoding = "cp1252"
     try:
         reader = pd.read_csv(
-            path, dtype=str, chunksize=chunksize, keep_default_na=False, na_values=[""], on_bad_lines="error",
-            encoding=encoding, encoding_errors="replace",
+            path,
+            dtype=str,
+            chunksize=chunksize,
+            keep_default_na=False,
+            na_values=[""],
+            on_bad_lines="error",
+            encoding=encoding,
+            encoding_errors="replace",
         )
         start = 0
         for chunk in reader:
@@ -157,7 +173,12 @@ def _limit_cells(chunk: pd.DataFrame, issues: Issues) -> None:
         if not (lengths > MAX_CELL).any():
             continue
         bad = lengths > MAX_CELL
-        issues.add(chunk.loc[bad, "_row"], col, f"a cell of {int(lengths[bad].iloc[0]):,} characters (the limit is {MAX_CELL:,}; row skipped)", skip=True)
+        issues.add(
+            chunk.loc[bad, "_row"],
+            col,
+            f"a cell of {int(lengths[bad].iloc[0]):,} characters (the limit is {MAX_CELL:,}; row skipped)",
+            skip=True,
+        )
         chunk.loc[bad, col] = None
 
 
@@ -175,11 +196,17 @@ def check_complete(path: Path) -> None:
         while chunk := fh.read(1 << 22):
             nul = chunk.find(b"\x00")
             if nul >= 0:
-                raise InputError("a NUL byte: the file is binary or damaged, not a CSV export", file=str(path), row=lines + chunk.count(b"\n", 0, nul))
+                raise InputError(
+                    "a NUL byte: the file is binary or damaged, not a CSV export",
+                    file=str(path),
+                    row=lines + chunk.count(b"\n", 0, nul),
+                )
             quotes += chunk.count(b'"')
             lines += chunk.count(b"\n")
     if quotes % 2:
-        raise InputError("a quoted field is never closed (unbalanced quotes): the file is damaged or cut short", file=str(path))
+        raise InputError(
+            "a quoted field is never closed (unbalanced quotes): the file is damaged or cut short", file=str(path)
+        )
     size = path.stat().st_size
     with open(path, "rb") as fh:
         header = fh.readline()
@@ -207,7 +234,8 @@ def check_complete(path: Path) -> None:
     if len(fields) < width:
         raise InputError(
             f"the last row has {len(fields)} of the header's {width} fields: the file looks cut short (an interrupted download?)",
-            file=str(path), row=last_line,
+            file=str(path),
+            row=last_line,
         )
 
 
@@ -218,7 +246,9 @@ def _tidy_columns(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     for i, n in enumerate(names):
         if is_unnamed(n) and df.iloc[:, i].notna().any():
             first = int(df.iloc[:, i].notna().to_numpy().argmax())
-            raise InputError(f"values under a column without a header ({df.columns[i]!r})", file=str(path), row=first + 2)
+            raise InputError(
+                f"values under a column without a header ({df.columns[i]!r})", file=str(path), row=first + 2
+            )
     df = df.iloc[:, keep]
     df.columns = [names[i] for i in keep]
     return df
@@ -248,7 +278,9 @@ def read_excel_projects(path: Path, nrows: int | None = None) -> pd.DataFrame:
     if sheet is None:
         raise InputError(f"no sheet named PROJECTS (sheets: {', '.join(xl.sheet_names)})", file=str(path))
     probe = xl.parse(sheet, header=None, nrows=15)
-    header_row = next((i for i, row in probe.iterrows() if any(str(v).strip() == "Project ID" for v in row.values)), None)
+    header_row = next(
+        (i for i, row in probe.iterrows() if any(str(v).strip() == "Project ID" for v in row.values)), None
+    )
     if header_row is None:
         raise InputError("sheet PROJECTS has no header row with 'Project ID' in its first 15 rows", file=str(path))
     df = xl.parse(sheet, header=header_row, nrows=nrows)
@@ -301,11 +333,18 @@ def text(series: pd.Series) -> pd.Series:
 
 
 def _to_number(u: pd.Series) -> pd.Series:
-    cleaned = u.astype("string").str.strip().str.replace(r"[,\s]", "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    cleaned = (
+        u.astype("string")
+        .str.strip()
+        .str.replace(r"[,\s]", "", regex=True)
+        .str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+    )
     return pd.to_numeric(cleaned, errors="coerce")
 
 
-def numbers(series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, required: bool, allow_negative: bool = False) -> pd.Series:
+def numbers(
+    series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, required: bool, allow_negative: bool = False
+) -> pd.Series:
     """Parse quantities like ``'1,454,054'`` or ``'550369.0'``. Bad values: row skipped (required) or dropped."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         s = series.astype("Float64").astype("string")
@@ -316,11 +355,21 @@ def numbers(series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, 
     values = values.astype("Float64")
     bad = s.notna() & values.isna()
     if bad.any():
-        issues.add(rows[bad], column, f"not a number: {s[bad].iloc[0]!r}" + (" (row skipped)" if required else " (value dropped)"), skip=required)
+        issues.add(
+            rows[bad],
+            column,
+            f"not a number: {s[bad].iloc[0]!r}" + (" (row skipped)" if required else " (value dropped)"),
+            skip=required,
+        )
     if not allow_negative:
         neg = (values < 0).fillna(False)
         if neg.any():
-            issues.add(rows[neg], column, f"negative quantity {values[neg].iloc[0]:g}" + (" (row skipped)" if required else " (value dropped)"), skip=required)
+            issues.add(
+                rows[neg],
+                column,
+                f"negative quantity {values[neg].iloc[0]:g}" + (" (row skipped)" if required else " (value dropped)"),
+                skip=required,
+            )
             values = values.mask(neg)
     if required:
         missing = s.isna()
@@ -328,12 +377,26 @@ def numbers(series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, 
             issues.add(rows[missing], column, "missing quantity (row skipped)", skip=True)
     frac = (values.notna() & ((values % 1) != 0)).fillna(False)
     if frac.any():
-        issues.add(rows[frac], column, f"not a whole number of credits: {values[frac].iloc[0]}" + (" (row skipped)" if required else " (value dropped)"), skip=required)
+        issues.add(
+            rows[frac],
+            column,
+            f"not a whole number of credits: {values[frac].iloc[0]}"
+            + (" (row skipped)" if required else " (value dropped)"),
+            skip=required,
+        )
         values = values.mask(frac)
     return values
 
 
-DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %I:%M:%S %p", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y")
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y",
+)
 
 
 def _parse_dates(u: pd.Series, formats) -> pd.Series:
@@ -353,7 +416,9 @@ def _parse_dates(u: pd.Series, formats) -> pd.Series:
     return out
 
 
-def dates(series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, required: bool = False, formats=DATE_FORMATS) -> pd.Series:
+def dates(
+    series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, required: bool = False, formats=DATE_FORMATS
+) -> pd.Series:
     """Dates in any of the registries' formats -> midnight timestamps (or missing).
 
     Formats are tried in order on the values not yet parsed, so day-first is only a last resort.
@@ -369,11 +434,21 @@ def dates(series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, re
         out = on_uniques(s, lambda u: _parse_dates(u, formats), "datetime64[ns]")
         bad = s.notna() & out.isna()
         if bad.any():
-            issues.add(rows[bad], column, f"not a valid date: {s[bad].iloc[0]!r}" + (" (row skipped)" if required else " (value dropped)"), skip=required)
+            issues.add(
+                rows[bad],
+                column,
+                f"not a valid date: {s[bad].iloc[0]!r}" + (" (row skipped)" if required else " (value dropped)"),
+                skip=required,
+            )
     out = out.astype("datetime64[ns]")
     odd = out.notna() & ((out.dt.year < 1980) | (out.dt.year > 2100))
     if odd.any():
-        issues.add(rows[odd], column, f"date out of range: {out[odd].iloc[0].date()}" + (" (row skipped)" if required else " (value dropped)"), skip=required)
+        issues.add(
+            rows[odd],
+            column,
+            f"date out of range: {out[odd].iloc[0].date()}" + (" (row skipped)" if required else " (value dropped)"),
+            skip=required,
+        )
         out = out.mask(odd)
     if required:
         missing = s.isna()
@@ -407,14 +482,18 @@ APX_SERIAL_RE = re.compile(r"^(?P<prefix>.*?)-?(?P<start>\d+)\s+to\s+(?P<end>\d+
 def apx_serials(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``'ACR-US-1185-2025-3078-1 to 85847'`` -> (1, 85847)."""
     parts = text(series).str.extract(r"-(\d+)\s+to\s+(\d+)\s*$", flags=re.IGNORECASE)
-    return pd.to_numeric(parts[0], errors="coerce").astype("Int64"), pd.to_numeric(parts[1], errors="coerce").astype("Int64")
+    return pd.to_numeric(parts[0], errors="coerce").astype("Int64"), pd.to_numeric(parts[1], errors="coerce").astype(
+        "Int64"
+    )
 
 
 def _sdgs(v):
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return None
     # "09: Industry...", "4,13,6" and CAR's "2. Zero Hunger;3. Good Health..."
-    nums = sorted({int(n) for n in re.findall(r"(?:^|[;,]\s*)(\d{1,2})(?=\s*(?::|\.\s|,|;|$))", str(v)) if 1 <= int(n) <= 17})
+    nums = sorted(
+        {int(n) for n in re.findall(r"(?:^|[;,]\s*)(\d{1,2})(?=\s*(?::|\.\s|,|;|$))", str(v)) if 1 <= int(n) <= 17}
+    )
     return nums or None
 
 

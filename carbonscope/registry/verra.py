@@ -32,7 +32,14 @@ def _url(ids: pd.Series) -> pd.Series:
 
 class VerraProjects(Parser):
     source, kind, label, rank = "verra", "projects", "Verra projects export", 10
-    required = {"id": "ID", "name": "Name", "proponent": "Proponent", "methodology": "Methodology", "status": "Status", "country/area": "Country/Area"}
+    required = {
+        "id": "ID",
+        "name": "Name",
+        "proponent": "Proponent",
+        "methodology": "Methodology",
+        "status": "Status",
+        "country/area": "Country/Area",
+    }
 
     def parse(self, path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
@@ -135,12 +142,22 @@ class VerraTransactions(Parser):
                 }
             )
             flags = pd.DataFrame(
-                {"id": ids, "corsia": contains(certs, "CORSIA"), "ccp": contains(certs, "CCP"), "article6": contains(certs, r"Article 6 Authori"), "_row": c.rows}
+                {
+                    "id": ids,
+                    "corsia": contains(certs, "CORSIA"),
+                    "ccp": contains(certs, "CCP"),
+                    "article6": contains(certs, r"Article 6 Authori"),
+                    "_row": c.rows,
+                }
             )[ok]
             projects = projects.merge(any_true(flags, "id", ["corsia", "ccp", "article6"]), on="id", how="left")
 
             # What the blocks add up to, per project: equals the issued total when the export is complete.
-            blocks = pd.DataFrame({"project_id": ids, "value": block_qty})[ok].groupby("project_id", as_index=False)["value"].sum()
+            blocks = (
+                pd.DataFrame({"project_id": ids, "value": block_qty})[ok]
+                .groupby("project_id", as_index=False)["value"]
+                .sum()
+            )
             stated = blocks.assign(metric="issued")
             yield Batch(projects=projects, events=events, stated=stated)
         if batches:
@@ -149,22 +166,38 @@ class VerraTransactions(Parser):
 
 def issuance_events(blocks: pd.DataFrame, issues: Issues) -> pd.DataFrame:
     """Issuance events of a whole file from its block rows (see the module docstring)."""
-    blocks = blocks.assign(_vs=blocks["vintage_start"].fillna(pd.Timestamp(0)), _ve=blocks["vintage_end"].fillna(pd.Timestamp(0)))
+    blocks = blocks.assign(
+        _vs=blocks["vintage_start"].fillna(pd.Timestamp(0)), _ve=blocks["vintage_end"].fillna(pd.Timestamp(0))
+    )
     gk = ["project_id", "_vs", "_ve"]
     per_date = blocks.groupby([*gk, "event_date"], as_index=False, sort=False).agg(
-        registry=("registry", "first"), vintage=("vintage", "first"), vintage_start=("vintage_start", "first"),
-        vintage_end=("vintage_end", "first"), quantity=("blocks", "sum"), _row=("_row", "min"),
+        registry=("registry", "first"),
+        vintage=("vintage", "first"),
+        vintage_start=("vintage_start", "first"),
+        vintage_end=("vintage_end", "first"),
+        quantity=("blocks", "sum"),
+        _row=("_row", "min"),
         corsia=("corsia", lambda s: True if s.eq(True).any() else (False if s.eq(False).any() else pd.NA)),
     )
-    per_vintage = blocks.groupby(gk, as_index=False, sort=False).agg(total=("total", "max"), listed=("blocks", "sum"), first_date=("event_date", "min"), _row=("_row", "min"))
+    per_vintage = blocks.groupby(gk, as_index=False, sort=False).agg(
+        total=("total", "max"), listed=("blocks", "sum"), first_date=("event_date", "min"), _row=("_row", "min")
+    )
     several = blocks.groupby(gk)["total"].nunique() > 1
     if several.any():
         bad = blocks.set_index(gk).loc[several[several].index].reset_index()
-        issues.add(bad["_row"], "Total Vintage Quantity", "vintage total differs between rows of one vintage (the largest is used)", skip=False)
+        issues.add(
+            bad["_row"],
+            "Total Vintage Quantity",
+            "vintage total differs between rows of one vintage (the largest is used)",
+            skip=False,
+        )
     short = per_vintage[per_vintage["total"].notna() & (per_vintage["total"] > per_vintage["listed"])]
     rest = pd.DataFrame(
         {
-            "project_id": short["project_id"], "event_date": short["first_date"], "quantity": short["total"] - short["listed"], "_row": short["_row"],
+            "project_id": short["project_id"],
+            "event_date": short["first_date"],
+            "quantity": short["total"] - short["listed"],
+            "_row": short["_row"],
             "note": "vintage total not covered by the blocks in this export (dated at the vintage's first issuance)",
         }
     )
@@ -174,6 +207,11 @@ def issuance_events(blocks: pd.DataFrame, issues: Issues) -> pd.DataFrame:
         rest[col] = first[col].reindex(rest_keys).to_numpy()
     over = per_vintage[per_vintage["total"].notna() & (per_vintage["total"] < per_vintage["listed"])]
     if len(over):
-        issues.add(over["_row"], "Total Vintage Quantity", "the blocks of a vintage add up to more than its vintage total (the blocks are counted)", skip=False)
+        issues.add(
+            over["_row"],
+            "Total Vintage Quantity",
+            "the blocks of a vintage add up to more than its vintage total (the blocks are counted)",
+            skip=False,
+        )
     out = pd.concat([per_date.drop(columns=["_vs", "_ve"]), rest], ignore_index=True).assign(type="issuance")
     return out[out["quantity"] > 0]

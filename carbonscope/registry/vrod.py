@@ -22,7 +22,12 @@ from carbonscope.registry.frames import Chunk, keep, stack_series
 from carbonscope.registry.tables import Issues, read_excel_projects, read_parquet_table
 
 REGISTRY_WORDS = {"VCS": "VCS", "GOLD": "GS", "GS": "GS", "ACR": "ACR", "CAR": "CAR", "ART": "ART"}
-BLOCKS = {"": "issued_by_vintage", ".1": "retired_by_year", ".2": "remaining_by_vintage", ".3": "issued_by_issuance_year"}
+BLOCKS = {
+    "": "issued_by_vintage",
+    ".1": "retired_by_year",
+    ".2": "remaining_by_vintage",
+    ".3": "issued_by_issuance_year",
+}
 STATED = {
     "Total Credits Issued": "issued",
     "Total Credits Retired": "retired_cancelled",
@@ -46,12 +51,19 @@ def _compliance(words: pd.Series, issues: Issues, rows: pd.Series) -> pd.Series:
     out = low.map(COMPLIANCE_WORDS).astype("boolean")
     odd = low.notna() & ~low.isin(list(COMPLIANCE_WORDS))
     if odd.any():
-        issues.add(rows[odd], "ARB / WA Project", f"unknown compliance word {words[odd].iloc[0]!r} (flag left unknown)", skip=False)
+        issues.add(
+            rows[odd],
+            "ARB / WA Project",
+            f"unknown compliance word {words[odd].iloc[0]!r} (flag left unknown)",
+            skip=False,
+        )
     return out
 
 
 def _certifications(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) and v.strip() else None)
+    return s.map(
+        lambda v: [p.strip() for p in str(v).split(";") if p.strip()] if isinstance(v, str) and v.strip() else None
+    )
 
 
 def _removal(s: pd.Series) -> pd.Series:
@@ -71,7 +83,9 @@ class Vrod(Parser):
     }
 
     def parse(self, path, issues: Issues) -> Iterator[Batch]:
-        df = read_excel_projects(path) if path.suffix.lower() in {".xlsx", ".xlsm"} else read_parquet_table(path, issues)
+        df = (
+            read_excel_projects(path) if path.suffix.lower() in {".xlsx", ".xlsm"} else read_parquet_table(path, issues)
+        )
         issues.rows = len(df)
         df = df.reset_index(drop=True)
         # Values may arrive as numbers (Parquet/Excel) or text; Chunk's accessors accept both.
@@ -79,17 +93,29 @@ class Vrod(Parser):
         ids = c.text("Project ID").str.upper().str.replace(r"\s+", "", regex=True)
         bad = ids.notna() & ~ids.str.match(ID_RE, na=False)
         if bad.any():
-            issues.add(c.rows[bad], "Project ID", f"not a VROD project ID: {ids[bad].iloc[0]!r} (row skipped)", skip=True)
+            issues.add(
+                c.rows[bad], "Project ID", f"not a VROD project ID: {ids[bad].iloc[0]!r} (row skipped)", skip=True
+            )
         missing = ids.isna()
         if missing.any():
             issues.add(c.rows[missing], "Project ID", "missing project ID (row skipped)", skip=True)
         registry = c.text("Voluntary Registry").str.upper().map(REGISTRY_WORDS)
         unknown = registry.isna()
         if unknown.any():
-            issues.add(c.rows[unknown], "Voluntary Registry", f"unknown registry {c.text('Voluntary Registry')[unknown].iloc[0]!r} (row skipped)", skip=True)
+            issues.add(
+                c.rows[unknown],
+                "Voluntary Registry",
+                f"unknown registry {c.text('Voluntary Registry')[unknown].iloc[0]!r} (row skipped)",
+                skip=True,
+            )
         dup = ids.duplicated(keep=False) & ids.notna()
         if dup.any():
-            raise InputError(f"project ID {ids[dup].iloc[0]!r} appears on more than one row", file=str(path), row=int(c.rows[dup].iloc[0]), column="Project ID")
+            raise InputError(
+                f"project ID {ids[dup].iloc[0]!r} appears on more than one row",
+                file=str(path),
+                row=int(c.rows[dup].iloc[0]),
+                column="Project ID",
+            )
 
         arb_words = c.text("ARB / WA Project")
         arb = _compliance(arb_words, issues, c.rows)
@@ -97,14 +123,19 @@ class Vrod(Parser):
         voluntary, compliance_status = c.text("Voluntary Status"), c.text("ARB / WA Status")
         notes = c.text("Notes from Registry")
         berkeley = c.text("Notes from Berkeley Carbon Trading Project")
-        notes = notes.where(berkeley.isna(), (notes.fillna("") + "\n\nBerkeley Carbon Trading Project: " + berkeley.fillna("")).str.strip())
+        notes = notes.where(
+            berkeley.isna(),
+            (notes.fillna("") + "\n\nBerkeley Carbon Trading Project: " + berkeley.fillna("")).str.strip(),
+        )
         projects = pd.DataFrame(
             {
                 "id": ids,
                 "registry": registry,
                 "name": c.text("Project Name"),
                 # A compliance-only project has no voluntary status: its ARB / WA status stands in
-                "status_raw": voluntary.fillna(compliance_status.where(~compliance_status.str.startswith("Not ARB", na=False))),
+                "status_raw": voluntary.fillna(
+                    compliance_status.where(~compliance_status.str.startswith("Not ARB", na=False))
+                ),
                 "compliance_status": compliance_status,
                 "compliance_program": arb_words.where(arb_words.str.lower() != "no"),
                 "scope": c.text("Scope"),
@@ -140,7 +171,9 @@ class Vrod(Parser):
                 "_row": c.rows,
             }
         )
-        projects["registry_url"] = projects["registry_url"].where(projects["registry_url"].str.match(r"^https?://", na=False))
+        projects["registry_url"] = projects["registry_url"].where(
+            projects["registry_url"].str.match(r"^https?://", na=False)
+        )
 
         stated = []
         for label, metric in STATED.items():
@@ -161,6 +194,8 @@ class Vrod(Parser):
         for suffix, name in BLOCKS.items():
             series.append(stack_series(frame, "_id", year_cols[suffix], name, "vrod"))
         if c.has("Year Unknown"):
-            series.append(stack_series(frame.rename(columns={"year unknown": "0"}), "_id", {"0": 0}, "retired_by_year", "vrod"))
+            series.append(
+                stack_series(frame.rename(columns={"year unknown": "0"}), "_id", {"0": 0}, "retired_by_year", "vrod")
+            )
         series_df = keep(pd.concat(series, ignore_index=True), issues)
         yield Batch(projects=keep(projects, issues), stated=stated_df, series=series_df.drop(columns="_row"))

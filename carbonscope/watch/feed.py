@@ -18,14 +18,16 @@ def _iso(dt: datetime) -> str:
 
 def atom(conn: Connection, feed_token: str, site_url: str) -> str:
     # A disabled account's feed is dead (as its sessions and tokens are); a rotated token finds no one.
-    user = conn.execute(select(users.c.id, users.c.display_name).where(users.c.feed_token == feed_token, users.c.disabled.is_(False))).first()
+    user = conn.execute(
+        select(users.c.id, users.c.display_name).where(users.c.feed_token == feed_token, users.c.disabled.is_(False))
+    ).first()
     if user is None or not feed_token:
         raise NotFoundError("no such feed")
     items = list_for(conn, user.id, limit=100)
     updated = _iso(items[0]["created_at"]) if items else _iso(datetime.now(timezone.utc))
     entries = "".join(
         f"<entry><id>{escape(site_url)}/notifications/{it['id']}</id><title>{escape(it['title'])}</title>"
-        f"<updated>{_iso(it['created_at'])}</updated><link href=\"{escape(site_url + (it['link'] or '/'))}\"/></entry>"
+        f'<updated>{_iso(it["created_at"])}</updated><link href="{escape(site_url + (it["link"] or "/"))}"/></entry>'
         for it in items
     )
     return (

@@ -18,8 +18,22 @@ from carbonscope.db.bulk import insert_frame, timestamp_text
 from carbonscope.mail import enqueue
 from carbonscope.settings import get_settings
 
-WATCHED_KINDS = ("new_project", "status_changed", "new_events", "totals_changed", "event_retracted", "event_corrected", "project_delisted")
-LABEL = {"issuance": "issuance", "retirement": "retirement", "cancellation": "cancellation", "conversion": "conversion", "buffer_deposit": "buffer deposit"}
+WATCHED_KINDS = (
+    "new_project",
+    "status_changed",
+    "new_events",
+    "totals_changed",
+    "event_retracted",
+    "event_corrected",
+    "project_delisted",
+)
+LABEL = {
+    "issuance": "issuance",
+    "retirement": "retirement",
+    "cancellation": "cancellation",
+    "conversion": "conversion",
+    "buffer_deposit": "buffer deposit",
+}
 
 
 def _describe(kind: str, detail: dict | None, project: str, name: str | None) -> str:
@@ -30,7 +44,10 @@ def _describe(kind: str, detail: dict | None, project: str, name: str | None) ->
     if kind == "status_changed":
         return f"{who}: status {detail.get('from') or 'unknown'} → {detail.get('to') or 'unknown'}"
     if kind == "new_events":
-        parts = [f"{v['count']} {LABEL.get(t, t)}{'s' if v['count'] != 1 else ''} ({v['quantity']:,} credits)" for t, v in detail.items()]
+        parts = [
+            f"{v['count']} {LABEL.get(t, t)}{'s' if v['count'] != 1 else ''} ({v['quantity']:,} credits)"
+            for t, v in detail.items()
+        ]
         return f"{who}: " + ", ".join(parts)
     if kind == "totals_changed":
         parts = [f"{k.replace('_', ' ')} {_n(old)} → {_n(new)}" for k, (old, new) in detail.items()]
@@ -53,12 +70,17 @@ def on_snapshot(conn: Connection, snapshot_id: int) -> int:
     if conn.execute(select(watches.c.id).limit(1)).first() is None:
         return 0
     c, w, p = changes.c, watches.c, projects.c
-    base = select(w.user_id, c.id.label("change_id"), c.kind, c.project_id, c.detail, p.name).select_from(changes).join(projects, p.id == c.project_id).where(
-        c.snapshot_id == snapshot_id, c.kind.in_(WATCHED_KINDS)
+    base = (
+        select(w.user_id, c.id.label("change_id"), c.kind, c.project_id, c.detail, p.name)
+        .select_from(changes)
+        .join(projects, p.id == c.project_id)
+        .where(c.snapshot_id == snapshot_id, c.kind.in_(WATCHED_KINDS))
     )
     by_project = base.join(watches, and_(w.kind == "project", w.value == c.project_id))
     by_country = base.join(watches, and_(w.kind == "country", w.value == p.country)).where(c.kind != "totals_changed")
-    by_method = base.join(watches, and_(w.kind == "methodology", p.methodology_codes.like(literal("%|") + w.value + literal("|%")))).where(c.kind != "totals_changed")
+    by_method = base.join(
+        watches, and_(w.kind == "methodology", p.methodology_codes.like(literal("%|") + w.value + literal("|%")))
+    ).where(c.kind != "totals_changed")
     rows = {}
     for q in (by_project, by_country, by_method):
         for r in conn.execute(q).mappings():
@@ -66,9 +88,23 @@ def on_snapshot(conn: Connection, snapshot_id: int) -> int:
     # Beneficiary watches look at this snapshot's new retirements
     e = credit_events.c
     ben = (
-        select(w.user_id, c.id.label("change_id"), c.project_id, p.name, w.value.label("beneficiary"), func.sum(e.quantity).label("quantity"))
+        select(
+            w.user_id,
+            c.id.label("change_id"),
+            c.project_id,
+            p.name,
+            w.value.label("beneficiary"),
+            func.sum(e.quantity).label("quantity"),
+        )
         .select_from(watches)
-        .join(credit_events, and_(e.snapshot_id == snapshot_id, e.type == "retirement", func.lower(e.beneficiary).like(literal("%") + func.lower(w.value) + literal("%"))))
+        .join(
+            credit_events,
+            and_(
+                e.snapshot_id == snapshot_id,
+                e.type == "retirement",
+                func.lower(e.beneficiary).like(literal("%") + func.lower(w.value) + literal("%")),
+            ),
+        )
         .join(changes, and_(c.snapshot_id == snapshot_id, c.kind == "new_events", c.project_id == e.project_id))
         .join(projects, p.id == e.project_id)
         .where(w.kind == "beneficiary")
@@ -77,15 +113,36 @@ def on_snapshot(conn: Connection, snapshot_id: int) -> int:
     extra = {}
     for r in conn.execute(ben).mappings():
         key = (r["user_id"], r["change_id"])
-        extra[key] = f"{r['project_id']} {r['name'] or ''}: {r['quantity']:,} credits retired for {r['beneficiary']}".strip()
-        rows.setdefault(key, {"user_id": r["user_id"], "change_id": r["change_id"], "kind": "new_events", "project_id": r["project_id"], "detail": None, "name": r["name"]})
+        extra[key] = (
+            f"{r['project_id']} {r['name'] or ''}: {r['quantity']:,} credits retired for {r['beneficiary']}".strip()
+        )
+        rows.setdefault(
+            key,
+            {
+                "user_id": r["user_id"],
+                "change_id": r["change_id"],
+                "kind": "new_events",
+                "project_id": r["project_id"],
+                "detail": None,
+                "name": r["name"],
+            },
+        )
     if not rows:
         return 0
     now = datetime.now(timezone.utc)
     out = []
     for key, r in rows.items():
         title = extra.get(key) or _describe(r["kind"], r["detail"], r["project_id"], r["name"])
-        out.append({"user_id": r["user_id"], "change_id": r["change_id"], "created_at": now, "title": title, "body": None, "link": f"/projects/{r['project_id']}"})
+        out.append(
+            {
+                "user_id": r["user_id"],
+                "change_id": r["change_id"],
+                "created_at": now,
+                "title": title,
+                "body": None,
+                "link": f"/projects/{r['project_id']}",
+            }
+        )
     import pandas as pd
 
     frame = pd.DataFrame(out).assign(created_at=timestamp_text(conn, now))
@@ -103,8 +160,12 @@ def _digests(conn: Connection, items: list[dict]) -> None:
     for uid, titles in per_user.items():
         lines = "\n".join(f"- {t}" for t in titles[:50])
         more = f"\n... and {len(titles) - 50} more" if len(titles) > 50 else ""
-        enqueue(conn, emails[uid], f"CarbonScope: {len(titles)} update{'s' if len(titles) != 1 else ''} on your watchlist",
-                f"{lines}{more}\n\nSee them all: {site}/account/notifications")
+        enqueue(
+            conn,
+            emails[uid],
+            f"CarbonScope: {len(titles)} update{'s' if len(titles) != 1 else ''} on your watchlist",
+            f"{lines}{more}\n\nSee them all: {site}/account/notifications",
+        )
 
 
 def list_for(conn: Connection, user_id: int, limit: int = 100, unread_only: bool = False) -> list[dict]:
@@ -123,6 +184,8 @@ def unread_count(conn: Connection, user_id: int) -> int:
 def mark_read(conn: Connection, user_id: int) -> None:
     from sqlalchemy import update
 
-    conn.execute(update(notifications).where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None)).values(read_at=datetime.now(timezone.utc)))
-
-
+    conn.execute(
+        update(notifications)
+        .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
+        .values(read_at=datetime.now(timezone.utc))
+    )

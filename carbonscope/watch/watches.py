@@ -42,7 +42,9 @@ def add(conn: Connection, user: dict, kind: str, value: str) -> str:
     v = normalise(conn, kind, value)
     w = watches.c
     if conn.execute(select(w.id).where(w.user_id == user["id"], w.kind == kind, w.value == v)).first() is None:
-        conn.execute(insert(watches).values(user_id=user["id"], kind=kind, value=v, created_at=datetime.now(timezone.utc)))
+        conn.execute(
+            insert(watches).values(user_id=user["id"], kind=kind, value=v, created_at=datetime.now(timezone.utc))
+        )
     return v
 
 
@@ -54,7 +56,12 @@ def remove(conn: Connection, user: dict, watch_id: int) -> None:
 
 def list_for(conn: Connection, user_id: int) -> list[dict]:
     w = watches.c
-    return [dict(r) for r in conn.execute(select(w.id, w.kind, w.value, w.created_at).where(w.user_id == user_id).order_by(w.kind, w.value)).mappings()]
+    return [
+        dict(r)
+        for r in conn.execute(
+            select(w.id, w.kind, w.value, w.created_at).where(w.user_id == user_id).order_by(w.kind, w.value)
+        ).mappings()
+    ]
 
 
 def watching(conn: Connection, user: dict | None, kind: str, value: str) -> int | None:

@@ -27,8 +27,18 @@ OptF = Annotated[str, Form()]
 def _login_cookie(request: Request, response: Response, value: str) -> Response:
     """Sign in: the session cookie, and a new CSRF cookie (a token seen before sign-in is worth nothing after)."""
     s = request.app.state.settings
-    response.set_cookie(sessions.COOKIE, value, httponly=True, samesite="lax", secure=s.secure_cookies, max_age=s.session_days * 86400, path="/")
-    response.set_cookie(CSRF_COOKIE, new_secret(nbytes=24), httponly=True, samesite="strict", secure=s.secure_cookies, path="/")
+    response.set_cookie(
+        sessions.COOKIE,
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=s.secure_cookies,
+        max_age=s.session_days * 86400,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE, new_secret(nbytes=24), httponly=True, samesite="strict", secure=s.secure_cookies, path="/"
+    )
     return response
 
 
@@ -45,9 +55,16 @@ def register(request: Request, engine: Eng, email: F = "", display_name: F = "",
         passwords.check_policy(password, users.normalise_email(email), display_name)  # refused before any hashing
         password_hash = passwords.hash_password(password)  # ~100 ms of Argon2, not inside the write lock
         with db_write(engine) as tx:
-            users.sign_up(tx, email, display_name, password, client_address(request.scope), settings, password_hash=password_hash)
+            users.sign_up(
+                tx, email, display_name, password, client_address(request.scope), settings, password_hash=password_hash
+            )
     except InvalidField as exc:
-        return render(request, "account/register.html", {"values": {"email": email, "display_name": display_name}, "error": exc}, status=422)
+        return render(
+            request,
+            "account/register.html",
+            {"values": {"email": email, "display_name": display_name}, "error": exc},
+            status=422,
+        )
     # The same page whether the address was new or already had an account: a mail tells its owner which.
     return render(request, "account/check_mail.html", {"email": users.normalise_email(email), "why": "register"})
 
@@ -98,14 +115,21 @@ def login(request: Request, engine: Eng, email: F = "", password: F = "", csrf_t
             if user:
                 cookie = sessions.create(tx, user["id"], settings.secret_key, settings.session_days)
     except Throttled as exc:
-        response = render(request, "account/login.html", {"values": {"email": email}, "error": exc, "next": safe_next(next)}, status=429)
+        response = render(
+            request,
+            "account/login.html",
+            {"values": {"email": email}, "error": exc, "next": safe_next(next)},
+            status=429,
+        )
         response.headers["retry-after"] = str(exc.retry_after)
         return response
     if user is None:
         error = AuthError("wrong email or password")
         ctx = {"values": {"email": email}, "error": error, "next": safe_next(next), "unconfirmed": creds.unconfirmed}
         if creds.unconfirmed:  # the right password: only the account's owner learns this
-            ctx["error"] = AuthError("confirm your e-mail address first: open the link we mailed you, or ask for a new one below")
+            ctx["error"] = AuthError(
+                "confirm your e-mail address first: open the link we mailed you, or ask for a new one below"
+            )
         return render(request, "account/login.html", ctx, status=401)
     return _login_cookie(request, redirect(safe_next(next)), cookie)
 
@@ -134,19 +158,28 @@ def account(request: Request, conn: Conn, user: SignedIn, new_token: str | None 
 
 def _account_with(request: Request, engine: Engine, user: dict, **extra):
     with engine.connect() as conn:
-        ctx = {"tokens": tokens.list_for(conn, user["id"]), "watches": watches.list_for(conn, user["id"]), "new_token": None, "error": None,
-               "unread": notify.unread_count(conn, user["id"])}
+        ctx = {
+            "tokens": tokens.list_for(conn, user["id"]),
+            "watches": watches.list_for(conn, user["id"]),
+            "new_token": None,
+            "error": None,
+            "unread": notify.unread_count(conn, user["id"]),
+        }
     ctx.update(extra)
     return render(request, "account/account.html", ctx, status=422 if extra.get("error") else 200)
 
 
 @router.post("/account/password")
-def change_password(request: Request, engine: Eng, user: SignedIn, current_password: F = "", new_password: F = "", csrf_token: F = ""):
+def change_password(
+    request: Request, engine: Eng, user: SignedIn, current_password: F = "", new_password: F = "", csrf_token: F = ""
+):
     check_csrf(request, csrf_token)
     try:
         with db_write(engine) as tx:
             users.change_password(tx, user["id"], current_password, new_password)
-            cookie = sessions.create(tx, user["id"], request.app.state.settings.secret_key, request.app.state.settings.session_days)
+            cookie = sessions.create(
+                tx, user["id"], request.app.state.settings.secret_key, request.app.state.settings.session_days
+            )
     except InvalidField as exc:
         return _account_with(request, engine, user, error=exc)
     return _login_cookie(request, redirect("/account?changed=password"), cookie)
@@ -181,7 +214,9 @@ def revoke_token(request: Request, engine: Eng, user: SignedIn, token_id: int, c
 
 
 @router.post("/account/delete")
-def delete_account(request: Request, engine: Eng, user: SignedIn, password: F = "", confirm: F = "", csrf_token: F = ""):
+def delete_account(
+    request: Request, engine: Eng, user: SignedIn, password: F = "", confirm: F = "", csrf_token: F = ""
+):
     check_csrf(request, csrf_token)
     if confirm != "DELETE":
         return _account_with(request, engine, user, error=InvalidField("confirm", "type DELETE to confirm"))
@@ -225,7 +260,9 @@ def reset(request: Request, engine: Eng, token: str, new_password: F = "", csrf_
 
 
 @router.post("/watch")
-def add_watch(request: Request, engine: Eng, user: SignedIn, kind: F = "", value: F = "", csrf_token: F = "", next: F = "/account"):
+def add_watch(
+    request: Request, engine: Eng, user: SignedIn, kind: F = "", value: F = "", csrf_token: F = "", next: F = "/account"
+):
     check_csrf(request, csrf_token)
     try:
         with db_write(engine) as tx:
@@ -236,7 +273,9 @@ def add_watch(request: Request, engine: Eng, user: SignedIn, kind: F = "", value
 
 
 @router.post("/watch/{watch_id}/delete")
-def remove_watch(request: Request, engine: Eng, user: SignedIn, watch_id: int, csrf_token: F = "", next: F = "/account"):
+def remove_watch(
+    request: Request, engine: Eng, user: SignedIn, watch_id: int, csrf_token: F = "", next: F = "/account"
+):
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         watches.remove(tx, user, watch_id)

@@ -29,13 +29,19 @@ def admin_page(request: Request, conn: Conn, admin: Admin, q: str = ""):
     if q:
         from carbonscope.queries.filters import like_pattern
 
-        query = query.where(func.lower(u.email).like(like_pattern(q), escape="\\") | func.lower(u.display_name).like(like_pattern(q), escape="\\"))
+        query = query.where(
+            func.lower(u.email).like(like_pattern(q), escape="\\")
+            | func.lower(u.display_name).like(like_pattern(q), escape="\\")
+        )
     ctx = {
         "users": [dict(r) for r in conn.execute(query).mappings()],
         "user_count": conn.execute(select(func.count()).select_from(users_table)).scalar_one(),
         "reports": reports.open_reports(conn),
         # bodies as an admin may read them: a reset or confirmation link is never shown (mail.shown)
-        "outbox": [{**dict(r), "body": mail.shown(dict(r))} for r in conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(30)).mappings()],
+        "outbox": [
+            {**dict(r), "body": mail.shown(dict(r))}
+            for r in conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(30)).mappings()
+        ],
         "q": q,
     }
     return render(request, "admin/admin.html", ctx)
@@ -58,7 +64,16 @@ def admin_user(request: Request, engine: Eng, admin: Admin, uid: int, action: F 
 
 
 @router.post("/admin/hide")
-def admin_hide(request: Request, engine: Eng, admin: Admin, target_kind: F = "", target_id: F = "", hidden: F = "1", report_id: F = "", csrf_token: F = ""):
+def admin_hide(
+    request: Request,
+    engine: Eng,
+    admin: Admin,
+    target_kind: F = "",
+    target_id: F = "",
+    hidden: F = "1",
+    report_id: F = "",
+    csrf_token: F = "",
+):
     check_csrf(request, csrf_token)
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")

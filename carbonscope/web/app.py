@@ -16,7 +16,17 @@ from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
 from carbonscope.settings import Settings, get_settings
 from carbonscope.community import targets
-from carbonscope.web import account_pages, admin_pages, assets, community_pages, export, news_pages, pages, personal, problems
+from carbonscope.web import (
+    account_pages,
+    admin_pages,
+    assets,
+    community_pages,
+    export,
+    news_pages,
+    pages,
+    personal,
+    problems,
+)
 from carbonscope.web.housekeeping import Housekeeping
 from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.api import router as api_router
@@ -44,7 +54,11 @@ def community_key(engine):
         if not m:
             return ""
         with engine.connect() as conn:
-            return str(targets.version(conn, m.group(1)[:-1], normalise_id(m.group(2)) if m.group(1) == "projects" else m.group(2)))
+            return str(
+                targets.version(
+                    conn, m.group(1)[:-1], normalise_id(m.group(2)) if m.group(1) == "projects" else m.group(2)
+                )
+            )
 
     return key
 
@@ -104,19 +118,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     missing = assets.missing_vendor()
     if missing:
-        log.warning("front-end libraries missing (%s): run scripts/setup.sh; charts and maps will not draw", ", ".join(missing))
+        log.warning(
+            "front-end libraries missing (%s): run scripts/setup.sh; charts and maps will not draw", ", ".join(missing)
+        )
     app.mount("/static", StaticFiles(directory=str(assets.VENDOR.parent)), name="static")
 
     # Outermost first: rate limit, security headers, cache (stores compressed bodies), gzip.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # fast: exports stream hundreds of MB
     if settings.cache_ttl_seconds > 0:  # 0 switches the cache off
-        app.add_middleware(ResponseCache, store=app.state.cache, version=app.state.version, ttl=settings.cache_ttl_seconds,
-                           prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"), exact=("/",),
-                           skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments"), extra_key=community_key(engine))
+        app.add_middleware(
+            ResponseCache,
+            store=app.state.cache,
+            version=app.state.version,
+            ttl=settings.cache_ttl_seconds,
+            prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"),
+            exact=("/",),
+            skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments"),
+            extra_key=community_key(engine),
+        )
     # Bodies: the largest upload allowed plus room for the form around it, refused before reading
-    app.add_middleware(BodyLimit, max_bytes=max(settings.max_document_bytes, settings.max_boundary_bytes) + 1024 * 1024, session_cookie=sessions.COOKIE)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max(settings.max_document_bytes, settings.max_boundary_bytes) + 1024 * 1024,
+        session_cookie=sessions.COOKIE,
+    )
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url)
-    if settings.forwarded_allow_ips:  # outermost: every throttle sees the client behind a trusted proxy, no one else's claim
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()])
+    if (
+        settings.forwarded_allow_ips
+    ):  # outermost: every throttle sees the client behind a trusted proxy, no one else's claim
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()],
+        )
     return app

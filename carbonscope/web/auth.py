@@ -62,7 +62,9 @@ def token_user(request: Request) -> dict:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value:
-        raise AuthError("this endpoint needs an API token: Authorization: Bearer cst_... (create one under Account → API tokens)")
+        raise AuthError(
+            "this endpoint needs an API token: Authorization: Bearer cst_... (create one under Account → API tokens)"
+        )
     engine = request.app.state.engine
     with engine.connect() as conn:
         user = tokens.user_for(conn, value.strip())
@@ -102,7 +104,14 @@ def finish(request: Request, response):
     """Attach a new CSRF cookie if this request minted one."""
     raw = getattr(request.state, "new_csrf", None)
     if raw:
-        response.set_cookie(CSRF_COOKIE, raw, httponly=True, samesite="strict", secure=request.app.state.settings.secure_cookies, path="/")
+        response.set_cookie(
+            CSRF_COOKIE,
+            raw,
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.settings.secure_cookies,
+            path="/",
+        )
     return response
 
 

@@ -31,11 +31,17 @@ def _read_upload(upload: UploadFile | None, limit: int) -> tuple[str, bytes] | N
 
 
 @router.get("/proposals")
-def proposals_page(request: Request, conn: Conn, user: User, q: str | None = None, sort: str = "-support", page: int = 1):
+def proposals_page(
+    request: Request, conn: Conn, user: User, q: str | None = None, sort: str = "-support", page: int = 1
+):
     if not 1 <= page <= 10_000:
         raise InvalidField("page", "between 1 and 10,000")
     data = proposals.search(conn, q=q, sort=sort, limit=50, offset=(page - 1) * 50)
-    return render(request, "proposals/list.html", {"data": data, "q": q or "", "sort": sort, "page": page, "country_name": country_name})
+    return render(
+        request,
+        "proposals/list.html",
+        {"data": data, "q": q or "", "sort": sort, "page": page, "country_name": country_name},
+    )
 
 
 @router.get("/proposals/new")
@@ -90,7 +96,12 @@ def proposal_page(request: Request, conn: Conn, user: User, pid: int, comments_b
         "supported": support.supports_it(conn, user, "proposal", str(pid)),
         "is_owner": bool(user and user["id"] == doc["owner_id"]),
         "country_name": country_name(doc["country"]),
-        "map": {"boundary": doc["boundary"], "countries": {doc["country"]: 1} if doc["country"] else {}, "focus": doc["country"], "numeric": numeric_codes()},
+        "map": {
+            "boundary": doc["boundary"],
+            "countries": {doc["country"]: 1} if doc["country"] else {},
+            "focus": doc["country"],
+            "numeric": numeric_codes(),
+        },
         "target": ("proposal", str(pid)),
     }
     return render(request, "proposals/proposal.html", ctx)
@@ -161,8 +172,13 @@ def document(request: Request, conn: Conn, user: User, pid: int, doc_id: int):
     if doc is None:
         raise NotFoundError(f"no document {doc_id} on proposal {pid}")
     path = documents.stored_path(request.app.state.settings.uploads_dir, doc["sha256"])
-    return FileResponse(path, media_type=doc["content_type"], filename=doc["filename"], content_disposition_type="attachment",
-                        headers={"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"})
+    return FileResponse(
+        path,
+        media_type=doc["content_type"],
+        filename=doc["filename"],
+        content_disposition_type="attachment",
+        headers={"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"},
+    )
 
 
 # ---------------------------------------------------------------- comments, support, reports
@@ -173,7 +189,16 @@ def _back(kind: str, target: str) -> str:
 
 
 @router.post("/c/{kind}/{target}/comments")
-def post_comment(request: Request, engine: Eng, user: SignedIn, kind: str, target: str, body: F = "", parent_id: F = "", csrf_token: F = ""):
+def post_comment(
+    request: Request,
+    engine: Eng,
+    user: SignedIn,
+    kind: str,
+    target: str,
+    body: F = "",
+    parent_id: F = "",
+    csrf_token: F = "",
+):
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         cid = comments.create(tx, user, kind, target, body, int(parent_id) if parent_id.isdigit() else None)
@@ -181,7 +206,9 @@ def post_comment(request: Request, engine: Eng, user: SignedIn, kind: str, targe
 
 
 @router.post("/comments/{cid}/edit")
-def edit_comment(request: Request, engine: Eng, user: SignedIn, cid: int, body: F = "", csrf_token: F = "", next: F = "/"):
+def edit_comment(
+    request: Request, engine: Eng, user: SignedIn, cid: int, body: F = "", csrf_token: F = "", next: F = "/"
+):
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         comments.edit(tx, user, cid, body)
@@ -197,7 +224,16 @@ def delete_comment(request: Request, engine: Eng, user: SignedIn, cid: int, csrf
 
 
 @router.post("/report")
-def report(request: Request, engine: Eng, user: SignedIn, target_kind: F = "", target_id: F = "", reason: F = "", csrf_token: F = "", next: F = "/"):
+def report(
+    request: Request,
+    engine: Eng,
+    user: SignedIn,
+    target_kind: F = "",
+    target_id: F = "",
+    reason: F = "",
+    csrf_token: F = "",
+    next: F = "/",
+):
     check_csrf(request, csrf_token)
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")
@@ -225,5 +261,3 @@ def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csr
         else:
             watches.add(tx, user, "project", pid)
     return redirect(f"/projects/{pid}#watch")
-
-

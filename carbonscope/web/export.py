@@ -86,7 +86,10 @@ def parquet_chunks(engine: Engine, query, schema: pa.Schema) -> Iterator[bytes]:
             for name, values in zip(names, cols):
                 typ = schema.field(name).type
                 if pa.types.is_string(typ):
-                    values = [None if v is None else (json.dumps(v) if isinstance(v, (list, dict)) else str(v)) for v in values]
+                    values = [
+                        None if v is None else (json.dumps(v) if isinstance(v, (list, dict)) else str(v))
+                        for v in values
+                    ]
                 arrays.append(pa.array(values, type=typ))
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             yield sink.drain()
@@ -149,7 +152,9 @@ def _leased(body: Iterator[bytes], lease: _Lease) -> Iterator[bytes]:
         lease.release()
 
 
-def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Schema, name: str, slots: ExportSlots | None = None) -> StreamingResponse:
+def response(
+    fmt: str, engine: Engine, query, columns: list[str], schema: pa.Schema, name: str, slots: ExportSlots | None = None
+) -> StreamingResponse:
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"}
     lease = slots.lease() if slots is not None else None  # before any work: a refusal costs nothing
     query = sanitised(query)  # every format: no cell a spreadsheet would run as a formula
@@ -167,14 +172,29 @@ def response(fmt: str, engine: Engine, query, columns: list[str], schema: pa.Sch
 
 
 PROJECT_SCHEMA_TYPES = {
-    "issued": pa.int64(), "retired": pa.int64(), "cancelled": pa.int64(), "retired_or_cancelled": pa.int64(), "buffer": pa.int64(), "remaining": pa.int64(),
+    "issued": pa.int64(),
+    "retired": pa.int64(),
+    "cancelled": pa.int64(),
+    "retired_or_cancelled": pa.int64(),
+    "buffer": pa.int64(),
+    "remaining": pa.int64(),
     "ledger_complete": pa.bool_(),
-    "first_vintage": pa.int32(), "estimated_annual": pa.float64(), "listed_at": pa.date32(), "registered_at": pa.date32(),
-    "corsia": pa.bool_(), "ccp": pa.bool_(), "article6": pa.bool_(),
+    "first_vintage": pa.int32(),
+    "estimated_annual": pa.float64(),
+    "listed_at": pa.date32(),
+    "registered_at": pa.date32(),
+    "corsia": pa.bool_(),
+    "ccp": pa.bool_(),
+    "article6": pa.bool_(),
 }
 EVENT_SCHEMA_TYPES = {
-    "quantity": pa.int64(), "vintage": pa.int32(), "vintage_start": pa.date32(), "vintage_end": pa.date32(), "event_date": pa.date32(),
-    "serial_start": pa.int64(), "serial_end": pa.int64(),
+    "quantity": pa.int64(),
+    "vintage": pa.int32(),
+    "vintage_start": pa.date32(),
+    "vintage_end": pa.date32(),
+    "event_date": pa.date32(),
+    "serial_start": pa.int64(),
+    "serial_end": pa.int64(),
 }
 
 

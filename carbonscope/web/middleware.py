@@ -12,7 +12,10 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    ),
 ]
 
 
@@ -22,7 +25,11 @@ class SecurityHeaders:
 
     def __init__(self, app, hsts_seconds: int = 0):
         self.app = app
-        self.headers = SECURITY_HEADERS + ([(b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())] if hsts_seconds > 0 else [])
+        self.headers = SECURITY_HEADERS + (
+            [(b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())]
+            if hsts_seconds > 0
+            else []
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -56,7 +63,8 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             return await _refuse(send, 413, f"the request body is larger than {self.max_bytes:,} bytes")
         if headers.get(b"content-type", b"").startswith(b"multipart/") and not (
-            headers.get(b"authorization", b"").lower().startswith(b"bearer ") or self.cookie + b"=" in headers.get(b"cookie", b"")
+            headers.get(b"authorization", b"").lower().startswith(b"bearer ")
+            or self.cookie + b"=" in headers.get(b"cookie", b"")
         ):
             return await _refuse(send, 401, "sign in (or send an API token) before uploading")
         received, refused = 0, False
@@ -87,8 +95,21 @@ class BodyLimit:
 
 
 async def _refuse(send, status: int, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": "Payload too large" if status == 413 else "Unauthorized", "status": status, "detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Payload too large" if status == 413 else "Unauthorized",
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -139,26 +160,58 @@ class RateLimit:
         ok, wait = self._allow(client_address(scope))
         if ok:
             return await self.app(scope, receive, send)
-        body = json.dumps({"type": "about:blank", "title": "Too many requests", "status": 429,
-                           "detail": f"more than {self.per_minute} requests a minute from one address; retry in {wait:.0f} s"}).encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/problem+json"), (b"retry-after", str(max(1, round(wait))).encode()), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Too many requests",
+                "status": 429,
+                "detail": f"more than {self.per_minute} requests a minute from one address; retry in {wait:.0f} s",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"retry-after", str(max(1, round(wait))).encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
 class ResponseCache:
     """Caches 200 responses of anonymous GET requests to ``prefixes`` (not exports), with ETags."""
 
-    def __init__(self, app, store, version: DataVersion, ttl: float, prefixes=("/api/v1/",), exact=(), skip_params=("format",), skip_prefixes=(),
-                 extra_key=None):
+    def __init__(
+        self,
+        app,
+        store,
+        version: DataVersion,
+        ttl: float,
+        prefixes=("/api/v1/",),
+        exact=(),
+        skip_params=("format",),
+        skip_prefixes=(),
+        extra_key=None,
+    ):
         self.app, self.store, self.version, self.ttl = app, store, version, ttl
-        self.prefixes, self.exact, self.skip_params, self.skip_prefixes = prefixes, set(exact), skip_params, tuple(skip_prefixes)
+        self.prefixes, self.exact, self.skip_params, self.skip_prefixes = (
+            prefixes,
+            set(exact),
+            skip_params,
+            tuple(skip_prefixes),
+        )
         self.extra_key = extra_key  # scope -> str: more state the response depends on (comments of a page, ...)
 
     def _cacheable(self, scope) -> bool:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return False
-        if not (scope["path"].startswith(self.prefixes) or scope["path"] in self.exact) or scope["path"].endswith("/export"):
+        if not (scope["path"].startswith(self.prefixes) or scope["path"] in self.exact) or scope["path"].endswith(
+            "/export"
+        ):
             return False
         if self.skip_prefixes and scope["path"].startswith(self.skip_prefixes):
             return False
@@ -174,17 +227,31 @@ class ResponseCache:
         headers = dict(scope.get("headers", []))
         accept_enc = b"gzip" if b"gzip" in headers.get(b"accept-encoding", b"") else b""
         extra = self.extra_key(scope) if self.extra_key else ""
-        key = cache_key(self.version.get(), scope["path"] + "#" + extra, scope.get("query_string", b"").decode("latin-1"), accept_enc.decode())
+        key = cache_key(
+            self.version.get(),
+            scope["path"] + "#" + extra,
+            scope.get("query_string", b"").decode("latin-1"),
+            accept_enc.decode(),
+        )
         etag = f'"{key}"'.encode()
         if headers.get(b"if-none-match") == etag:
-            await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag), (b"cache-control", b"public, max-age=60")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [(b"etag", etag), (b"cache-control", b"public, max-age=60")],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         hit = self.store.get(key)
         if hit is not None:
             head, body = hit.split(b"\n\n", 1)
             raw_headers = json.loads(head)
-            out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in raw_headers] + [(b"etag", etag), (b"x-cache", b"hit")]
+            out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in raw_headers] + [
+                (b"etag", etag),
+                (b"x-cache", b"hit"),
+            ]
             await send({"type": "http.response.start", "status": 200, "headers": out})
             await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
             return
@@ -193,8 +260,16 @@ class ResponseCache:
         async def wrapped(message):
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
-                captured["headers"] = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"etag", b"cache-control", b"x-cache")]
-                extra = [(b"etag", etag), (b"cache-control", b"public, max-age=60"), (b"x-cache", b"miss")] if message["status"] == 200 else []
+                captured["headers"] = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"etag", b"cache-control", b"x-cache")
+                ]
+                extra = (
+                    [(b"etag", etag), (b"cache-control", b"public, max-age=60"), (b"x-cache", b"miss")]
+                    if message["status"] == 200
+                    else []
+                )
                 message = {**message, "headers": captured["headers"] + extra}
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
@@ -204,5 +279,9 @@ class ResponseCache:
 
         await self.app(scope, receive, wrapped)
         if captured["status"] == 200 and not captured["stream"] and scope["method"] == "GET":
-            keep = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in captured["headers"] if k.lower() in (b"content-type", b"content-encoding", b"vary", b"content-length")]
+            keep = [
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in captured["headers"]
+                if k.lower() in (b"content-type", b"content-encoding", b"vary", b"content-length")
+            ]
             self.store.set(key, json.dumps(keep).encode() + b"\n\n" + b"".join(captured["body"]), self.ttl)

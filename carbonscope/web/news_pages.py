@@ -22,24 +22,47 @@ F = Annotated[str, Form()]
 
 
 @router.get("/news")
-def news_page(request: Request, conn: Conn, user: User, q: str | None = None, topic: str | None = None, source: str | None = None,
-              project: str | None = None, country: str | None = None, page: int = 1):
+def news_page(
+    request: Request,
+    conn: Conn,
+    user: User,
+    q: str | None = None,
+    topic: str | None = None,
+    source: str | None = None,
+    project: str | None = None,
+    country: str | None = None,
+    page: int = 1,
+):
     if not 1 <= page <= 10_000:
         raise InvalidField("page", "between 1 and 10,000")
-    kind, target = ("project", project.upper()) if project else ("country", country.upper()) if country else (None, None)
-    data = store.search(conn, q=q, topic=topic, source=source, target_kind=kind, target_id=target, limit=30, offset=(page - 1) * 30)
-    ctx = {"data": data, "facets": store.facets(conn), "weekly": store.per_topic_week(conn), "page": page,
-           "pages": max(1, -(-data["total"] // 30)), "filters": {"q": q or "", "topic": topic, "source": source, "project": project, "country": country}}
+    kind, target = (
+        ("project", project.upper()) if project else ("country", country.upper()) if country else (None, None)
+    )
+    data = store.search(
+        conn, q=q, topic=topic, source=source, target_kind=kind, target_id=target, limit=30, offset=(page - 1) * 30
+    )
+    ctx = {
+        "data": data,
+        "facets": store.facets(conn),
+        "weekly": store.per_topic_week(conn),
+        "page": page,
+        "pages": max(1, -(-data["total"] // 30)),
+        "filters": {"q": q or "", "topic": topic, "source": source, "project": project, "country": country},
+    }
     return render(request, "news/list.html", ctx)
 
 
 @router.post("/news/links/{link_id}")
-def review_link(request: Request, engine: Eng, user: Admin, link_id: int, action: F = "", csrf_token: F = "", next: F = "/news"):
+def review_link(
+    request: Request, engine: Eng, user: Admin, link_id: int, action: F = "", csrf_token: F = "", next: F = "/news"
+):
     """Confirm or remove a news item's automatic link: moderation, for admins only."""
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         store.review(tx, user, link_id, action)
-        row = tx.execute(select(news_links.c.target_kind, news_links.c.target_id).where(news_links.c.id == link_id)).first()
+        row = tx.execute(
+            select(news_links.c.target_kind, news_links.c.target_id).where(news_links.c.id == link_id)
+        ).first()
         if row and row.target_kind == "project":
             targets.bump(tx, "project", row.target_id)
     return redirect(safe_next(next))

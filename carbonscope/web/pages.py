@@ -25,12 +25,25 @@ from carbonscope.news import store as news_store
 router = APIRouter(include_in_schema=False)
 
 CATEGORY_LABELS = {
-    "forestry-land-use": "Forestry & land use", "renewable-energy": "Renewable energy", "household-community": "Household & community",
-    "agriculture": "Agriculture", "waste-management": "Waste management", "chemical-processes": "Chemical processes",
-    "industrial-commercial": "Industrial & commercial", "transportation": "Transportation", "carbon-capture-storage": "Carbon capture & storage",
+    "forestry-land-use": "Forestry & land use",
+    "renewable-energy": "Renewable energy",
+    "household-community": "Household & community",
+    "agriculture": "Agriculture",
+    "waste-management": "Waste management",
+    "chemical-processes": "Chemical processes",
+    "industrial-commercial": "Industrial & commercial",
+    "transportation": "Transportation",
+    "carbon-capture-storage": "Carbon capture & storage",
     "engineered-removal": "Engineered removal",
 }
-FACET_LABELS = {"registry": "Registry", "category": "Category", "type": "Project type", "status": "Status", "country": "Country", "reduction_removal": "Reduction / removal"}
+FACET_LABELS = {
+    "registry": "Registry",
+    "category": "Category",
+    "type": "Project type",
+    "status": "Status",
+    "country": "Country",
+    "reduction_removal": "Reduction / removal",
+}
 
 
 def _params(model, request: Request):
@@ -64,7 +77,9 @@ def favicon():
 def api_docs(request: Request):
     """OpenAPI documentation (Swagger UI served locally; it needs inline styles)."""
     response = templates.TemplateResponse(request, "api_docs.html", {})
-    response.headers["content-security-policy"] = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    response.headers["content-security-policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
     return response
 
 
@@ -90,15 +105,27 @@ def projects_page(request: Request, conn: Conn, user: User):
     return templates.TemplateResponse(
         request,
         "projects.html",
-        {"data": data, "facets": facets, "facet_labels": FACET_LABELS, "category_labels": CATEGORY_LABELS, "params": params,
-         "country_names": {f["value"]: country_name(f["value"]) for f in facets["country"]},
-         "export_qs": export_qs, "empty": data["total"] == 0 and _empty(conn), "sort": sort},
+        {
+            "data": data,
+            "facets": facets,
+            "facet_labels": FACET_LABELS,
+            "category_labels": CATEGORY_LABELS,
+            "params": params,
+            "country_names": {f["value"]: country_name(f["value"]) for f in facets["country"]},
+            "export_qs": export_qs,
+            "empty": data["total"] == 0 and _empty(conn),
+            "sort": sort,
+        },
     )
 
 
 @router.get("/projects/{project_id}")
-async def project_page(request: Request, project_id: Annotated[str, Path(max_length=40)], events_page: Annotated[int, Query(ge=1, le=100000)] = 1,
-                       comments_before: Annotated[int | None, Query(ge=1)] = None):
+async def project_page(
+    request: Request,
+    project_id: Annotated[str, Path(max_length=40)],
+    events_page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    comments_before: Annotated[int | None, Query(ge=1)] = None,
+):
     """Anonymous readers get the page (cached by the middleware); signed-in readers get their copy of
     a shared rendering (web/personal.py): a few indexed reads per request instead of the whole page."""
     pid = normalise_id(project_id)
@@ -110,15 +137,23 @@ async def project_page(request: Request, project_id: Annotated[str, Path(max_len
     settings = request.app.state.settings
     slots = personal.slots_for(settings.secret_key)
     renderings: personal.Renderings = request.app.state.renderings
-    key = personal.cache_key(request.app.state.version.get(), "project", pid, mine["version"], f"{events_page}|{comments_before}")
+    key = personal.cache_key(
+        request.app.state.version.get(), "project", pid, mine["version"], f"{events_page}|{comments_before}"
+    )
     pieces = renderings.get(key, slots)
     if pieces is None:
         html = await run_in_threadpool(_project_html, request, project_id, events_page, comments_before, slots)
         pieces = renderings.put(key, html, slots)
     csrf = csrf_token(request)
     body = personal.fill(
-        pieces, user_id=user["id"], csrf=csrf, nav=templates.get_template("_nav_user.html").render(request=request),
-        support=templates.get_template("_support_forms.html").render(target=("project", pid), csrf=csrf, supported=mine["supported"], watching=mine["watching"]))
+        pieces,
+        user_id=user["id"],
+        csrf=csrf,
+        nav=templates.get_template("_nav_user.html").render(request=request),
+        support=templates.get_template("_support_forms.html").render(
+            target=("project", pid), csrf=csrf, supported=mine["supported"], watching=mine["watching"]
+        ),
+    )
     return finish(request, HTMLResponse(body, headers={"cache-control": "no-store"}))
 
 
@@ -127,18 +162,65 @@ def _project_context(conn, project_id: str, events_page: int, comments_before: i
     yearly = analytics.project_yearly(conn, doc["id"])
     params = EventListParams(page=events_page, limit=50)
     events = lists.list_events(conn, params.filters(project=[doc["id"]]), params.paging(), "-event_date")
-    fields = [(k, doc.get(k), doc["provenance"].get(_raw_field(k))) for k in (
-        "registry", "status", "status_raw", "proponent", "owner", "country_name", "state", "site", "region", "category", "project_type",
-        "type_raw", "scope", "methodologies", "methodology_raw", "methodology_version", "reduction_removal", "listed_at", "registered_at",
-        "crediting_start", "crediting_end", "first_vintage", "estimated_annual", "verifier", "sdgs", "corsia", "ccp", "article6",
-        "corresponding_adjustment", "is_compliance", "compliance_id", "poa_id", "size_class", "website")]
-    map_data = {"countries": {doc["country"]: 1} if doc.get("country") else {}, "numeric": numeric_codes(), "focus": doc.get("country")}
-    return {"p": doc, "fields": [f for f in fields if f[1] not in (None, "", [])], "yearly": yearly, "events": events,
-            "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]}, "map": map_data,
-            "changes": project_changes(conn, doc["id"], limit=30), "category_labels": CATEGORY_LABELS,
-            "comments": comments.thread(conn, "project", doc["id"], before=comments_before), "support_count": support.count(conn, "project", doc["id"]),
-            "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
-            "linked_proposals": proposals.linked_to(conn, doc["id"]), "target": ("project", doc["id"])}
+    fields = [
+        (k, doc.get(k), doc["provenance"].get(_raw_field(k)))
+        for k in (
+            "registry",
+            "status",
+            "status_raw",
+            "proponent",
+            "owner",
+            "country_name",
+            "state",
+            "site",
+            "region",
+            "category",
+            "project_type",
+            "type_raw",
+            "scope",
+            "methodologies",
+            "methodology_raw",
+            "methodology_version",
+            "reduction_removal",
+            "listed_at",
+            "registered_at",
+            "crediting_start",
+            "crediting_end",
+            "first_vintage",
+            "estimated_annual",
+            "verifier",
+            "sdgs",
+            "corsia",
+            "ccp",
+            "article6",
+            "corresponding_adjustment",
+            "is_compliance",
+            "compliance_id",
+            "poa_id",
+            "size_class",
+            "website",
+        )
+    ]
+    map_data = {
+        "countries": {doc["country"]: 1} if doc.get("country") else {},
+        "numeric": numeric_codes(),
+        "focus": doc.get("country"),
+    }
+    return {
+        "p": doc,
+        "fields": [f for f in fields if f[1] not in (None, "", [])],
+        "yearly": yearly,
+        "events": events,
+        "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]},
+        "map": map_data,
+        "changes": project_changes(conn, doc["id"], limit=30),
+        "category_labels": CATEGORY_LABELS,
+        "comments": comments.thread(conn, "project", doc["id"], before=comments_before),
+        "support_count": support.count(conn, "project", doc["id"]),
+        "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
+        "linked_proposals": proposals.linked_to(conn, doc["id"]),
+        "target": ("project", doc["id"]),
+    }
 
 
 def _project_response(request: Request, project_id: str, events_page: int, comments_before: int | None):
@@ -147,17 +229,26 @@ def _project_response(request: Request, project_id: str, events_page: int, comme
     return templates.TemplateResponse(request, "project.html", ctx)
 
 
-def _project_html(request: Request, project_id: str, events_page: int, comments_before: int | None, slots: personal.Slots) -> str:
+def _project_html(
+    request: Request, project_id: str, events_page: int, comments_before: int | None, slots: personal.Slots
+) -> str:
     """The page every signed-in reader shares, with slots where their copies differ."""
     with request.app.state.engine.connect() as conn:
         ctx = _project_context(conn, project_id, events_page, comments_before)
-    return templates.get_template("project.html").render({**ctx, "request": request, "slots": slots, "csrf": slots.csrf})
+    return templates.get_template("project.html").render(
+        {**ctx, "request": request, "slots": slots, "csrf": slots.csrf}
+    )
 
 
 def _raw_field(name: str) -> str:
     """The source field a harmonised field is derived from (for its provenance)."""
-    return {"status": "status_raw", "country_name": "country_raw", "methodologies": "methodology_raw", "category": "type_override",
-            "project_type": "type_override"}.get(name, name)
+    return {
+        "status": "status_raw",
+        "country_name": "country_raw",
+        "methodologies": "methodology_raw",
+        "category": "type_override",
+        "project_type": "type_override",
+    }.get(name, name)
 
 
 @router.get("/credits")
@@ -166,7 +257,11 @@ def credits_page(request: Request, conn: Conn, user: User):
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     data = lists.list_events(conn, params.filters(), params.paging(), sort)
     export_qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit", "format")]
-    return templates.TemplateResponse(request, "credits.html", {"data": data, "params": params, "export_qs": export_qs, "sort": sort, "empty": _empty(conn)})
+    return templates.TemplateResponse(
+        request,
+        "credits.html",
+        {"data": data, "params": params, "export_qs": export_qs, "sort": sort, "empty": _empty(conn)},
+    )
 
 
 @router.get("/stats")
@@ -181,13 +276,26 @@ def stats_page(request: Request, conn: Conn, user: User):
         "by_category": analytics.breakdown(conn, "category"),
         "listings": analytics.listings_by_year(conn),
     }
-    map_data = {"countries": {c["value"]: c["issued"] for c in countries if c["value"]}, "numeric": numeric_codes(), "focus": None}
+    map_data = {
+        "countries": {c["value"]: c["issued"] for c in countries if c["value"]},
+        "numeric": numeric_codes(),
+        "focus": None,
+    }
     groups, cover = analytics.beneficiary_groups(conn)
     return templates.TemplateResponse(
         request,
         "stats.html",
-        {"empty": False, "chart": chart, "map": map_data, "countries": countries[:30], "beneficiaries": groups[:25], "beneficiary_cover": cover,
-         "top": analytics.top_projects(conn, "issued", 15), "categories": chart["by_category"], "category_labels": CATEGORY_LABELS},
+        {
+            "empty": False,
+            "chart": chart,
+            "map": map_data,
+            "countries": countries[:30],
+            "beneficiaries": groups[:25],
+            "beneficiary_cover": cover,
+            "top": analytics.top_projects(conn, "issued", 15),
+            "categories": chart["by_category"],
+            "category_labels": CATEGORY_LABELS,
+        },
     )
 
 
@@ -200,8 +308,11 @@ def data_page(request: Request, conn: Conn, user: User):
     return templates.TemplateResponse(
         request,
         "data.html",
-        {"summary": analytics.summary(conn), "snapshots": analytics.snapshot_history(conn, 20), "findings_summary": findings_summary(items),
-         "findings": {k: v[:100] for k, v in by_kind.items()}, "counts": {k: len(v) for k, v in by_kind.items()}},
+        {
+            "summary": analytics.summary(conn),
+            "snapshots": analytics.snapshot_history(conn, 20),
+            "findings_summary": findings_summary(items),
+            "findings": {k: v[:100] for k, v in by_kind.items()},
+            "counts": {k: len(v) for k, v in by_kind.items()},
+        },
     )
-
-

@@ -134,12 +134,26 @@ class Renderings:
 
 
 _READER = select(
-    exists().where(supports.c.user_id == bindparam("uid"), supports.c.target_kind == bindparam("kind"),
-                   supports.c.target_id == bindparam("target")).label("supported"),
-    select(watches.c.id).where(watches.c.user_id == bindparam("uid"), watches.c.kind == bindparam("kind"),
-                               watches.c.value == bindparam("target")).limit(1).scalar_subquery().label("watching"),
-    select(target_versions.c.version).where(target_versions.c.target_kind == bindparam("kind"),
-                                            target_versions.c.target_id == bindparam("target")).scalar_subquery().label("version"),
+    exists()
+    .where(
+        supports.c.user_id == bindparam("uid"),
+        supports.c.target_kind == bindparam("kind"),
+        supports.c.target_id == bindparam("target"),
+    )
+    .label("supported"),
+    select(watches.c.id)
+    .where(
+        watches.c.user_id == bindparam("uid"),
+        watches.c.kind == bindparam("kind"),
+        watches.c.value == bindparam("target"),
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("watching"),
+    select(target_versions.c.version)
+    .where(target_versions.c.target_kind == bindparam("kind"), target_versions.c.target_id == bindparam("target"))
+    .scalar_subquery()
+    .label("version"),
 )
 
 

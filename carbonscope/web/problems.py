@@ -11,9 +11,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carbonscope.errors import CarbonScopeError, InvalidField
 
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict",
-          413: "Payload too large", 415: "Unsupported media type", 422: "Invalid parameter", 429: "Too many requests", 500: "Internal error",
-          502: "Bad gateway", 503: "Service unavailable"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Invalid parameter",
+    429: "Too many requests",
+    500: "Internal error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+}
 
 
 # The largest integer every database here stores (SQLite and PostgreSQL BIGINT): a larger one in a
@@ -32,7 +44,14 @@ def bounded_integers(request: Request) -> None:
         raise InvalidField("query", "too many parameters (at most 100 values of one filter, 1,000 in all)")
 
 
-def problem(status: int, detail: str, *, instance: str | None = None, errors: list[dict] | None = None, headers: dict | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[dict] | None = None,
+    headers: dict | None = None,
+) -> JSONResponse:
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -50,7 +69,9 @@ def install(app: FastAPI, wants_html=None) -> None:
     """One answer for every error: an HTML page for a browser (``wants_html``), problem details
     otherwise; the status, headers and fields come from the exception itself."""
 
-    def respond(request: Request, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None):
+    def respond(
+        request: Request, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None
+    ):
         if wants_html and wants_html(request):
             response = wants_html.render_error(request, status, detail)
             for k, v in (headers or {}).items():

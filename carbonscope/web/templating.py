@@ -79,7 +79,9 @@ class HtmlErrors:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
     def render_error(self, request: Request, status: int, message: str):
-        return templates.TemplateResponse(request, "error.html", {"status": status, "message": message}, status_code=status)
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message}, status_code=status
+        )
 
 
 html_errors = HtmlErrors()

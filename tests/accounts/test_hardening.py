@@ -15,7 +15,14 @@ from sqlalchemy import func, insert, select
 from carbonscope import mail
 from carbonscope.accounts import passwords, sessions, users
 from carbonscope.accounts.prune import prune
-from carbonscope.db.schema import email_verifications, login_attempts, outbox, password_resets, sessions as sessions_table, users as users_table
+from carbonscope.db.schema import (
+    email_verifications,
+    login_attempts,
+    outbox,
+    password_resets,
+    sessions as sessions_table,
+    users as users_table,
+)
 from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
 from carbonscope.settings import Settings
 from carbonscope.watch import feed
@@ -33,7 +40,9 @@ def test_a_reset_mail_is_stored_without_its_link_and_rendered_only_when_sent(eng
     assert "one-time link" in mail.shown(row) and "{link}" not in mail.shown(row)  # what /admin shows
     token = mail.render(row, SETTINGS).split("/account/reset/")[1].split()[0]
     # Whoever reads the database (an admin, a backup) has the nonce but not the site's key: no working link
-    forged = mail.render(row, Settings(secret_key="an-attacker-guessing-the-key")).split("/account/reset/")[1].split()[0]
+    forged = (
+        mail.render(row, Settings(secret_key="an-attacker-guessing-the-key")).split("/account/reset/")[1].split()[0]
+    )
     with pytest.raises(AuthError), engine.begin() as tx:
         users.reset_password(tx, forged, "an-attackers-password")
     with caplog.at_level(logging.INFO, logger="carbonscope.mail"):
@@ -58,17 +67,33 @@ def test_in_production_a_mail_with_a_link_is_never_logged(engine, caplog):
     assert row["sent_at"] is None and "no SMTP" in row["error"] and row["params"]["link"]["nonce"]
 
 
-@pytest.mark.parametrize("password, words", [
-    ("aaaaaaaaaaaa", "leaked"), ("Password1!Password1!", "repeats"), (" " * 12, "repeats"), ("Password123!", "leaked"),
-    ("Password1!", "at least 12"), ("x" * 129, "at most 128"), ("ana@example.org1", "guess"),
-])
+@pytest.mark.parametrize(
+    "password, words",
+    [
+        ("aaaaaaaaaaaa", "leaked"),
+        ("Password1!Password1!", "repeats"),
+        (" " * 12, "repeats"),
+        ("Password123!", "leaked"),
+        ("Password1!", "at least 12"),
+        ("x" * 129, "at most 128"),
+        ("ana@example.org1", "guess"),
+    ],
+)
 def test_password_policy_refuses_breached_guessable_and_out_of_range_passwords(password, words):
     with pytest.raises(InvalidField) as exc:
         passwords.check_policy(password, "ana@example.org", "Ana")
     assert exc.value.field == "password" and words in exc.value.message
 
 
-@pytest.mark.parametrize("password", ["Grüne Wälder über Ölpalmen", "correct horse battery staple", "kR8#vq2!Lm9z", "ñ" * 3 + "tapir-moss-ledger-" + "9" * 110])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Grüne Wälder über Ölpalmen",
+        "correct horse battery staple",
+        "kR8#vq2!Lm9z",
+        "ñ" * 3 + "tapir-moss-ledger-" + "9" * 110,
+    ],
+)
 def test_password_policy_takes_any_characters_up_to_128(password):
     passwords.check_policy(password[:128], "ana@example.org", "Ana")  # spaces, Unicode, no composition rules
 
@@ -92,7 +117,10 @@ def test_sign_up_answers_alike_for_new_and_existing_addresses_and_confirms_by_ma
     with pytest.raises(AuthError), engine.begin() as tx:  # one use
         users.verify_email(tx, link.rsplit("/", 1)[1])
     with engine.connect() as conn:
-        assert users.verify_credentials(conn, "ana@example.org", "a-long-password-1", "10.0.0.1", SETTINGS).user["id"] == uid
+        assert (
+            users.verify_credentials(conn, "ana@example.org", "a-long-password-1", "10.0.0.1", SETTINGS).user["id"]
+            == uid
+        )
 
 
 def test_sign_up_is_throttled_per_address(engine):
@@ -116,8 +144,14 @@ def test_sign_in_costs_one_argon2_check_in_every_account_state(engine, monkeypat
     calls = []
     real_verify = passwords.verify  # dummy_verify (no such account) goes through it too
     monkeypatch.setattr(passwords, "verify", lambda h, p: calls.append(h[:9]) or real_verify(h, p))
-    for email, pw in [("nobody@example.org", "a-long-password-1"), ("off@example.org", "a-long-password-1"), ("off@example.org", "wrong"),
-                      ("new@example.org", "a-long-password-1"), ("active@example.org", "wrong"), ("active@example.org", "a-long-password-1")]:
+    for email, pw in [
+        ("nobody@example.org", "a-long-password-1"),
+        ("off@example.org", "a-long-password-1"),
+        ("off@example.org", "wrong"),
+        ("new@example.org", "a-long-password-1"),
+        ("active@example.org", "wrong"),
+        ("active@example.org", "a-long-password-1"),
+    ]:
         calls.clear()
         with engine.connect() as conn:
             users.verify_credentials(conn, email, pw, "10.0.0.1", SETTINGS)
@@ -128,8 +162,15 @@ def test_look_alike_names_and_addresses_are_refused(engine):
     with engine.begin() as tx:
         users.register(tx, "ana@example.org", "Ana", "a-long-password-1")
         users.register(tx, "zoe@example.org", "Zoë Müller", "a-long-password-1")
-        users.register(tx, "ana2@example.org", "ANA", "a-long-password-1")  # the same name, differently cased: two people may share it
-    for name, why in [("Аna", "alphabets"), ("Ａｎａ", "another member"), ("Ana\u200b", "invisible"), ("Admin", "staff")]:
+        users.register(
+            tx, "ana2@example.org", "ANA", "a-long-password-1"
+        )  # the same name, differently cased: two people may share it
+    for name, why in [
+        ("Аna", "alphabets"),
+        ("Ａｎａ", "another member"),
+        ("Ana\u200b", "invisible"),
+        ("Admin", "staff"),
+    ]:
         with pytest.raises(InvalidField) as exc, engine.begin() as tx:
             users.register(tx, "x@example.org", name, "a-long-password-1")
         assert exc.value.field == "display_name" and why in exc.value.message, name
@@ -155,14 +196,35 @@ def test_prune_removes_what_has_expired_and_keeps_what_is_live(engine):
     with engine.begin() as tx:
         uid = users.register(tx, "ana@example.org", "Ana", "a-long-password-1")
         live = sessions.create(tx, uid, SETTINGS.secret_key, 14)
-        tx.execute(insert(sessions_table).values(id_hash="e" * 64, user_id=uid, created_at=now - timedelta(days=30), expires_at=now - timedelta(days=16)))
-        tx.execute(insert(login_attempts).values(email="ana@example.org", address="1.2.3.4", at=now - timedelta(days=40), success=False))
+        tx.execute(
+            insert(sessions_table).values(
+                id_hash="e" * 64, user_id=uid, created_at=now - timedelta(days=30), expires_at=now - timedelta(days=16)
+            )
+        )
+        tx.execute(
+            insert(login_attempts).values(
+                email="ana@example.org", address="1.2.3.4", at=now - timedelta(days=40), success=False
+            )
+        )
         tx.execute(insert(login_attempts).values(email="ana@example.org", address="1.2.3.4", at=now, success=False))
-        tx.execute(insert(password_resets).values(token_hash="r" * 64, user_id=uid, created_at=now - timedelta(days=3), expires_at=now - timedelta(days=3)))
-        tx.execute(insert(email_verifications).values(token_hash="v" * 64, user_id=uid, created_at=now, expires_at=now + timedelta(days=2)))
+        tx.execute(
+            insert(password_resets).values(
+                token_hash="r" * 64, user_id=uid, created_at=now - timedelta(days=3), expires_at=now - timedelta(days=3)
+            )
+        )
+        tx.execute(
+            insert(email_verifications).values(
+                token_hash="v" * 64, user_id=uid, created_at=now, expires_at=now + timedelta(days=2)
+            )
+        )
     with engine.begin() as tx:
         gone = prune(tx, SETTINGS)
-    assert gone["sessions"] == 1 and gone["login attempts"] == 1 and gone["reset links"] == 1 and gone["confirmation links"] == 0
+    assert (
+        gone["sessions"] == 1
+        and gone["login attempts"] == 1
+        and gone["reset links"] == 1
+        and gone["confirmation links"] == 0
+    )
     with engine.connect() as conn:
         assert sessions.user_for(conn, live, SETTINGS.secret_key)["id"] == uid
         assert conn.execute(select(func.count()).select_from(login_attempts)).scalar_one() == 1

@@ -18,9 +18,13 @@ def test_register_validates_and_hashes_with_argon2(engine):
         row = tx.execute(select(users_table).where(users_table.c.id == uid)).mappings().one()
     assert row["email"] == "ana@example.org" and row["password_hash"].startswith("$argon2id$")
     assert "a-long-password-1" not in row["password_hash"]
-    for email, name, pw, field in [("bad", "x", "a-long-password-1", "email"), ("b@example.org", "", "a-long-password-1", "display_name"),
-                                   ("b@example.org", "B", "short", "password"), ("ana@example.org", "Ana2", "a-long-password-2", "email"),
-                                   ("c@example.org", "C", "password123", "password")]:
+    for email, name, pw, field in [
+        ("bad", "x", "a-long-password-1", "email"),
+        ("b@example.org", "", "a-long-password-1", "display_name"),
+        ("b@example.org", "B", "short", "password"),
+        ("ana@example.org", "Ana2", "a-long-password-2", "email"),
+        ("c@example.org", "C", "password123", "password"),
+    ]:
         with pytest.raises(InvalidField) as exc, engine.begin() as tx:
             users.register(tx, email, name, pw)
         assert exc.value.field == field
@@ -36,7 +40,9 @@ def test_authenticate_and_throttle_per_account_and_address(engine):
     with pytest.raises(Throttled), engine.begin() as tx:  # the right password is refused from that address
         users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.1", s)
     with engine.begin() as tx:  # but a stranger's failures do not lock Ana out of her own address
-        assert users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.2", s)["email"] == "ana@example.org"
+        assert (
+            users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.2", s)["email"] == "ana@example.org"
+        )
     for i in range(27):  # guesses spread over many addresses meet a ceiling of ten times the limit
         with engine.begin() as tx:
             users.authenticate(tx, "ana@example.org", "wrong-password", f"10.1.0.{i}", s)
@@ -49,7 +55,10 @@ def test_authenticate_and_throttle_per_account_and_address(engine):
     with pytest.raises(Throttled), engine.begin() as tx:
         users.authenticate(tx, "someone@example.org", "nope-nope-nope", "10.0.0.9", s)
     with engine.begin() as tx:
-        assert users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.3", Settings())["email"] == "ana@example.org"
+        assert (
+            users.authenticate(tx, "ana@example.org", "a-long-password-1", "10.0.0.3", Settings())["email"]
+            == "ana@example.org"
+        )
 
 
 def test_sessions_and_password_change_signs_out_everywhere(engine):
@@ -153,5 +162,7 @@ def test_reset_links_die_with_a_password_change_or_a_newer_reset_and_are_throttl
         for _ in range(50):
             users.request_reset(tx, "ana@example.org", SETTINGS)
         sent = tx.execute(select(func.count()).select_from(outbox)).scalar_one() - before
-        live = tx.execute(select(func.count()).select_from(password_resets).where(password_resets.c.used_at.is_(None))).scalar_one()
+        live = tx.execute(
+            select(func.count()).select_from(password_resets).where(password_resets.c.used_at.is_(None))
+        ).scalar_one()
     assert sent == 0 and live == 0  # three in the last hour already: 50 requests queue no mail and no token

@@ -58,8 +58,18 @@ def write_raster(tmp_path):
         if data.ndim == 2:
             data = data[None]
         path = tmp_path / name
-        with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
-                           dtype=dtype or data.dtype, crs=crs, transform=transform, nodata=nodata) as dst:
+        with rasterio.open(
+            path,
+            "w",
+            driver="GTiff",
+            width=data.shape[2],
+            height=data.shape[1],
+            count=data.shape[0],
+            dtype=dtype or data.dtype,
+            crs=crs,
+            transform=transform,
+            nodata=nodata,
+        ) as dst:
             dst.write(data.astype(dtype or data.dtype))
         return path
 

@@ -15,8 +15,17 @@ T = Affine(30, 0, 700_000, 0, -30, 1_620_000)
 
 def _cfg(tmp_path, **lc):
     base = config.load(EXAMPLE)
-    return base.model_copy(update={"output": tmp_path / "out", "landcover": LandCoverConfig(**lc), "zones": [], "baseline": config.BaselineConfig(series="forest_area"),
-                                   "allocation": None, "crediting": None, "invest": None})
+    return base.model_copy(
+        update={
+            "output": tmp_path / "out",
+            "landcover": LandCoverConfig(**lc),
+            "zones": [],
+            "baseline": config.BaselineConfig(series="forest_area"),
+            "allocation": None,
+            "crediting": None,
+            "invest": None,
+        }
+    )
 
 
 def test_rasters_on_different_grids_are_refused_or_aligned(tmp_path, write_raster):
@@ -34,7 +43,9 @@ def test_mapping_table_missing_classes(tmp_path, write_raster):
     a = write_raster("lc.tif", np.array([[10, 50], [77, 88]], np.uint8), T)
     table = tmp_path / "t.csv"
     table.write_text("value,category\n10,cropland\n50,forest\n")
-    with pytest.raises(InputError, match=r"lc\.tif.*classes 77, 88 occur in the raster but are not in the mapping table"):
+    with pytest.raises(
+        InputError, match=r"lc\.tif.*classes 77, 88 occur in the raster but are not in the mapping table"
+    ):
         run(_cfg(tmp_path, type="landcover", path=a, dates=["2000"], mapping=str(table)))
 
 
@@ -47,6 +58,7 @@ def test_zones_outside_the_raster(tmp_path, write_raster):
     with landcover.open_product(LandCoverConfig(type="forest_mask", path=FOREST, dates=["2000", "2010", "2020"])) as p:
         with pytest.raises(InputError, match="zone 'elsewhere' of set 'z' lies outside the raster"):
             from carbonscope.baseline import zones
+
             zones.load(ZoneConfig(name="z", path=far, field="name"), p.grid)
 
 
@@ -81,12 +93,18 @@ def test_float_rasters_and_missing_files(tmp_path, write_raster):
         landcover.open_product(LandCoverConfig(type="forest_mask", path=tmp_path / "none.tif", dates=["2000"]))
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[landcover]\ntype='forest_mask'\n", "landcover: Value error, give either path"),
-    ("[landcover]\npath='x.tif'\ndates=['2000','2010']\nbands=[1]\n", "1 bands for 2 dates"),
-    ("[landcover]\npath='x.tif'\ndates=['2000']\n[baseline]\nseries='forest_carbon'\n", "needs a \\[carbon\\] section"),
-    ("name = 'x'\n[landcover\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[landcover]\ntype='forest_mask'\n", "landcover: Value error, give either path"),
+        ("[landcover]\npath='x.tif'\ndates=['2000','2010']\nbands=[1]\n", "1 bands for 2 dates"),
+        (
+            "[landcover]\npath='x.tif'\ndates=['2000']\n[baseline]\nseries='forest_carbon'\n",
+            "needs a \\[carbon\\] section",
+        ),
+        ("name = 'x'\n[landcover\n", "not valid TOML"),
+    ],
+)
 def test_bad_configs(tmp_path, text, match):
     p = tmp_path / "c.toml"
     p.write_text(text)

@@ -24,9 +24,11 @@ def _tally(lc, zone_cfgs=(), workers=2):
 @pytest.fixture(scope="module")
 def mtq():
     lc = LandCoverConfig(type="forest_mask", path=FOREST, dates=DATES)
-    zc = [ZoneConfig(name="jurisdiction", path=AOI, layer="aoi", field="COUNTRY"),
-          ZoneConfig(name="subj", path=AOI, layer="subj", field="NAME_1"),
-          ZoneConfig(name="project", path=PROJECT)]
+    zc = [
+        ZoneConfig(name="jurisdiction", path=AOI, layer="aoi", field="COUNTRY"),
+        ZoneConfig(name="subj", path=AOI, layer="subj", field="NAME_1"),
+        ZoneConfig(name="project", path=PROJECT),
+    ]
     return _tally(lc, zc)
 
 
@@ -39,7 +41,9 @@ def test_martinique_areas_and_deforestation_whole_raster(mtq):
     assert areas["2000"]["forest"] == pytest.approx(74_286.36)
     defo = mtq.deforestation()
     for i, j in [(0, 1), (1, 2), (0, 2)]:
-        assert defo[f"{DATES[i]}/{DATES[j]}"] == pytest.approx(((bands[i] == 1) & (bands[j] == 0)).sum() * px_ha, abs=1e-6)
+        assert defo[f"{DATES[i]}/{DATES[j]}"] == pytest.approx(
+            ((bands[i] == 1) & (bands[j] == 0)).sum() * px_ha, abs=1e-6
+        )
     m = mtq.transitions()["2000/2010"]
     assert m["non_forest"]["forest"] == pytest.approx(((bands[0] == 0) & (bands[1] == 1)).sum() * px_ha, abs=1e-6)
     assert m["forest"]["forest"] == pytest.approx(((bands[0] == 1) & (bands[1] == 1)).sum() * px_ha, abs=1e-6)
@@ -55,7 +59,9 @@ def test_martinique_zones_match_masks_by_hand(mtq, layer, field, set_name):
         areas = mtq.areas(set_name, i + 1)
         for k, d in enumerate(DATES):
             assert areas[d]["forest"] == pytest.approx(((bands[k] == 1) & mask).sum() * px_ha, abs=1e-6), (name, d)
-        assert mtq.deforestation(set_name, i + 1)["2010/2020"] == pytest.approx(((bands[1] == 1) & (bands[2] == 0) & mask).sum() * px_ha, abs=1e-6)
+        assert mtq.deforestation(set_name, i + 1)["2010/2020"] == pytest.approx(
+            ((bands[1] == 1) & (bands[2] == 0) & mask).sum() * px_ha, abs=1e-6
+        )
 
 
 def test_project_zone_and_periods(mtq):
@@ -87,13 +93,25 @@ def test_prodes_yearly_series_in_a_geographic_crs():
         t = src.transform
     # by hand: each row's pixel area on the ellipsoid
     geod = Geod(ellps="WGS84")
-    row_ha = np.array([abs(geod.polygon_area_perimeter([t.c, t.c + t.a, t.c + t.a, t.c], [t.f + t.e * r, t.f + t.e * r, t.f + t.e * (r + 1), t.f + t.e * (r + 1)])[0]) / 1e4
-                       for r in range(a.shape[0])])
+    row_ha = np.array(
+        [
+            abs(
+                geod.polygon_area_perimeter(
+                    [t.c, t.c + t.a, t.c + t.a, t.c],
+                    [t.f + t.e * r, t.f + t.e * r, t.f + t.e * (r + 1), t.f + t.e * (r + 1)],
+                )[0]
+            )
+            / 1e4
+            for r in range(a.shape[0])
+        ]
+    )
     px = np.repeat(row_ha[:, None], a.shape[1], axis=1)
     loss_year = {6 + k: 2007 + k for k in range(12)} | {27: 2019, 29: 2020, 33: 2021}
     areas = ch.areas()
     for y in years:
-        forest = (a == 1) | np.isin(a, [c for c, yy in loss_year.items() if yy > int(y)]) | ((a == 32) & (int(y) < 2021))
+        forest = (
+            (a == 1) | np.isin(a, [c for c, yy in loss_year.items() if yy > int(y)]) | ((a == 32) & (int(y) < 2021))
+        )
         assert areas[y]["forest"] == pytest.approx(px[forest].sum(), rel=1e-9), y
     assert areas["2021"]["no_data"] == pytest.approx(px[a == 32].sum(), rel=1e-9)  # clouds in 2021
     defo = ch.deforestation()
@@ -111,7 +129,15 @@ def test_landcover_reclassified_by_a_table(write_raster):
     path = write_raster("cci.tif", a, Affine(300, 0, 700000, 0, -300, 1600000), nodata=None)
     ch = _tally(LandCoverConfig(type="landcover", path=path, dates=["2015", "2020"], mapping="esa_cci"))
     areas = ch.areas()
-    assert areas["2015"] == {"forest": 9, "cropland": 9, "grassland": 9, "wetland": 0, "settlement": 9, "other": 9, "no_data": 9}
+    assert areas["2015"] == {
+        "forest": 9,
+        "cropland": 9,
+        "grassland": 9,
+        "wetland": 0,
+        "settlement": 9,
+        "other": 9,
+        "no_data": 9,
+    }
     assert areas["2020"]["cropland"] == 18 and areas["2020"]["wetland"] == 9 and areas["2020"]["grassland"] == 0
     assert ch.deforestation()["2015/2020"] == 9
     assert ch.transitions()["2015/2020"]["grassland"]["wetland"] == 9
@@ -136,7 +162,9 @@ def test_loss_year_map_with_tree_cover(write_raster):
     cover = np.array([[80, 80, 10], [50, 0, 95]], np.uint8)
     loss = np.array([[0, 5, 5], [12, 3, 20]], np.uint8)
     cpath, lpath = write_raster("cover.tif", cover, t), write_raster("loss.tif", loss, t)
-    ch = _tally(LandCoverConfig(type="loss_year", path=lpath, forest_path=cpath, dates=["2000", "2005", "2010", "2015", "2020"]))
+    ch = _tally(
+        LandCoverConfig(type="loss_year", path=lpath, forest_path=cpath, dates=["2000", "2005", "2010", "2015", "2020"])
+    )
     forest = {d: round(a["forest"] / 0.09, 9) for d, a in ch.areas().items()}
     # forest pixels: (80,0), (80,5), (50,12), (95,20); (10,5) and (0,3) were never forest
     assert forest == {"2000": 4, "2005": 3, "2010": 3, "2015": 2, "2020": 1}

@@ -10,9 +10,14 @@ from carbonscope.errors import InputError
 def test_esa_cci_follows_the_product_user_guide():
     lg = legend.load("esa_cci")
     assert lg.categories == legend.IPCC
-    expected = {"cropland": [10, 11, 12, 20, 30, 40], "forest": [50, 60, 61, 62, 70, 71, 72, 80, 81, 82, 90, 100, 160, 170],
-                "grassland": [110, 130], "wetland": [180], "settlement": [190],
-                "other": [120, 121, 122, 140, 150, 151, 152, 153, 200, 201, 202, 210, 220]}
+    expected = {
+        "cropland": [10, 11, 12, 20, 30, 40],
+        "forest": [50, 60, 61, 62, 70, 71, 72, 80, 81, 82, 90, 100, 160, 170],
+        "grassland": [110, 130],
+        "wetland": [180],
+        "settlement": [190],
+        "other": [120, 121, 122, 140, 150, 151, 152, 153, 200, 201, 202, 210, 220],
+    }
     got = {}
     for value, cat in lg.codes.items():
         if cat is not None:
@@ -38,7 +43,11 @@ def test_signed_codes_and_nodata_value():
 
 def test_modis_and_forest_mask_tables():
     m = legend.load("modis_igbp")
-    assert {m.codes[k] for k in (1, 2, 3, 4, 5, 8)} == {"forest"} and m.codes[12] == "cropland" and m.codes[13] == "settlement"
+    assert (
+        {m.codes[k] for k in (1, 2, 3, 4, 5, 8)} == {"forest"}
+        and m.codes[12] == "cropland"
+        and m.codes[13] == "settlement"
+    )
     f = legend.load("forest_nonforest")
     assert f.categories == ("forest", "non_forest")
 
@@ -51,12 +60,15 @@ def test_user_table_with_own_choices(tmp_path):
     assert lg.categories == legend.IPCC
 
 
-@pytest.mark.parametrize("text, match", [
-    ("value,category\n10,forest\n10,cropland\n", "row 3.*class 10 is mapped twice"),
-    ("value,cat\n10,forest\n", "needs the columns value, category"),
-    ("value,category\nten,forest\n", "row 2.*'value'.*not an integer"),
-    ("value,category\n10,Forest Land\n", "row 2.*lower-case name"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("value,category\n10,forest\n10,cropland\n", "row 3.*class 10 is mapped twice"),
+        ("value,cat\n10,forest\n", "needs the columns value, category"),
+        ("value,category\nten,forest\n", "row 2.*'value'.*not an integer"),
+        ("value,category\n10,Forest Land\n", "row 2.*lower-case name"),
+    ],
+)
 def test_bad_tables_are_refused_with_row_and_column(tmp_path, text, match):
     p = tmp_path / "bad.csv"
     p.write_text(text)

@@ -12,10 +12,27 @@ from tests.baseline.conftest import AOI, FOREST, PROJECT, by_hand
 
 def test_run_folder_has_every_output(martinique_run):
     _, out = martinique_run
-    for name in ("config.toml", "results.json", "report.html", "figures/change_map.png", "figures/baseline_fits.png",
-                 "figures/areas.png", "figures/crediting.png", "figures/risk_map.png"):
+    for name in (
+        "config.toml",
+        "results.json",
+        "report.html",
+        "figures/change_map.png",
+        "figures/baseline_fits.png",
+        "figures/areas.png",
+        "figures/crediting.png",
+        "figures/risk_map.png",
+    ):
         assert (out / name).is_file(), name
-    for table in ("areas", "transitions", "periods", "carbon", "baseline_fits", "crediting", "projection", "risk_classes"):
+    for table in (
+        "areas",
+        "transitions",
+        "periods",
+        "carbon",
+        "baseline_fits",
+        "crediting",
+        "projection",
+        "risk_classes",
+    ):
         assert (out / "tables" / f"{table}.csv").is_file()
         assert len(pd.read_parquet(out / "tables" / f"{table}.parquet")) > 0
     assert not (out.parent / "run.partial").exists()
@@ -32,7 +49,9 @@ def test_results_json_matches_the_rasters(martinique_run):
     assert set(res["zones"]) == {"Martinique", "Fort-de-France", "Le Marin", "Le Trinité", "Saint-Pierre", "project"}
     for name, mask in masks.items():
         assert res["zones"][name]["areas_ha"]["2020"]["forest"] == pytest.approx(((bands[2] == 1) & mask).sum() * px_ha)
-        assert res["zones"][name]["deforestation_ha"]["2000/2010"] == pytest.approx(((bands[0] == 1) & (bands[1] == 0) & mask).sum() * px_ha)
+        assert res["zones"][name]["deforestation_ha"]["2000/2010"] == pytest.approx(
+            ((bands[0] == 1) & (bands[1] == 0) & mask).sum() * px_ha
+        )
 
 
 def test_baseline_fits_and_rules(martinique_run):
@@ -51,7 +70,7 @@ def test_baseline_fits_and_rules(martinique_run):
     slope, intercept = np.polyfit([0, 10, 20], y, 1)
     assert b["linear"]["params"]["b"] == pytest.approx(slope) and b["linear"]["params"]["a"] == pytest.approx(intercept)
     resid = np.array(y) - (intercept + slope * np.array([0, 10, 20]))
-    assert b["linear"]["r2"] == pytest.approx(1 - (resid ** 2).sum() / ((np.array(y) - np.mean(y)) ** 2).sum())
+    assert b["linear"]["r2"] == pytest.approx(1 - (resid**2).sum() / ((np.array(y) - np.mean(y)) ** 2).sum())
     assert any("one degree of freedom" in n for n in res["baseline_notes"])
 
 
@@ -88,9 +107,17 @@ def test_crediting_arithmetic(martinique_run):
 def test_report_has_every_section(martinique_run):
     _, out = martinique_run
     html = (out / "report.html").read_text()
-    for heading in ("Land cover and change", "Transition matrices", "Deforestation by period", "Forest biomass and carbon",
-                    "Reference level (VMD0007 methods)", "Allocation to the project", "Emission reductions and credits",
-                    "Value of the change in storage", "one degree of freedom"):
+    for heading in (
+        "Land cover and change",
+        "Transition matrices",
+        "Deforestation by period",
+        "Forest biomass and carbon",
+        "Reference level (VMD0007 methods)",
+        "Allocation to the project",
+        "Emission reductions and credits",
+        "Value of the change in storage",
+        "one degree of freedom",
+    ):
         assert heading in html, heading
     assert html.count("data:image/png;base64,") == 5
     assert 'download="areas.csv" href="data:text/csv;base64,' in html
@@ -112,16 +139,27 @@ def test_carbon_from_maps_beside_defaults(tmp_path, write_raster):
     coarse = Affine(60, 0, t.c, 0, -60, t.f)
     maps = []
     for k, (d, v) in enumerate([("2000", 200.0), ("2010", 190.0), ("2020", 180.0)]):
-        maps.append({"date": d, "path": str(write_raster(f"agb{d}.tif", np.full((h // 2 + 1, w // 2 + 1), v, np.float32), coarse))})
+        maps.append(
+            {
+                "date": d,
+                "path": str(write_raster(f"agb{d}.tif", np.full((h // 2 + 1, w // 2 + 1), v, np.float32), coarse)),
+            }
+        )
     cfg = config.load(EXAMPLE)
-    carbon = cfg.carbon.model_copy(update={"maps": [config.CarbonMap(**m) for m in maps], "root_shoot": 0.0, "primary": "maps"})
-    cfg = cfg.model_copy(update={"output": tmp_path / "run", "carbon": carbon, "allocation": None, "crediting": None, "invest": None})
+    carbon = cfg.carbon.model_copy(
+        update={"maps": [config.CarbonMap(**m) for m in maps], "root_shoot": 0.0, "primary": "maps"}
+    )
+    cfg = cfg.model_copy(
+        update={"output": tmp_path / "run", "carbon": carbon, "allocation": None, "crediting": None, "invest": None}
+    )
     r = run(cfg)
     write(r)
     res = r.results
     bands, px_ha, _ = by_hand(FOREST)
     for k, (d, v) in enumerate([("2000", 200.0), ("2010", 190.0), ("2020", 180.0)]):
-        assert res["carbon"]["maps"]["zones"]["(whole raster)"]["forest_agb_t"][d] == pytest.approx((bands[k] == 1).sum() * px_ha * v, rel=1e-6)
+        assert res["carbon"]["maps"]["zones"]["(whole raster)"]["forest_agb_t"][d] == pytest.approx(
+            (bands[k] == 1).sum() * px_ha * v, rel=1e-6
+        )
     ef = res["carbon"]["maps"]["zones"]["(whole raster)"]["periods"][0]["emission_factor_tco2e_per_ha"]
     assert ef == pytest.approx((200 - 190) * 0.47 * CO2_PER_C, rel=1e-6)  # the two maps' difference
     assert set(res["baseline_by_carbon_source"]) == {"defaults", "maps"}
@@ -140,7 +178,11 @@ def test_reference_sample_adjusts_deforestation(tmp_path):
     with rasterio.open(FOREST) as src:
         b = src.read()
         t = src.transform
-    strata = {"deforestation": (b[1] == 1) & (b[2] == 0), "forest": (b[1] == 1) & (b[2] == 1), "non_forest": (b[1] == 0) & (b[2] == 0)}
+    strata = {
+        "deforestation": (b[1] == 1) & (b[2] == 0),
+        "forest": (b[1] == 1) & (b[2] == 1),
+        "non_forest": (b[1] == 0) & (b[2] == 0),
+    }
     rng = np.random.default_rng(7)
     rows = []
     for name, mask in strata.items():
@@ -148,13 +190,24 @@ def test_reference_sample_adjusts_deforestation(tmp_path):
         pick = rng.choice(r.size, 40, replace=False)
         for k, i in enumerate(pick):
             x, y = t * (c[i] + 0.5, r[i] + 0.5)
-            ref = name if k >= 4 else {"deforestation": "forest", "forest": "deforestation", "non_forest": "deforestation"}[name]
+            ref = (
+                name
+                if k >= 4
+                else {"deforestation": "forest", "forest": "deforestation", "non_forest": "deforestation"}[name]
+            )
             rows.append({"x": x, "y": y, "observed": ref})
     sample = tmp_path / "reference.csv"
     pd.DataFrame(rows).to_csv(sample, index=False)
     cfg = config.load(EXAMPLE)
-    cfg = cfg.model_copy(update={"output": tmp_path / "run", "accuracy": config.AccuracyConfig(path=sample, period="2010/2020", reference="observed"),
-                                 "allocation": None, "crediting": None, "invest": None})
+    cfg = cfg.model_copy(
+        update={
+            "output": tmp_path / "run",
+            "accuracy": config.AccuracyConfig(path=sample, period="2010/2020", reference="observed"),
+            "allocation": None,
+            "crediting": None,
+            "invest": None,
+        }
+    )
     res = run(cfg).results
     px = 0.09
     areas = {k: m.sum() * px for k, m in strata.items()}

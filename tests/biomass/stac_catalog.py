@@ -50,7 +50,9 @@ def expected_s2():
     return (hh // 10).astype("float64") / 10000, (hv // 2).astype("float64") / 10000
 
 
-def _item(folder: Path, coll: str, item_id: str, when: datetime, bounds, crs, assets: dict[str, Path], props: dict) -> pystac.Item:
+def _item(
+    folder: Path, coll: str, item_id: str, when: datetime, bounds, crs, assets: dict[str, Path], props: dict
+) -> pystac.Item:
     geom = box(*transform_bounds(crs, "EPSG:4326", *bounds))
     item = pystac.Item(item_id, mapping(geom), list(geom.bounds), when, props)
     for key, p in assets.items():
@@ -71,14 +73,27 @@ def build(folder: Path) -> Path:
     from rasterio.warp import Resampling, reproject
 
     scl25 = np.zeros(hh.shape, dtype="uint8")
-    reproject(scl, scl25, src_transform=lc_prof["transform"], src_crs=crs, dst_transform=prof["transform"], dst_crs=crs, resampling=Resampling.nearest)
+    reproject(
+        scl,
+        scl25,
+        src_transform=lc_prof["transform"],
+        src_crs=crs,
+        dst_transform=prof["transform"],
+        dst_crs=crs,
+        resampling=Resampling.nearest,
+    )
     cat = pystac.Catalog("juupajoki-test", "COGs made from the real Juupajoki rasters")
-    s2 = pystac.Collection("sentinel-2-l2a", "Sentinel-2 L2A-like scenes", pystac.Extent(pystac.SpatialExtent([[-180, -90, 180, 90]]),
-                           pystac.TemporalExtent([[None, None]])))
+    s2 = pystac.Collection(
+        "sentinel-2-l2a",
+        "Sentinel-2 L2A-like scenes",
+        pystac.Extent(pystac.SpatialExtent([[-180, -90, 180, 90]]), pystac.TemporalExtent([[None, None]])),
+    )
     red, nir = (hh // 10).astype("uint16"), (hv // 2).astype("uint16")
-    scenes = [("S2A_20210710", datetime(2021, 7, 10, 9, 40, tzinfo=timezone.utc), "03.01", 0, [(CLOUD, 9), (SHADOW, 3)]),
-              ("S2B_20220710", datetime(2022, 7, 10, 9, 40, tzinfo=timezone.utc), "04.00", 1000, [(MEDIUM, 8)]),
-              ("S2A_20230710", datetime(2023, 7, 10, 9, 40, tzinfo=timezone.utc), "05.09", 1000, [])]
+    scenes = [
+        ("S2A_20210710", datetime(2021, 7, 10, 9, 40, tzinfo=timezone.utc), "03.01", 0, [(CLOUD, 9), (SHADOW, 3)]),
+        ("S2B_20220710", datetime(2022, 7, 10, 9, 40, tzinfo=timezone.utc), "04.00", 1000, [(MEDIUM, 8)]),
+        ("S2A_20230710", datetime(2023, 7, 10, 9, 40, tzinfo=timezone.utc), "05.09", 1000, []),
+    ]
     for sid, when, baseline, offset, clouds in scenes:
         d = folder / "s2" / sid
         d.mkdir(parents=True, exist_ok=True)
@@ -92,20 +107,51 @@ def build(folder: Path) -> Path:
         write_cog(d / "red.tif", r.astype("uint16"), prof, nodata=0)
         write_cog(d / "nir.tif", n.astype("uint16"), prof, nodata=0)
         write_cog(d / "scl.tif", s, prof, nodata=0)
-        s2.add_item(_item(d, "sentinel-2-l2a", sid, when, bounds, crs, {"red": d / "red.tif", "nir": d / "nir.tif", "scl": d / "scl.tif"},
-                          {"s2:processing_baseline": baseline, "eo:cloud_cover": 10.0}))
+        s2.add_item(
+            _item(
+                d,
+                "sentinel-2-l2a",
+                sid,
+                when,
+                bounds,
+                crs,
+                {"red": d / "red.tif", "nir": d / "nir.tif", "scl": d / "scl.tif"},
+                {"s2:processing_baseline": baseline, "eo:cloud_cover": 10.0},
+            )
+        )
     s1 = pystac.Collection("sentinel-1-rtc", "gamma0 (linear) from PALSAR-2 DN", s2.extent.clone())
     d = folder / "s1" / "rtc_20210715"
     d.mkdir(parents=True, exist_ok=True)
     for key, dn in (("vv", hh), ("vh", hv)):
         write_cog(d / f"{key}.tif", (dn.astype("float64") ** 2 * 10 ** (-8.3)).astype("float32"), prof, nodata=None)
-    s1.add_item(_item(d, "sentinel-1-rtc", "rtc_20210715", datetime(2021, 7, 15, tzinfo=timezone.utc), bounds, crs,
-                      {"vv": d / "vv.tif", "vh": d / "vh.tif"}, {}))
+    s1.add_item(
+        _item(
+            d,
+            "sentinel-1-rtc",
+            "rtc_20210715",
+            datetime(2021, 7, 15, tzinfo=timezone.utc),
+            bounds,
+            crs,
+            {"vv": d / "vv.tif", "vh": d / "vh.tif"},
+            {},
+        )
+    )
     wc = pystac.Collection("esa-worldcover", "land cover recoded to WorldCover classes", s2.extent.clone())
     d = folder / "wc" / "wc_2021"
     d.mkdir(parents=True, exist_ok=True)
     write_cog(d / "map.tif", np.select([lc == 1, lc == 2], [10, 80], 30).astype("uint8"), lc_prof, nodata=0)
-    wc.add_item(_item(d, "esa-worldcover", "wc_2021", datetime(2021, 1, 1, tzinfo=timezone.utc), bounds, crs, {"map": d / "map.tif"}, {}))
+    wc.add_item(
+        _item(
+            d,
+            "esa-worldcover",
+            "wc_2021",
+            datetime(2021, 1, 1, tzinfo=timezone.utc),
+            bounds,
+            crs,
+            {"map": d / "map.tif"},
+            {},
+        )
+    )
     for c in (s2, s1, wc):
         cat.add_child(c)
     cat.normalize_hrefs(str(folder))

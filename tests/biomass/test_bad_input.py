@@ -68,7 +68,9 @@ def test_plots_in_the_wrong_crs_leave_no_sample(tmp_path):
     with pytest.raises(InputError, match="not valid in EPSG:4326; is labels.crs right") as e:
         build_samples(cfg, ctx)
     assert "Juupajoki_field_data.csv" in str(e.value)
-    far = cfg.model_copy(update={"labels": cfg.labels.model_copy(update={"crs": "EPSG:3035"})})  # valid numbers, elsewhere in Europe
+    far = cfg.model_copy(
+        update={"labels": cfg.labels.model_copy(update={"crs": "EPSG:3035"})}
+    )  # valid numbers, elsewhere in Europe
     with pytest.raises(InputError, match="no usable samples of 178 labels \\(178 outside the grid\\)"):
         build_samples(far, ctx)
 
@@ -91,11 +93,17 @@ def test_label_column_with_text(tmp_path):
     assert "row 11" in str(e.value) and "column 'volume'" in str(e.value)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name = 'x'\noutput = 'o'\nlayers = []\n[labels]\ntype = 'plots'\npath = 'p.csv'\nbogus = 1\n", "bogus"),
-    ("name = 'x'\noutput = 'o'\n[[layers]]\nname = 'a'\n[labels]\ntype = 'plots'\npath = 'p.csv'\n", "give exactly one of path or stac"),
-    ("name = 'x'\noutput = ", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name = 'x'\noutput = 'o'\nlayers = []\n[labels]\ntype = 'plots'\npath = 'p.csv'\nbogus = 1\n", "bogus"),
+        (
+            "name = 'x'\noutput = 'o'\n[[layers]]\nname = 'a'\n[labels]\ntype = 'plots'\npath = 'p.csv'\n",
+            "give exactly one of path or stac",
+        ),
+        ("name = 'x'\noutput = ", "not valid TOML"),
+    ],
+)
 def test_config_errors_name_the_field(tmp_path, text, message):
     p = tmp_path / "run.toml"
     p.write_text(text)

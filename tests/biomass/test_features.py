@@ -84,21 +84,42 @@ def test_glcm_of_a_checkerboard():
 
 
 def test_feature_sets_from_config():
-    ls = layers(("hh", {"role": "hh"}), ("hv", {"role": "hv"}),
-                ("lc", {"role": "landcover", "kind": "categorical", "classes": [1, 2, 3]}), ("dem", {"role": "elevation"}))
+    ls = layers(
+        ("hh", {"role": "hh"}),
+        ("hv", {"role": "hv"}),
+        ("lc", {"role": "landcover", "kind": "categorical", "classes": [1, 2, 3]}),
+        ("dem", {"role": "elevation"}),
+    )
     spec = build(ls, FeatureConfig(sets=["auto"], exclude=["hh_hv_ratio"]))
-    assert spec.names == ("hh_db", "hv_db", "hh_hv_diff", "elevation", "slope", "northness", "eastness", "lc_1", "lc_2", "lc_3")
+    assert spec.names == (
+        "hh_db",
+        "hv_db",
+        "hh_hv_diff",
+        "elevation",
+        "slope",
+        "northness",
+        "eastness",
+        "lc_1",
+        "lc_2",
+        "lc_3",
+    )
     assert spec.halo == 1
     tex = build(ls, FeatureConfig(sets=["sar"], texture=True))
     assert "hv_db_contrast" in tex.names and tex.halo == 4
-    lc = spec.compute({"hh": np.ones((1, 3)), "hv": np.ones((1, 3)), "lc": np.array([[1.0, 3.0, np.nan]]), "dem": np.zeros((1, 3))}, 25.0)
+    lc = spec.compute(
+        {"hh": np.ones((1, 3)), "hv": np.ones((1, 3)), "lc": np.array([[1.0, 3.0, np.nan]]), "dem": np.zeros((1, 3))},
+        25.0,
+    )
     assert lc["lc_1"][0, :2].tolist() == [1.0, 0.0] and lc["lc_3"][0, 1] == 1.0 and np.isnan(lc["lc_1"][0, 2])
 
 
-@pytest.mark.parametrize("cfg, message", [
-    (FeatureConfig(sets=["radar"]), "unknown set"),
-    (FeatureConfig(sets=["sar"], include=["ndvi"]), "cannot be computed"),
-])
+@pytest.mark.parametrize(
+    "cfg, message",
+    [
+        (FeatureConfig(sets=["radar"]), "unknown set"),
+        (FeatureConfig(sets=["sar"], include=["ndvi"]), "cannot be computed"),
+    ],
+)
 def test_bad_feature_config(cfg, message):
     with pytest.raises(InputError, match=message):
         build(layers(("hh", {"role": "hh"})), cfg)

@@ -14,14 +14,31 @@ SPECIES = {"pine": "pinevol", "spruce": "sprucevol", "hardwood": "decidvol"}
 
 
 def plot_config(path=PLOTS, **kw):
-    base = dict(type="plots", path=path, crs="EPSG:3067", x="xcoordinate", y="ycoordinate", id="sampleplotid",
-                kind="volume", value="volume", species=SPECIES, bcef_zone="boreal")
+    base = dict(
+        type="plots",
+        path=path,
+        crs="EPSG:3067",
+        x="xcoordinate",
+        y="ycoordinate",
+        id="sampleplotid",
+        kind="volume",
+        value="volume",
+        species=SPECIES,
+        bcef_zone="boreal",
+    )
     return LabelConfig(**{**base, **kw})
 
 
 def test_bcef_classes_of_table_4_5():
     t = bcef_table()
-    assert bcef(t, "boreal", "pine", np.array([10, 20, 49.9, 50, 100, 400])).tolist() == [1.2, 0.68, 0.68, 0.57, 0.5, 0.5]
+    assert bcef(t, "boreal", "pine", np.array([10, 20, 49.9, 50, 100, 400])).tolist() == [
+        1.2,
+        0.68,
+        0.68,
+        0.57,
+        0.5,
+        0.5,
+    ]
     with pytest.raises(InputError, match="no BCEF for zone 'tropical'"):
         bcef(t, "tropical", "pine", np.array([1.0]))
 
@@ -64,10 +81,26 @@ def test_plot_file_without_the_named_column(tmp_path):
 def test_gedi_l4a_shots_per_beam_and_quality():
     shots = read_gedi_l4a(GEDI_2020)
     per_beam = shots.groupby("beam").agg(n=("agbd", "size"), ok=("quality_ok", "sum"))
-    assert per_beam.n.to_dict() == {"BEAM0000": 34, "BEAM0001": 34, "BEAM0010": 11, "BEAM0011": 10, "BEAM0101": 84,
-                                    "BEAM0110": 103, "BEAM1000": 73, "BEAM1011": 112}
-    assert per_beam.ok.to_dict() == {"BEAM0000": 10, "BEAM0001": 9, "BEAM0010": 0, "BEAM0011": 0, "BEAM0101": 84,
-                                     "BEAM0110": 45, "BEAM1000": 71, "BEAM1011": 102}
+    assert per_beam.n.to_dict() == {
+        "BEAM0000": 34,
+        "BEAM0001": 34,
+        "BEAM0010": 11,
+        "BEAM0011": 10,
+        "BEAM0101": 84,
+        "BEAM0110": 103,
+        "BEAM1000": 73,
+        "BEAM1011": 112,
+    }
+    assert per_beam.ok.to_dict() == {
+        "BEAM0000": 10,
+        "BEAM0001": 9,
+        "BEAM0010": 0,
+        "BEAM0011": 0,
+        "BEAM0101": 84,
+        "BEAM0110": 45,
+        "BEAM1000": 71,
+        "BEAM1011": 102,
+    }
     named = shots.set_index("shot_number")
     assert named.loc[65150000200000001, "agbd"] == pytest.approx(25.264719, abs=1e-5)
     assert named.loc[65150500200000032, "agbd"] == pytest.approx(75.273575, abs=1e-5)

@@ -24,7 +24,13 @@ def samples(juupajoki_run):
 
 def test_presets():
     gee = models.resolve(None, "gee")
-    assert gee.type == "rf" and gee.params == {"n_estimators": 100, "min_samples_leaf": 5, "max_samples": 0.7, "max_features": "sqrt", "bootstrap": True}
+    assert gee.type == "rf" and gee.params == {
+        "n_estimators": 100,
+        "min_samples_leaf": 5,
+        "max_samples": 0.7,
+        "max_features": "sqrt",
+        "bootstrap": True,
+    }
     grid = models.resolve(None, "published-rf-grid")
     assert grid.n_combinations == 192
     assert grid.grid["max_depth"] == [5, 10, 15, 20, 25, 30, 35, 40] == grid.grid["min_samples_split"]
@@ -37,14 +43,20 @@ def test_presets():
 
 def test_rf_grid_shortcuts_equal_brute_force(samples):
     X, y = samples
-    spec = models.ModelSpec("rf", {"max_features": "sqrt"}, {"n_estimators": [5, 12], "max_depth": [2, 30, 40], "min_samples_split": [2, 20]})
+    spec = models.ModelSpec(
+        "rf",
+        {"max_features": "sqrt"},
+        {"n_estimators": [5, 12], "max_depth": [2, 30, 40], "min_samples_split": [2, 20]},
+    )
     folds = validation.kfold(len(y), 3, 0)
     fast = {tuple(sorted(p.items())): s for p, s in models.grid_scores(spec, X, y, folds, seed=7)}
     assert len(fast) == 12
     for n, d, m in itertools.product([5, 12], [2, 30, 40], [2, 20]):
         sq = 0.0
         for tr, te in folds:
-            rf = RandomForestRegressor(n_estimators=n, max_depth=d, min_samples_split=m, max_features="sqrt", random_state=7).fit(X[tr], y[tr])
+            rf = RandomForestRegressor(
+                n_estimators=n, max_depth=d, min_samples_split=m, max_features="sqrt", random_state=7
+            ).fit(X[tr], y[tr])
             sq += ((rf.predict(X[te]) - y[te]) ** 2).sum()
         key = tuple(sorted({"n_estimators": n, "max_depth": d, "min_samples_split": m}.items()))
         assert fast[key] == pytest.approx(np.sqrt(sq / len(y)), rel=1e-12)
@@ -53,12 +65,16 @@ def test_rf_grid_shortcuts_equal_brute_force(samples):
 def test_rf_grid_cut_trees_agree_with_brute_force(samples):
     """All features at every split (the published grid's setting): trees cut at a depth stand for trees grown to it."""
     X, y = samples
-    spec = models.ModelSpec("rf", {"max_features": 1.0}, {"n_estimators": [10, 30], "max_depth": [3, 6, 40], "min_samples_split": [5, 20]})
+    spec = models.ModelSpec(
+        "rf", {"max_features": 1.0}, {"n_estimators": [10, 30], "max_depth": [3, 6, 40], "min_samples_split": [5, 20]}
+    )
     folds = validation.random_split(len(y), 0.7, 0)
     fast = {tuple(sorted(p.items())): s for p, s in models.grid_scores(spec, X, y, folds, seed=3)}
     tr, te = folds[0]
     for n, d, m in itertools.product([10, 30], [3, 6, 40], [5, 20]):
-        rf = RandomForestRegressor(n_estimators=n, max_depth=d, min_samples_split=m, max_features=1.0, random_state=3).fit(X[tr], y[tr])
+        rf = RandomForestRegressor(
+            n_estimators=n, max_depth=d, min_samples_split=m, max_features=1.0, random_state=3
+        ).fit(X[tr], y[tr])
         brute = np.sqrt(np.mean((rf.predict(X[te]) - y[te]) ** 2))
         key = tuple(sorted({"n_estimators": n, "max_depth": d, "min_samples_split": m}.items()))
         assert fast[key] == pytest.approx(brute, rel=0.02)

@@ -38,7 +38,9 @@ def test_whole_raster_in_memory_equals_the_windowed_map(juupajoki_run, bundle, t
     expected[valid] = bundle["model"].predict(stack[:, valid].T.astype("float32"))
     mapped = read_map(juupajoki_run.folder / "agb.tif")[0]
     assert np.array_equal(np.isfinite(mapped), valid)
-    assert np.allclose(mapped[valid], expected[valid], rtol=1e-4, atol=1e-4)  # the run maps in one 1,024 px window; smaller windows are compared with it below
+    assert np.allclose(
+        mapped[valid], expected[valid], rtol=1e-4, atol=1e-4
+    )  # the run maps in one 1,024 px window; smaller windows are compared with it below
 
 
 @pytest.mark.slow
@@ -46,16 +48,24 @@ def test_whole_raster_in_memory_equals_the_windowed_map(juupajoki_run, bundle, t
 def test_schedulers_and_windows_give_the_same_map(juupajoki_run, tmp_path, scheduler, window):
     cfg = example_config(tmp_path)
     cfg = cfg.model_copy(update={"predict": cfg.predict.model_copy(update={"window": window})})
-    result = map_with_saved_model(cfg, juupajoki_run.folder / "model.joblib", tmp_path / "map", scheduler=scheduler, workers=2)
+    result = map_with_saved_model(
+        cfg, juupajoki_run.folder / "model.joblib", tmp_path / "map", scheduler=scheduler, workers=2
+    )
     assert result.scheduler == scheduler
     a, b = read_map(result.agb_path), read_map(juupajoki_run.folder / "agb.tif")
     assert np.array_equal(a, b, equal_nan=True)
     assert np.array_equal(read_map(result.aoa_path), read_map(juupajoki_run.folder / "aoa.tif"))
-    assert result.sums["__domain__"]["agb_mg"] == pytest.approx(juupajoki_run.map.sums["__domain__"]["agb_mg"], rel=1e-9)
+    assert result.sums["__domain__"]["agb_mg"] == pytest.approx(
+        juupajoki_run.map.sums["__domain__"]["agb_mg"], rel=1e-9
+    )
     assert set(result.stages) == {"windows", "cog"} | ({"start"} if scheduler != "sync" else set())
     assert sum(result.stages.values()) == pytest.approx(result.seconds, abs=0.05)  # the stages cover the whole time
     with rasterio.open(result.agb_path) as src:
-        assert {k: src.tags(ns="IMAGE_STRUCTURE").get(k) for k in ("LAYOUT", "COMPRESSION", "PREDICTOR")} == {"LAYOUT": "COG", "COMPRESSION": "DEFLATE", "PREDICTOR": "3"}
+        assert {k: src.tags(ns="IMAGE_STRUCTURE").get(k) for k in ("LAYOUT", "COMPRESSION", "PREDICTOR")} == {
+            "LAYOUT": "COG",
+            "COMPRESSION": "DEFLATE",
+            "PREDICTOR": "3",
+        }
 
 
 def test_engines_match_scikit_learn(juupajoki_run, bundle):
@@ -82,7 +92,10 @@ def test_mapping_workers_keep_the_default_allocator_and_slow_workers_are_named(c
         with caplog.at_level(logging.WARNING, logger="carbonscope.biomass.predict"):
             _warn_slow_workers(client)
         assert not [r for r in caplog.records if r.name == "carbonscope.biomass.predict"]
-    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, memory_limit=0) as cluster,
+        Client(cluster) as client,
+    ):
         assert list(client.run(_worker_settings).values()) == [{"malloc_trim": "65536", "profile": True}]
         with caplog.at_level(logging.WARNING, logger="carbonscope.biomass.predict"):
             _warn_slow_workers(client)

@@ -16,8 +16,20 @@ from tests.biomass.conftest import LC
 
 def test_run_folder(juupajoki_run):
     out = juupajoki_run.folder
-    for name in ("config.toml", "samples.csv", "samples.parquet", "model.joblib", "metrics.json", "stock.json", "agb.tif", "aoa.tif",
-                 "report.html", "figures/observed_vs_predicted.png", "figures/agb_map.png", "figures/residual_map.png"):
+    for name in (
+        "config.toml",
+        "samples.csv",
+        "samples.parquet",
+        "model.joblib",
+        "metrics.json",
+        "stock.json",
+        "agb.tif",
+        "aoa.tif",
+        "report.html",
+        "figures/observed_vs_predicted.png",
+        "figures/agb_map.png",
+        "figures/residual_map.png",
+    ):
         assert (out / name).is_file(), name
     with rasterio.open(out / "agb.tif") as src:
         assert src.count == 3 and src.dtypes[0] == "float32" and src.crs.to_epsg() == 32635
@@ -57,7 +69,15 @@ def test_map_values_and_pixels(juupajoki_run):
     # mapped pixels = forest pixels of the land cover (15.3 m) resampled to the 25 m grid by nearest neighbour
     forest = np.zeros(grid[2], dtype="uint8")
     with rasterio.open(LC) as lc:
-        reproject(lc.read(1), forest, src_transform=lc.transform, src_crs=lc.crs, dst_transform=grid[0], dst_crs=grid[1], resampling=Resampling.nearest)
+        reproject(
+            lc.read(1),
+            forest,
+            src_transform=lc.transform,
+            src_crs=lc.crs,
+            dst_transform=grid[0],
+            dst_crs=grid[1],
+            resampling=Resampling.nearest,
+        )
     assert valid.sum() == (forest == 1).sum()
     assert juupajoki_run.map.pixels == 720 * 720
 

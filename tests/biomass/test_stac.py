@@ -81,14 +81,23 @@ def test_run_with_stac_layers_equals_the_file_run(catalog_url, tmp_path, juupajo
     layers = [
         LayerConfig(name="vv", role="vv", stac={"product": "sentinel-1-rtc", "catalog": catalog_url}),
         LayerConfig(name="vh", role="vh", stac={"product": "sentinel-1-rtc", "catalog": catalog_url}),
-        LayerConfig(name="landcover", role="landcover", kind="categorical", classes=[10, 30, 80], feature=False,
-                    stac={"product": "esa-worldcover", "catalog": catalog_url}),
+        LayerConfig(
+            name="landcover",
+            role="landcover",
+            kind="categorical",
+            classes=[10, 30, 80],
+            feature=False,
+            stac={"product": "esa-worldcover", "catalog": catalog_url},
+        ),
     ]
-    cfg = base.model_copy(update={
-        "layers": layers, "grid": config.GridConfig(crs="EPSG:32635", resolution=25.0, bounds=grid().bounds),
-        "mask": config.MaskConfig(layer="landcover", keep=[10]),
-        "validation": base.validation.model_copy(update={"compare": []}),
-    })
+    cfg = base.model_copy(
+        update={
+            "layers": layers,
+            "grid": config.GridConfig(crs="EPSG:32635", resolution=25.0, bounds=grid().bounds),
+            "mask": config.MaskConfig(layer="landcover", keep=[10]),
+            "validation": base.validation.model_copy(update={"compare": []}),
+        }
+    )
     from carbonscope.biomass.run import run
 
     result = run(cfg)

@@ -18,8 +18,10 @@ def test_metrics_by_hand():
     assert m["r2"] == pytest.approx(1 - 2 / 5)
     assert m["r"] == pytest.approx(np.corrcoef([1, 2, 3, 4], [2, 2, 3, 5])[0, 1])
     assert m["n"] == 4
-    assert m["by_bin"] == [{"from": 0.0, "to": 2.5, "n": 2, "rmse": pytest.approx(np.sqrt(0.5)), "bias": 0.5},
-                           {"from": 2.5, "to": 5.0, "n": 2, "rmse": pytest.approx(np.sqrt(0.5)), "bias": 0.5}]
+    assert m["by_bin"] == [
+        {"from": 0.0, "to": 2.5, "n": 2, "rmse": pytest.approx(np.sqrt(0.5)), "bias": 0.5},
+        {"from": 2.5, "to": 5.0, "n": 2, "rmse": pytest.approx(np.sqrt(0.5)), "bias": 0.5},
+    ]
     # slope of observed on predicted: deviations of pred (-1, -1, 0, 2), of obs (-1.5, -0.5, 0.5, 1.5): b = 5 / 6
     assert m["slope"] == pytest.approx(5 / 6)
 

@@ -13,7 +13,7 @@ XSS = [
     '<a href="https://example.org" onclick="alert(1)">x</a>',
     "<iframe src=https://evil.example></iframe>",
     "![x](https://evil.example/x.png)",
-    '<svg onload=alert(1)>',
+    "<svg onload=alert(1)>",
 ]
 
 
@@ -80,8 +80,12 @@ def test_threads_replies_one_level_and_ownership(engine, world):
         t = comments.thread(conn, "project", "ART102")
     assert "<em>enough</em>" in t["threads"][0]["body_html"] and t["threads"][0]["edited_at"] is not None
     assert [r["deleted"] for r in t["threads"][0]["replies"]] == [True] and t["total"] == 1
-    for args, exc in [(("project", "ART999", "hi"), NotFoundError), (("project", "ART102", "   "), InvalidField), (("galaxy", "1", "hi"), InvalidField),
-                      (("proposal", "1; DROP TABLE users", "hi"), NotFoundError)]:
+    for args, exc in [
+        (("project", "ART999", "hi"), NotFoundError),
+        (("project", "ART102", "   "), InvalidField),
+        (("galaxy", "1", "hi"), InvalidField),
+        (("proposal", "1; DROP TABLE users", "hi"), NotFoundError),
+    ]:
         with pytest.raises(exc), engine.begin() as tx:
             comments.create(tx, ana, *args)
 

@@ -24,7 +24,10 @@ def test_a_withdrawn_proposal_takes_no_more_comments_or_support(engine, people):
         comments.create(tx, ben, "proposal", str(pid), "Good luck")
         support.toggle(tx, ben, "proposal", str(pid))
         proposals.withdraw(tx, ana, pid)
-    for write in (lambda tx: comments.create(tx, ben, "proposal", str(pid), "Still here?"), lambda tx: support.toggle(tx, ben, "proposal", str(pid))):
+    for write in (
+        lambda tx: comments.create(tx, ben, "proposal", str(pid), "Still here?"),
+        lambda tx: support.toggle(tx, ben, "proposal", str(pid)),
+    ):
         with pytest.raises(PermissionDenied, match="withdrawn"), engine.begin() as tx:
             write(tx)
     with engine.connect() as conn:
@@ -77,7 +80,15 @@ def test_a_refused_upload_leaves_no_file_and_a_proposal_has_a_document_quota(eng
         proposals.attach_document(tx, ana, pid, checked, data, uploads, settings)
     big = b"x" * 990
     with pytest.raises(InvalidField, match="add up to"), engine.begin() as tx:
-        proposals.attach_document(tx, ana, pid, documents.check("big.txt", big, 10_000), big, uploads, Settings(max_proposal_document_bytes=1000))
+        proposals.attach_document(
+            tx,
+            ana,
+            pid,
+            documents.check("big.txt", big, 10_000),
+            big,
+            uploads,
+            Settings(max_proposal_document_bytes=1000),
+        )
     assert len([p for p in uploads.rglob("*") if p.is_file()]) == 2
 
 
@@ -101,12 +112,24 @@ def test_only_admins_confirm_or_remove_news_links(engine, people):
     from datetime import datetime, timezone
 
     with engine.begin() as tx:
-        nid = tx.execute(insert(news_items).values(
-            canonical_link="https://example.org/a", link="https://example.org/a", source="test", title="A forest project",
-            published_at=datetime.now(timezone.utc), fetched_at=datetime.now(timezone.utc), content_hash="h" * 64,
-        ).returning(news_items.c.id)).scalar_one()
-        lid = tx.execute(insert(news_links).values(news_id=nid, target_kind="project", target_id="VCS1", confidence=0.9, method="test", status="auto")
-                         .returning(news_links.c.id)).scalar_one()
+        nid = tx.execute(
+            insert(news_items)
+            .values(
+                canonical_link="https://example.org/a",
+                link="https://example.org/a",
+                source="test",
+                title="A forest project",
+                published_at=datetime.now(timezone.utc),
+                fetched_at=datetime.now(timezone.utc),
+                content_hash="h" * 64,
+            )
+            .returning(news_items.c.id)
+        ).scalar_one()
+        lid = tx.execute(
+            insert(news_links)
+            .values(news_id=nid, target_kind="project", target_id="VCS1", confidence=0.9, method="test", status="auto")
+            .returning(news_links.c.id)
+        ).scalar_one()
     with pytest.raises(PermissionDenied), engine.begin() as tx:
         store.review(tx, ana, lid, "remove")
     with engine.begin() as tx:

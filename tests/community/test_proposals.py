@@ -16,14 +16,36 @@ MAX = 5 * 1024 * 1024
 def test_only_the_owner_edits_and_withdraws_and_history_is_kept(engine, people):
     ana, ben, admin = people
     with engine.begin() as tx:
-        pid = proposals.create(tx, ana, {"name": "Rupununi Forest Guardians", "country": "Guyana", "project_type": "REDD+", "expected_annual": "12,000"})
+        pid = proposals.create(
+            tx,
+            ana,
+            {
+                "name": "Rupununi Forest Guardians",
+                "country": "Guyana",
+                "project_type": "REDD+",
+                "expected_annual": "12,000",
+            },
+        )
         doc = proposals.get(tx, pid)
-    assert (doc["country"], doc["project_type"], doc["category"], doc["expected_annual"]) == ("GY", "REDD+", "forestry-land-use", 12000)
-    for action in (lambda tx: proposals.update_fields(tx, ben, pid, {"name": "Mine now"}), lambda tx: proposals.withdraw(tx, ben, pid)):
+    assert (doc["country"], doc["project_type"], doc["category"], doc["expected_annual"]) == (
+        "GY",
+        "REDD+",
+        "forestry-land-use",
+        12000,
+    )
+    for action in (
+        lambda tx: proposals.update_fields(tx, ben, pid, {"name": "Mine now"}),
+        lambda tx: proposals.withdraw(tx, ben, pid),
+    ):
         with pytest.raises(PermissionDenied), engine.begin() as tx:
             action(tx)
     with engine.begin() as tx:
-        changes = proposals.update_fields(tx, ana, pid, {"name": "Rupununi Forest Guardians II", "links": "https://example.org/a https://example.org/b"})
+        changes = proposals.update_fields(
+            tx,
+            ana,
+            pid,
+            {"name": "Rupununi Forest Guardians II", "links": "https://example.org/a https://example.org/b"},
+        )
         proposals.withdraw(tx, ana, pid)
         history = proposals.revisions(tx, pid)
     assert changes["name"] == ["Rupununi Forest Guardians", "Rupununi Forest Guardians II"]
@@ -34,9 +56,14 @@ def test_only_the_owner_edits_and_withdraws_and_history_is_kept(engine, people):
 
 def test_field_validation_names_the_field(engine, people):
     ana = people[0]
-    for data, field in [({"name": "x"}, "name"), ({"name": "Fine name", "country": "Atlantis"}, "country"),
-                        ({"name": "Fine name", "expected_annual": "-5"}, "expected_annual"), ({"name": "Fine name", "links": ["javascript:alert(1)"]}, "links"),
-                        ({"name": "Fine name", "owner_id": 3}, "owner_id"), ({}, "name")]:
+    for data, field in [
+        ({"name": "x"}, "name"),
+        ({"name": "Fine name", "country": "Atlantis"}, "country"),
+        ({"name": "Fine name", "expected_annual": "-5"}, "expected_annual"),
+        ({"name": "Fine name", "links": ["javascript:alert(1)"]}, "links"),
+        ({"name": "Fine name", "owner_id": 3}, "owner_id"),
+        ({}, "name"),
+    ]:
         with pytest.raises(InvalidField) as exc, engine.begin() as tx:
             proposals.create(tx, ana, data)
         assert exc.value.field == field
@@ -76,7 +103,9 @@ def test_geopackage_boundary_in_another_crs_is_reprojected_to_wgs84(tmp_path):
 
 
 def _geojson(geometry) -> bytes:
-    return json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geometry}]}).encode()
+    return json.dumps(
+        {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": geometry}]}
+    ).encode()
 
 
 @pytest.mark.parametrize(
@@ -85,9 +114,26 @@ def _geojson(geometry) -> bytes:
         ("site.shp", b"whatever", "GeoJSON (.geojson) or GeoPackage"),
         ("site.geojson", b"", "is empty"),
         ("site.geojson", b"{not json", "not valid GeoJSON"),
-        ("site.geojson", _geojson({"type": "Point", "coordinates": [1, 2]}), "a Point; a site boundary must be a polygon"),
-        ("site.geojson", _geojson({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}), "invalid polygon (Self-intersection"),
-        ("site.geojson", _geojson({"type": "Polygon", "coordinates": [[[500000, 1600000], [510000, 1600000], [510000, 1610000], [500000, 1600000]]]}), "outside the globe"),
+        (
+            "site.geojson",
+            _geojson({"type": "Point", "coordinates": [1, 2]}),
+            "a Point; a site boundary must be a polygon",
+        ),
+        (
+            "site.geojson",
+            _geojson({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}),
+            "invalid polygon (Self-intersection",
+        ),
+        (
+            "site.geojson",
+            _geojson(
+                {
+                    "type": "Polygon",
+                    "coordinates": [[[500000, 1600000], [510000, 1600000], [510000, 1610000], [500000, 1600000]]],
+                }
+            ),
+            "outside the globe",
+        ),
         ("site.gpkg", b"not sqlite at all", "not a GeoPackage"),
         ("site.geojson", b"{" + b" " * (MAX + 1) + b"}", "the limit is"),
     ],
@@ -106,8 +152,14 @@ def test_documents_checked_by_content_and_size(tmp_path):
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("word/document.xml", "<w/>")
     assert documents.check("plan.docx", buf.getvalue(), 10_000)[1].endswith("wordprocessingml.document")
-    for fname, data, msg in [("evil.exe", b"MZ\x90", "allowed types"), ("fake.pdf", b"<html><script>", "not a PDF"), ("big.pdf", b"%PDF-" + b"0" * 2000, "the limit is"),
-                             ("bin.txt", b"\x00\x01", "not a TXT"), ("x.xlsx", buf.getvalue(), "not a XLSX"), ("empty.csv", b"", "is empty")]:
+    for fname, data, msg in [
+        ("evil.exe", b"MZ\x90", "allowed types"),
+        ("fake.pdf", b"<html><script>", "not a PDF"),
+        ("big.pdf", b"%PDF-" + b"0" * 2000, "the limit is"),
+        ("bin.txt", b"\x00\x01", "not a TXT"),
+        ("x.xlsx", buf.getvalue(), "not a XLSX"),
+        ("empty.csv", b"", "is empty"),
+    ]:
         with pytest.raises(InvalidField, match=msg):
             documents.check(fname, data, 1000 if fname == "big.pdf" else 100_000)
     path = documents.store(tmp_path, sha, pdf)
@@ -130,13 +182,19 @@ def _gpkg_with(tmp_path, sql: str, name: str) -> bytes:
 
 def test_a_geopackage_that_runs_its_own_sql_is_refused_before_gdal_opens_it(tmp_path):
     # A view over a recursive query kept a worker busy for as long as its author liked
-    view = _gpkg_with(tmp_path, """
+    view = _gpkg_with(
+        tmp_path,
+        """
         CREATE VIEW slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT x AS fid, NULL AS geom FROM c;
         INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('slow', 'features', 'slow', 4326);
-    """, "view.gpkg")
+    """,
+        "view.gpkg",
+    )
     with pytest.raises(InvalidField, match="holds a view .'slow'."):
         boundaries.read("site.gpkg", view, MAX)
-    trigger = _gpkg_with(tmp_path, "CREATE TABLE t (a); CREATE TRIGGER evil AFTER INSERT ON t BEGIN SELECT 1; END;", "trigger.gpkg")
+    trigger = _gpkg_with(
+        tmp_path, "CREATE TABLE t (a); CREATE TRIGGER evil AFTER INSERT ON t BEGIN SELECT 1; END;", "trigger.gpkg"
+    )
     with pytest.raises(InvalidField, match="holds a trigger .'evil'."):
         boundaries.read("site.gpkg", trigger, MAX)
     # GDAL's own spatial-index triggers are fine (the reprojection test above reads such a file)

@@ -54,7 +54,9 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path):
     migrate.upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    structural = [d for d in diff if not (isinstance(d, list) or d[0] in ("modify_nullable", "modify_type", "modify_default"))]
+    structural = [
+        d for d in diff if not (isinstance(d, list) or d[0] in ("modify_nullable", "modify_type", "modify_default"))
+    ]
     assert structural == []
 
 

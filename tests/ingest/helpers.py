@@ -7,10 +7,26 @@ from sqlalchemy import select
 from carbonscope.db import schema
 
 ALL_TABLES = [
-    schema.snapshots, schema.source_files, schema.ingest_warnings, schema.projects, schema.source_records, schema.credit_events,
-    schema.vintage_totals, schema.project_series, schema.stated_totals, schema.reconciliation, schema.changes,
+    schema.snapshots,
+    schema.source_files,
+    schema.ingest_warnings,
+    schema.projects,
+    schema.source_records,
+    schema.credit_events,
+    schema.vintage_totals,
+    schema.project_series,
+    schema.stated_totals,
+    schema.reconciliation,
+    schema.changes,
 ]
-DATA_TABLES = [schema.projects, schema.credit_events, schema.vintage_totals, schema.project_series, schema.stated_totals, schema.reconciliation]
+DATA_TABLES = [
+    schema.projects,
+    schema.credit_events,
+    schema.vintage_totals,
+    schema.project_series,
+    schema.stated_totals,
+    schema.reconciliation,
+]
 RUN_COLUMNS = {"updated_snapshot", "created_snapshot", "file_id", "snapshot_id", "provenance"}
 
 

@@ -44,13 +44,19 @@ def test_ingesting_the_same_files_twice_changes_nothing(engine):
     second = ingest([NATIVE, VROD], engine)
     assert second.unchanged and second.new_events == 0
     after = dump(engine)
-    assert {t: after[t] for t in after if t not in ("snapshots", "source_files")} == {t: before[t] for t in before if t not in ("snapshots", "source_files")}
+    assert {t: after[t] for t in after if t not in ("snapshots", "source_files")} == {
+        t: before[t] for t in before if t not in ("snapshots", "source_files")
+    }
     # Read again on purpose: the same events get the same IDs, nothing is added or changed
     forced = ingest([NATIVE, VROD], engine, force=True)
     assert forced.new_events == 0 and forced.updated_events == 0 and forced.changes == 0
     assert dump(engine, DATA_TABLES, drop_run_columns=True) == dump(engine, DATA_TABLES, drop_run_columns=True)
-    assert dump(engine, [credit_events], drop_run_columns=True) == {k: v for k, v in dump(engine, [credit_events], drop_run_columns=True).items()}
-    assert first.new_events == 1051  # Verra: 88 issuance dates of vintages + 64 vintage remainders not covered by listed blocks
+    assert dump(engine, [credit_events], drop_run_columns=True) == {
+        k: v for k, v in dump(engine, [credit_events], drop_run_columns=True).items()
+    }
+    assert (
+        first.new_events == 1051
+    )  # Verra: 88 issuance dates of vintages + 64 vintage remainders not covered by listed blocks
 
 
 def test_event_ids_are_stable_across_databases(engine, tmp_path):
@@ -97,7 +103,12 @@ def test_a_bad_file_late_in_a_run_rolls_back_the_good_ones(engine, tmp_path):
 
 def _run_ingest_subprocess(db_url, folder):
     env = {**os.environ, "CARBONSCOPE_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "carbonscope.cli", "ingest", str(folder)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "carbonscope.cli", "ingest", str(folder)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.mark.slow
@@ -147,7 +158,11 @@ def test_change_feed_after_a_new_snapshot(engine, tmp_path):
     new = next(c for c in feed if c["kind"] == "new_events")
     assert new["detail"] == {"retirement": {"count": 1, "quantity": 100}}
     assert all(c["snapshot_id"] == report.snapshot_id for c in feed)
-    assert detail["totals"]["retired"] == 100 + int(pd.read_csv(NATIVE / "american-carbon-registry/retirements.csv").query("`Project ID` == 'ACR1129'")["Quantity of Credits"].sum())
+    assert detail["totals"]["retired"] == 100 + int(
+        pd.read_csv(NATIVE / "american-carbon-registry/retirements.csv")
+        .query("`Project ID` == 'ACR1129'")["Quantity of Credits"]
+        .sum()
+    )
 
 
 def test_merge_precedence_and_provenance(engine):
@@ -159,17 +174,30 @@ def test_merge_precedence_and_provenance(engine):
     assert art["name"] == "Guyana" and art["country"] == "GY" and art["status"] == "registered"
     assert art["project_type"] == "Jurisdictional REDD+" and art["category"] == "forestry-land-use"
     name = art["provenance"]["name"]
-    assert name["source"] == "art-trees/projects" and name["file"].endswith("art-trees/projects.csv") and name["row"] == 16
+    assert (
+        name["source"] == "art-trees/projects" and name["file"].endswith("art-trees/projects.csv") and name["row"] == 16
+    )
     assert art["provenance"]["type_override"]["source"] == "vrod/projects"
     assert art["sources"][0] == "art-trees/projects" and "offsetsdb/projects" in art["sources"]
     assert art["totals_source"] == "events"
     # A project only in bulk sources takes VROD's statement of its totals (retired includes cancelled)
     # VROD states retired and cancelled only as one sum: retired and cancelled are unknown (null)
-    assert vrod_only["totals"] == {"issued": 7_984_006, "retired": None, "cancelled": None, "retired_or_cancelled": 17_666, "buffer": 0, "remaining": 7_966_340}
+    assert vrod_only["totals"] == {
+        "issued": 7_984_006,
+        "retired": None,
+        "cancelled": None,
+        "retired_or_cancelled": 17_666,
+        "buffer": 0,
+        "remaining": 7_966_340,
+    }
     assert vrod_only["totals_source"] == "vrod" and vrod_only["provenance"]["name"]["source"] == "vrod/projects"
     assert vrod_only["ledger_complete"] is False
     issued_rule = vrod_only["totals_rules"]["issued"]
-    assert issued_rule["rule"] == "stated" and issued_rule["source"] == "vrod/projects" and issued_rule["value"] == 7_984_006
+    assert (
+        issued_rule["rule"] == "stated"
+        and issued_rule["source"] == "vrod/projects"
+        and issued_rule["value"] == 7_984_006
+    )
     assert issued_rule["file"].endswith(".parquet") and isinstance(issued_rule["row"], int)
     assert vrod_only["series"]["issued_by_vintage"][2003] > 0
 
@@ -197,7 +225,9 @@ def test_bad_rows_are_skipped_counted_and_named(engine, tmp_path):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(credit_events)).scalar_one() == 97
         warned = [x for x in findings(conn) if x["kind"] == "ingest_warning"]
-    assert len(warned) == 3 and any("retirements.csv, row 2, column 'Quantity of Offset Credits'" in w["detail"] for w in warned)
+    assert len(warned) == 3 and any(
+        "retirements.csv, row 2, column 'Quantity of Offset Credits'" in w["detail"] for w in warned
+    )
 
 
 def test_strict_mode_refuses_the_file_and_writes_nothing(engine, tmp_path):
@@ -215,7 +245,10 @@ def test_files_refused_before_any_write(engine, tmp_path):
     empty = _write(tmp_path / "e" / "empty.csv", "")
     with pytest.raises(InputError, match="empty.csv: the file is empty"):
         ingest([NATIVE / "verra", empty], engine)
-    renamed = _write(tmp_path / "r" / "issuances.csv", (NATIVE / "art-trees/issuances.csv").read_text().replace("Credits Verified", "Verified"))
+    renamed = _write(
+        tmp_path / "r" / "issuances.csv",
+        (NATIVE / "art-trees/issuances.csv").read_text().replace("Credits Verified", "Verified"),
+    )
     with pytest.raises(UnrecognisedFileError, match="issuances.csv"):
         ingest([renamed], engine)
     cut = tmp_path / "c" / "cut.parquet"
@@ -245,12 +278,23 @@ def test_cli_json_documents(db_url, tmp_path):
 
     cli("ingest", str(NATIVE / "art-trees"), str(VROD))
     stats = json.loads(cli("stats", "--json"))
-    assert stats["registries"]["ART"] == {"projects": 28, "events": 30, "issued": stats["registries"]["ART"]["issued"], "retired": stats["registries"]["ART"]["retired"],
-                                          "cancelled": 36_100, "retired_or_cancelled": stats["registries"]["ART"]["retired"] + 36_100,
-                                              "buffer": stats["registries"]["ART"]["buffer"], "remaining": stats["registries"]["ART"]["remaining"]}
+    assert stats["registries"]["ART"] == {
+        "projects": 28,
+        "events": 30,
+        "issued": stats["registries"]["ART"]["issued"],
+        "retired": stats["registries"]["ART"]["retired"],
+        "cancelled": 36_100,
+        "retired_or_cancelled": stats["registries"]["ART"]["retired"] + 36_100,
+        "buffer": stats["registries"]["ART"]["buffer"],
+        "remaining": stats["registries"]["ART"]["remaining"],
+    }
     show = json.loads(cli("show", "ART102", "--json"))
     assert {"id", "registry", "name", "country", "status", "totals"} <= set(show)
-    assert show["id"] == "ART102" and show["country"] == "GY" and set(show["totals"]) == {"issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining"}
+    assert (
+        show["id"] == "ART102"
+        and show["country"] == "GY"
+        and set(show["totals"]) == {"issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining"}
+    )
     check = json.loads(cli("check", "--json"))
     kinds = {f["kind"] for f in check["findings"]}
     assert "retired_exceeds_issued" in kinds
@@ -259,7 +303,13 @@ def test_cli_json_documents(db_url, tmp_path):
     assert any(c["kind"] == "new_project" and c["project_id"] == "ART102" for c in changes["changes"])
     # a VROD-only project in words: which source chose each total, and the unknown split
     text = cli("show", "ART103")
-    assert "retired not stated apart" in text and "as stated by vrod/projects (row" in text and "not the whole story" in text
+    assert (
+        "retired not stated apart" in text
+        and "as stated by vrod/projects (row" in text
+        and "not the whole story" in text
+    )
     assert "the event list is the whole story" in cli("show", "ART102")
-    missing = subprocess.run([sys.executable, "-m", "carbonscope.cli", "show", "ART999"], env=env, capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "-m", "carbonscope.cli", "show", "ART999"], env=env, capture_output=True, text=True
+    )
     assert missing.returncode == 1 and "no project 'ART999'" in missing.stderr

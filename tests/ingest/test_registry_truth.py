@@ -41,9 +41,18 @@ def test_a_partial_ledger_never_replaces_vrods_complete_totals(engine):
     d = _totals(engine, "ACR212")
     assert d["totals"]["issued"] == 1_387_888  # VROD's statement, not the ledger's 0
     rule = d["totals_rules"]["issued"]
-    assert rule["rule"] == "stated" and rule["source"] == "vrod/projects" and rule["ledger"] == 0 and isinstance(rule["row"], int)
+    assert (
+        rule["rule"] == "stated"
+        and rule["source"] == "vrod/projects"
+        and rule["ledger"] == 0
+        and isinstance(rule["row"], int)
+    )
     assert d["ledger_complete"] is False
-    retired_in_file = int(pd.read_csv(ACR / "retirements.csv", thousands=",").query("`Project ID` == 'ACR212'")["Quantity of Credits"].sum())
+    retired_in_file = int(
+        pd.read_csv(ACR / "retirements.csv", thousands=",")
+        .query("`Project ID` == 'ACR212'")["Quantity of Credits"]
+        .sum()
+    )
     assert d["totals_rules"]["retired_or_cancelled"]["ledger"] == retired_in_file == 6_645
 
 
@@ -51,7 +60,11 @@ def test_check_lists_only_vrods_fifteen_after_every_source(engine):
     ingest([NATIVE, VROD, OFFSETSDB], engine)
     with engine.connect() as conn:
         found = findings(conn)
-        negative = conn.execute(select(projects.c.id).where(projects.c.issued == 0, projects.c.retired_or_cancelled > 0, projects.c.ledger_complete.is_(True))).all()
+        negative = conn.execute(
+            select(projects.c.id).where(
+                projects.c.issued == 0, projects.c.retired_or_cancelled > 0, projects.c.ledger_complete.is_(True)
+            )
+        ).all()
     vrod = pd.read_parquet(VROD)
     over = set(vrod.loc[vrod["Total Credits \nRetired"] > vrod["Total Credits \nIssued"], "Project ID"])
     assert len(over) == 15
@@ -67,25 +80,55 @@ def test_verra_vintage_total_is_counted_once(engine):
     d = _totals(engine, "VCS2887")
     assert d["totals"]["issued"] == 688_469  # 352,001 (2019) + 336,468 (2021), not 1,024,937
     with engine.connect() as conn:
-        v = dict(conn.execute(select(vintage_totals.c.vintage, vintage_totals.c.issued).where(vintage_totals.c.project_id == "VCS2887")).all())
+        v = dict(
+            conn.execute(
+                select(vintage_totals.c.vintage, vintage_totals.c.issued).where(
+                    vintage_totals.c.project_id == "VCS2887"
+                )
+            ).all()
+        )
     assert v == {2019: 352_001, 2021: 336_468}
 
 
 def test_rows_missing_from_a_newer_export_are_retracted_and_kept_in_history(engine, tmp_path):
     ingest([ACR / "retirements.csv"], engine)
     assert _totals(engine, "ACR1129")["totals"]["retired"] == 28_993
-    rows = [i for i, line in enumerate((ACR / "retirements.csv").read_text(encoding="utf-8").splitlines()) if ",ACR1129," in line]
+    rows = [
+        i
+        for i, line in enumerate((ACR / "retirements.csv").read_text(encoding="utf-8").splitlines())
+        if ",ACR1129," in line
+    ]
     assert len(rows) == 3
     drop = set(rows[:2])
-    kept = pd.read_csv(ACR / "retirements.csv", thousands=",").query("`Project ID` == 'ACR1129'")["Quantity of Credits"].tolist()[2]
-    newer = _newer_copy(tmp_path, ACR / "retirements.csv", "new/retirements.csv", lambda ls: [x for i, x in enumerate(ls) if i not in drop])
+    kept = (
+        pd.read_csv(ACR / "retirements.csv", thousands=",")
+        .query("`Project ID` == 'ACR1129'")["Quantity of Credits"]
+        .tolist()[2]
+    )
+    newer = _newer_copy(
+        tmp_path,
+        ACR / "retirements.csv",
+        "new/retirements.csv",
+        lambda ls: [x for i, x in enumerate(ls) if i not in drop],
+    )
     report = ingest([newer], engine)
     assert report.retracted_events == 2 and report.corrected_events == 0
     d = _totals(engine, "ACR1129")
     assert d["totals"]["retired"] == kept == 6_204
     with engine.connect() as conn:
-        hist = conn.execute(select(event_history.c.project_id, event_history.c.retraction, event_history.c.retracted_snapshot, event_history.c.quantity)).all()
-        feed = conn.execute(select(changes.c.kind, changes.c.detail).where(changes.c.project_id == "ACR1129", changes.c.snapshot_id == report.snapshot_id)).all()
+        hist = conn.execute(
+            select(
+                event_history.c.project_id,
+                event_history.c.retraction,
+                event_history.c.retracted_snapshot,
+                event_history.c.quantity,
+            )
+        ).all()
+        feed = conn.execute(
+            select(changes.c.kind, changes.c.detail).where(
+                changes.c.project_id == "ACR1129", changes.c.snapshot_id == report.snapshot_id
+            )
+        ).all()
     assert sum(h[3] for h in hist) == 28_993 - 6_204
     assert {h[1] for h in hist} == {"retracted"} and {h[2] for h in hist} == {report.snapshot_id} and len(hist) == 2
     kinds = {k: det for k, det in feed}
@@ -108,7 +151,10 @@ def test_a_corrected_block_supersedes_the_old_event(engine, tmp_path):
         out = []
         for x in lines:
             if "CAR-1-US-1335-31-983-KS-2025-9205-1 to 5000,5000," in x:
-                x = x.replace("CAR-1-US-1335-31-983-KS-2025-9205-1 to 5000,5000,", "CAR-1-US-1335-31-983-KS-2025-9205-1 to 4000,4000,")
+                x = x.replace(
+                    "CAR-1-US-1335-31-983-KS-2025-9205-1 to 5000,5000,",
+                    "CAR-1-US-1335-31-983-KS-2025-9205-1 to 4000,4000,",
+                )
             out.append(x)
         return out
 
@@ -118,9 +164,20 @@ def test_a_corrected_block_supersedes_the_old_event(engine, tmp_path):
     assert report.corrected_events == 1 and report.retracted_events == 0
     assert _totals(engine, "CAR1335")["totals"]["retired"] == before - 1_000  # not booked as a second event
     with engine.connect() as conn:
-        old = conn.execute(select(event_history.c.quantity, event_history.c.retraction, event_history.c.superseded_by)).one()
-        new_id = conn.execute(select(credit_events.c.id).where(credit_events.c.project_id == "CAR1335", credit_events.c.quantity == 4_000)).scalar_one()
-        kinds = [k for (k,) in conn.execute(select(changes.c.kind).where(changes.c.snapshot_id == report.snapshot_id, changes.c.project_id == "CAR1335"))]
+        old = conn.execute(
+            select(event_history.c.quantity, event_history.c.retraction, event_history.c.superseded_by)
+        ).one()
+        new_id = conn.execute(
+            select(credit_events.c.id).where(credit_events.c.project_id == "CAR1335", credit_events.c.quantity == 4_000)
+        ).scalar_one()
+        kinds = [
+            k
+            for (k,) in conn.execute(
+                select(changes.c.kind).where(
+                    changes.c.snapshot_id == report.snapshot_id, changes.c.project_id == "CAR1335"
+                )
+            )
+        ]
     assert old == (5_000, "corrected", new_id)
     assert "event_corrected" in kinds
 
@@ -128,27 +185,41 @@ def test_a_corrected_block_supersedes_the_old_event(engine, tmp_path):
 def test_a_project_missing_from_a_newer_projects_export_is_delisted(engine, tmp_path):
     ingest([CAR / "projects.csv"], engine)
     assert _totals(engine, "CAR1957")["listed"] is True
-    newer = _newer_copy(tmp_path, CAR / "projects.csv", "new/projects.csv", lambda ls: [x for x in ls if not x.startswith("CAR1957,")])
+    newer = _newer_copy(
+        tmp_path, CAR / "projects.csv", "new/projects.csv", lambda ls: [x for x in ls if not x.startswith("CAR1957,")]
+    )
     report = ingest([newer], engine)
     assert report.delisted_records == 1
     d = _totals(engine, "CAR1957")
     assert d["listed"] is False and d["name"]  # kept, with what the last export said
     assert d["provenance"]["name"]["delisted_snapshot"] == report.snapshot_id
     with engine.connect() as conn:
-        kinds = [k for (k,) in conn.execute(select(changes.c.kind).where(changes.c.project_id == "CAR1957", changes.c.snapshot_id == report.snapshot_id))]
+        kinds = [
+            k
+            for (k,) in conn.execute(
+                select(changes.c.kind).where(
+                    changes.c.project_id == "CAR1957", changes.c.snapshot_id == report.snapshot_id
+                )
+            )
+        ]
     assert kinds == ["project_delisted"]
 
 
 def test_an_older_export_after_a_newer_one_does_not_roll_back(engine, tmp_path):
     ingest([ACR / "retirements.csv"], engine)
-    newer = _newer_copy(tmp_path, ACR / "retirements.csv", "new/retirements.csv", lambda ls: [x for x in ls if ",ACR1129," not in x])
+    newer = _newer_copy(
+        tmp_path, ACR / "retirements.csv", "new/retirements.csv", lambda ls: [x for x in ls if ",ACR1129," not in x]
+    )
     ingest([newer], engine)
     assert _totals(engine, "ACR1129")["totals"]["retired"] == 0
     report = ingest([ACR / "retirements.csv"], engine, force=True)  # read again: modified earlier, an older export
     assert [f.status for f in report.files] == ["older"]
     assert _totals(engine, "ACR1129")["totals"]["retired"] == 0
     with engine.connect() as conn:
-        assert conn.execute(select(source_files.c.status).order_by(source_files.c.id.desc()).limit(1)).scalar_one() == "older"
+        assert (
+            conn.execute(select(source_files.c.status).order_by(source_files.c.id.desc()).limit(1)).scalar_one()
+            == "older"
+        )
 
 
 def test_a_partial_file_retracts_nothing(engine, tmp_path):
@@ -162,7 +233,12 @@ def test_a_partial_file_retracts_nothing(engine, tmp_path):
 def test_export_dates_come_from_the_file_name_where_it_says_them(engine):
     ingest([VROD, OFFSETSDB], engine)
     with engine.connect() as conn:
-        rows = {s: (e, b) for s, e, b in conn.execute(select(source_files.c.source, source_files.c.exported_at, source_files.c.date_basis))}
+        rows = {
+            s: (e, b)
+            for s, e, b in conn.execute(
+                select(source_files.c.source, source_files.c.exported_at, source_files.c.date_basis)
+            )
+        }
     assert rows["offsetsdb"][0].date().isoformat() == "2025-11-05" and rows["offsetsdb"][1] == "file name"
     assert rows["vrod"][0].date().isoformat() == "2025-12-01" and rows["vrod"][1] == "file name (month)"
 
@@ -172,7 +248,10 @@ def test_vrod_compliance_words_status_and_certifications(engine):
     with engine.connect() as conn:
         acr892 = project_detail(conn, "ACR892")
         acr1140 = project_detail(conn, "ACR1140")
-        counts = pd.DataFrame(conn.execute(select(projects.c.compliance_program, projects.c.is_compliance)).all(), columns=["program", "flag"])
+        counts = pd.DataFrame(
+            conn.execute(select(projects.c.compliance_program, projects.c.is_compliance)).all(),
+            columns=["program", "flag"],
+        )
     assert acr892["is_compliance"] is True and acr892["compliance_program"] == "WA Compliance"
     assert acr1140["status"] == "listed" and acr1140["status_raw"] == "Listed - Active Ecology Project"
     by = counts.groupby("program", dropna=False)["flag"].agg(["size", "all"])
@@ -184,7 +263,9 @@ def test_methodology_sdg_and_status_formats(engine):
     with engine.connect() as conn:
         car1513 = project_detail(conn, "CAR1513")
         acr1113 = project_detail(conn, "ACR1113")
-        hyphen = conn.execute(select(projects.c.id, projects.c.methodologies).where(projects.c.methodology_raw.like("%AMS-II-G%"))).all()
+        hyphen = conn.execute(
+            select(projects.c.id, projects.c.methodologies).where(projects.c.methodology_raw.like("%AMS-II-G%"))
+        ).all()
     assert car1513["sdgs"] == [2, 3, 6, 8, 9, 12, 13, 14, 15]
     assert acr1113["status"] == "listed"
     assert hyphen and all("AMS-II.G." in codes for _, codes in hyphen)
@@ -206,7 +287,11 @@ def test_offsetsdb_first_dates_stand_in_where_there_are_no_events(engine):
     ingest([OFFSETSDB], engine)
     raw = pd.read_parquet(OFFSETSDB).set_index("project_id")
     with engine.connect() as conn:
-        got = dict(conn.execute(select(projects.c.id, projects.c.first_issuance_at).where(projects.c.first_issuance_at.is_not(None))).all())
+        got = dict(
+            conn.execute(
+                select(projects.c.id, projects.c.first_issuance_at).where(projects.c.first_issuance_at.is_not(None))
+            ).all()
+        )
     assert len(got) > 1000
     pid = "ACR1000"
     assert got[pid].isoformat() == pd.Timestamp(raw.loc[pid, "first_issuance_at"]).date().isoformat() == "2025-05-27"

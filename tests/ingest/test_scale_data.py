@@ -22,7 +22,7 @@ def test_every_copy_holds_the_samples_totals(engine, tmp_path):
         ).all()
     for pid in ("VCS2887", "ACR1129", "CAR1335", "ART102", "GS11603"):
         reg = pid.rstrip("0123456789")
-        num = int(pid[len(reg):])
+        num = int(pid[len(reg) :])
         copy = f"{reg}{num + 100_000}"
         assert tot[copy] == tot[pid] and ret[copy] == ret[pid], pid
     assert tot["VCS2887"] == tot["VCS102887"] == 688_469  # the real sample's figure; each vintage issued once per copy

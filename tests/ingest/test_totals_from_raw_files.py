@@ -20,13 +20,19 @@ def raw_totals() -> pd.DataFrame:
     parts = []
 
     def add(ids, metric, qty):
-        parts.append(pd.DataFrame({"id": ids.astype(str).to_numpy(), "metric": metric, "q": qty.fillna(0).astype("int64").to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {"id": ids.astype(str).to_numpy(), "metric": metric, "q": qty.fillna(0).astype("int64").to_numpy()}
+            )
+        )
 
     # Verra: "Total Vintage Quantity" is a vintage's total over all its issuance dates, so a vintage
     # was issued the larger of that total and its listed blocks; blocks with a retirement/cancellation date are retired.
     t = _csv("verra/transactions.csv")
     t["pid"] = "VCS" + t["ID"].astype(str)
-    vint = t.groupby(["pid", "Vintage Start", "Vintage End"], as_index=False).agg(total=("Total Vintage Quantity", "max"), blocks=("Quantity Issued", "sum"))
+    vint = t.groupby(["pid", "Vintage Start", "Vintage End"], as_index=False).agg(
+        total=("Total Vintage Quantity", "max"), blocks=("Quantity Issued", "sum")
+    )
     add(vint["pid"], "issued", vint[["total", "blocks"]].max(axis=1))
     ret = t[t["Retirement/Cancellation Date"].notna()]
     add(ret["pid"], "retired", ret["Quantity Issued"])
@@ -41,13 +47,22 @@ def raw_totals() -> pd.DataFrame:
     ai = _csv("american-carbon-registry/issuances.csv")
     add(ai["Project ID"], "issued", ai["Total Credits Issued"])
     add(ai["Project ID"], "buffer", ai["Credits Issued to Buffer Pool"] + ai["Credits Transferred to Buffer Pool"])
-    add(_csv("american-carbon-registry/retirements.csv")["Project ID"], "retired", _csv("american-carbon-registry/retirements.csv")["Quantity of Credits"])
+    add(
+        _csv("american-carbon-registry/retirements.csv")["Project ID"],
+        "retired",
+        _csv("american-carbon-registry/retirements.csv")["Quantity of Credits"],
+    )
     ac = _csv("american-carbon-registry/cancellations.csv")
     add(ac["Project ID"], "cancelled", ac["Quantity of Credits"])
 
     ci = _csv("climate-action-reserve/issuances.csv")
     add(ci["Project ID"], "issued", ci["Total Offset Credits Issued"])
-    add(ci["Project ID"], "buffer", ci["Offset Credits Currently in Reserve Buffer Pool"].fillna(0) + ci["Offset Credits Intended for Compliance Buffer Pool"].fillna(0))
+    add(
+        ci["Project ID"],
+        "buffer",
+        ci["Offset Credits Currently in Reserve Buffer Pool"].fillna(0)
+        + ci["Offset Credits Intended for Compliance Buffer Pool"].fillna(0),
+    )
     cr, cc = _csv("climate-action-reserve/retirements.csv"), _csv("climate-action-reserve/cancellations.csv")
     add(cr["Project ID"], "retired", cr["Quantity of Offset Credits"])
     add(cc["Project ID"], "cancelled", cc["Quantity of Offset Credits"])
@@ -69,9 +84,21 @@ def test_every_native_project_total_equals_the_raw_file_sums(engine):
     ingest([NATIVE], engine)
     expected = raw_totals()
     with engine.connect() as conn:
-        rows = conn.execute(select(projects.c.id, projects.c.issued, projects.c.retired, projects.c.cancelled, projects.c.buffer, projects.c.remaining,
-                                   projects.c.retired_or_cancelled, projects.c.totals_rules)).all()
-    got = pd.DataFrame(rows, columns=["id", "issued", "retired", "cancelled", "buffer", "remaining", "roc", "rules"]).set_index("id")
+        rows = conn.execute(
+            select(
+                projects.c.id,
+                projects.c.issued,
+                projects.c.retired,
+                projects.c.cancelled,
+                projects.c.buffer,
+                projects.c.remaining,
+                projects.c.retired_or_cancelled,
+                projects.c.totals_rules,
+            )
+        ).all()
+    got = pd.DataFrame(
+        rows, columns=["id", "issued", "retired", "cancelled", "buffer", "remaining", "roc", "rules"]
+    ).set_index("id")
     assert len(expected) == 400  # projects with at least one event in the five registries' samples
     # The ledger of every such project equals the raw sums, whichever rule then chose its totals
     ledger = got.loc[got["rules"].map(lambda r: r["issued"]["rule"] == "ledger" or "ledger" in r["issued"])]
@@ -81,7 +108,11 @@ def test_every_native_project_total_equals_the_raw_file_sums(engine):
         r = rules[metric]
         return r["value"] if r["rule"] == "ledger" else r["ledger"]
 
-    for metric, raw in (("issued", expected["issued"]), ("retired_or_cancelled", expected["retired"] + expected["cancelled"]), ("buffer", expected["buffer"])):
+    for metric, raw in (
+        ("issued", expected["issued"]),
+        ("retired_or_cancelled", expected["retired"] + expected["cancelled"]),
+        ("buffer", expected["buffer"]),
+    ):
         led = ledger["rules"].map(lambda r: ledger_value(r, metric))
         mismatch = (led - raw.reindex(led.index)).abs()
         assert mismatch.max() == 0, f"{metric}: {mismatch[mismatch > 0].head().to_dict()}"
@@ -95,6 +126,9 @@ def test_every_native_project_total_equals_the_raw_file_sums(engine):
     # that statement is the issued total (a partial ledger never replaces it), and the rule says so
     stated = ledger[ledger["rules"].map(lambda r: r["issued"]["rule"] == "stated")]
     assert len(stated) and (stated["issued"] > expected["issued"].reindex(stated.index)).all()
-    assert set(stated["rules"].map(lambda r: r["issued"]["source"])) <= {"american-carbon-registry/projects", "climate-action-reserve/projects"}
+    assert set(stated["rules"].map(lambda r: r["issued"]["source"])) <= {
+        "american-carbon-registry/projects",
+        "climate-action-reserve/projects",
+    }
     # Spot values a person can read off the files: ART102's 2021-2023 ledger in the sample
     assert got.loc["ART102", "issued"] == expected.loc["ART102", "issued"] and got.loc["ART102", "cancelled"] == 36_100

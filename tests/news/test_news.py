@@ -60,7 +60,7 @@ def _rss(items) -> str:
 
 def _atom(items) -> str:
     entries = "".join(
-        f"<entry><title>{escape(i['title'])}</title><link href=\"{escape(i['link'])}\"/><id>{escape(i['link'])}</id>"
+        f'<entry><title>{escape(i["title"])}</title><link href="{escape(i["link"])}"/><id>{escape(i["link"])}</id>'
         f"<updated>{i['published']}</updated><summary>{escape(i.get('summary') or '')}</summary></entry>"
         for i in items
     )
@@ -76,7 +76,9 @@ def test_rss_and_atom_files_made_from_the_items(engine, tmp_path):
     atom = sources.from_path(tmp_path / "feed.atom")
     assert len(rss) == 40 and len(atom) == 40
     assert rss[0].title == first[0]["title"] and rss[0].source == "Test feed"
-    assert rss[0].published_at == datetime.fromisoformat(first[0]["published"]).replace(microsecond=0).astimezone(timezone.utc)
+    assert rss[0].published_at == datetime.fromisoformat(first[0]["published"]).replace(microsecond=0).astimezone(
+        timezone.utc
+    )
     with engine.begin() as tx:
         a = store.save(tx, rss, Linker({}, set()))
         b = store.save(tx, atom, Linker({}, set()))
@@ -95,7 +97,12 @@ def test_items_per_topic_and_week_match_an_independent_count(engine):
     kept = raw.drop_duplicates("link")
     kept = kept[~kept.duplicated(subset=["title", "summary"])]
     weeks = pd.to_datetime(kept["published"], utc=True, format="ISO8601").dt.isocalendar()
-    expected = kept.assign(week=weeks["year"].astype(str) + "-W" + weeks["week"].astype(str).str.zfill(2)).groupby(["week", "topic"]).size().to_dict()
+    expected = (
+        kept.assign(week=weeks["year"].astype(str) + "-W" + weeks["week"].astype(str).str.zfill(2))
+        .groupby(["week", "topic"])
+        .size()
+        .to_dict()
+    )
     assert got == expected and sum(got.values()) == 559
 
 
@@ -112,9 +119,16 @@ def test_links_to_projects_countries_and_methodologies(loaded_url):
     assert ("country", "TZ") in {(l.target_kind, l.target_id) for l in linker.links(tanzania.title, tanzania.summary)}
     # words that are also ordinary English never link a project ("Sustainable", "Growing", "Access")
     assert not [l for l in linker.links("Growing access to sustainable finance", "") if l.target_kind == "project"]
-    synthetic = linker.links("Retirement of VCS 1477 credits", "Serial 19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1 under VM0007")
+    synthetic = linker.links(
+        "Retirement of VCS 1477 credits",
+        "Serial 19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1 under VM0007",
+    )
     got = {(l.target_kind, l.target_id, l.method) for l in synthetic}
-    assert {("project", "VCS1477", "id"), ("project", "VCS1340", "serial"), ("methodology", "VM0007", "methodology")} <= got
+    assert {
+        ("project", "VCS1477", "id"),
+        ("project", "VCS1340", "serial"),
+        ("methodology", "VM0007", "methodology"),
+    } <= got
     engine.dispose()
 
 
@@ -142,10 +156,24 @@ def test_only_http_links_are_stored_or_rendered(engine):
     from carbonscope.urls import safe_url
     from carbonscope.web.templating import templates
 
-    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)", "data:text/html,<b>x</b>", "vbscript:x", "//evil.example/x", "/relative"):
+    for bad in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "vbscript:x",
+        "//evil.example/x",
+        "/relative",
+    ):
         assert safe_url(bad) is None, bad
     assert safe_url("https://example.org/a?b=1") == "https://example.org/a?b=1"
     with engine.begin() as conn:
-        out = store.save(conn, [Item(title="Verra news", link="javascript:alert(document.cookie)"), Item(title="Real", link="https://example.org/verra")])
+        out = store.save(
+            conn,
+            [
+                Item(title="Verra news", link="javascript:alert(document.cookie)"),
+                Item(title="Real", link="https://example.org/verra"),
+            ],
+        )
     assert out["refused_links"] == 1 and out["new"] == 1
     assert templates.env.filters["safe_href"]("javascript:alert(1)") == "#"

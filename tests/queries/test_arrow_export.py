@@ -22,14 +22,21 @@ def sqlite_engine(loaded_url):
 
 
 def _driver_rows(conn, query) -> list[list[str]]:
-    return [["" if v is None else str(v) for v in row] for part in stream_raw_rows(conn, query.with_only_columns(*_export_columns(query))) for row in part]
+    return [
+        ["" if v is None else str(v) for v in row]
+        for part in stream_raw_rows(conn, query.with_only_columns(*_export_columns(query)))
+        for row in part
+    ]
 
 
-@pytest.mark.parametrize("filters", [
-    EventFilters(),
-    EventFilters(registry=["GS"], type=["retirement"], date_from=date(2024, 1, 1), vintage_min=2015),
-    EventFilters(project=["ART102"], quantity_min=10),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        EventFilters(),
+        EventFilters(registry=["GS"], type=["retirement"], date_from=date(2024, 1, 1), vintage_min=2015),
+        EventFilters(project=["ART102"], quantity_min=10),
+    ],
+)
 def test_arrow_csv_equals_driver_rows(sqlite_engine, filters):
     query = events_query(filters, "id")
     with sqlite_engine.connect() as conn:
@@ -48,7 +55,7 @@ def test_null_and_empty_text_stay_apart(sqlite_engine):
         first = b"".join(arrow_export.csv_batches(conn, query, batch=5)).decode().splitlines()[0]
         row = _driver_rows(conn, query)[0]
     fields = next(csv.reader([first]))
-    assert fields == row and fields[12] == "" and ',,' in first  # a NULL beneficiary is an empty, unquoted field
+    assert fields == row and fields[12] == "" and ",," in first  # a NULL beneficiary is an empty, unquoted field
 
 
 def test_queries_with_float_or_json_columns_take_the_csv_module_path(sqlite_engine):

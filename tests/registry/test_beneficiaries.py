@@ -1,6 +1,5 @@
 """Beneficiary harmonisation on the real retirement rows of the native samples."""
 
-
 from carbonscope.ingest import ingest
 from carbonscope.queries.analytics import beneficiary_groups, top_beneficiaries
 from carbonscope.queries.check import findings

@@ -13,7 +13,13 @@ def test_folder_expansion_finds_every_real_export():
     files = expand_paths([REGISTRIES])
     assert len(files) == 19
     assert {detect(f).source for f in files} == {
-        "verra", "gold-standard", "american-carbon-registry", "climate-action-reserve", "art-trees", "vrod", "offsetsdb",
+        "verra",
+        "gold-standard",
+        "american-carbon-registry",
+        "climate-action-reserve",
+        "art-trees",
+        "vrod",
+        "offsetsdb",
     }
 
 
@@ -28,7 +34,9 @@ def test_unrecognised_file_names_the_file_and_what_was_expected(tmp_path):
 
 def test_renamed_column_is_reported(tmp_path):
     f = tmp_path / "retirements.csv"
-    text = (NATIVE / "climate-action-reserve/retirements.csv").read_text().replace("Quantity of Offset Credits", "Qty", 1)
+    text = (
+        (NATIVE / "climate-action-reserve/retirements.csv").read_text().replace("Quantity of Offset Credits", "Qty", 1)
+    )
     f.write_text(text)
     with pytest.raises(UnrecognisedFileError, match="'Quantity of Offset Credits'"):
         detect(f)
@@ -67,7 +75,14 @@ def test_vrod_from_the_official_workbook_layout(tmp_path):
     header = [int(c.split(".")[0]) if c[:4].isdigit() and c[:4] == c.split(".")[0] else c for c in df.columns]
     ws.append(header)
     for row in df.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and pd.isna(v)) or v is pd.NaT else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for v in row])
+        ws.append(
+            [
+                None
+                if (isinstance(v, float) and pd.isna(v)) or v is pd.NaT
+                else (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v)
+                for v in row
+            ]
+        )
     path = tmp_path / "VROD.xlsx"
     wb.save(path)
 
@@ -81,10 +96,17 @@ def test_vrod_from_the_official_workbook_layout(tmp_path):
     st = batch.stated[batch.stated["project_id"] == "ACR102"].set_index("metric")["value"]
     assert st["issued"] == 7_984_006
     ser = batch.series[(batch.series["project_id"] == "ACR102")]
-    assert set(ser["series"]) <= {"issued_by_vintage", "retired_by_year", "remaining_by_vintage", "issued_by_issuance_year"}
+    assert set(ser["series"]) <= {
+        "issued_by_vintage",
+        "retired_by_year",
+        "remaining_by_vintage",
+        "issued_by_issuance_year",
+    }
     parquet_batch = next(detect(VROD).parse(VROD, Issues("v")))
     pser = parquet_batch.series[parquet_batch.series["project_id"] == "ACR102"]
-    assert sorted(map(tuple, ser[["series", "year", "quantity"]].values.tolist())) == sorted(map(tuple, pser[["series", "year", "quantity"]].values.tolist()))
+    assert sorted(map(tuple, ser[["series", "year", "quantity"]].values.tolist())) == sorted(
+        map(tuple, pser[["series", "year", "quantity"]].values.tolist())
+    )
 
 
 def test_copy_in_other_folder_is_still_recognised(tmp_path):

@@ -69,18 +69,27 @@ def test_verra_transactions_issuance_batches_and_retired_blocks():
     v1340 = iss_all[iss_all["project_id"] == "VCS1340"]
     assert v1340["quantity"].sum() == 1_454_054 and set(v1340["event_date"].dt.date) == {date(2026, 4, 3)}
     iss = v1340.iloc[0]
-    assert iss["vintage"] == 2020 and iss["vintage_start"].date() == date(2020, 1, 1) and iss["vintage_end"].date() == date(2020, 12, 31)
+    assert (
+        iss["vintage"] == 2020
+        and iss["vintage_start"].date() == date(2020, 1, 1)
+        and iss["vintage_end"].date() == date(2020, 12, 31)
+    )
     # VCS2887's 2021 vintage (336,468) was issued on two dates: counted once, not once per date
     v2887 = iss_all[iss_all["project_id"] == "VCS2887"]
     assert v2887["quantity"].sum() == 352_001 + 336_468 == 688_469
     v2021 = v2887[v2887["vintage"] == 2021].sort_values(["event_date", "quantity"])
     assert [(d.isoformat(), int(q)) for d, q in zip(v2021["event_date"].dt.date, v2021["quantity"])] == [
-        ("2026-03-19", 1_840), ("2026-03-19", 336_468 - 1_840 - 37_523), ("2026-03-30", 37_523)]
+        ("2026-03-19", 1_840),
+        ("2026-03-19", 336_468 - 1_840 - 37_523),
+        ("2026-03-30", 37_523),
+    ]
     ret = event(ev, project_id="VCS1340", type="retirement")
     assert ret["quantity"] == 425 and ret["serial_start"] == 941467007 and ret["serial_end"] == 941467431
     assert ret["event_date"].date() == date(2026, 4, 10)
     lind = event(ev, project_id="VCS3005", type="retirement", quantity=28571)
-    assert lind["beneficiary"] == "Lindblad Expeditions Family of Companies" and lind["reason"] == "Environmental Benefit"
+    assert (
+        lind["beneficiary"] == "Lindblad Expeditions Family of Companies" and lind["reason"] == "Environmental Benefit"
+    )
 
 
 def test_verra_projects_fields():
@@ -106,7 +115,12 @@ def test_gold_standard_issuance_serial_and_cancellations_without_date():
     assert len(canc) == 6 and canc["event_date"].isna().all()
     assert sorted(canc.loc[canc["project_id"] == "GS12875", "quantity"]) == [41158, 128964, 250382]
     hilti = ev[(ev["project_id"] == "GS11603") & (ev["vintage"] == 2025)].iloc[0]
-    assert (hilti["quantity"], hilti["serial_start"], hilti["serial_end"], hilti["beneficiary"]) == (5354, 110, 5463, "Hilti Corporation")
+    assert (hilti["quantity"], hilti["serial_start"], hilti["serial_end"], hilti["beneficiary"]) == (
+        5354,
+        110,
+        5463,
+        "Hilti Corporation",
+    )
 
 
 def test_acr_issuance_buffers_and_conversions():
@@ -121,7 +135,11 @@ def test_acr_issuance_buffers_and_conversions():
     _, _, _, cat = parse(NATIVE / "american-carbon-registry/cancellations.csv")
     ev = cat("events")
     conv = event(ev, project_id="ACR1185")
-    assert conv["type"] == "conversion" and conv["quantity"] == 85847 and conv["reason"] == "Convert to Ecology offset credits"
+    assert (
+        conv["type"] == "conversion"
+        and conv["quantity"] == 85847
+        and conv["reason"] == "Convert to Ecology offset credits"
+    )
     assert conv["event_date"].date() == date(2026, 1, 22) and (conv["serial_start"], conv["serial_end"]) == (1, 85847)
     assert set(ev["type"]) == {"conversion", "cancellation"}
 
@@ -129,7 +147,11 @@ def test_acr_issuance_buffers_and_conversions():
 def test_car_projects_and_cancellation_reasons():
     _, _, _, cat = parse(NATIVE / "climate-action-reserve/projects.csv")
     p = cat("projects").set_index("id").loc["CAR1458"]
-    assert p["status_raw"] == "Completed" and p["listed_at"].date() == date(2020, 11, 20) and p["registered_at"].date() == date(2021, 1, 28)
+    assert (
+        p["status_raw"] == "Completed"
+        and p["listed_at"].date() == date(2020, 11, 20)
+        and p["registered_at"].date() == date(2021, 1, 28)
+    )
     st = cat("stated").set_index("project_id")
     assert st.loc["CAR1458", "value"] == 84267
 
@@ -156,14 +178,22 @@ def test_vrod_projects_totals_and_series():
     _, _, _, cat = parse(VROD)
     projects = cat("projects")
     assert len(projects) == 10_975
-    assert projects["registry"].value_counts().to_dict() == {"VCS": 4830, "GS": 3982, "CAR": 1182, "ACR": 954, "ART": 27}
+    assert projects["registry"].value_counts().to_dict() == {
+        "VCS": 4830,
+        "GS": 3982,
+        "CAR": 1182,
+        "ACR": 954,
+        "ART": 27,
+    }
     acr102 = projects.set_index("id").loc["ACR102"]
     assert acr102["type_override"] == "SF6 Replacement" and acr102["country_raw"] == "United States"
     st = cat("stated")
     s = st[st["project_id"] == "ACR102"].set_index("metric")["value"]
     assert (s["issued"], s["retired_cancelled"], s["remaining"]) == (7_984_006, 17_666, 7_966_340)
     series = cat("series")
-    art = series[(series["project_id"] == "ART102") & (series["series"] == "issued_by_vintage")].set_index("year")["quantity"]
+    art = series[(series["project_id"] == "ART102") & (series["series"] == "issued_by_vintage")].set_index("year")[
+        "quantity"
+    ]
     assert (art[2021], art[2022], art[2023]) == (7_144_362, 8_732_929, 9_085_923)
 
 

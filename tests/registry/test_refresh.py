@@ -137,7 +137,9 @@ def test_refresh_downloads_archives_and_ingests(server, engine, tmp_path):
     assert all(hdrs.get("User-Agent", "").startswith("CarbonScope/") for _, _, hdrs in server.requests)
     assert [m for m, p, _ in server.requests if p.startswith("/verra")] == ["POST", "POST"]
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(credit_events)).scalar_one() == 252 + 269 + 300 + 30  # Verra: 152 issuances (88 dates + 64 vintage remainders) + 100 retirements
+        assert (
+            conn.execute(select(func.count()).select_from(credit_events)).scalar_one() == 252 + 269 + 300 + 30
+        )  # Verra: 152 issuances (88 dates + 64 vintage remainders) + 100 retirements
         assert conn.execute(select(projects.c.registry).where(projects.c.id == "ART102")).scalar_one() == "ART"
     # A second refresh of the same exports changes nothing
     again = refresh(settings, engine)
@@ -162,7 +164,9 @@ def test_failing_server_leaves_the_database_untouched(server, engine, tmp_path):
     report = refresh(server.settings(tmp_path, http_retries=1), engine, ["acr", "car", "art"])
     assert set(report.failed) == {"american-carbon-registry", "climate-action-reserve", "art-trees"}
     assert "HTTP 500" in report.failed["american-carbon-registry"]
-    assert "Timeout" in report.failed["climate-action-reserve"] or "timed out" in report.failed["climate-action-reserve"]
+    assert (
+        "Timeout" in report.failed["climate-action-reserve"] or "timed out" in report.failed["climate-action-reserve"]
+    )
     assert report.ingest is None
     assert dump(engine) == before
     # nothing half-written is left in the archive

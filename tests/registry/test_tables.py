@@ -34,24 +34,41 @@ def test_numbers_with_thousands_separators_and_bad_values():
 
 
 def test_dates_in_every_registry_format_and_impossible_dates():
-    s = pd.Series(["11/3/2025 7:10:41 PM", "2026-04-13T12:35:58.842275", "03/19/2026", "2026-04-03", "2/30/2024", "1/15/2020"], dtype="string")
+    s = pd.Series(
+        ["11/3/2025 7:10:41 PM", "2026-04-13T12:35:58.842275", "03/19/2026", "2026-04-03", "2/30/2024", "1/15/2020"],
+        dtype="string",
+    )
     issues = Issues("f.csv")
     out = t.dates(s, column="Date", issues=issues, rows=pd.Series(range(2, 8)))
     assert [d.date().isoformat() if not pd.isna(d) else None for d in out] == [
-        "2025-11-03", "2026-04-13", "2026-03-19", "2026-04-03", None, "2020-01-15",
+        "2025-11-03",
+        "2026-04-13",
+        "2026-03-19",
+        "2026-04-03",
+        None,
+        "2020-01-15",
     ]
     assert [(i.row, i.column) for i in issues.items] == [(6, "Date")]
     assert "2/30/2024" in issues.items[0].message
 
 
 def test_apx_serial_blocks():
-    start, end = t.apx_serials(pd.Series(["ACR-US-1185-2025-3078-1 to 85847", "CAR-1-US-1335-31-983-KS-2025-9659-43177 to 43276", "junk"]))
+    start, end = t.apx_serials(
+        pd.Series(["ACR-US-1185-2025-3078-1 to 85847", "CAR-1-US-1335-31-983-KS-2025-9659-43177 to 43276", "junk"])
+    )
     assert start.tolist()[:2] == [1, 43177] and end.tolist()[:2] == [85847, 43276]
     assert pd.isna(start.iloc[2])
 
 
 def test_sdg_lists_from_each_style():
-    s = pd.Series(["09: Industry, Innovation and Infrastructure;13: Climate Action", "4,13,6,5,3,8", "01: No Poverty; 03: Good Health and Well-being", None])
+    s = pd.Series(
+        [
+            "09: Industry, Innovation and Infrastructure;13: Climate Action",
+            "4,13,6,5,3,8",
+            "01: No Poverty; 03: Good Health and Well-being",
+            None,
+        ]
+    )
     assert t.sdg_list(s).tolist()[:3] == [[9, 13], [3, 4, 5, 6, 8, 13], [1, 3]]
 
 
@@ -149,7 +166,11 @@ def test_a_20_mb_cell_is_not_stored_as_a_project_name(engine, tmp_path):
     p.to_csv(tmp_path / "art" / "projects.csv", index=False)
     report = ingest([tmp_path / "art" / "projects.csv"], engine)
     warning = report.files[0].warnings[0]
-    assert warning.column == "program name" and "20,000,000 characters" in warning.message and report.files[0].skipped_rows == 1
+    assert (
+        warning.column == "program name"
+        and "20,000,000 characters" in warning.message
+        and report.files[0].skipped_rows == 1
+    )
     with engine.connect() as conn:
         ids = set(conn.execute(select(projects.c.id)).scalars())
         longest = max(len(n or "") for n in conn.execute(select(projects.c.name)).scalars())

@@ -87,8 +87,20 @@ def test_status_vocabulary(raw, status):
 
 @pytest.mark.parametrize(
     "raw,code",
-    [("Viet Nam", "VN"), ("COTE D'IVOIRE", "CI"), ("US", "US"), ("DR Congo", "CD"), ("Congo Republic", "CG"), ("Kosovo", "XK"),
-     ("Bolivia", "BO"), ("United States", "US"), ("International", None), ("not found", None), ("", None), ("ZZ", None)],
+    [
+        ("Viet Nam", "VN"),
+        ("COTE D'IVOIRE", "CI"),
+        ("US", "US"),
+        ("DR Congo", "CD"),
+        ("Congo Republic", "CG"),
+        ("Kosovo", "XK"),
+        ("Bolivia", "BO"),
+        ("United States", "US"),
+        ("International", None),
+        ("not found", None),
+        ("", None),
+        ("ZZ", None),
+    ],
 )
 def test_countries(raw, code):
     assert to_alpha2(raw) == code

@@ -24,8 +24,16 @@ def test_watches_turn_a_new_snapshot_into_alerts(engine, tmp_path):
     snap = tmp_path / "art-next"
     shutil.copytree(NATIVE / "art-trees", snap)
     r = pd.read_csv(snap / "retirements.csv", dtype=str, keep_default_na=False)
-    guyana = r[r["Program ID"] == "ART102"].iloc[[0]].assign(**{"Credit Serial Numbers": "ART-GY-102-2019-3-2600001 to 2600500", "Quantity of Credits": "500"})
-    chanel = r[r["Program ID"] == "ART130"].iloc[[0]].assign(**{"Credit Serial Numbers": "FCPF-CI-130-2023-20-50001 to 50100", "Quantity of Credits": "100"})
+    guyana = (
+        r[r["Program ID"] == "ART102"]
+        .iloc[[0]]
+        .assign(**{"Credit Serial Numbers": "ART-GY-102-2019-3-2600001 to 2600500", "Quantity of Credits": "500"})
+    )
+    chanel = (
+        r[r["Program ID"] == "ART130"]
+        .iloc[[0]]
+        .assign(**{"Credit Serial Numbers": "FCPF-CI-130-2023-20-50001 to 50100", "Quantity of Credits": "100"})
+    )
     pd.concat([r, guyana, chanel]).to_csv(snap / "retirements.csv", index=False)
     p = pd.read_csv(snap / "projects.csv", dtype=str, keep_default_na=False)
     p.loc[p["Program ID"] == "ART105", "Status"] = "Registered"  # Amapá, Brazil: listed -> registered
@@ -42,10 +50,15 @@ def test_watches_turn_a_new_snapshot_into_alerts(engine, tmp_path):
     assert any(n["title"] == "ART102 Guyana: 1 retirement (500 credits)" for n in a)
     assert any("ART102 Guyana: retired" in n["title"] for n in a)  # totals changed too
     assert [n["title"] for n in b] == ["ART105 Amapá: status listed → registered"]
-    assert [n["title"] for n in c] == ["ART130 Cote d'Ivoire Tai National Park Area Emission Reductions Program: 100 credits retired for Chanel"]
+    assert [n["title"] for n in c] == [
+        "ART130 Cote d'Ivoire Tai National Park Area Emission Reductions Program: 100 credits retired for Chanel"
+    ]
     assert {m.to_addr for m in mails} == {"ana@example.org", "ben@example.org", "cy@example.org"}
     assert all(m.subject.startswith("CarbonScope: ") and "/account/notifications" in m.body for m in mails)
-    assert "<title>ART102 Guyana: 1 retirement (500 credits)</title>" in atom and 'href="https://carbonscope.example/projects/ART102"' in atom
+    assert (
+        "<title>ART102 Guyana: 1 retirement (500 credits)</title>" in atom
+        and 'href="https://carbonscope.example/projects/ART102"' in atom
+    )
     # nobody watching: nothing; the same files again: nothing new
     assert ingest([snap], engine).notifications == 0
 

@@ -11,7 +11,9 @@ from carbonscope.settings import Settings
 
 def app_settings(url: str, tmp_path, **kw) -> Settings:
     kw.setdefault("housekeeping_minutes", 0)  # tests send and prune on purpose (web/housekeeping.py has its own test)
-    return Settings(database_url=url, data_dir=tmp_path / "data", rate_limit_per_minute=kw.pop("rate_limit_per_minute", 0), **kw)
+    return Settings(
+        database_url=url, data_dir=tmp_path / "data", rate_limit_per_minute=kw.pop("rate_limit_per_minute", 0), **kw
+    )
 
 
 @pytest.fixture

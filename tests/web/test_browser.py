@@ -17,9 +17,20 @@ import pytest
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it when run as root)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="Debian chromium is not installed (scripts/test.sh installs it when run as root)",
+    ),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -47,7 +58,9 @@ def site(tmp_path_factory):
     ingest([REGISTRIES], engine)
     engine.dispose()
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(100):
@@ -94,9 +107,13 @@ def test_search_filter_sort_and_open_a_project(site, page):
     assert page.inner_text("#total") == "28"
     registries = page.locator("#projects-table tbody tr td:nth-child(3)").all_inner_texts()
     assert set(registries) == {"ART"}
+
     # Sort by retired through the column header: ascending, then descending on a second click
     def retired_column():
-        return [int(t.replace(",", "").replace("–", "0")) for t in page.locator("#projects-table tbody td:nth-child(8)").all_inner_texts()]
+        return [
+            int(t.replace(",", "").replace("–", "0"))
+            for t in page.locator("#projects-table tbody td:nth-child(8)").all_inner_texts()
+        ]
 
     page.click("#projects-table th >> text=Retired")
     page.wait_for_url("**sort=retired**")

@@ -17,7 +17,10 @@ from tests.conftest import NATIVE, SHARED, mailed_link
 from tests.web.conftest import app_settings
 from tests.web.test_browser import CHROMIUM, _free_port, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,9 @@ def community_site(tmp_path_factory):
     upgrade(engine)
     ingest([NATIVE / "art-trees", NATIVE / "verra"], engine)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -78,7 +83,9 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
 
     # Propose a project with a real boundary (Martinique's project polygon, in UTM 20N) and a document
     gpkg = tmp / "site.gpkg"
-    gpd.read_file(SHARED / "redd" / "martinique" / "project_borders_MTQ_jurisdiction.gpkg").to_crs(5490).to_file(gpkg, driver="GPKG")
+    gpd.read_file(SHARED / "redd" / "martinique" / "project_borders_MTQ_jurisdiction.gpkg").to_crs(5490).to_file(
+        gpkg, driver="GPKG"
+    )
     page.goto(base + "/proposals/new")
     page.fill("input[name=name]", "Caravelle Mangrove Guardians")
     page.fill("textarea[name=description]", "Community restoration of mangroves on the Caravelle peninsula.")
@@ -120,13 +127,19 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
     snap = tmp / "art-next"
     shutil.copytree(NATIVE / "art-trees", snap)
     r = pd.read_csv(snap / "retirements.csv", dtype=str, keep_default_na=False)
-    extra = r[r["Program ID"] == "ART102"].iloc[[0]].assign(**{"Credit Serial Numbers": "ART-GY-102-2019-3-2700001 to 2700250", "Quantity of Credits": "250"})
+    extra = (
+        r[r["Program ID"] == "ART102"]
+        .iloc[[0]]
+        .assign(**{"Credit Serial Numbers": "ART-GY-102-2019-3-2700001 to 2700250", "Quantity of Credits": "250"})
+    )
     pd.concat([r, extra]).to_csv(snap / "retirements.csv", index=False)
     from carbonscope.jobs import ingest_files as ingest  # alerts go out with it
 
     assert ingest([snap], engine).notifications >= 1
     page.goto(base + "/account")
-    assert page.inner_text("#notifications-link").strip().endswith("1") or "Notifications" in page.inner_text("#notifications-link")
+    assert page.inner_text("#notifications-link").strip().endswith("1") or "Notifications" in page.inner_text(
+        "#notifications-link"
+    )
     page.click("#notifications-link")
     page.wait_for_url("**/account/notifications")
     assert "ART102 Guyana: 1 retirement (250 credits)" in page.inner_text("#notifications")

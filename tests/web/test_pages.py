@@ -30,7 +30,11 @@ def test_no_cdn_anywhere(client):
     for path in ("/", "/projects", "/projects/ART102", "/stats", "/api/docs"):
         text = client.get(path, headers=HTML).text
         srcs = re.findall(r'(?:src|href)="([^"]+)"', text)
-        external = [s for s in srcs if s.startswith(("http://", "https://", "//")) and "apx.com" not in s and "verra.org" not in s]
+        external = [
+            s
+            for s in srcs
+            if s.startswith(("http://", "https://", "//")) and "apx.com" not in s and "verra.org" not in s
+        ]
         assert external == [], (path, external)
 
 
@@ -60,7 +64,9 @@ def test_empty_database_says_how_to_load_data(tmp_path):
     with TestClient(create_app(app_settings(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path))) as c:
         for path in ("/", "/projects", "/credits", "/stats"):
             r = c.get(path, headers=HTML)
-            assert r.status_code == 200 and "carbonscope refresh" in r.text and "carbonscope ingest PATH" in r.text, path
+            assert r.status_code == 200 and "carbonscope refresh" in r.text and "carbonscope ingest PATH" in r.text, (
+                path
+            )
         assert c.get("/api/v1/projects").json()["total"] == 0
 
 

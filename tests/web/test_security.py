@@ -37,7 +37,11 @@ class Browser:
 
     def register(self, email, name, password="a-long-password-1"):
         """Sign up, then confirm the address by the mailed link (which signs in)."""
-        r = self.c.post("/account/register", data={"email": email, "display_name": name, "password": password, "csrf_token": self.token()}, headers=HTML)
+        r = self.c.post(
+            "/account/register",
+            data={"email": email, "display_name": name, "password": password, "csrf_token": self.token()},
+            headers=HTML,
+        )
         assert r.status_code == 200 and "Check your mail" in r.text, r.text[:500]
         with self.c.app.state.engine.connect() as conn:
             path = mailed_link(conn, self.c.app.state.settings, to=email.strip().lower())
@@ -55,29 +59,74 @@ class Browser:
 @pytest.fixture
 def site(engine, tmp_path):
     ingest([NATIVE / "art-trees"], engine)
-    app = create_app(app_settings(str(engine.url.render_as_string(hide_password=False)), tmp_path, login_max_failures_per_account=5))
+    app = create_app(
+        app_settings(str(engine.url.render_as_string(hide_password=False)), tmp_path, login_max_failures_per_account=5)
+    )
     ana = Browser(app).register("ana@example.org", "Ana")
     ben = Browser(app).register("ben@example.org", "Ben")
     with engine.begin() as tx:
         admin_id = users.register(tx, "root@example.org", "Root", "a-long-password-9", role="admin")
         ana_token = tokens.create(tx, users.by_email(tx, "ana@example.org")["id"], "ana script")
         ben_token = tokens.create(tx, users.by_email(tx, "ben@example.org")["id"], "ben script")
-    r = ana.post("/proposals/new", {"name": "Rupununi Forest Guardians", "country": "GY"}, files={"boundary": ("site.geojson", json.dumps(SQUARE).encode(), "application/json")})
+    r = ana.post(
+        "/proposals/new",
+        {"name": "Rupununi Forest Guardians", "country": "GY"},
+        files={"boundary": ("site.geojson", json.dumps(SQUARE).encode(), "application/json")},
+    )
     pid = int(r.headers["location"].rsplit("/", 1)[1])
     r = ana.post("/c/project/ART102/comments", {"body": "Ana's comment"})
     cid = int(r.headers["location"].split("comment-")[1])
     ana.post("/watch", {"kind": "project", "value": "ART102"})
     root = Browser(app)
-    root.c.post("/account/login", data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": root.token("/account/login")}, headers=HTML)
-    return {"root": root, "app": app, "engine": engine, "ana": ana, "ben": ben, "pid": pid, "cid": cid, "ana_token": ana_token, "ben_token": ben_token, "admin_id": admin_id}
+    root.c.post(
+        "/account/login",
+        data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": root.token("/account/login")},
+        headers=HTML,
+    )
+    return {
+        "root": root,
+        "app": app,
+        "engine": engine,
+        "ana": ana,
+        "ben": ben,
+        "pid": pid,
+        "cid": cid,
+        "ana_token": ana_token,
+        "ben_token": ben_token,
+        "admin_id": admin_id,
+    }
 
 
 FORM_ROUTES = [
-    "/account/register", "/account/login", "/account/logout", "/account/password", "/account/tokens", "/account/tokens/1/revoke",
-    "/account/delete", "/account/reset", "/account/reset/sometoken", "/account/verify", "/account/verify/sometoken", "/account/feed", "/watch", "/watch/1/delete", "/account/notifications/read",
-    "/proposals/new", "/proposals/1/edit", "/proposals/1/withdraw", "/proposals/1/link",
-    "/c/project/ART102/comments", "/comments/1/edit", "/comments/1/delete", "/report", "/c/project/ART102/support",
-    "/c/project/ART102/watch", "/admin/users/1", "/admin/hide", "/admin/reports/1/resolve", "/news/links/1",
+    "/account/register",
+    "/account/login",
+    "/account/logout",
+    "/account/password",
+    "/account/tokens",
+    "/account/tokens/1/revoke",
+    "/account/delete",
+    "/account/reset",
+    "/account/reset/sometoken",
+    "/account/verify",
+    "/account/verify/sometoken",
+    "/account/feed",
+    "/watch",
+    "/watch/1/delete",
+    "/account/notifications/read",
+    "/proposals/new",
+    "/proposals/1/edit",
+    "/proposals/1/withdraw",
+    "/proposals/1/link",
+    "/c/project/ART102/comments",
+    "/comments/1/edit",
+    "/comments/1/delete",
+    "/report",
+    "/c/project/ART102/support",
+    "/c/project/ART102/watch",
+    "/admin/users/1",
+    "/admin/hide",
+    "/admin/reports/1/resolve",
+    "/news/links/1",
 ]
 
 
@@ -92,14 +141,30 @@ def test_the_list_of_form_routes_is_complete():
 
 @pytest.mark.parametrize("path", FORM_ROUTES)
 def test_every_form_refuses_a_post_without_the_csrf_token(site, path):
-    who = site["root"] if path.startswith(("/admin", "/news/links")) else site["ana"]  # signed in with the rights the route needs
-    r = who.post(path, {"name": "x", "body": "x", "email": "a@b.cd", "password": "x", "action": "disable", "target_kind": "comment", "target_id": "1"}, with_csrf=False)
+    who = (
+        site["root"] if path.startswith(("/admin", "/news/links")) else site["ana"]
+    )  # signed in with the rights the route needs
+    r = who.post(
+        path,
+        {
+            "name": "x",
+            "body": "x",
+            "email": "a@b.cd",
+            "password": "x",
+            "action": "disable",
+            "target_kind": "comment",
+            "target_id": "1",
+        },
+        with_csrf=False,
+    )
     assert r.status_code == 403 and "security token" in r.text, (path, r.status_code)
 
 
 def test_forged_token_from_another_browser_is_refused(site):
     token_of_ben = site["ben"].token("/account")
-    r = site["ana"].c.post("/c/project/ART102/comments", data={"body": "forged", "csrf_token": token_of_ben}, headers=HTML)
+    r = site["ana"].c.post(
+        "/c/project/ART102/comments", data={"body": "forged", "csrf_token": token_of_ben}, headers=HTML
+    )
     assert r.status_code == 403
 
 
@@ -127,7 +192,11 @@ def test_another_user_cannot_change_what_is_not_theirs(site):
         api.patch(f"/api/v1/proposals/{pid}", json={"name": "stolen"}, headers=auth),
         api.post(f"/api/v1/proposals/{pid}/withdraw", headers=auth),
         api.post(f"/api/v1/proposals/{pid}/link", json={"project_id": "ART102"}, headers=auth),
-        api.put(f"/api/v1/proposals/{pid}/boundary", files={"file": ("s.geojson", json.dumps(SQUARE).encode())}, headers=auth),
+        api.put(
+            f"/api/v1/proposals/{pid}/boundary",
+            files={"file": ("s.geojson", json.dumps(SQUARE).encode())},
+            headers=auth,
+        ),
         api.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("a.pdf", b"%PDF-1.4 x")}, headers=auth),
         api.patch(f"/api/v1/comments/{cid}", json={"body": "stolen"}, headers=auth),
         api.delete(f"/api/v1/comments/{cid}", headers=auth),
@@ -145,7 +214,7 @@ def test_write_api_needs_a_token_and_a_revoked_token_stops_working(site):
     assert api.post("/api/v1/projects/ART102/comments", json={"body": "via API"}, headers=auth).status_code == 201
     ana = site["ana"]
     page = ana.c.get("/account", headers=HTML).text
-    token_id = re.search(r'/account/tokens/(\d+)/revoke', page).group(1)
+    token_id = re.search(r"/account/tokens/(\d+)/revoke", page).group(1)
     assert ana.post(f"/account/tokens/{token_id}/revoke").status_code == 303
     r = api.post("/api/v1/projects/ART102/comments", json={"body": "after revoke"}, headers=auth)
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
@@ -164,30 +233,59 @@ def test_xss_payloads_in_every_text_field_come_back_escaped(site):
     eve.post("/watch", {"kind": "beneficiary", "value": XSS})
     eve.post("/report", {"target_kind": "comment", "target_id": str(site["cid"]), "reason": XSS, "next": "/"})
     admin = Browser(app)
-    admin.c.post("/account/login", data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": admin.token("/account/login")}, headers=HTML)
-    pages = [eve.c.get(f"/proposals/{pid}", headers=HTML), eve.c.get("/proposals", headers=HTML), eve.c.get("/projects/ART102", headers=HTML),
-             TestClient(app).get("/projects/ART102", headers=HTML), eve.c.get("/account", headers=HTML), admin.c.get("/admin", headers=HTML)]
+    admin.c.post(
+        "/account/login",
+        data={
+            "email": "root@example.org",
+            "password": "a-long-password-9",
+            "csrf_token": admin.token("/account/login"),
+        },
+        headers=HTML,
+    )
+    pages = [
+        eve.c.get(f"/proposals/{pid}", headers=HTML),
+        eve.c.get("/proposals", headers=HTML),
+        eve.c.get("/projects/ART102", headers=HTML),
+        TestClient(app).get("/projects/ART102", headers=HTML),
+        eve.c.get("/account", headers=HTML),
+        admin.c.get("/admin", headers=HTML),
+    ]
     for p in pages:
         assert p.status_code == 200, p.url
         assert "<script>alert(1)</script>" not in p.text and "onerror=alert(2)>" not in p.text.replace("&gt;", "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0].text
     # JSON keeps the data as written; it is served as JSON that browsers will not sniff into HTML
     api = TestClient(app).get(f"/api/v1/proposals/{pid}")
-    assert api.json()["name"] == XSS and api.headers["content-type"] == "application/json" and api.headers["x-content-type-options"] == "nosniff"
+    assert (
+        api.json()["name"] == XSS
+        and api.headers["content-type"] == "application/json"
+        and api.headers["x-content-type-options"] == "nosniff"
+    )
 
 
 def test_sql_injection_strings_are_harmless(site):
     app = site["app"]
     b = Browser(app)
-    r = b.c.post("/account/login", data={"email": SQLI, "password": SQLI, "csrf_token": b.token("/account/login")}, headers=HTML)
+    r = b.c.post(
+        "/account/login", data={"email": SQLI, "password": SQLI, "csrf_token": b.token("/account/login")}, headers=HTML
+    )
     assert r.status_code == 401
-    r = b.c.post("/account/register", data={"email": SQLI, "display_name": SQLI, "password": "a-long-password-1", "csrf_token": b.token()}, headers=HTML)
+    r = b.c.post(
+        "/account/register",
+        data={"email": SQLI, "display_name": SQLI, "password": "a-long-password-1", "csrf_token": b.token()},
+        headers=HTML,
+    )
     assert r.status_code == 422
     assert site["ana"].post("/c/project/ART102/comments", {"body": SQLI}).status_code == 303
     for url in (f"/proposals?q={SQLI}", f"/news?q={SQLI}", f"/api/v1/proposals?q={SQLI}", f"/projects?q={SQLI}"):
         assert TestClient(app).get(url, headers=HTML).status_code == 200, url
     with site["engine"].connect() as conn:
-        assert conn.execute(select(func.count()).select_from(comments_table).where(comments_table.c.body_md == SQLI)).scalar_one() == 1
+        assert (
+            conn.execute(
+                select(func.count()).select_from(comments_table).where(comments_table.c.body_md == SQLI)
+            ).scalar_one()
+            == 1
+        )
         assert users.by_email(conn, "ana@example.org") is not None
 
 
@@ -195,10 +293,18 @@ def test_login_throttling_through_the_pages(site):
     b = Browser(site["app"])
     codes = []
     for _ in range(6):
-        r = b.c.post("/account/login", data={"email": "ana@example.org", "password": "wrong-password", "csrf_token": b.token("/account/login")}, headers=HTML)
+        r = b.c.post(
+            "/account/login",
+            data={"email": "ana@example.org", "password": "wrong-password", "csrf_token": b.token("/account/login")},
+            headers=HTML,
+        )
         codes.append(r.status_code)
     assert codes == [401] * 5 + [429] and int(r.headers["retry-after"]) > 0
-    r = b.c.post("/account/login", data={"email": "ana@example.org", "password": "a-long-password-1", "csrf_token": b.token("/account/login")}, headers=HTML)
+    r = b.c.post(
+        "/account/login",
+        data={"email": "ana@example.org", "password": "a-long-password-1", "csrf_token": b.token("/account/login")},
+        headers=HTML,
+    )
     assert r.status_code == 429
 
 
@@ -207,11 +313,33 @@ def test_uploads_of_the_wrong_type_or_too_big_are_refused(site):
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(proposals_table)).scalar_one()
     big = b"%PDF-1.4" + b"0" * (10 * 1024 * 1024)
-    for files, msg in [({"document": ("x.exe", b"MZ\x90\x00", "application/octet-stream")}, "allowed types"),
-                       ({"document": ("x.pdf", b"<html><script>alert(1)</script>", "application/pdf")}, "not a PDF"),
-                       ({"document": ("x.pdf", big, "application/pdf")}, "the limit is"),
-                       ({"boundary": ("x.geojson", json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}).encode(), "application/json")}, "must be a polygon"),
-                       ({"boundary": ("x.kml", b"<kml/>", "application/xml")}, "GeoJSON (.geojson) or GeoPackage")]:
+    for files, msg in [
+        ({"document": ("x.exe", b"MZ\x90\x00", "application/octet-stream")}, "allowed types"),
+        ({"document": ("x.pdf", b"<html><script>alert(1)</script>", "application/pdf")}, "not a PDF"),
+        ({"document": ("x.pdf", big, "application/pdf")}, "the limit is"),
+        (
+            {
+                "boundary": (
+                    "x.geojson",
+                    json.dumps(
+                        {
+                            "type": "FeatureCollection",
+                            "features": [
+                                {
+                                    "type": "Feature",
+                                    "properties": {},
+                                    "geometry": {"type": "Point", "coordinates": [1, 2]},
+                                }
+                            ],
+                        }
+                    ).encode(),
+                    "application/json",
+                )
+            },
+            "must be a polygon",
+        ),
+        ({"boundary": ("x.kml", b"<kml/>", "application/xml")}, "GeoJSON (.geojson) or GeoPackage"),
+    ]:
         r = ana.post("/proposals/new", {"name": "Should not exist"}, files=files)
         assert r.status_code == 422 and msg in r.text, (files, r.status_code)
     with engine.connect() as conn:
@@ -224,7 +352,16 @@ def test_uploads_of_the_wrong_type_or_too_big_are_refused(site):
 
 def test_no_open_redirects_and_private_pages_need_sign_in(site):
     b = Browser(site["app"]).register("dan@example.org", "Dan")
-    r = b.c.post("/account/login", data={"email": "dan@example.org", "password": "a-long-password-1", "next": "https://evil.example/", "csrf_token": b.token("/account/login")}, headers=HTML)
+    r = b.c.post(
+        "/account/login",
+        data={
+            "email": "dan@example.org",
+            "password": "a-long-password-1",
+            "next": "https://evil.example/",
+            "csrf_token": b.token("/account/login"),
+        },
+        headers=HTML,
+    )
     assert r.headers["location"] == "/"
     anon = TestClient(site["app"], follow_redirects=False)
     for path in ("/account", "/proposals/new", "/account/notifications", "/admin"):
@@ -250,15 +387,31 @@ def test_hidden_comments_disappear(site):
     app, cid = site["app"], site["cid"]
     site["ben"].post("/report", {"target_kind": "comment", "target_id": str(cid), "reason": "spam", "next": "/"})
     admin = Browser(app)
-    admin.c.post("/account/login", data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": admin.token("/account/login")}, headers=HTML)
+    admin.c.post(
+        "/account/login",
+        data={
+            "email": "root@example.org",
+            "password": "a-long-password-9",
+            "csrf_token": admin.token("/account/login"),
+        },
+        headers=HTML,
+    )
     page = admin.c.get("/admin", headers=HTML).text
     rid = re.search(r'name="report_id" value="(\d+)"', page).group(1)
-    r = admin.c.post("/admin/hide", data={"target_kind": "comment", "target_id": str(cid), "report_id": rid, "hidden": "1", "csrf_token": csrf(page)}, headers=HTML)
+    r = admin.c.post(
+        "/admin/hide",
+        data={
+            "target_kind": "comment",
+            "target_id": str(cid),
+            "report_id": rid,
+            "hidden": "1",
+            "csrf_token": csrf(page),
+        },
+        headers=HTML,
+    )
     assert r.status_code == 303
     assert "Ana&#39;s comment" not in TestClient(app).get("/projects/ART102", headers=HTML).text
     assert "No open reports" in admin.c.get("/admin", headers=HTML).text
-
-
 
 
 def _comment_block(html: str, cid: int) -> str:
@@ -274,13 +427,17 @@ def test_signed_in_copies_of_a_shared_page_are_each_readers_own(site):
     pages = {}
     for name, who in (("ana", ana), ("ben", ben)):
         pages[name] = who.c.get("/projects/ART102", headers=HTML).text
-        pages[name + "_again"] = who.c.get("/projects/ART102", headers=HTML).text  # second copy: from the shared rendering
+        pages[name + "_again"] = who.c.get(
+            "/projects/ART102", headers=HTML
+        ).text  # second copy: from the shared rendering
     for name, who, display in (("ana", ana, "Ana"), ("ben", ben, "Ben")):
         for html in (pages[name], pages[name + "_again"]):
             assert f'id="nav-account">{display}</a>' in html
             tokens_in_page = set(re.findall(r'name="csrf_token" value="([^"]+)"', html))
             assert tokens_in_page == {who.token("/account")}  # every form carries this reader's token only
-            assert "slot" not in html.replace("csrf-slot-0123", "") and "<!--own-" not in html and "<!--nav-" not in html
+            assert (
+                "slot" not in html.replace("csrf-slot-0123", "") and "<!--own-" not in html and "<!--nav-" not in html
+            )
     ana_view, ben_view = _comment_block(pages["ana_again"], cid), _comment_block(pages["ben_again"], cid)
     assert "Save edit" in ana_view and ">Delete<" in ana_view and ">Report<" not in ana_view  # her own comment
     assert "Save edit" not in ben_view and ">Delete<" not in ben_view and ">Report<" in ben_view
@@ -323,8 +480,16 @@ def test_export_cells_a_spreadsheet_would_run_are_prefixed(db_url, tmp_path):
     with TestClient(create_app(app_settings(db_url, tmp_path))) as client:
         csv_text = client.get("/api/v1/projects", params={"registry": "ART", "format": "csv"}).text
         df = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False).set_index("id")
-        wb = load_workbook(io.BytesIO(client.get("/api/v1/projects", params={"registry": "ART", "format": "xlsx"}).content))
-        table = pq.read_table(io.BytesIO(client.get("/api/v1/projects", params={"registry": "ART", "format": "parquet"}).content)).to_pandas().set_index("id")
+        wb = load_workbook(
+            io.BytesIO(client.get("/api/v1/projects", params={"registry": "ART", "format": "xlsx"}).content)
+        )
+        table = (
+            pq.read_table(
+                io.BytesIO(client.get("/api/v1/projects", params={"registry": "ART", "format": "parquet"}).content)
+            )
+            .to_pandas()
+            .set_index("id")
+        )
         shown = client.get("/api/v1/projects/ART102").json()["name"]
     assert df.loc["ART102", "name"] == "'" + evil and df.loc["ART103", "proponent"].startswith("'@SUM")
     ws = wb.active
@@ -387,14 +552,20 @@ def test_a_write_waiting_for_the_lock_does_not_stall_other_requests(site):
         h = threading.Thread(target=holder)
         h.start()
         holding.wait(5)
-        p = threading.Thread(target=lambda: posted.update(r=c.post("/api/v1/projects/ART102/comments", json={"body": "written after the lock"}, headers=auth)))
+        p = threading.Thread(
+            target=lambda: posted.update(
+                r=c.post("/api/v1/projects/ART102/comments", json={"body": "written after the lock"}, headers=auth)
+            )
+        )
         p.start()
         time.sleep(0.2)  # the comment is now waiting for the lock
         during, r = timed(lambda: c.get(url))
         h.join()
         p.join(10)
     assert r.status_code == 200 and posted["r"].status_code == 201
-    assert during < idle + hold / 4, f"a read took {during:.3f} s while a write waited (idle {idle:.3f} s, lock held {hold} s)"
+    assert during < idle + hold / 4, (
+        f"a read took {during:.3f} s while a write waited (idle {idle:.3f} s, lock held {hold} s)"
+    )
 
 
 def test_no_install_signs_with_a_key_anyone_knows(tmp_path):
@@ -419,22 +590,33 @@ def test_bodies_are_refused_before_they_are_read(site):
 
     pid = site["pid"]
     with TestClient(site["app"]) as anon:
-        r = anon.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("a.pdf", b"%PDF-1.4 " + b"x" * 1000, "application/pdf")})
+        r = anon.post(
+            f"/api/v1/proposals/{pid}/documents",
+            files={"file": ("a.pdf", b"%PDF-1.4 " + b"x" * 1000, "application/pdf")},
+        )
         assert r.status_code == 401 and "before uploading" in r.json()["detail"]
     limit = next(m.kwargs["max_bytes"] for m in site["app"].user_middleware if m.cls is BodyLimit)
     auth = {"Authorization": f"Bearer {site['ana_token']}"}
     with TestClient(site["app"]) as c:
         big = b"%PDF-1.4 " + b"x" * (limit + 10)
-        r = c.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("big.pdf", big, "application/pdf")}, headers=auth)
+        r = c.post(
+            f"/api/v1/proposals/{pid}/documents", files={"file": ("big.pdf", big, "application/pdf")}, headers=auth
+        )
         assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
 
         def chunks():  # no Content-Length: counted as it streams
             for _ in range(limit // 65536 + 2):
                 yield b"y" * 65536
 
-        r = c.post(f"/api/v1/proposals/{pid}/comments", content=chunks(), headers={**auth, "content-type": "application/json"})
+        r = c.post(
+            f"/api/v1/proposals/{pid}/comments", content=chunks(), headers={**auth, "content-type": "application/json"}
+        )
         assert r.status_code == 413
-        ok = c.post(f"/api/v1/proposals/{pid}/documents", files={"file": ("small.pdf", b"%PDF-1.4 small", "application/pdf")}, headers=auth)
+        ok = c.post(
+            f"/api/v1/proposals/{pid}/documents",
+            files={"file": ("small.pdf", b"%PDF-1.4 small", "application/pdf")},
+            headers=auth,
+        )
         assert ok.status_code != 413 and ok.status_code != 401
 
 
@@ -447,20 +629,44 @@ def test_registration_answers_alike_whether_the_address_has_an_account(site):
     pages = []
     for email in ("ana@example.org", "newcomer@example.org"):
         b = Browser(site["app"])
-        r = b.c.post("/account/register", data={"email": email, "display_name": "Newcomer", "password": "a-long-password-7", "csrf_token": b.token()}, headers=HTML)
+        r = b.c.post(
+            "/account/register",
+            data={"email": email, "display_name": "Newcomer", "password": "a-long-password-7", "csrf_token": b.token()},
+            headers=HTML,
+        )
         assert r.status_code == 200 and "cs_session" not in r.headers.get("set-cookie", "")
         pages.append(_page_text(r.text).replace(email, "EMAIL"))
     assert pages[0] == pages[1]
     with site["engine"].connect() as conn:
         assert users.by_email(conn, "newcomer@example.org")["email_verified_at"] is None
-        assert "already has one" in conn.execute(select(outbox.c.body).where(outbox.c.to_addr == "ana@example.org").order_by(outbox.c.id.desc())).scalar()
+        assert (
+            "already has one"
+            in conn.execute(
+                select(outbox.c.body).where(outbox.c.to_addr == "ana@example.org").order_by(outbox.c.id.desc())
+            ).scalar()
+        )
 
 
 def test_an_unconfirmed_account_signs_in_only_through_its_link_and_a_get_confirms_nothing(site):
     b = Browser(site["app"])
-    b.c.post("/account/register", data={"email": "cleo@example.org", "display_name": "Cleo", "password": "a-long-password-7", "csrf_token": b.token()}, headers=HTML)
-    r = b.c.post("/account/login", data={"email": "cleo@example.org", "password": "a-long-password-7", "csrf_token": b.token("/account/login")}, headers=HTML)
-    assert r.status_code == 401 and "confirm your e-mail address first" in r.text and 'action="/account/verify"' in r.text
+    b.c.post(
+        "/account/register",
+        data={
+            "email": "cleo@example.org",
+            "display_name": "Cleo",
+            "password": "a-long-password-7",
+            "csrf_token": b.token(),
+        },
+        headers=HTML,
+    )
+    r = b.c.post(
+        "/account/login",
+        data={"email": "cleo@example.org", "password": "a-long-password-7", "csrf_token": b.token("/account/login")},
+        headers=HTML,
+    )
+    assert (
+        r.status_code == 401 and "confirm your e-mail address first" in r.text and 'action="/account/verify"' in r.text
+    )
     with site["engine"].connect() as conn:
         path = mailed_link(conn, site["app"].state.settings, to="cleo@example.org")
     assert b.c.get(path, headers=HTML).status_code == 200  # a mail scanner opening the link
@@ -474,7 +680,11 @@ def test_the_form_token_changes_at_sign_in(site):
     b = Browser(site["app"])
     before = b.token("/account/login")
     raw_before = b.c.cookies.get("cs_csrf")
-    r = b.c.post("/account/login", data={"email": "ana@example.org", "password": "a-long-password-1", "csrf_token": before}, headers=HTML)
+    r = b.c.post(
+        "/account/login",
+        data={"email": "ana@example.org", "password": "a-long-password-1", "csrf_token": before},
+        headers=HTML,
+    )
     assert r.status_code == 303
     assert b.c.cookies.get("cs_csrf") != raw_before
     r = b.c.post("/c/project/ART102/comments", data={"body": "with the old token", "csrf_token": before}, headers=HTML)
@@ -505,8 +715,11 @@ def test_client_address_comes_from_a_proxy_only_when_it_is_trusted(db_url, tmp_p
     for trusted, expected in ((None, "testclient"), ("*", "203.0.113.7")):
         app = create_app(app_settings(db_url, tmp_path / str(bool(trusted)), forwarded_allow_ips=trusted))
         b = Browser(app)
-        b.c.post("/account/login", data={"email": "x@example.org", "password": "wrong-password", "csrf_token": b.token("/account/login")},
-                 headers={**HTML, "X-Forwarded-For": "203.0.113.7"})
+        b.c.post(
+            "/account/login",
+            data={"email": "x@example.org", "password": "wrong-password", "csrf_token": b.token("/account/login")},
+            headers={**HTML, "X-Forwarded-For": "203.0.113.7"},
+        )
         with app.state.engine.connect() as conn:
             seen = conn.execute(select(login_attempts.c.address).order_by(login_attempts.c.id.desc())).scalar()
         assert seen == expected, trusted
@@ -516,7 +729,11 @@ def test_exports_beyond_the_slots_wait_with_503(client):
     slots = client.app.state.export_slots
     leases = [slots.lease() for _ in range(slots.n)]
     r = client.get("/api/v1/projects", params={"format": "xlsx"})
-    assert r.status_code == 503 and int(r.headers["retry-after"]) > 0 and "exports are being prepared" in r.json()["detail"]
+    assert (
+        r.status_code == 503
+        and int(r.headers["retry-after"]) > 0
+        and "exports are being prepared" in r.json()["detail"]
+    )
     for lease in leases:
         lease.release()
     for _ in range(slots.n + 1):  # each finished export gives its slot back
@@ -524,8 +741,12 @@ def test_exports_beyond_the_slots_wait_with_503(client):
 
 
 def test_the_password_meter_gives_the_policys_verdict(client):
-    weak = client.post("/api/v1/password-strength", json={"password": "Password123!", "email": "ana@example.org"}).json()
-    strong = client.post("/api/v1/password-strength", json={"password": "tapir moss ledger quietly", "email": "ana@example.org"}).json()
+    weak = client.post(
+        "/api/v1/password-strength", json={"password": "Password123!", "email": "ana@example.org"}
+    ).json()
+    strong = client.post(
+        "/api/v1/password-strength", json={"password": "tapir moss ledger quietly", "email": "ana@example.org"}
+    ).json()
     assert not weak["acceptable"] and "leaked" in weak["words"]
     assert strong["acceptable"] and strong["score"] >= 3
 

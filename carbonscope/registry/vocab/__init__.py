@@ -93,7 +93,16 @@ STATUS_WORDS = {
     "transfer to another ghg program": "transferred",
 }
 
-NO_METHODOLOGY = {"", "other", "not provided", "methodology under development", "n/a", "none", "nan", "vcs project specific"}
+NO_METHODOLOGY = {
+    "",
+    "other",
+    "not provided",
+    "methodology under development",
+    "n/a",
+    "none",
+    "nan",
+    "vcs project specific",
+}
 
 CODE_RE = re.compile(
     r"(?<![A-Z0-9])(AR-(?:ACM|AMS|AM)\s?\d{4}|ACM\s?\d{4}|AMS-?[IVX]+[.\-][A-Z]{1,3}(?![A-Z])\.?|AM\s?\d{4}|VMR\s?\d{4}|VMD\s?\d{4}|VM\s?\d{4}|VT\s?\d{4})",
@@ -122,7 +131,8 @@ class Protocol:
 @lru_cache(maxsize=1)
 def _protocols() -> tuple[Protocol, ...]:
     return tuple(
-        Protocol(r["code"], re.compile(r["pattern"], re.IGNORECASE), r["type"], r["category"]) for r in _read("protocols.csv")
+        Protocol(r["code"], re.compile(r["pattern"], re.IGNORECASE), r["type"], r["category"])
+        for r in _read("protocols.csv")
     )
 
 
@@ -197,7 +207,9 @@ class Classification:
     source: str | None  # override | methodology | registry-type | None
 
 
-def classify(codes: tuple[str, ...], registry_types: tuple[str, ...] = (), override_type: str | None = None) -> Classification:
+def classify(
+    codes: tuple[str, ...], registry_types: tuple[str, ...] = (), override_type: str | None = None
+) -> Classification:
     """Project type and category: an override (VROD's type) wins, then the first code with a type,
     then the registry's own type words, then the category of the first code that has one."""
     if override_type:
@@ -240,9 +252,19 @@ def harmonise_status(raw: str | None) -> str | None:
         return None
     if key in STATUS_WORDS:
         return STATUS_WORDS[key]
-    for word, status in (("denied", "rejected"), ("rejected", "rejected"), ("withdrawn", "withdrawn"), ("terminated", "withdrawn"),
-                         ("completed", "completed"), ("inactive", "inactive"), ("transferred", "transferred"), ("registered", "registered"),
-                         ("requested", "listed"), ("listed", "listed"), ("active", "registered")):
+    for word, status in (
+        ("denied", "rejected"),
+        ("rejected", "rejected"),
+        ("withdrawn", "withdrawn"),
+        ("terminated", "withdrawn"),
+        ("completed", "completed"),
+        ("inactive", "inactive"),
+        ("transferred", "transferred"),
+        ("registered", "registered"),
+        ("requested", "listed"),
+        ("listed", "listed"),
+        ("active", "registered"),
+    ):
         if word in key:
             return status
     return None

@@ -16,11 +16,17 @@ Kind = Literal["new_project", "status_changed", "totals_changed", "new_events", 
 
 
 @router.get("/changes")
-def changes(conn: Conn, since: Annotated[datetime | None, Query(description="ISO date or timestamp")] = None,
-            kind: Annotated[list[Kind] | None, Query()] = None, after_id: Annotated[int | None, Query(ge=0)] = None,
-            limit: Annotated[int, Query(ge=1, le=5000)] = 500):
+def changes(
+    conn: Conn,
+    since: Annotated[datetime | None, Query(description="ISO date or timestamp")] = None,
+    kind: Annotated[list[Kind] | None, Query()] = None,
+    after_id: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+):
     """New projects, status changes, new events and changed totals, oldest first; page with ``after_id``."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
     items = changes_since(conn, since, kinds=kind, limit=limit, after_id=after_id)
-    return Json({"total": len(items), "items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None})
+    return Json(
+        {"total": len(items), "items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}
+    )

@@ -53,15 +53,22 @@ class LinkIn(BaseModel):
 
 
 @router.get("/proposals", summary="List proposals")
-def list_proposals(conn: Conn, q: Annotated[str | None, Query(max_length=200)] = None, sort: Literal["-support", "-created", "name"] = "-support",
-                   limit: Annotated[int, Query(ge=1, le=200)] = 50, page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+def list_proposals(
+    conn: Conn,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Literal["-support", "-created", "name"] = "-support",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+):
     return Json(proposals.search(conn, q=q, sort=sort, limit=limit, offset=(page - 1) * limit))
 
 
 @router.get("/proposals/{pid}", summary="One proposal")
 def get_proposal(conn: Conn, pid: int):
     doc = proposals.public(proposals.get(conn, pid))
-    doc["documents"] = [{k: d[k] for k in ("id", "filename", "content_type", "size", "uploaded_at")} for d in proposals.docs(conn, pid)]
+    doc["documents"] = [
+        {k: d[k] for k in ("id", "filename", "content_type", "size", "uploaded_at")} for d in proposals.docs(conn, pid)
+    ]
     doc["history"] = proposals.revisions(conn, pid)
     return Json(doc)
 
@@ -95,7 +102,14 @@ def put_boundary(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, fi
     b = boundaries.read(file.filename or "", data, settings.max_boundary_bytes)
     with db_write(engine) as tx:
         proposals.set_boundary(tx, user, pid, b)
-    return Json({"area_ha": b.area_ha, "centroid": [b.centroid_lon, b.centroid_lat], "source_crs": b.source_crs, "features": b.features})
+    return Json(
+        {
+            "area_ha": b.area_ha,
+            "centroid": [b.centroid_lon, b.centroid_lat],
+            "source_crs": b.source_crs,
+            "features": b.features,
+        }
+    )
 
 
 @router.post("/proposals/{pid}/documents", status_code=201, summary="Attach a document")

@@ -19,12 +19,25 @@ router = APIRouter(tags=["credits"])
 
 
 @router.get("/credits", summary="List credit events")
-def list_credits(conn: Conn, engine: Annotated[Engine, Depends(get_engine_dep)], slots: ExportSlotsDep, params: Annotated[EventListParams, Query()]):
+def list_credits(
+    conn: Conn,
+    engine: Annotated[Engine, Depends(get_engine_dep)],
+    slots: ExportSlotsDep,
+    params: Annotated[EventListParams, Query()],
+):
     """Issuances, retirements, cancellations, conversions and buffer deposits: filter by project, registry,
     type, vintage, date range, beneficiary text and quantity; ``format=csv|parquet|xlsx`` streams the view."""
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     filters = params.filters()
     if params.format != "json":
         cols = lists.EVENT_COLUMNS
-        return export.response(params.format, engine, lists.events_query(filters, sort), cols, export.schema_for(cols, export.EVENT_SCHEMA_TYPES), "credits", slots)
+        return export.response(
+            params.format,
+            engine,
+            lists.events_query(filters, sort),
+            cols,
+            export.schema_for(cols, export.EVENT_SCHEMA_TYPES),
+            "credits",
+            slots,
+        )
     return Json(lists.list_events(conn, filters, params.paging(), sort))

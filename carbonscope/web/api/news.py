@@ -14,12 +14,31 @@ router = APIRouter(prefix="/news", tags=["news"])
 
 
 @router.get("")
-def list_news(conn: Conn, q: Annotated[str | None, Query(max_length=200)] = None, topic: Annotated[str | None, Query(max_length=200)] = None,
-              source: Annotated[str | None, Query(max_length=200)] = None, target_kind: Literal["project", "country", "methodology"] | None = None,
-              target_id: Annotated[str | None, Query(max_length=40)] = None, min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.5,
-              limit: Annotated[int, Query(ge=1, le=200)] = 50, page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+def list_news(
+    conn: Conn,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    topic: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    target_kind: Literal["project", "country", "methodology"] | None = None,
+    target_id: Annotated[str | None, Query(max_length=40)] = None,
+    min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.5,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+):
     """News items with their links to projects, countries and methodologies."""
-    return Json(store.search(conn, q, topic, source, target_kind, target_id.upper() if target_id else None, min_confidence, limit, (page - 1) * limit))
+    return Json(
+        store.search(
+            conn,
+            q,
+            topic,
+            source,
+            target_kind,
+            target_id.upper() if target_id else None,
+            min_confidence,
+            limit,
+            (page - 1) * limit,
+        )
+    )
 
 
 @router.get("/stats")

@@ -15,7 +15,9 @@ Format = Literal["json", "csv", "parquet", "xlsx"]
 class ProjectListParams(ProjectFilters):
     page: int = Field(1, ge=1, le=1_000_000)
     limit: int = Field(50, ge=1, le=500, description="page size, at most 500")
-    sort: str | None = Field(None, max_length=40, description="column to sort by, - prefix for descending (default -issued)")
+    sort: str | None = Field(
+        None, max_length=40, description="column to sort by, - prefix for descending (default -issued)"
+    )
     format: Format = "json"
 
     def filters(self) -> ProjectFilters:
@@ -28,7 +30,11 @@ class ProjectListParams(ProjectFilters):
 class EventListParams(EventFilters):
     page: int = Field(1, ge=1, le=1_000_000)
     limit: int = Field(50, ge=1, le=500, description="page size, at most 500")
-    sort: str | None = Field(None, max_length=40, description="event_date, quantity, vintage, project_id, type (- for descending; default -event_date)")
+    sort: str | None = Field(
+        None,
+        max_length=40,
+        description="event_date, quantity, vintage, project_id, type (- for descending; default -event_date)",
+    )
     format: Format = "json"
 
     def filters(self, **override) -> EventFilters:

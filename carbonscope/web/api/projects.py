@@ -18,11 +18,18 @@ from carbonscope.web.api.params import EventListParams, ProjectListParams, check
 from carbonscope.web.deps import Conn, get_engine_dep
 
 router = APIRouter(prefix="/projects", tags=["projects"])
-ProjectId = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z]{2,6}\d{1,9}$", description="e.g. VCS1340, GS2913, ACR1185")]
+ProjectId = Annotated[
+    str, Path(max_length=40, pattern=r"^[A-Za-z]{2,6}\d{1,9}$", description="e.g. VCS1340, GS2913, ACR1185")
+]
 
 
 @router.get("", summary="List projects")
-def list_projects(conn: Conn, engine: Annotated[Engine, Depends(get_engine_dep)], slots: ExportSlotsDep, params: Annotated[ProjectListParams, Query()]):
+def list_projects(
+    conn: Conn,
+    engine: Annotated[Engine, Depends(get_engine_dep)],
+    slots: ExportSlotsDep,
+    params: Annotated[ProjectListParams, Query()],
+):
     """Projects of every registry: filters, free-text search, sort by any listed column, pages of at most 500.
 
     ``format=csv|parquet|xlsx`` answers with exactly the filtered view, streamed, instead of a page."""
@@ -30,7 +37,15 @@ def list_projects(conn: Conn, engine: Annotated[Engine, Depends(get_engine_dep)]
     filters = params.filters()
     if params.format != "json":
         cols = lists.PROJECT_LIST_COLUMNS
-        return export.response(params.format, engine, lists.project_query(filters, sort), cols, export.schema_for(cols, export.PROJECT_SCHEMA_TYPES), "projects", slots)
+        return export.response(
+            params.format,
+            engine,
+            lists.project_query(filters, sort),
+            cols,
+            export.schema_for(cols, export.PROJECT_SCHEMA_TYPES),
+            "projects",
+            slots,
+        )
     return Json(lists.list_projects(conn, filters, params.paging(), sort))
 
 
@@ -51,12 +66,26 @@ def get_project(conn: Conn, project_id: ProjectId):
 
 
 @router.get("/{project_id}/events", summary="A project's credit events")
-def project_events(conn: Conn, engine: Annotated[Engine, Depends(get_engine_dep)], project_id: ProjectId, slots: ExportSlotsDep, params: Annotated[EventListParams, Query()]):
+def project_events(
+    conn: Conn,
+    engine: Annotated[Engine, Depends(get_engine_dep)],
+    project_id: ProjectId,
+    slots: ExportSlotsDep,
+    params: Annotated[EventListParams, Query()],
+):
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     pid = normalise_id(project_id)
     project_detail(conn, pid)  # 404 for an unknown project
     filters = params.filters(project=[pid])
     if params.format != "json":
         cols = lists.EVENT_COLUMNS
-        return export.response(params.format, engine, lists.events_query(filters, sort), cols, export.schema_for(cols, export.EVENT_SCHEMA_TYPES), f"{pid}-events", slots)
+        return export.response(
+            params.format,
+            engine,
+            lists.events_query(filters, sort),
+            cols,
+            export.schema_for(cols, export.EVENT_SCHEMA_TYPES),
+            f"{pid}-events",
+            slots,
+        )
     return Json(lists.list_events(conn, filters, params.paging(), sort))

@@ -28,8 +28,12 @@ def by_year(conn: Conn, basis: Literal["event_date", "vintage"] = "event_date", 
 
 
 @router.get("/by/{dimension}")
-def by_dimension(conn: Conn, dimension: Annotated[Literal["registry", "category", "type", "country", "status"], Path()], registry: Registries = None,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 300):
+def by_dimension(
+    conn: Conn,
+    dimension: Annotated[Literal["registry", "category", "type", "country", "status"], Path()],
+    registry: Registries = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 300,
+):
     """Projects and credits by registry, category, type, country or status."""
     return Json({"dimension": dimension, "items": analytics.breakdown(conn, dimension, registry, limit)})
 
@@ -41,8 +45,12 @@ def listings(conn: Conn):
 
 
 @router.get("/top-projects")
-def top_projects(conn: Conn, metric: Literal["issued", "retired", "retired_or_cancelled", "remaining", "cancelled"] = "issued", limit: Annotated[int, Query(ge=1, le=200)] = 20,
-                 registry: Registries = None):
+def top_projects(
+    conn: Conn,
+    metric: Literal["issued", "retired", "retired_or_cancelled", "remaining", "cancelled"] = "issued",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    registry: Registries = None,
+):
     return Json({"metric": metric, "items": analytics.top_projects(conn, metric, limit, registry)})
 
 

@@ -90,7 +90,18 @@ def downgrade() -> None:
     with op.batch_alter_table("source_records") as b:
         b.drop_column("delisted_snapshot")
     with op.batch_alter_table("projects") as b:
-        for c in ("countries", "notes", "pers", "certifications", "compliance_status", "compliance_program", "listed", "ledger_complete", "totals_rules", "retired_or_cancelled"):
+        for c in (
+            "countries",
+            "notes",
+            "pers",
+            "certifications",
+            "compliance_status",
+            "compliance_program",
+            "listed",
+            "ledger_complete",
+            "totals_rules",
+            "retired_or_cancelled",
+        ):
             b.drop_column(c)
     with op.batch_alter_table("source_files") as b:
         for c in ("partial", "date_basis", "exported_at"):

@@ -30,7 +30,9 @@ def upgrade() -> None:
     for uid, name in conn.execute(sa.text("SELECT id, display_name FROM users")).all():
         conn.execute(sa.text("UPDATE users SET name_key = :k WHERE id = :i"), {"k": skeleton(name), "i": uid})
     with op.batch_alter_table("outbox") as b:
-        b.add_column(sa.Column("params", JSONType))  # what is rendered at send time (a secret link's nonce), wiped once sent
+        b.add_column(
+            sa.Column("params", JSONType)
+        )  # what is rendered at send time (a secret link's nonce), wiped once sent
     op.create_table(
         "email_verifications",
         sa.Column("token_hash", sa.String(64), primary_key=True),
