@@ -21,13 +21,13 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pandas as pd
 
-from benchmarks.bench_web import OUT, WRK_DONE, Server, free_port  # noqa: F401
 from benchmarks.bench_web import DB as SCALE_DB
+from benchmarks.bench_web import OUT, WRK_DONE, Server, free_port  # noqa: F401
 
 DB = OUT / "bench-community.db"
 
@@ -42,7 +42,8 @@ request = function()
   local t = tokens[(n %% #tokens) + 1]
   local p = projects[(n * 7 %% #projects) + 1]
   local body = '{"body": "Load test comment ' .. n .. ' on **' .. p .. '**"}'
-  return wrk.format("POST", "/api/v1/projects/" .. p .. "/comments", {["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json"}, body)
+  local headers = {["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json"}
+  return wrk.format("POST", "/api/v1/projects/" .. p .. "/comments", headers, body)
 end
 """
     + WRK_DONE
@@ -70,15 +71,15 @@ def generate(seed: int = 11) -> dict:
     from carbonscope.accounts import passwords, sessions, tokens
     from carbonscope.accounts.secrets import digest, new_secret
     from carbonscope.community.markdown import render
+    from carbonscope.db.bulk import insert_frame
     from carbonscope.db.engine import make_engine
     from carbonscope.db.migrate import upgrade
-    from carbonscope.db.bulk import insert_frame
 
     shutil.copyfile(SCALE_DB, DB)
     engine = make_engine(f"sqlite:///{DB}")
     upgrade(engine)
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with sqlite3.connect(DB) as con:
         project_ids = [r[0] for r in con.execute("SELECT id FROM projects ORDER BY id")]
     shared_hash = passwords.hash_password("load-test-password")
@@ -212,7 +213,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     results = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores",
         "generated": generate(),
     }

@@ -19,7 +19,7 @@ import json
 import platform
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.measure import ROOT, in_child
@@ -85,7 +85,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     scale = OUT / "scale"
     results: dict = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
     }
     if not (scale / "verra" / "transactions.csv").exists():

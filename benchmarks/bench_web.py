@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -250,7 +250,7 @@ def main() -> None:
         sys.exit(f"{DB} is missing: run python -m benchmarks.bench_ingest first")
     paths = scenario_paths()
     results = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "duration_s": args.duration,
         "connections": args.connections,

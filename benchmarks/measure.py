@@ -16,7 +16,8 @@ f = getattr(importlib.import_module(mod), fn)
 t0 = time.perf_counter()
 result = f(*args)
 elapsed = time.perf_counter() - t0
-print("@@RESULT@@" + json.dumps({"seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "result": result}, default=str))
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("@@RESULT@@" + json.dumps({"seconds": elapsed, "peak_rss_mb": peak_mb, "result": result}, default=str))
 """
 
 

@@ -174,7 +174,7 @@ def _rows_at(parts: int, data: dict, replicas: int) -> int:
 def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
     base_projects = 0
     data = {}
-    for reg, (id_col, prefix, serial_col, event_files, proj_file) in LAYOUT.items():
+    for reg, (id_col, _prefix, _serial_col, event_files, proj_file) in LAYOUT.items():
         ph, pr = _read(NATIVE / reg / proj_file)
         ids = {r[ph.index(id_col)] for r in pr}
         files = {}
@@ -199,7 +199,7 @@ def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
         id_col, prefix, serial_col, _, proj_file = LAYOUT[reg]
         ic = ph.index(id_col)
 
-        def project_rows():
+        def project_rows(pr=pr, ic=ic, prefix=prefix):
             for rep in range(replicas):
                 for r in pr:
                     r = list(r)
@@ -214,7 +214,7 @@ def build(out: Path, projects: int = 11_000, events: int = 1_000_000) -> dict:
             qc = h.index(spec[0]) if spec else None
             mark = h.index(spec[1]) if spec and spec[1] else None
 
-            def event_rows(h=h, rows=rows, ic2=ic2, sc=sc, spec=spec, qc=qc, mark=mark):
+            def event_rows(h=h, rows=rows, ic2=ic2, sc=sc, spec=spec, qc=qc, mark=mark, prefix=prefix):
                 for copy in range(replicas):
                     for r in rows:
                         r = list(r)

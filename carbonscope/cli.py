@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Annotated, Optional
-
 import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -63,7 +62,7 @@ def db_upgrade():
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="registry export files or folders")],
     source: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="force one source: verra, gold-standard, american-carbon-registry, climate-action-reserve, art-trees, vrod, offsetsdb"
         ),
@@ -155,7 +154,8 @@ def _print_ingest(report) -> None:
     else:
         console.print(
             f"{report.projects_touched:,} projects touched, {report.new_projects:,} new; {report.new_events:,} new events, "
-            f"{report.updated_events:,} updated; {report.changes:,} changes; {report.reconciliation_differences:,} reconciliation differences ({report.seconds:.1f} s)"
+            f"{report.updated_events:,} updated; {report.changes:,} changes; "
+            f"{report.reconciliation_differences:,} reconciliation differences ({report.seconds:.1f} s)"
         )
         if report.retracted_events or report.corrected_events or report.delisted_records:
             console.print(
@@ -172,7 +172,7 @@ def _print_ingest(report) -> None:
 @app.command()
 def refresh(
     registry: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             help="verra, american-carbon-registry, climate-action-reserve, art-trees (repeatable); default all"
         ),
@@ -201,21 +201,21 @@ def refresh(
 def _parse_since(value: str) -> datetime:
     v = value.strip().lower()
     if v.endswith("d") and v[:-1].isdigit():
-        return datetime.now(timezone.utc) - timedelta(days=int(v[:-1]))
+        return datetime.now(UTC) - timedelta(days=int(v[:-1]))
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(
             f"{value!r} is not a date (YYYY-MM-DD), a timestamp or a number of days like 7d"
         ) from exc
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @app.command()
 def changes(
     since: Annotated[str, typer.Option(help="date (YYYY-MM-DD), ISO timestamp or 7d")] = "7d",
     kind: Annotated[
-        Optional[list[str]], typer.Option(help="new_project, status_changed, totals_changed, new_events")
+        list[str] | None, typer.Option(help="new_project, status_changed, totals_changed, new_events")
     ] = None,
     limit: int = 1000,
     json_out: Annotated[bool, typer.Option("--json")] = False,
@@ -244,8 +244,8 @@ def changes(
 
 @app.command()
 def check(
-    registry: Annotated[Optional[str], typer.Option(help="VCS, GS, ACR, CAR or ART")] = None,
-    kind: Annotated[Optional[list[str]], typer.Option(help="only these kinds of finding")] = None,
+    registry: Annotated[str | None, typer.Option(help="VCS, GS, ACR, CAR or ART")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="only these kinds of finding")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Reconciliation and data-quality report (differences are listed, never fixed)."""
@@ -430,14 +430,15 @@ def news_ingest(
     with db_write(_engine()) as tx:
         result = store.save(tx, items)
     console.print(
-        f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, {result['duplicates']:,} duplicates, {result['links']:,} links"
+        f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, "
+        f"{result['duplicates']:,} duplicates, {result['links']:,} links"
     )
 
 
 @news_app.command("refresh")
 def news_refresh(
     feed: Annotated[
-        Optional[list[str]], typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")
+        list[str] | None, typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")
     ] = None,
 ):
     """Fetch the configured RSS/Atom feeds and add their new items (run it on a schedule, e.g. cron)."""

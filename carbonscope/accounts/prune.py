@@ -4,7 +4,7 @@ sent mail. Run by the web app's housekeeping every ``housekeeping_minutes`` and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, or_
 
@@ -17,7 +17,7 @@ USED_LINK_DAYS = 1  # a used or expired link is kept a day: "this link was alrea
 
 def prune(conn: Connection, settings: Settings, at: datetime | None = None) -> dict[str, int]:
     """Delete expired rows; returns how many of each kind went."""
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     link_cut = at - timedelta(days=USED_LINK_DAYS)
     out = {
         "sessions": conn.execute(delete(sessions).where(sessions.c.expires_at < at)).rowcount,

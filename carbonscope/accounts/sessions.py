@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection, bindparam, delete, insert, select
@@ -20,7 +20,7 @@ def _signer(secret: str) -> URLSafeSerializer:
 def create(conn: Connection, user_id: int, secret: str, days: int) -> str:
     """A new session; returns the cookie value."""
     raw = new_secret(nbytes=32)
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     conn.execute(
         insert(sessions).values(
             id_hash=digest(raw), user_id=user_id, created_at=at, expires_at=at + timedelta(days=days)
@@ -54,8 +54,8 @@ def user_for(conn: Connection, cookie: str | None, secret: str) -> dict | None:
     row = conn.execute(_BY_SESSION, {"id_hash": digest(str(raw))}).mappings().first()
     if row is None or row["disabled"]:
         return None
-    exp = row["expires_at"] if row["expires_at"].tzinfo else row["expires_at"].replace(tzinfo=timezone.utc)
-    if exp < datetime.now(timezone.utc):
+    exp = row["expires_at"] if row["expires_at"].tzinfo else row["expires_at"].replace(tzinfo=UTC)
+    if exp < datetime.now(UTC):
         return None
     return {k: row[k] for k in ("id", "email", "display_name", "role", "feed_token")}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -24,7 +24,7 @@ def create(conn: Connection, user_id: int, name: str) -> str:
             name=name,
             prefix=token[:10],
             token_hash=digest(token),
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
     )
     return token
@@ -44,7 +44,7 @@ def revoke(conn: Connection, user_id: int, token_id: int) -> None:
     n = conn.execute(
         update(api_tokens)
         .where(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(timezone.utc))
+        .values(revoked_at=datetime.now(UTC))
     ).rowcount
     if not n:
         raise NotFoundError(f"no active token {token_id} of yours")
@@ -80,9 +80,9 @@ def needs_touch(user: dict, every_seconds: int = 60) -> bool:
     last = user.get("last_used_at")
     if last is None:
         return True
-    last = last if last.tzinfo else last.replace(tzinfo=timezone.utc)
-    return (datetime.now(timezone.utc) - last).total_seconds() > every_seconds
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - last).total_seconds() > every_seconds
 
 
 def touch(conn: Connection, token_id: int) -> None:
-    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=datetime.now(timezone.utc)))
+    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=datetime.now(UTC)))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
@@ -37,7 +36,7 @@ MAX_RESETS_PER_HOUR = 3  # reset, confirmation and "you already have an account"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def normalise_email(email: str) -> str:
@@ -395,4 +394,4 @@ def set_disabled(conn: Connection, user_id: int, disabled: bool) -> None:
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

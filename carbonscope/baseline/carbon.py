@@ -126,7 +126,8 @@ def sources(change: Change, cfg: CarbonConfig | None) -> dict[str, CarbonSource]
         missing = [change.t.categories[k] for k in change.nonforest if change.t.categories[k] not in cfg.defaults]
         if missing:
             s.notes.append(
-                f"no default for {', '.join(missing)}: land that becomes these holds no carbon after deforestation, which makes emissions an upper bound"
+                f"no default for {', '.join(missing)}: land that becomes these holds no carbon after deforestation, "
+                "which makes emissions an upper bound"
             )
         if "forest" not in cfg.defaults_rel_se:
             s.notes.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -30,7 +30,7 @@ def _areas_table(title: str, areas: dict) -> Table:
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="run configuration (TOML); see examples/martinique.toml")],
-    output: Annotated[Optional[Path], typer.Option(help="run folder (default: the config's output)")] = None,
+    output: Annotated[Path | None, typer.Option(help="run folder (default: the config's output)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print results.json")] = False,
 ):
     """Change, zones, carbon, reference level, allocation, crediting and report in one run folder."""
@@ -74,11 +74,11 @@ def run(
 def areas(
     raster: Annotated[Path, typer.Argument(help="multi-band forest (1) / non-forest (0) raster, one band per date")],
     dates: Annotated[str, typer.Option(help="the bands' dates, comma-separated, e.g. 2000,2010,2020")],
-    zones: Annotated[Optional[Path], typer.Option(help="vector file of zones (GeoPackage, GeoJSON, Shapefile)")] = None,
-    zone_field: Annotated[Optional[str], typer.Option(help="the column naming each zone")] = None,
-    zone_layer: Annotated[Optional[str], typer.Option(help="the layer of the zones file (default: the first)")] = None,
+    zones: Annotated[Path | None, typer.Option(help="vector file of zones (GeoPackage, GeoJSON, Shapefile)")] = None,
+    zone_field: Annotated[str | None, typer.Option(help="the column naming each zone")] = None,
+    zone_layer: Annotated[str | None, typer.Option(help="the layer of the zones file (default: the first)")] = None,
     mapping: Annotated[
-        Optional[str], typer.Option(help="reclassify by a table instead (esa_cci, worldcover, modis_igbp or a CSV)")
+        str | None, typer.Option(help="reclassify by a table instead (esa_cci, worldcover, modis_igbp or a CSV)")
     ] = None,
     workers: Annotated[int, typer.Option(min=1)] = 2,
     json_out: Annotated[

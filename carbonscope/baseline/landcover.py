@@ -9,9 +9,9 @@ Every raster must share the first one's grid, or be resampled to it when ``align
 from __future__ import annotations
 
 import re
-from importlib import resources
 from dataclasses import dataclass, field
 from datetime import date as _date
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,11 @@ class GridSpec:
         return _bounds(self)
 
     def describe(self) -> str:
-        return f"{self.width} x {self.height} px of {abs(self.transform.a):g} x {abs(self.transform.e):g} in {self.crs.to_string()}, origin ({self.transform.c:g}, {self.transform.f:g})"
+        t = self.transform
+        return (
+            f"{self.width} x {self.height} px of {abs(t.a):g} x {abs(t.e):g} in {self.crs.to_string()}, "
+            f"origin ({t.c:g}, {t.f:g})"
+        )
 
 
 def _bounds(g: GridSpec) -> tuple[float, float, float, float]:
@@ -179,7 +183,7 @@ class MapProduct(Product):
     align: bool
     nodata: float | None
 
-    def setup(self, bands: list[Band], align: bool, nodata: float | None) -> "MapProduct":
+    def setup(self, bands: list[Band], align: bool, nodata: float | None) -> MapProduct:
         self.bands, self.align, self.nodata = bands, align, nodata
         self._luts = {}
         for b in bands:
@@ -236,7 +240,7 @@ class YearlyProduct(Product):
         luts: dict[str, np.ndarray],
         forest_path: Path | None = None,
         forest_threshold: float = 30.0,
-    ) -> "YearlyProduct":
+    ) -> YearlyProduct:
         self.path, self.band, self.luts = path, band, luts
         self.forest_path, self.forest_threshold = forest_path, forest_threshold
         src = _open(self, path, False, self.grid, None)

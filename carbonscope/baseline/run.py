@@ -8,7 +8,7 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -146,7 +146,7 @@ def _areas(r: Run) -> None:
     res = r.results
     res |= {
         "name": r.cfg.name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "dates": t.dates,
         "categories": [c for c in (t.categories[k] for k in ch.keep)],
         "forest_categories": [t.categories[k] for k in ch.forest],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -44,7 +44,7 @@ def _metrics_table(validation: dict) -> Table:
 @app.command()
 def run(
     config: Annotated[Path, typer.Argument(help="run configuration (TOML); see examples/juupajoki.toml")],
-    output: Annotated[Optional[Path], typer.Option(help="run folder (default: the config's output)")] = None,
+    output: Annotated[Path | None, typer.Option(help="run folder (default: the config's output)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print metrics and totals as JSON")] = False,
 ):
     """Features, labels, validation, map, stock and report in one run folder."""
@@ -94,15 +94,13 @@ def train(
     table: Annotated[Path, typer.Option(help="samples (CSV or Parquet)")],
     target: Annotated[str, typer.Option(help="the label column (AGB)")],
     features: Annotated[str, typer.Option(help="feature columns, comma-separated")],
-    model: Annotated[Optional[str], typer.Option(help="rf | knn | lgbm (default: the preset's, else rf)")] = None,
-    preset: Annotated[
-        Optional[str], typer.Option(help="gee | published-rf-grid | published-knn | lgbm-default")
-    ] = None,
+    model: Annotated[str | None, typer.Option(help="rf | knn | lgbm (default: the preset's, else rf)")] = None,
+    preset: Annotated[str | None, typer.Option(help="gee | published-rf-grid | published-knn | lgbm-default")] = None,
     cv: Annotated[str, typer.Option(help="split:0.7 | kfold:N | spatial:BLOCK_METRES")] = "split:0.7",
-    x: Annotated[Optional[str], typer.Option("--x", help="x coordinate column (spatial CV)")] = None,
-    y: Annotated[Optional[str], typer.Option("--y", help="y coordinate column (spatial CV)")] = None,
+    x: Annotated[str | None, typer.Option("--x", help="x coordinate column (spatial CV)")] = None,
+    y: Annotated[str | None, typer.Option("--y", help="y coordinate column (spatial CV)")] = None,
     seed: Annotated[int, typer.Option()] = 42,
-    save: Annotated[Optional[Path], typer.Option(help="also fit on all rows and save the model (joblib)")] = None,
+    save: Annotated[Path | None, typer.Option(help="also fit on all rows and save the model (joblib)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Validate a model on a table of samples; metrics are computed on held-out rows only."""
@@ -133,9 +131,9 @@ def predict(
     config: Annotated[Path, typer.Argument(help="run configuration (TOML): layers, grid, AOI, mask")],
     model: Annotated[Path, typer.Option(help="model.joblib of a run")],
     out: Annotated[Path, typer.Option(help="folder for agb.tif and aoa.tif")] = Path("map"),
-    scheduler: Annotated[Optional[str], typer.Option(help="sync | threads | processes | distributed")] = None,
-    workers: Annotated[Optional[int], typer.Option()] = None,
-    address: Annotated[Optional[str], typer.Option(help="dask.distributed scheduler address")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="sync | threads | processes | distributed")] = None,
+    workers: Annotated[int | None, typer.Option()] = None,
+    address: Annotated[str | None, typer.Option(help="dask.distributed scheduler address")] = None,
 ):
     """Map a trained model over the configuration's area (Cloud-Optimized GeoTIFFs)."""
     from carbonscope.biomass.mapping import map_with_saved_model
@@ -154,14 +152,14 @@ def predict(
 @app.command()
 def stock(
     agb: Annotated[Path, typer.Argument(help="AGB raster in Mg/ha (a run's agb.tif or any biomass map)")],
-    polygons: Annotated[Optional[Path], typer.Option(help="polygons to total (vector file)")] = None,
-    field: Annotated[Optional[str], typer.Option(help="polygon name field")] = None,
+    polygons: Annotated[Path | None, typer.Option(help="polygons to total (vector file)")] = None,
+    field: Annotated[str | None, typer.Option(help="polygon name field")] = None,
     model: Annotated[
-        Optional[Path], typer.Option(help="the run's model.joblib: its held-out residuals give the intervals")
+        Path | None, typer.Option(help="the run's model.joblib: its held-out residuals give the intervals")
     ] = None,
     root_shoot: Annotated[str, typer.Option(help="ratio, or ipcc2006:<zone>")] = "0.24",
     carbon_fraction: Annotated[float, typer.Option()] = 0.47,
-    price: Annotated[Optional[float], typer.Option(help="per tCO2e")] = None,
+    price: Annotated[float | None, typer.Option(help="per tCO2e")] = None,
     level: Annotated[float, typer.Option()] = 0.9,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ):
@@ -201,7 +199,7 @@ def stock(
 def gedi(
     paths: Annotated[list[Path], typer.Argument(help="GEDI L4A granules (.h5, or .zip holding them), or folders")],
     min_sensitivity: Annotated[float, typer.Option()] = 0.9,
-    out: Annotated[Optional[Path], typer.Option(help="write the shots (CSV or Parquet)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the shots (CSV or Parquet)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Read GEDI L4A footprints: shots per beam, and how many pass the quality filter."""

@@ -169,7 +169,7 @@ class RunConfig(Strict):
 
     @model_validator(mode="after")
     def _names(self):
-        names = [l.name for l in self.layers]
+        names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise ValueError("layer names must be unique")
         if self.mask and self.mask.layer not in names:
@@ -179,7 +179,7 @@ class RunConfig(Strict):
         return self
 
     def layer(self, name: str) -> LayerConfig:
-        return next(l for l in self.layers if l.name == name)
+        return next(layer for layer in self.layers if layer.name == name)
 
 
 def _resolve(obj, base: Path):

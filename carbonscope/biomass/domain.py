@@ -76,7 +76,7 @@ class Domain:
     mask_keep: tuple[int, ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: RunConfig) -> "Domain":
+    def from_config(cls, cfg: RunConfig) -> Domain:
         aoi = None
         if cfg.aoi is not None:
             gdf = read_vector(cfg.aoi.path, _ref_crs(cfg), cfg.aoi.layer)

@@ -163,7 +163,7 @@ class FeatureSpec:
 
     def compute(self, arrays: dict[str, np.ndarray], res: float) -> dict[str, np.ndarray]:
         """All features over the arrays (which include the halo)."""
-        by_role = {(l.role or l.name): arrays[l.name] for l in self.layers}
+        by_role = {(layer.role or layer.name): arrays[layer.name] for layer in self.layers}
         out: dict[str, np.ndarray] = {}
         for pol in ("hh", "hv"):
             if pol in by_role:
@@ -185,15 +185,15 @@ class FeatureSpec:
                 out[name] = _index(name, optical)
         if "elevation" in by_role:
             out.update(terrain(by_role["elevation"], res))
-        for l in self.layers:
-            if l.role == "landcover" or l.kind == "categorical":
-                a = arrays[l.name]
-                for c in l.classes or []:
+        for layer in self.layers:
+            if layer.role == "landcover" or layer.kind == "categorical":
+                a = arrays[layer.name]
+                for c in layer.classes or []:
                     v = (a == c).astype("float32")
                     v[np.isnan(a)] = np.nan
-                    out[f"lc_{c}" if l.role == "landcover" else f"{l.name}_{c}"] = v
-            elif (l.role or l.name) not in KNOWN_ROLES:
-                out[l.name] = arrays[l.name].astype("float32")
+                    out[f"lc_{c}" if layer.role == "landcover" else f"{layer.name}_{c}"] = v
+            elif (layer.role or layer.name) not in KNOWN_ROLES:
+                out[layer.name] = arrays[layer.name].astype("float32")
         for src in self.texture_on:
             for stat, v in glcm(out[src], *self.texture_range).items():
                 out[f"{src}_{stat}"] = v
@@ -215,9 +215,9 @@ KNOWN_ROLES = {"hh", "hv", "vv", "vh", "vv_db", "vh_db", "elevation", "landcover
 
 def available(layers: list[LayerConfig]) -> dict[str, list[str]]:
     """Feature names by set that these layers allow."""
-    roles = {(l.role or l.name) for l in layers}
+    roles = {(layer.role or layer.name) for layer in layers}
     sets: dict[str, list[str]] = {s: [] for s in SETS}
-    for a, b, kind in (("hh", "hv", "dn"), ("vv", "vh", "lin")):
+    for a, b, _kind in (("hh", "hv", "dn"), ("vv", "vh", "lin")):
         present = [p for p in (a, b) if p in roles or f"{p}_db" in roles]
         sets["sar"] += [f"{p}_db" for p in present]
         if len(present) == 2:
@@ -226,27 +226,27 @@ def available(layers: list[LayerConfig]) -> dict[str, list[str]]:
     sets["indices"] = [n for n, needs in INDICES.items() if all(x in roles for x in needs)]
     if "elevation" in roles:
         sets["terrain"] = ["elevation", "slope", "northness", "eastness"]
-    for l in layers:
-        if l.role == "landcover" or l.kind == "categorical":
-            if not l.classes:
+    for layer in layers:
+        if layer.role == "landcover" or layer.kind == "categorical":
+            if not layer.classes:
                 raise InputError(
-                    f"layer {l.name!r} is categorical: list its classes (classes = [1, 2, 3]) so maps and samples share one encoding"
+                    f"layer {layer.name!r} is categorical: list its classes (classes = [1, 2, 3]) so maps and samples share one encoding"
                 )
-            prefix = "lc" if l.role == "landcover" else l.name
-            sets["landcover"] += [f"{prefix}_{c}" for c in l.classes]
-        elif (l.role or l.name) not in KNOWN_ROLES:
-            if l.role is not None:
+            prefix = "lc" if layer.role == "landcover" else layer.name
+            sets["landcover"] += [f"{prefix}_{c}" for c in layer.classes]
+        elif (layer.role or layer.name) not in KNOWN_ROLES:
+            if layer.role is not None:
                 raise InputError(
-                    f"layer {l.name!r}: unknown role {l.role!r}; known roles: {', '.join(sorted(KNOWN_ROLES))}"
+                    f"layer {layer.name!r}: unknown role {layer.role!r}; known roles: {', '.join(sorted(KNOWN_ROLES))}"
                 )
-            sets["raw"].append(l.name)
+            sets["raw"].append(layer.name)
     sets["texture"] = [f"{s}_{stat}" for s in sets["sar"] if s.endswith("_db") for stat in TEXTURE_STATS]
     return sets
 
 
 def build(layers: list[LayerConfig], cfg: FeatureConfig) -> FeatureSpec:
     """The feature spec for a run: named sets, plus include, minus exclude; unknown names refused."""
-    layers = [l for l in layers if l.feature]
+    layers = [layer for layer in layers if layer.feature]
     sets = available(layers)
     wanted: list[str] = []
     for s in cfg.sets:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import rasterio
@@ -23,7 +23,7 @@ class Grid:
     height: int
 
     @classmethod
-    def from_bounds(cls, crs, resolution: float, bounds: tuple[float, float, float, float]) -> "Grid":
+    def from_bounds(cls, crs, resolution: float, bounds: tuple[float, float, float, float]) -> Grid:
         left, bottom, right, top = bounds
         if right <= left or top <= bottom:
             raise InputError(f"grid bounds {bounds} are empty (left, bottom, right, top)")
@@ -32,7 +32,7 @@ class Grid:
         return cls(CRS.from_user_input(crs), Affine(resolution, 0, left, 0, -resolution, top), width, height)
 
     @classmethod
-    def of_raster(cls, path) -> "Grid":
+    def of_raster(cls, path) -> Grid:
         with rasterio.open(path) as src:
             if src.crs is None:
                 raise InputError(

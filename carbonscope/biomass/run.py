@@ -28,7 +28,6 @@ from carbonscope.biomass import aoa as aoa_mod
 from carbonscope.biomass import features, inference, models, validation
 from carbonscope.biomass.config import RunConfig
 from carbonscope.biomass.domain import Domain
-from carbonscope.geo.vector import read_vector
 from carbonscope.biomass.labels import Labels, gedi_labels, raster_support_note, raster_values, read_plots
 from carbonscope.biomass.layers import LayerReader, inspect
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map
@@ -36,6 +35,7 @@ from carbonscope.biomass.sampling import alignment_check, random_points, sample_
 from carbonscope.biomass.stock import account
 from carbonscope.biomass.uncertainty import calibrate
 from carbonscope.errors import InputError
+from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
 from carbonscope.progress import NullProgress, Progress
 
@@ -57,7 +57,7 @@ def prepare(cfg: RunConfig, workdir: Path | None = None, progress: Progress | No
     """Target grid, AOI, layers (STAC layers composited to files first) and the feature spec."""
     domain = Domain.from_config(cfg)
     layers = list(cfg.layers)
-    if any(l.stac for l in layers):
+    if any(layer.stac for layer in layers):
         from carbonscope.biomass import stac
 
         layers = stac.materialize(layers, domain.grid, Path(workdir or cfg.output) / "layers", progress=progress)

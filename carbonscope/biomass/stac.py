@@ -29,7 +29,7 @@ Static catalogs (no search endpoint) are walked and filtered by bounding box and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ from carbonscope.errors import DownloadError, InputError
 
 S2_DROP_SCL = (0, 1, 3, 8, 9, 10)
 S2_OFFSET_BASELINE = "04.00"
-S2_OFFSET_DATE = datetime(2022, 1, 25, tzinfo=timezone.utc)
+S2_OFFSET_DATE = datetime(2022, 1, 25, tzinfo=UTC)
 LANDSAT_QA_BITS = (0, 1, 2, 3, 4)
 
 ASSET_KEYS = {
@@ -138,7 +138,7 @@ def _parse_range(text: str | None):
         d = datetime.fromisoformat(v.replace("Z", "+00:00"))
         if len(v) <= 10 and end:
             d = d.replace(hour=23, minute=59, second=59)
-        return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+        return d if d.tzinfo else d.replace(tzinfo=UTC)
 
     return p(a), p(b or a, True)
 
@@ -184,7 +184,7 @@ def _search(q: Query, bbox_wgs84) -> list:
             and _in_range(it, start, end)
             and (q.max_cloud is None or it.properties.get("eo:cloud_cover", 0) < q.max_cloud)
         ]
-    return sorted(items, key=lambda it: (it.datetime or datetime.min.replace(tzinfo=timezone.utc), it.id))
+    return sorted(items, key=lambda it: (it.datetime or datetime.min.replace(tzinfo=UTC), it.id))
 
 
 def s2_offset(item) -> float:
@@ -217,7 +217,7 @@ def composite(layers: list[LayerConfig], q: Query, grid: Grid) -> dict:
             f"no {q.collection} items in {q.catalog} over {tuple(round(b, 4) for b in bbox)} for {q.datetime or 'any date'}"
         )
     assets = set(items[0].assets)
-    names = {l.name: _asset_for(l, q.product, assets) for l in layers}
+    names = {layer.name: _asset_for(layer, q.product, assets) for layer in layers}
     mask_key = None
     if "_mask" in ASSET_KEYS.get(q.product, {}):
         mask_key = next((k for k in ASSET_KEYS[q.product]["_mask"] if k in assets), None)
@@ -225,7 +225,7 @@ def composite(layers: list[LayerConfig], q: Query, grid: Grid) -> dict:
             raise InputError(
                 f"the {q.product} items lack their mask asset ({'/'.join(ASSET_KEYS[q.product]['_mask'])})"
             )
-    categorical = {l.name for l in layers if l.kind == "categorical"}
+    categorical = {layer.name for layer in layers if layer.kind == "categorical"}
     bands = sorted(set(names.values()) | ({mask_key} if mask_key else set()))
     resampling = {
         b: ("nearest" if b == mask_key or any(names[n] == b for n in categorical) else "bilinear") for b in bands
@@ -304,7 +304,7 @@ def materialize(layers: list[LayerConfig], grid: Grid, folder: Path, progress=No
                 update={"path": path, "stac": None, "nodata": None, "scale": 1.0, "offset": 0.0}
             )
         progress.advance(task)
-    return [replaced.get(l.name, l) for l in layers]
+    return [replaced.get(layer.name, layer) for layer in layers]
 
 
 def _write_cog(path: Path, data, grid: Grid, description: str, window: int = 1024) -> None:

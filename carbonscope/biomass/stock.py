@@ -49,7 +49,7 @@ def account(
         bgb_factor = s["bgb_mg"] / s["agb_mg"] if s["agb_mg"] else 0.0
         to_co2 = (1 + bgb_factor) * carbon_fraction * CO2_PER_C
 
-        def trio(v):
+        def trio(v, est=est):
             return {"estimate": v * est.total, "lower": v * est.lower, "upper": v * est.upper}
 
         z = {

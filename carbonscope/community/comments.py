@@ -3,7 +3,7 @@ edits and deletions by their author only, hiding by admins."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -52,7 +52,7 @@ def create(conn: Connection, user: dict, kind: str, target_id: str, body: str, p
             "parent_id": parent_id,
             "body_md": text,
             "body_html": html,
-            "created_at": datetime.now(timezone.utc),
+            "created_at": datetime.now(UTC),
             "deleted": False,
             "hidden": False,
         },
@@ -78,7 +78,7 @@ def edit(conn: Connection, user: dict, comment_id: int, body: str) -> None:
     conn.execute(
         update(comments)
         .where(comments.c.id == comment_id)
-        .values(body_md=text, body_html=render(text), edited_at=datetime.now(timezone.utc))
+        .values(body_md=text, body_html=render(text), edited_at=datetime.now(UTC))
     )
     targets.bump(conn, row["target_kind"], row["target_id"])
 

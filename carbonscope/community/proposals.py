@@ -4,12 +4,13 @@ by admins, linked to a registry project once listed; every change kept in a revi
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from carbonscope.community import documents as stored, targets
+from carbonscope.community import documents as stored
+from carbonscope.community import targets
 from carbonscope.community.boundaries import Boundary
 from carbonscope.db.schema import documents, projects, proposal_revisions, proposals, users
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
@@ -31,7 +32,7 @@ EDITABLE = (
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def clean(data: dict, partial: bool = False) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -33,7 +33,7 @@ def create(conn: Connection, user: dict, kind: str, target_id: int, reason: str)
             target_kind=kind,
             target_id=str(target_id),
             reason=reason,
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
         .returning(reports.c.id)
     ).scalar_one()
@@ -83,7 +83,7 @@ def resolve(conn: Connection, admin: dict, report_id: int) -> None:
     n = conn.execute(
         update(reports)
         .where(reports.c.id == report_id, reports.c.resolved_at.is_(None))
-        .values(resolved_at=datetime.now(timezone.utc), resolver_id=admin["id"])
+        .values(resolved_at=datetime.now(UTC), resolver_id=admin["id"])
     ).rowcount
     if not n:
         raise NotFoundError(f"no open report {report_id}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -20,9 +20,7 @@ def toggle(conn: Connection, user: dict, kind: str, target_id: str) -> bool:
         on = False
     else:
         conn.execute(
-            insert(supports).values(
-                user_id=user["id"], target_kind=kind, target_id=tid, created_at=datetime.now(timezone.utc)
-            )
+            insert(supports).values(user_id=user["id"], target_kind=kind, target_id=tid, created_at=datetime.now(UTC))
         )
         on = True
     if kind == "proposal":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC
 
 import numpy as np
 import pandas as pd
@@ -29,11 +30,10 @@ def _python_column(s: pd.Series) -> list:
 
 def timestamp_text(conn: Connection, value) -> str:
     """A timestamp as the database stores it when written through the raw driver path."""
-    from datetime import timezone
 
     if conn.dialect.name == "sqlite":  # SQLAlchemy's SQLite format: naive UTC text
         if value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")
     return value.isoformat()
 

@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from carbonscope.db import migrate
+from carbonscope.db.bulk import insert_frame, timestamp_text
 from carbonscope.db.engine import get_engine
+from carbonscope.db.engine import write as db_write
 from carbonscope.db.schema import (
     changes,
     credit_events,
@@ -38,14 +40,12 @@ from carbonscope.db.schema import (
 from carbonscope.errors import InputError
 from carbonscope.ingest import changes as change_feed
 from carbonscope.ingest import merge, retraction, staging, totals
-from carbonscope.db.bulk import insert_frame, timestamp_text
 from carbonscope.ingest.ids import event_ids
 from carbonscope.prefetch import prefetch
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
 from carbonscope.registry.tables import Issues, RowIssue
-from carbonscope.db.engine import write as db_write
 
 MAX_WARNINGS_STORED = 5000
 
@@ -136,7 +136,7 @@ def ingest(
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA cache_size=-131072")  # 128 MB for this writer
         staging.create(conn)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         snap = conn.execute(
             insert(snapshots).values(started_at=now, command=command).returning(snapshots.c.id)
         ).scalar_one()
@@ -182,7 +182,7 @@ class _Run:
         conn = self.conn
         sha = sha256_of(path)
         size = path.stat().st_size
-        retrieved = self.retrieved_at or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        retrieved = self.retrieved_at or datetime.fromtimestamp(path.stat().st_mtime, UTC)
         exported, basis = retraction.export_date(path, self.retrieved_at)
         report = FileReport(str(path), parser.source, parser.kind, "ingested")
         self.reports.append(report)
@@ -425,7 +425,7 @@ class _Run:
             totals.rebuild_vintage_totals(conn, set(tot.loc[tot["ledger_complete"].astype(bool), "id"]))
             report.reconciliation_differences = totals.reconcile(conn, tot, self.snap, ledger, st)
             self.progress.advance(task)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             feed = change_feed.diff(before, merged, new_summary, report.updated_events, now, self.snap)
             feed += change_feed.retractions(retracted, self.delisted, now, self.snap)
             if feed:
@@ -453,9 +453,7 @@ class _Run:
             "warnings": sum(len(f.warnings) for f in self.reports),
         }
         conn.execute(
-            update(snapshots)
-            .where(snapshots.c.id == self.snap)
-            .values(finished_at=datetime.now(timezone.utc), summary=summary)
+            update(snapshots).where(snapshots.c.id == self.snap).values(finished_at=datetime.now(UTC), summary=summary)
         )
         return report
 

@@ -17,7 +17,7 @@ file after a new one never rolls the data back.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -36,15 +36,15 @@ def export_date(path: Path, downloaded_at: datetime | None) -> tuple[datetime, s
     m = DATE_IN_NAME.search(name)
     if m:
         try:
-            return datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=timezone.utc), "file name"
+            return datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC), "file name"
         except ValueError:
             pass
     m = MONTH_IN_NAME.search(name)
     if m and 1 <= int(m[2]) <= 12:
-        return datetime(int(m[1]), int(m[2]), 1, tzinfo=timezone.utc), "file name (month)"
+        return datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC), "file name (month)"
     if downloaded_at is not None:
         return downloaded_at, "download"
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), "file modified"
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC), "file modified"
 
 
 def newest_applied(conn: Connection, source: str, kind: str) -> datetime | None:
@@ -64,7 +64,7 @@ def newest_applied(conn: Connection, source: str, kind: str) -> datetime | None:
 
 
 def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo is not None else d.replace(tzinfo=timezone.utc)
+    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)
 
 
 def _block(serial, end) -> str | None:

@@ -19,8 +19,8 @@ from sqlalchemy import (
     update,
 )
 
-from carbonscope.db.schema import credit_events
 from carbonscope.db.bulk import insert_frame
+from carbonscope.db.schema import credit_events
 
 _meta = MetaData()
 affected = Table("_affected", _meta, Column("id", String(40), primary_key=True), prefixes=["TEMPORARY"])

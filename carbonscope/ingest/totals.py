@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, case, delete, func, insert, literal, select
 
+from carbonscope.db.bulk import insert_frame
 from carbonscope.db.schema import (
     credit_events,
     project_series,
@@ -21,7 +22,6 @@ from carbonscope.db.schema import (
     stated_totals,
     vintage_totals,
 )
-from carbonscope.db.bulk import insert_frame
 from carbonscope.ingest.staging import affected, vintage_agg
 
 TOTALS = ("issued", "retired", "cancelled", "buffer", "remaining")

@@ -49,7 +49,7 @@ class RootShoot:
     label: str = ""
 
     @classmethod
-    def parse(cls, value: float | str, table: Path | None = None) -> "RootShoot":
+    def parse(cls, value: float | str, table: Path | None = None) -> RootShoot:
         """``0.24`` or ``"ipcc2006:<zone>"`` (or ``"table:<zone>"`` with a user table)."""
         if isinstance(value, (int, float)):
             if value < 0:

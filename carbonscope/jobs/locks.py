@@ -4,9 +4,9 @@ run meeting a manual one, two workers) waits or is refused instead of running be
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 try:
     import fcntl

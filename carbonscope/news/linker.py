@@ -224,7 +224,7 @@ class Linker:
         self.countries = _country_names()
 
     @classmethod
-    def from_db(cls, conn: Connection) -> "Linker":
+    def from_db(cls, conn: Connection) -> Linker:
         names: dict[tuple[str, ...], list[str]] = {}
         ids = set()
         context: dict[str, set[str]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -56,7 +56,7 @@ def from_feed(content: bytes | str, origin: str) -> list[Item]:
             continue
         summary = strip_html(e.get("summary") or e.get("description"))
         when = e.get("published_parsed") or e.get("updated_parsed")
-        published = datetime.fromtimestamp(time.mktime(when), timezone.utc) if when else parse_time(e.get("published"))
+        published = datetime.fromtimestamp(time.mktime(when), UTC) if when else parse_time(e.get("published"))
         out.append(
             Item(
                 title=title,

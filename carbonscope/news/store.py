@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
@@ -20,7 +20,7 @@ def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> d
     known_hashes = set(conn.execute(select(news_items.c.content_hash)).scalars())
     linker = linker or Linker.from_db(conn)
     new = dup = links = 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     refused = 0
     for it in items:
         if safe_url(it.link) is None:  # only http(s) links are stored (a javascript: link would be an href)
@@ -153,11 +153,11 @@ def search(
     ids = [r["id"] for r in rows]
     by_item: dict[int, list] = {}
     if ids:
-        l = news_links.c
+        nl = news_links.c
         for r in conn.execute(
-            select(l.id, l.news_id, l.target_kind, l.target_id, l.confidence, l.method, l.evidence, l.status)
-            .where(l.news_id.in_(ids), l.status != "removed")
-            .order_by(l.confidence.desc())
+            select(nl.id, nl.news_id, nl.target_kind, nl.target_id, nl.confidence, nl.method, nl.evidence, nl.status)
+            .where(nl.news_id.in_(ids), nl.status != "removed")
+            .order_by(nl.confidence.desc())
         ).mappings():
             by_item.setdefault(r["news_id"], []).append(dict(r))
     for r in rows:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, extract, func, not_, select
 
-from carbonscope.registry import beneficiaries
 from carbonscope.db.schema import credit_events, project_series, projects, snapshots, source_files, vintage_totals
 from carbonscope.queries.projects import jsonable
+from carbonscope.registry import beneficiaries
 
 BREAKDOWNS = {
     "registry": projects.c.registry,

@@ -15,8 +15,8 @@ empty text is ``""``); integers, dates and booleans read back the same as from P
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Iterator
 
 from sqlalchemy import BigInteger, Boolean, Connection, Date, Integer, String, Text, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import json
+from collections.abc import Iterator
 
 from sqlalchemy import JSON, Boolean, Connection, String, case, func, literal, select, type_coerce
 
@@ -132,8 +131,7 @@ def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str |
 def stream_rows(conn: Connection, query, batch: int = 5000) -> Iterator[list[tuple]]:
     """The rows of ``query`` in batches through a server-side cursor: memory stays flat."""
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-    for part in result.partitions(batch):
-        yield part
+    yield from result.partitions(batch)
 
 
 def stream_raw_rows(conn: Connection, query, batch: int = 10_000) -> Iterator[list[tuple]]:

@@ -12,8 +12,9 @@ column above zero. A cancellation whose type or reason is a conversion to compli
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
 import pandas as pd
 

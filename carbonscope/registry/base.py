@@ -12,9 +12,10 @@ Every frame keeps ``_row``, the spreadsheet row it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd

@@ -90,7 +90,10 @@ REGISTRIES: dict[str, RegistryExports] = {
         None,
         (),
         automated=False,
-        note="Gold Standard's terms forbid automated downloads: export projects, issuances and retirements from registry.goldstandard.org and run `carbonscope ingest FOLDER`.",
+        note=(
+            "Gold Standard's terms forbid automated downloads: export projects, issuances and retirements "
+            "from registry.goldstandard.org and run `carbonscope ingest FOLDER`."
+        ),
     ),
 }
 

@@ -8,7 +8,7 @@ a retirements row is a retirement or a cancellation.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 

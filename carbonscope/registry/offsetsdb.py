@@ -7,7 +7,7 @@ column is a JSON list of lower-cased codes.
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 

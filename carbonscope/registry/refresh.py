@@ -10,9 +10,8 @@ instructions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
 from typing import Any
 
 from carbonscope.errors import CarbonScopeError, DownloadError
@@ -28,7 +27,7 @@ class RefreshReport:
     downloaded: dict[str, list[Path]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ingest: Any = None  # the IngestReport of what came in (set by jobs.refresh_registries)
 
 

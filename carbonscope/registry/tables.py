@@ -7,20 +7,19 @@ counted); a problem with the file as a whole raises :class:`~carbonscope.errors.
 
 from __future__ import annotations
 
-import csv
-
 import codecs
+import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from carbonscope.uniques import on_uniques
 from carbonscope.errors import InputError
+from carbonscope.uniques import on_uniques
 
 HEADER_ROW = 1  # spreadsheet row of the header; data row i (0-based) is row i + 2
 

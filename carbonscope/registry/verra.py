@@ -15,7 +15,7 @@ issuance date, noted as such: the vintage total bounds what was issued, and is n
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 

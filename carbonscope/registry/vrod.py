@@ -12,7 +12,7 @@ VROD's ``Type`` is Berkeley's hand-assigned project type; it overrides CarbonSco
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import pandas as pd
 

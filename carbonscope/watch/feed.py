@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from sqlalchemy import Connection, select
@@ -13,7 +13,7 @@ from carbonscope.watch.notify import list_for
 
 
 def _iso(dt: datetime) -> str:
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).isoformat()
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
 
 
 def atom(conn: Connection, feed_token: str, site_url: str) -> str:
@@ -24,7 +24,7 @@ def atom(conn: Connection, feed_token: str, site_url: str) -> str:
     if user is None or not feed_token:
         raise NotFoundError("no such feed")
     items = list_for(conn, user.id, limit=100)
-    updated = _iso(items[0]["created_at"]) if items else _iso(datetime.now(timezone.utc))
+    updated = _iso(items[0]["created_at"]) if items else _iso(datetime.now(UTC))
     entries = "".join(
         f"<entry><id>{escape(site_url)}/notifications/{it['id']}</id><title>{escape(it['title'])}</title>"
         f'<updated>{_iso(it["created_at"])}</updated><link href="{escape(site_url + (it["link"] or "/"))}"/></entry>'

@@ -9,12 +9,12 @@ beneficiary contains a watched name. Each user also gets one digest e-mail per i
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, and_, func, literal, select
 
-from carbonscope.db.schema import changes, credit_events, notifications, projects, users, watches
 from carbonscope.db.bulk import insert_frame, timestamp_text
+from carbonscope.db.schema import changes, credit_events, notifications, projects, users, watches
 from carbonscope.mail import enqueue
 from carbonscope.settings import get_settings
 
@@ -129,7 +129,7 @@ def on_snapshot(conn: Connection, snapshot_id: int) -> int:
         )
     if not rows:
         return 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for key, r in rows.items():
         title = extra.get(key) or _describe(r["kind"], r["detail"], r["project_id"], r["name"])
@@ -187,5 +187,5 @@ def mark_read(conn: Connection, user_id: int) -> None:
     conn.execute(
         update(notifications)
         .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
-        .values(read_at=datetime.now(timezone.utc))
+        .values(read_at=datetime.now(UTC))
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -42,9 +42,7 @@ def add(conn: Connection, user: dict, kind: str, value: str) -> str:
     v = normalise(conn, kind, value)
     w = watches.c
     if conn.execute(select(w.id).where(w.user_id == user["id"], w.kind == kind, w.value == v)).first() is None:
-        conn.execute(
-            insert(watches).values(user_id=user["id"], kind=kind, value=v, created_at=datetime.now(timezone.utc))
-        )
+        conn.execute(insert(watches).values(user_id=user["id"], kind=kind, value=v, created_at=datetime.now(UTC)))
     return v
 
 

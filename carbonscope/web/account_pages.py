@@ -9,14 +9,14 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from carbonscope.accounts import passwords, sessions, tokens, users
-from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
 from carbonscope.accounts.secrets import new_secret
+from carbonscope.db.engine import write as db_write
+from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
+from carbonscope.watch import feed, notify, watches
 from carbonscope.web.auth import CSRF_COOKIE, SignedIn, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
 from carbonscope.web.middleware import client_address
-from carbonscope.watch import feed, notify, watches
-from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]

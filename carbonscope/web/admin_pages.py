@@ -10,12 +10,13 @@ from sqlalchemy import Engine, func, select
 from carbonscope import mail
 from carbonscope.accounts import users
 from carbonscope.community import comments, proposals, reports
-from carbonscope.db.schema import outbox, users as users_table
+from carbonscope.db.engine import write as db_write
+from carbonscope.db.schema import outbox
+from carbonscope.db.schema import users as users_table
 from carbonscope.errors import InvalidField
 from carbonscope.web.auth import Admin, check_csrf
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
-from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]

@@ -12,10 +12,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from carbonscope.accounts import sessions
+from carbonscope.community import targets
 from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
+from carbonscope.queries.projects import normalise_id
 from carbonscope.settings import Settings, get_settings
-from carbonscope.community import targets
 from carbonscope.web import (
     account_pages,
     admin_pages,
@@ -27,12 +29,10 @@ from carbonscope.web import (
     personal,
     problems,
 )
-from carbonscope.web.housekeeping import Housekeeping
-from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.api import router as api_router
-from carbonscope.queries.projects import normalise_id
+from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.cache import DataVersion, make_store
-from carbonscope.accounts import sessions
+from carbonscope.web.housekeeping import Housekeeping
 from carbonscope.web.middleware import BodyLimit, RateLimit, ResponseCache, SecurityHeaders
 from carbonscope.web.templating import html_errors
 

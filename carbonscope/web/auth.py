@@ -16,9 +16,9 @@ from fastapi.responses import RedirectResponse
 
 from carbonscope.accounts import sessions, tokens
 from carbonscope.accounts.secrets import new_secret
+from carbonscope.db.engine import write as db_write
 from carbonscope.errors import AuthError, PermissionDenied
 from carbonscope.web.deps import Conn
-from carbonscope.db.engine import write as db_write
 
 CSRF_COOKIE = "cs_csrf"
 

@@ -9,13 +9,13 @@ from fastapi.responses import FileResponse
 from sqlalchemy import Engine
 
 from carbonscope.community import boundaries, comments, documents, proposals, reports, support
+from carbonscope.db.engine import write as db_write
 from carbonscope.errors import InvalidField, NotFoundError
 from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.watch import watches
 from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
-from carbonscope.watch import watches
-from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]

@@ -10,8 +10,8 @@ import json
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -126,7 +126,7 @@ class ExportSlots:
         self.n = max(1, n)
         self._sem = threading.BoundedSemaphore(self.n)
 
-    def lease(self) -> "_Lease":
+    def lease(self) -> _Lease:
         if not self._sem.acquire(blocking=False):
             raise Busy(f"{self.n} exports are being prepared right now; try again in a few seconds", retry_after=5)
         return _Lease(self._sem)

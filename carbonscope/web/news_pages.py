@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import Engine, select
 
 from carbonscope.community import targets
+from carbonscope.db.engine import write as db_write
 from carbonscope.db.schema import news_links
 from carbonscope.errors import InvalidField
 from carbonscope.news import store
 from carbonscope.web.auth import Admin, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
-from carbonscope.db.engine import write as db_write
 
 router = APIRouter(include_in_schema=False)
 Eng = Annotated[Engine, Depends(get_engine_dep)]

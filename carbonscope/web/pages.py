@@ -6,21 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from carbonscope.community import comments, proposals, support
+from carbonscope.news import store as news_store
 from carbonscope.queries import analytics, lists
-from carbonscope.queries.check import findings, summary as findings_summary
+from carbonscope.queries.check import findings
+from carbonscope.queries.check import summary as findings_summary
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
 from carbonscope.queries.projects import normalise_id, project_changes, project_detail
 from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.web import personal
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
+from carbonscope.web.auth import User, csrf_token, current_user, finish
 from carbonscope.web.deps import Conn
 from carbonscope.web.templating import templates
-from carbonscope.web import personal
-from carbonscope.web.auth import User, csrf_token, current_user, finish
-from carbonscope.community import comments, proposals, support
-from carbonscope.news import store as news_store
 
 router = APIRouter(include_in_schema=False)
 
@@ -78,7 +79,8 @@ def api_docs(request: Request):
     """OpenAPI documentation (Swagger UI served locally; it needs inline styles)."""
     response = templates.TemplateResponse(request, "api_docs.html", {})
     response.headers["content-security-policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
     return response
 

@@ -36,7 +36,7 @@ _INT = re.compile(r"^[+-]?\d+$")
 
 def bounded_integers(request: Request) -> None:
     """An app-wide dependency: every integer-looking path or query parameter fits the database."""
-    for where, params in (("path", request.path_params.items()), ("query", request.query_params.multi_items())):
+    for params in (request.path_params.items(), request.query_params.multi_items()):
         for name, value in params:
             if isinstance(value, str) and len(value) > 18 and _INT.match(value.strip()) and abs(int(value)) > MAX_INT:
                 raise InvalidField(name, f"{value[:24]}... is out of range (at most {MAX_INT:,})")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -20,7 +20,11 @@ from carbonscope.db.schema import (
     login_attempts,
     outbox,
     password_resets,
+)
+from carbonscope.db.schema import (
     sessions as sessions_table,
+)
+from carbonscope.db.schema import (
     users as users_table,
 )
 from carbonscope.errors import AuthError, InvalidField, NotFoundError, Throttled
@@ -192,7 +196,7 @@ def test_a_deleted_account_leaves_no_e_mail_address_behind(engine):
 
 
 def test_prune_removes_what_has_expired_and_keeps_what_is_live(engine):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with engine.begin() as tx:
         uid = users.register(tx, "ana@example.org", "Ana", "a-long-password-1")
         live = sessions.create(tx, uid, SETTINGS.secret_key, 14)

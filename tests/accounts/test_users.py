@@ -1,10 +1,11 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from carbonscope.accounts import sessions, tokens, users
-from carbonscope.db.schema import outbox, password_resets, users as users_table
+from carbonscope.db.schema import outbox, password_resets
+from carbonscope.db.schema import users as users_table
 from carbonscope.errors import AuthError, InvalidField, Throttled
 from carbonscope.settings import Settings
 from tests.conftest import mailed_link
@@ -93,7 +94,7 @@ def test_reset_by_one_time_token_through_the_outbox(engine):
     with engine.begin() as tx:
         users.request_reset(tx, "ana@example.org", SETTINGS)
         expired = mailed_link(tx, SETTINGS).rsplit("/", 1)[1]
-        tx.execute(update(password_resets).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        tx.execute(update(password_resets).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     with pytest.raises(AuthError), engine.begin() as tx:
         users.reset_password(tx, expired, "another-new-password")
     with engine.begin() as tx:

@@ -138,7 +138,7 @@ def test_carbon_from_maps_beside_defaults(tmp_path, write_raster):
         h, w = src.height, src.width
     coarse = Affine(60, 0, t.c, 0, -60, t.f)
     maps = []
-    for k, (d, v) in enumerate([("2000", 200.0), ("2010", 190.0), ("2020", 180.0)]):
+    for d, v in [("2000", 200.0), ("2010", 190.0), ("2020", 180.0)]:
         maps.append(
             {
                 "date": d,

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -90,9 +90,9 @@ def build(folder: Path) -> Path:
     )
     red, nir = (hh // 10).astype("uint16"), (hv // 2).astype("uint16")
     scenes = [
-        ("S2A_20210710", datetime(2021, 7, 10, 9, 40, tzinfo=timezone.utc), "03.01", 0, [(CLOUD, 9), (SHADOW, 3)]),
-        ("S2B_20220710", datetime(2022, 7, 10, 9, 40, tzinfo=timezone.utc), "04.00", 1000, [(MEDIUM, 8)]),
-        ("S2A_20230710", datetime(2023, 7, 10, 9, 40, tzinfo=timezone.utc), "05.09", 1000, []),
+        ("S2A_20210710", datetime(2021, 7, 10, 9, 40, tzinfo=UTC), "03.01", 0, [(CLOUD, 9), (SHADOW, 3)]),
+        ("S2B_20220710", datetime(2022, 7, 10, 9, 40, tzinfo=UTC), "04.00", 1000, [(MEDIUM, 8)]),
+        ("S2A_20230710", datetime(2023, 7, 10, 9, 40, tzinfo=UTC), "05.09", 1000, []),
     ]
     for sid, when, baseline, offset, clouds in scenes:
         d = folder / "s2" / sid
@@ -129,7 +129,7 @@ def build(folder: Path) -> Path:
             d,
             "sentinel-1-rtc",
             "rtc_20210715",
-            datetime(2021, 7, 15, tzinfo=timezone.utc),
+            datetime(2021, 7, 15, tzinfo=UTC),
             bounds,
             crs,
             {"vv": d / "vv.tif", "vh": d / "vh.tif"},
@@ -145,7 +145,7 @@ def build(folder: Path) -> Path:
             d,
             "esa-worldcover",
             "wc_2021",
-            datetime(2021, 1, 1, tzinfo=timezone.utc),
+            datetime(2021, 1, 1, tzinfo=UTC),
             bounds,
             crs,
             {"map": d / "map.tif"},

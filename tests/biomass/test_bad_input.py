@@ -114,6 +114,6 @@ def test_config_errors_name_the_field(tmp_path, text, message):
 
 def test_the_example_config_is_valid():
     cfg = config.load(EXAMPLE)
-    assert cfg.labels.path.is_file() and all(l.path.is_file() for l in cfg.layers)
+    assert cfg.labels.path.is_file() and all(layer.path.is_file() for layer in cfg.layers)
     assert np.isclose(cfg.labels.plot_radius, 20.0)
     assert mapping(box(0, 0, 1, 1))  # shapely available for AOI handling

@@ -8,8 +8,8 @@ import rasterio
 
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.features import build
-from carbonscope.biomass.layers import LayerReader, inspect
 from carbonscope.biomass.labels import read_plots
+from carbonscope.biomass.layers import LayerReader, inspect
 from carbonscope.biomass.sampling import alignment_check, random_points, sample_table
 from tests.biomass.conftest import HV, LC, example_config
 from tests.biomass.test_labels import plot_config

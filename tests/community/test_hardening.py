@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC
 
 import pytest
 from sqlalchemy import insert
@@ -109,7 +110,7 @@ def test_files_no_document_refers_to_are_swept_once_old(engine, people, tmp_path
 
 def test_only_admins_confirm_or_remove_news_links(engine, people):
     ana, _, admin = people
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     with engine.begin() as tx:
         nid = tx.execute(
@@ -119,8 +120,8 @@ def test_only_admins_confirm_or_remove_news_links(engine, people):
                 link="https://example.org/a",
                 source="test",
                 title="A forest project",
-                published_at=datetime.now(timezone.utc),
-                fetched_at=datetime.now(timezone.utc),
+                published_at=datetime.now(UTC),
+                fetched_at=datetime.now(UTC),
                 content_hash="h" * 64,
             )
             .returning(news_items.c.id)

@@ -36,5 +36,5 @@ def dump(engine, tables=ALL_TABLES, drop_run_columns: bool = False) -> dict:
         for t in tables:
             cols = [c for c in t.columns if not (drop_run_columns and c.name in RUN_COLUMNS)]
             rows = conn.execute(select(*cols)).all()
-            out[t.name] = sorted((tuple(repr(v) for v in r) for r in rows))
+            out[t.name] = sorted(tuple(repr(v) for v in r) for r in rows)
     return out

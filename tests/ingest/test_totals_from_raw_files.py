@@ -113,7 +113,7 @@ def test_every_native_project_total_equals_the_raw_file_sums(engine):
         ("retired_or_cancelled", expected["retired"] + expected["cancelled"]),
         ("buffer", expected["buffer"]),
     ):
-        led = ledger["rules"].map(lambda r: ledger_value(r, metric))
+        led = ledger["rules"].map(lambda r, metric=metric: ledger_value(r, metric))
         mismatch = (led - raw.reindex(led.index)).abs()
         assert mismatch.max() == 0, f"{metric}: {mismatch[mismatch > 0].head().to_dict()}"
     # Where the ledger chose every total, they are exactly the raw sums

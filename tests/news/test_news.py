@@ -1,7 +1,7 @@
 """News from the real JSON item dumps, and from RSS/Atom files made from them."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 import pandas as pd
@@ -64,7 +64,10 @@ def _atom(items) -> str:
         f"<updated>{i['published']}</updated><summary>{escape(i.get('summary') or '')}</summary></entry>"
         for i in items
     )
-    return f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom test</title><id>urn:test</id><updated>2026-07-08T00:00:00Z</updated>{entries}</feed>'
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Atom test</title>'
+        f"<id>urn:test</id><updated>2026-07-08T00:00:00Z</updated>{entries}</feed>"
+    )
 
 
 def test_rss_and_atom_files_made_from_the_items(engine, tmp_path):
@@ -76,9 +79,7 @@ def test_rss_and_atom_files_made_from_the_items(engine, tmp_path):
     atom = sources.from_path(tmp_path / "feed.atom")
     assert len(rss) == 40 and len(atom) == 40
     assert rss[0].title == first[0]["title"] and rss[0].source == "Test feed"
-    assert rss[0].published_at == datetime.fromisoformat(first[0]["published"]).replace(microsecond=0).astimezone(
-        timezone.utc
-    )
+    assert rss[0].published_at == datetime.fromisoformat(first[0]["published"]).replace(microsecond=0).astimezone(UTC)
     with engine.begin() as tx:
         a = store.save(tx, rss, Linker({}, set()))
         b = store.save(tx, atom, Linker({}, set()))
@@ -113,17 +114,21 @@ def test_links_to_projects_countries_and_methodologies(loaded_url):
     items = {it.canonical: it for it in all_items()}
     kariba = next(it for it in items.values() if "Kariba" in it.title)
     links = linker.links(kariba.title, kariba.summary)
-    assert ("project", "VCS902") in {(l.target_kind, l.target_id) for l in links}
-    assert next(l for l in links if l.target_id == "VCS902").method == "name"
+    assert ("project", "VCS902") in {(link.target_kind, link.target_id) for link in links}
+    assert next(link for link in links if link.target_id == "VCS902").method == "name"
     tanzania = next(it for it in items.values() if it.title.startswith("Tanzania files Article 6 report"))
-    assert ("country", "TZ") in {(l.target_kind, l.target_id) for l in linker.links(tanzania.title, tanzania.summary)}
+    assert ("country", "TZ") in {
+        (link.target_kind, link.target_id) for link in linker.links(tanzania.title, tanzania.summary)
+    }
     # words that are also ordinary English never link a project ("Sustainable", "Growing", "Access")
-    assert not [l for l in linker.links("Growing access to sustainable finance", "") if l.target_kind == "project"]
+    assert not [
+        link for link in linker.links("Growing access to sustainable finance", "") if link.target_kind == "project"
+    ]
     synthetic = linker.links(
         "Retirement of VCS 1477 credits",
         "Serial 19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1 under VM0007",
     )
-    got = {(l.target_kind, l.target_id, l.method) for l in synthetic}
+    got = {(link.target_kind, link.target_id, link.method) for link in synthetic}
     assert {
         ("project", "VCS1477", "id"),
         ("project", "VCS1340", "serial"),

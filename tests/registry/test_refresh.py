@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.errors import DownloadError
+from carbonscope.jobs import refresh_registries as refresh
 from carbonscope.registry.download import PoliteClient
 from carbonscope.registry.exports import REGISTRIES
-from carbonscope.jobs import refresh_registries as refresh
 from carbonscope.settings import Settings
 from tests.conftest import NATIVE
 from tests.ingest.helpers import dump

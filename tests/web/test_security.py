@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from carbonscope.accounts import tokens, users
-from carbonscope.db.schema import comments as comments_table, outbox, proposals as proposals_table
+from carbonscope.db.schema import comments as comments_table
+from carbonscope.db.schema import outbox
+from carbonscope.db.schema import proposals as proposals_table
 from carbonscope.ingest import ingest
 from carbonscope.web.app import create_app
 from tests.conftest import NATIVE, ROOT, mailed_link

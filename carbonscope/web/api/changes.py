@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from carbonscope.web.responses import Json
 
 from carbonscope.queries.feed import changes_since
 from carbonscope.web.deps import Conn
+from carbonscope.web.responses import Json
 
 router = APIRouter(tags=["changes"])
 Kind = Literal["new_project", "status_changed", "totals_changed", "new_events", "events_updated"]
@@ -25,7 +25,7 @@ def changes(
 ):
     """New projects, status changes, new events and changed totals, oldest first; page with ``after_id``."""
     if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
+        since = since.replace(tzinfo=UTC)
     items = changes_since(conn, since, kinds=kind, limit=limit, after_id=after_id)
     return Json(
         {"total": len(items), "items": items, "next_after_id": items[-1]["id"] if len(items) == limit else None}

@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from carbonscope.community import boundaries, comments, documents, proposals, support
+from carbonscope.db.engine import write as db_write
 from carbonscope.web.auth import ApiUser
 from carbonscope.web.deps import AppSettings, Conn, get_engine_dep
 from carbonscope.web.responses import Json
-from carbonscope.db.engine import write as db_write
 
 router = APIRouter(tags=["community"])
 Eng = Annotated[Engine, Depends(get_engine_dep)]

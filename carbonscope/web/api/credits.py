@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from carbonscope.web.responses import Json
 from sqlalchemy import Engine
 
 from carbonscope.queries import lists
 from carbonscope.queries.filters import EVENT_SORTS
 from carbonscope.web import export
-from carbonscope.web.deps import ExportSlotsDep
 from carbonscope.web.api.params import EventListParams, checked_sort
-from carbonscope.web.deps import Conn, get_engine_dep
+from carbonscope.web.deps import Conn, ExportSlotsDep, get_engine_dep
+from carbonscope.web.responses import Json
 
 router = APIRouter(tags=["credits"])
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from carbonscope.queries.filters import EventFilters, Page, ProjectFilters
 from carbonscope.errors import InvalidField
+from carbonscope.queries.filters import EventFilters, Page, ProjectFilters
 
 Format = Literal["json", "csv", "parquet", "xlsx"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from carbonscope.web.responses import Json
 from sqlalchemy import Engine
 
 from carbonscope.queries import lists
@@ -13,9 +12,9 @@ from carbonscope.queries.analytics import project_yearly
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
 from carbonscope.queries.projects import normalise_id, project_changes, project_detail
 from carbonscope.web import export
-from carbonscope.web.deps import ExportSlotsDep
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
-from carbonscope.web.deps import Conn, get_engine_dep
+from carbonscope.web.deps import Conn, ExportSlotsDep, get_engine_dep
+from carbonscope.web.responses import Json
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 ProjectId = Annotated[

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from carbonscope.web.responses import Json
 
 from carbonscope.queries import analytics
 from carbonscope.queries.filters import Registry
 from carbonscope.web.deps import Conn
+from carbonscope.web.responses import Json
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
 Registries = Annotated[list[Registry] | None, Query(description="restrict to these registries")]
