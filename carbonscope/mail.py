@@ -25,10 +25,12 @@ log = logging.getLogger("carbonscope.mail")
 LINK = "{link}"
 
 
-def link_token(secret_key: str, purpose: str, nonce: str) -> str:
+def link_token(secret_key: str | None, purpose: str, nonce: str) -> str:
     """The token of a mailed link, derived from the site's signing key and a random nonce. The outbox
     keeps only the nonce (until the mail is sent), so reading the database, or the admin page, never
     gives a working reset or confirmation link; the database keeps only the token's digest."""
+    if not secret_key:
+        raise RuntimeError("no signing key: use Settings.with_secret() before making a mailed link")
     return hmac.new(secret_key.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up and run the whole test suite (SQLite; PostgreSQL too when CARBONSCOPE_TEST_POSTGRES_URL is set).
+# Set up, lint and type-check, and run the whole test suite (SQLite; PostgreSQL too when CARBONSCOPE_TEST_POSTGRES_URL is set).
 # Browser tests use Debian's chromium; as root this script installs it when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +14,5 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)" >&2
   fi
 fi
+scripts/lint.sh  # ruff (lint and format) and mypy: a finding fails the run
 exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

@@ -33,10 +33,11 @@ def estimate(map_area: dict[str, float], counts: pd.DataFrame) -> dict:
     users = np.diag(p) / p.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         producers = np.diag(p) / p_j
-    out = {"total_area": total, "overall_accuracy": float(np.trace(p)), "n": int(n_i.sum()), "classes": {}}
+    per_class: dict = {}
+    out = {"total_area": total, "overall_accuracy": float(np.trace(p)), "n": int(n_i.sum()), "classes": per_class}
     for k, c in enumerate(classes):
         area = total * float(p_j[k])
-        out["classes"][c] = {
+        per_class[c] = {
             "mapped_area": float(map_area[c]),
             "area": area,
             "se": total * float(se[k]),

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from carbonscope.errors import InputError
 
+Method = Literal["average", "linear", "exponential", "logarithmic"]
+METHODS: tuple[Method, ...] = ("average", "linear", "exponential", "logarithmic")
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -122,9 +125,7 @@ class BaselineConfig(Strict):
     zone: str | None = Field(
         None, description="the zone whose history is fitted (e.g. the jurisdiction); default: the whole raster"
     )
-    methods: list[Literal["average", "linear", "exponential", "logarithmic"]] = Field(
-        default_factory=lambda: ["average", "linear", "exponential", "logarithmic"]
-    )
+    methods: list[Method] = Field(default_factory=lambda: list(METHODS))
     r2_threshold: float = 0.75
     use: Literal["auto", "average", "linear", "exponential", "logarithmic"] = Field(
         "auto",

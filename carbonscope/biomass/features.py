@@ -187,10 +187,10 @@ class FeatureSpec:
             out.update(terrain(by_role["elevation"], res))
         for layer in self.layers:
             if layer.role == "landcover" or layer.kind == "categorical":
-                a = arrays[layer.name]
+                cat: np.ndarray = arrays[layer.name]
                 for c in layer.classes or []:
-                    v = (a == c).astype("float32")
-                    v[np.isnan(a)] = np.nan
+                    v = (cat == c).astype("float32")
+                    v[np.isnan(cat)] = np.nan
                     out[f"lc_{c}" if layer.role == "landcover" else f"{layer.name}_{c}"] = v
             elif (layer.role or layer.name) not in KNOWN_ROLES:
                 out[layer.name] = arrays[layer.name].astype("float32")
@@ -279,4 +279,5 @@ def build(layers: list[LayerConfig], cfg: FeatureConfig) -> FeatureSpec:
         halo = 1
     if texture_on:
         halo = TEXTURE_WINDOW // 2 + 1
-    return FeatureSpec(tuple(layers), names, texture_on, tuple(cfg.texture_range), halo)
+    lo, hi = cfg.texture_range
+    return FeatureSpec(tuple(layers), names, texture_on, (lo, hi), halo)

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
 from carbonscope.community import documents as stored
 from carbonscope.community import targets
@@ -315,7 +315,7 @@ def search(
     include_withdrawn: bool = False,
 ) -> dict:
     p = proposals.c
-    where = [p.hidden.is_(False)]
+    where: list[ColumnElement[bool]] = [p.hidden.is_(False)]
     if not include_withdrawn:
         where.append(p.status == "active")
     if q and q.strip():

@@ -44,7 +44,7 @@ def check(conn: Connection, kind: str, target_id: str, writing: bool = False) ->
     raise InvalidField("target_kind", f"one of {', '.join(KINDS)}")
 
 
-def bump(conn: Connection, kind: str, target_id: str) -> None:
+def bump(conn: Connection, kind: str, target_id: str | int) -> None:
     if not conn.execute(_BUMP, {"kind": kind, "target": str(target_id)}).rowcount:
         conn.execute(insert(target_versions).values(target_kind=kind, target_id=str(target_id), version=1))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ def insert_frame(conn: Connection, table: str, df: pd.DataFrame, columns: list[s
     ``or_ignore`` (SQLite only) skips rows whose key is already there."""
     if df.empty:
         return 0
-    dbapi = conn.connection.driver_connection
+    dbapi: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         buf = io.StringIO()
         frame = pd.DataFrame({c: _copy_column(df[c]) if c in df else None for c in columns})

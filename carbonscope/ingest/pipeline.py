@@ -501,7 +501,7 @@ class _Run:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         stmt = dialect_insert(projects)
         keep_created = {c: stmt.excluded[c] for c in cols if c not in ("id", "created_snapshot")}
         stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=keep_created)
@@ -510,7 +510,7 @@ class _Run:
 
 
 def _clean(rec: dict) -> dict:
-    out = {}
+    out: dict = {}
     for k, v in rec.items():
         if isinstance(v, (list, dict)):
             out[k] = v

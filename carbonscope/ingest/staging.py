@@ -119,7 +119,7 @@ def commit_events(conn: Connection, new_count: int) -> tuple[int, int]:
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     stmt = (
         dialect_insert(credit_events).from_select(EVENT_COLUMNS, ordered).on_conflict_do_nothing(index_elements=["id"])
     )

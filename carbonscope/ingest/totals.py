@@ -158,9 +158,11 @@ def choose_totals(ledger: pd.DataFrame, best: dict[tuple[str, str], dict], ids: 
     """
     led = ledger.set_index("id")[["issued", "retired", "cancelled", "buffer"]].to_dict("index") if len(ledger) else {}
     rows = []
+    empty: dict = {}
     for pid in ids:
-        lv = led.get(pid)
-        has = lv is not None
+        found = led.get(pid)
+        has = found is not None
+        lv: dict = found if found is not None else empty
         issued, ok_i, r_i = _pick("issued", int(lv["issued"]) if has else None, best.get((pid, "issued")))
         roc, ok_r, r_r = _pick(
             "retired_or_cancelled",
@@ -173,6 +175,7 @@ def choose_totals(ledger: pd.DataFrame, best: dict[tuple[str, str], dict], ids: 
         if has and ok_i and int(lv["retired"] + lv["cancelled"]) > int(lv["issued"]):
             complete = False
             r_i["why"] = LEDGER_CONTRADICTS
+        source: str | None
         if complete:
             source = "events"
         elif r_i["rule"] == "stated":

@@ -18,7 +18,7 @@ def deliver_mail(settings: Settings, engine: Engine) -> dict:
 
 def housekeeping(settings: Settings, engine: Engine, prune_too: bool = True) -> dict:
     """Send queued mail; with ``prune_too``, delete expired rows and upload files no document refers to."""
-    out = {"mail": deliver_mail(settings, engine)}
+    out: dict = {"mail": deliver_mail(settings, engine)}
     if prune_too:
         with db_write(engine) as tx:
             out["pruned"] = prune(tx, settings)

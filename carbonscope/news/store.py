@@ -160,8 +160,8 @@ def search(
             .order_by(nl.confidence.desc())
         ).mappings():
             by_item.setdefault(r["news_id"], []).append(dict(r))
-    for r in rows:
-        r["links"] = by_item.get(r["id"], [])
+    for item in rows:
+        item["links"] = by_item.get(item["id"], [])
     return {"total": total, "items": rows}
 
 

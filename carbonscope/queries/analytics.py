@@ -6,6 +6,8 @@ Yearly issuance and retirement combine the ledger (projects with events) with VR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection, extract, func, not_, select
 
 from carbonscope.db.schema import credit_events, project_series, projects, snapshots, source_files, vintage_totals
@@ -25,11 +27,12 @@ def _has_events():
     return projects.c.totals_source == "events"
 
 
-def by_year(conn: Connection, basis: str = "event_date", registry: list[str] | None = None) -> list[dict]:
+def by_year(conn: Connection, basis: str = "event_date", registry: Sequence[str] | None = None) -> list[dict]:
     """Issued, retired and cancelled per year of the event (``event_date``) or of the vintage."""
     if basis not in ("event_date", "vintage"):
         raise ValueError("basis must be event_date or vintage")
     reg = [projects.c.registry.in_(registry)] if registry else []
+    rows: dict[int, list[int]]
     if basis == "vintage":
         v = vintage_totals.c
         q = (
@@ -55,7 +58,7 @@ def by_year(conn: Connection, basis: str = "event_date", registry: list[str] | N
             .where(s.series.in_(["issued_by_issuance_year", "retired_by_year"]), s.year > 0, not_(_has_events()), *reg)
             .group_by(s.year, s.series)
         )
-        rows: dict[int, list[int]] = {}
+        rows = {}
         for y, t, q in conn.execute(ev):
             slot = {"issuance": 0, "retirement": 1, "cancellation": 2, "conversion": 2}.get(t)
             if slot is not None:
@@ -65,7 +68,7 @@ def by_year(conn: Connection, basis: str = "event_date", registry: list[str] | N
     return [{"year": y, "issued": v[0], "retired": v[1], "cancelled": v[2]} for y, v in sorted(rows.items())]
 
 
-def breakdown(conn: Connection, dimension: str, registry: list[str] | None = None, limit: int = 300) -> list[dict]:
+def breakdown(conn: Connection, dimension: str, registry: Sequence[str] | None = None, limit: int = 300) -> list[dict]:
     if dimension not in BREAKDOWNS:
         raise ValueError(f"unknown dimension {dimension!r}; choose one of {', '.join(BREAKDOWNS)}")
     col = BREAKDOWNS[dimension]
@@ -128,7 +131,7 @@ TOP_METRICS = ("issued", "retired", "retired_or_cancelled", "remaining", "cancel
 
 
 def top_projects(
-    conn: Connection, metric: str = "issued", limit: int = 20, registry: list[str] | None = None
+    conn: Connection, metric: str = "issued", limit: int = 20, registry: Sequence[str] | None = None
 ) -> list[dict]:
     if metric not in TOP_METRICS:
         raise ValueError(f"metric must be one of {', '.join(TOP_METRICS)}")
@@ -143,7 +146,7 @@ def top_projects(
     return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
 
 
-def beneficiary_groups(conn: Connection, registry: list[str] | None = None) -> tuple[list[dict], dict]:
+def beneficiary_groups(conn: Connection, registry: Sequence[str] | None = None) -> tuple[list[dict], dict]:
     """Retirement beneficiaries harmonised (:mod:`carbonscope.registry.beneficiaries`) and their coverage."""
     e = credit_events.c
     q = (
@@ -154,7 +157,7 @@ def beneficiary_groups(conn: Connection, registry: list[str] | None = None) -> t
     return beneficiaries.group([(b, int(qty), int(n), int(np)) for b, qty, n, np in conn.execute(q)])
 
 
-def top_beneficiaries(conn: Connection, limit: int = 20, registry: list[str] | None = None) -> list[dict]:
+def top_beneficiaries(conn: Connection, limit: int = 20, registry: Sequence[str] | None = None) -> list[dict]:
     """The largest harmonised beneficiaries by quantity retired (from the event ledger); undisclosed
     buyers and notes that are not names are left out (their share is in :func:`beneficiary_groups`)."""
     groups, _ = beneficiary_groups(conn, registry)
@@ -284,10 +287,10 @@ def project_yearly(conn: Connection, project_id: str) -> dict:
         for y, name, q in conn.execute(
             select(s.year, s.series, s.quantity).where(s.project_id == project_id, s.year > 0)
         ):
-            key = {"issued_by_issuance_year": "issued", "retired_by_year": "retired"}.get(name)
-            if key:
+            series_key = {"issued_by_issuance_year": "issued", "retired_by_year": "retired"}.get(name)
+            if series_key:
                 by_year.setdefault(int(y), {"year": int(y), "issued": 0, "retired": 0, "cancelled": 0, "buffer": 0})[
-                    key
+                    series_key
                 ] += int(q)
     v = vintage_totals.c
     vint = [

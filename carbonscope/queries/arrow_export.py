@@ -49,6 +49,7 @@ def supported(conn: Connection, query) -> bool:
 def _typed(col) -> ColumnElement:
     if isinstance(col.type, INT_TYPES):
         return cast(col, Integer).label(col.name)
+    text: ColumnElement
     if isinstance(col.type, Boolean):
         text = case((col.is_(True), "true"), (col.is_(False), "false"))
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, select
 
 from carbonscope.db.schema import ingest_warnings, projects, reconciliation, source_files
@@ -85,7 +87,9 @@ def findings(conn: Connection, *, registry: str | None = None, warnings_limit: i
         .where(*where)
         .order_by(p.c.id)
     )
-    for pid, reg, raw, codes, ptype, type_raw, country, country_raw in conn.execute(q):
+    row: Any
+    for row in conn.execute(q):
+        pid, reg, raw, codes, ptype, type_raw, country, country_raw = row
         if raw and not vocab.is_no_methodology(raw):
             unknown = [c for c in (codes or []) if c not in known]
             if not codes or unknown:
@@ -141,10 +145,11 @@ def findings(conn: Connection, *, registry: str | None = None, warnings_limit: i
             .order_by(w.c.id.desc())
             .limit(warnings_limit)
         )
-        for path, row, col, msg in conn.execute(q):
-            where_txt = ", ".join(
-                x for x in (path, f"row {row}" if row else None, f"column {col!r}" if col else None) if x
-            )
+        warning: Any
+        for warning in conn.execute(q):
+            path, row_n, col, msg = warning
+            parts: list[str | None] = [path, f"row {row_n}" if row_n else None, f"column {col!r}" if col else None]
+            where_txt = ", ".join(x for x in parts if x)
             out.append({"kind": "ingest_warning", "project": None, "registry": None, "detail": f"{where_txt}: {msg}"})
     return out
 

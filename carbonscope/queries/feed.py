@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -14,7 +15,7 @@ def changes_since(
     conn: Connection,
     since: datetime | None = None,
     *,
-    kinds: list[str] | None = None,
+    kinds: Sequence[str] | None = None,
     limit: int = 1000,
     after_id: int | None = None,
 ) -> list[dict]:

@@ -159,14 +159,14 @@ class ProjectFilters(BaseModel):
                 conds.append(col >= lo)
             if hi is not None:
                 conds.append(col <= hi)
-        for col, lo, hi in (
+        for dcol, dlo, dhi in (
             (p.listed_at, self.listed_from, self.listed_to),
             (p.registered_at, self.registered_from, self.registered_to),
         ):
-            if lo is not None:
-                conds.append(col >= lo)
-            if hi is not None:
-                conds.append(col <= hi)
+            if dlo is not None:
+                conds.append(dcol >= dlo)
+            if dhi is not None:
+                conds.append(dcol <= dhi)
         if self.q and self.q.strip():
             words = self.q.strip().split()[:8]
             conds.extend(p.search_text.like(like_pattern(w), escape="\\") for w in words)

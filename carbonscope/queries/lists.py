@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, String, case, func, literal, select, type_coerce
 
@@ -128,7 +129,7 @@ def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str |
     return doc
 
 
-def stream_rows(conn: Connection, query, batch: int = 5000) -> Iterator[list[tuple]]:
+def stream_rows(conn: Connection, query, batch: int = 5000) -> Iterator[Sequence[Any]]:
     """The rows of ``query`` in batches through a server-side cursor: memory stays flat."""
     result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
     yield from result.partitions(batch)
@@ -143,7 +144,7 @@ def stream_raw_rows(conn: Connection, query, batch: int = 10_000) -> Iterator[li
         args = tuple(params[name] for name in compiled.positiontup)
     else:
         args = params
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         cur = raw.cursor(name="carbonscope_export")  # server-side cursor: rows arrive batch by batch
         cur.itersize = batch
@@ -201,7 +202,8 @@ def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
         compiled = query.with_only_columns(*cols).compile(
             dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
         )
-        cur = conn.connection.driver_connection.cursor()
+        pg: Any = conn.connection.driver_connection
+        cur = pg.cursor()
         with cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
             pending: list[bytes] = []
             size = 0

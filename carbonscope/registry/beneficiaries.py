@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 LEGAL_FORMS = (
     "inc",
@@ -103,7 +104,7 @@ def group(rows: list[tuple[str | None, int, int, int]]) -> tuple[list[dict], dic
     coverage: how much of the retired quantity is named, undisclosed or a note rather than a name.
     """
     groups: dict[str, dict] = {}
-    cover = {
+    cover: dict[str, Any] = {
         "retirements": 0,
         "quantity": 0,
         "named_quantity": 0,

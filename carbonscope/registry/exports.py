@@ -33,6 +33,10 @@ class RegistryExports:
     note: str = ""
 
     def base_url(self, settings: Settings) -> str:
+        if self.base_setting is None:
+            raise InvalidField(
+                "registry", f"{self.name} has no download address (its exports are not fetched automatically)"
+            )
         return str(getattr(settings, self.base_setting)).rstrip("/")
 
 

@@ -81,7 +81,7 @@ def on_snapshot(conn: Connection, snapshot_id: int) -> int:
     by_method = base.join(
         watches, and_(w.kind == "methodology", p.methodology_codes.like(literal("%|") + w.value + literal("|%")))
     ).where(c.kind != "totals_changed")
-    rows = {}
+    rows: dict = {}
     for q in (by_project, by_country, by_method):
         for r in conn.execute(q).mappings():
             rows[(r["user_id"], r["change_id"])] = r
@@ -110,7 +110,7 @@ def on_snapshot(conn: Connection, snapshot_id: int) -> int:
         .where(w.kind == "beneficiary")
         .group_by(w.user_id, c.id, c.project_id, p.name, w.value)
     )
-    extra = {}
+    extra: dict = {}
     for r in conn.execute(ben).mappings():
         key = (r["user_id"], r["change_id"])
         extra[key] = (

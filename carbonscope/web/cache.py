@@ -61,7 +61,8 @@ class RedisStore:
         self._r.ping()
 
     def get(self, key: str) -> bytes | None:
-        return self._r.get("carbonscope:cache:" + key)
+        value = self._r.get("carbonscope:cache:" + key)
+        return value.encode() if isinstance(value, str) else value
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
         self._r.setex("carbonscope:cache:" + key, int(max(ttl, 1)), value)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from carbonscope.community import boundaries, comments, documents, proposals, reports, support
 from carbonscope.db.engine import write as db_write
@@ -23,11 +25,35 @@ F = Annotated[str, Form()]
 FIELDS = proposals.EDITABLE
 
 
-def _read_upload(upload: UploadFile | None, limit: int) -> tuple[str, bytes] | None:
-    if upload is None or not upload.filename:
+def _read_upload(upload: object, limit: int) -> tuple[str, bytes] | None:
+    if not isinstance(upload, StarletteUpload) or not upload.filename:
         return None
     data = upload.file.read(limit + 1)  # one byte more than allowed is enough to refuse
     return upload.filename, data
+
+
+class _Files:
+    """The boundary and document files of a proposal form, read and checked (in the thread pool)
+    before any write; ``attach`` records them in the proposal's write transaction."""
+
+    def __init__(self, form, settings):
+        self.settings = settings
+        up = _read_upload(form.get("boundary"), settings.max_boundary_bytes)
+        self.boundary = boundaries.read(up[0], up[1], settings.max_boundary_bytes) if up else None
+        d = _read_upload(form.get("document"), settings.max_document_bytes)
+        self.document = (documents.check(d[0], d[1], settings.max_document_bytes), d[1]) if d else None
+
+    def attach(self, tx, user: dict, pid: int) -> None:
+        if self.boundary:
+            proposals.set_boundary(tx, user, pid, self.boundary)
+        if self.document:
+            checked, data = self.document
+            proposals.attach_document(tx, user, pid, checked, data, self.settings.uploads_dir, self.settings)
+
+
+def _csrf_field(form) -> str | None:
+    value = form.get("csrf_token")
+    return value if isinstance(value, str) else None
 
 
 @router.get("/proposals")
@@ -56,26 +82,15 @@ def _form_values(form) -> dict:
 @router.post("/proposals/new")
 async def create_proposal(request: Request, engine: Eng, user: SignedIn):
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
+    check_csrf(request, _csrf_field(form))
     values = _form_values(form)
     settings = request.app.state.settings
-    boundary_file = form.get("boundary")
-    doc_file = form.get("document")
-    from starlette.concurrency import run_in_threadpool
 
-    def work():
-        b = None
-        up = _read_upload(boundary_file if hasattr(boundary_file, "filename") else None, settings.max_boundary_bytes)
-        if up:
-            b = boundaries.read(up[0], up[1], settings.max_boundary_bytes)
-        d = _read_upload(doc_file if hasattr(doc_file, "filename") else None, settings.max_document_bytes)
-        checked = documents.check(d[0], d[1], settings.max_document_bytes) if d else None
+    def work() -> int:
+        files = _Files(form, settings)
         with db_write(engine) as tx:
             pid = proposals.create(tx, user, values)
-            if b:
-                proposals.set_boundary(tx, user, pid, b)
-            if checked:
-                proposals.attach_document(tx, user, pid, checked, d[1], settings.uploads_dir, settings)
+            files.attach(tx, user, pid)
         return pid
 
     try:
@@ -122,23 +137,15 @@ def edit_proposal_form(request: Request, conn: Conn, user: SignedIn, pid: int):
 @router.post("/proposals/{pid}/edit")
 async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int):
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
+    check_csrf(request, _csrf_field(form))
     values = _form_values(form)
     settings = request.app.state.settings
-    boundary_file, doc_file = form.get("boundary"), form.get("document")
-    from starlette.concurrency import run_in_threadpool
 
-    def work():
-        up = _read_upload(boundary_file if hasattr(boundary_file, "filename") else None, settings.max_boundary_bytes)
-        b = boundaries.read(up[0], up[1], settings.max_boundary_bytes) if up else None
-        d = _read_upload(doc_file if hasattr(doc_file, "filename") else None, settings.max_document_bytes)
-        checked = documents.check(d[0], d[1], settings.max_document_bytes) if d else None
+    def work() -> None:
+        files = _Files(form, settings)
         with db_write(engine) as tx:
             proposals.update_fields(tx, user, pid, values)
-            if b:
-                proposals.set_boundary(tx, user, pid, b)
-            if checked:
-                proposals.attach_document(tx, user, pid, checked, d[1], settings.uploads_dir, settings)
+            files.attach(tx, user, pid)
 
     try:
         await run_in_threadpool(work)

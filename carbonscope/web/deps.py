@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
 from carbonscope.settings import Settings
+
+if TYPE_CHECKING:
+    from carbonscope.web.export import ExportSlots
 
 
 def get_engine_dep(request: Request) -> Engine:
@@ -32,4 +35,4 @@ def get_export_slots(request: Request):
     return request.app.state.export_slots
 
 
-ExportSlotsDep = Annotated[object, Depends(get_export_slots)]  # web.export.ExportSlots: file exports at once
+ExportSlotsDep = Annotated["ExportSlots", Depends(get_export_slots)]  # file exports prepared at once

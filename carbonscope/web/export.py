@@ -10,8 +10,9 @@ import json
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -81,7 +82,7 @@ def parquet_chunks(engine: Engine, query, schema: pa.Schema) -> Iterator[bytes]:
     names = schema.names
     with engine.connect() as conn:
         for part in stream_rows(conn, query, batch=50_000):
-            cols = list(zip(*part)) if part else [[] for _ in names]
+            cols: list[Sequence[Any]] = list(zip(*part)) if part else [[] for _ in names]
             arrays = []
             for name, values in zip(names, cols):
                 typ = schema.field(name).type

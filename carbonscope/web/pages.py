@@ -134,7 +134,7 @@ async def project_page(
     with request.app.state.engine.connect() as conn:  # short indexed reads: cheaper here than a hop to the thread pool
         user = current_user(request, conn)
         mine = personal.reader_state(conn, user["id"], "project", pid) if user is not None else None
-    if user is None:
+    if user is None or mine is None:
         return await run_in_threadpool(_project_response, request, project_id, events_page, comments_before)
     settings = request.app.state.settings
     slots = personal.slots_for(settings.secret_key)

@@ -33,7 +33,7 @@ class ProposalIn(BaseModel):
 
 
 class ProposalPatch(ProposalIn):
-    name: str | None = Field(None, min_length=3, max_length=200)
+    name: str | None = Field(None, min_length=3, max_length=200)  # type: ignore[assignment]  # optional when patching
 
 
 class CommentIn(BaseModel):
