@@ -86,13 +86,16 @@ def register(
     *,
     password_hash: str | None = None,
     verified: bool = True,
+    policy_checked: bool = False,
 ) -> int:
     """Create an account (admins and the CLI: its address counts as confirmed unless ``verified`` is
     False, as for a sign-up). ``password_hash`` (of ``password``), computed before the write
-    transaction, keeps Argon2's ~100 ms out of the database write lock."""
+    transaction, keeps Argon2's ~100 ms out of the database write lock; ``policy_checked`` says the
+    caller already applied the password policy to these values (it is not run twice)."""
     email = normalise_email(email)
     name = clean_name(display_name)
-    passwords.check_policy(password, email, name)
+    if not policy_checked:
+        passwords.check_policy(password, email, name)
     if role not in ROLES:
         raise InvalidField("role", f"one of {', '.join(ROLES)}")
     if conn.execute(select(users.c.id).where(users.c.email == email)).first():
@@ -124,6 +127,7 @@ def sign_up(
     settings: Settings,
     *,
     password_hash: str | None = None,
+    policy_checked: bool = False,
 ) -> None:
     """A sign-up from the web: the same answer whether or not the address has an account (the owner of
     an existing one gets a note instead), an address confirmation mailed through the outbox, and at
@@ -131,7 +135,8 @@ def sign_up(
     address, a weak password, a look-alike name) are the only refusals, and none says who exists."""
     email = normalise_email(email)
     name = clean_name(display_name)
-    passwords.check_policy(password, email, name)
+    if not policy_checked:
+        passwords.check_policy(password, email, name)
     since = now() - timedelta(hours=1)
     if (
         conn.execute(select(func.count()).where(signups.c.address == address, signups.c.at >= since)).scalar_one()
@@ -154,7 +159,7 @@ def sign_up(
                 f"{settings.site_url}/account/reset.\nIf it was not you, ignore this message; nothing has changed.",
             )
         return
-    uid = register(conn, email, name, password, password_hash=password_hash, verified=False)
+    uid = register(conn, email, name, password, password_hash=password_hash, verified=False, policy_checked=True)
     send_confirmation(conn, uid, email, settings)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, Connection, String, case, func, literal, s
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
+from carbonscope.registry.base import EVENT_FIELDS
 
 PROJECT_LIST_COLUMNS = [
     "id",
@@ -41,25 +42,9 @@ PROJECT_LIST_COLUMNS = [
     "article6",
     "registry_url",
 ]
-EVENT_COLUMNS = [
-    "id",
-    "project_id",
-    "registry",
-    "type",
-    "quantity",
-    "vintage",
-    "vintage_start",
-    "vintage_end",
-    "event_date",
-    "serial",
-    "serial_start",
-    "serial_end",
-    "beneficiary",
-    "reason",
-    "note",
-    "account",
-    "source",
-]
+# The ledger's fields as the parsers give them (registry.base.EVENT_FIELDS), with the event ID first and
+# the source last; the per-event CORSIA flag stays out of lists and exports.
+EVENT_COLUMNS = ["id", *(f for f in EVENT_FIELDS if f != "corsia"), "source"]
 FACETS = {
     "registry": projects.c.registry,
     "country": projects.c.country,
