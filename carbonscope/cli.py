@@ -18,6 +18,7 @@ from carbonscope.cli_output import fail as _fail
 from carbonscope.cli_output import print_json as _print_json
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import NotFoundError
+from carbonscope.registry.codes import CODES
 
 app = typer.Typer(
     help="CarbonScope: the open hub of the voluntary carbon market.",
@@ -260,7 +261,7 @@ def check(
         return
     t = Table(title="findings by kind and registry")
     t.add_column("kind")
-    regs = ["VCS", "GS", "ACR", "CAR", "ART", "-"]
+    regs = [*CODES, "-"]
     for r in regs:
         t.add_column(r, justify="right")
     for k, counts in summary(items).items():

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 
 import typer
 from rich.console import Console
 
 from carbonscope.errors import CarbonScopeError
-from carbonscope.jsonsafe import json_safe
+from carbonscope.jsonsafe import dumps
 
 console = Console()
 err = Console(stderr=True)
@@ -22,7 +21,7 @@ def fail(exc: Exception, code: int = 1):
 
 
 def print_json(doc) -> None:
-    sys.stdout.write(json.dumps(json_safe(doc), indent=2, default=str, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(doc) + "\n")
 
 
 def guard_commands(app: typer.Typer) -> None:

@@ -46,8 +46,6 @@ class Settings(BaseSettings):
     acr_base_url: str = "https://acr2.apx.com"
     car_base_url: str = "https://thereserve2.apx.com"
     art_base_url: str = "https://art.apx.com"
-    vrod_url: str | None = None
-    offsetsdb_url: str | None = None
 
     # Accounts and community
     secure_cookies: bool = Field(False, description="mark cookies Secure (set behind HTTPS)")
@@ -95,7 +93,6 @@ class Settings(BaseSettings):
         2, description="file exports (CSV, Excel, Parquet) prepared at the same time per process; more wait with 503"
     )
     cache_ttl_seconds: int = 300
-    max_page_size: int = 500
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -19,10 +19,10 @@ from carbonscope.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-REGISTRIES = SHARED / "registries"
-NATIVE = REGISTRIES / "native"
-VROD = REGISTRIES / "vrod" / "Voluntary-Registry-Offsets-Database--v2025-12-year-end.parquet"
-OFFSETSDB = REGISTRIES / "offsetsdb" / "projects-2025-11-05.parquet"
+REGISTRY_DATA = SHARED / "registries"
+NATIVE = REGISTRY_DATA / "native"
+VROD = REGISTRY_DATA / "vrod" / "Voluntary-Registry-Offsets-Database--v2025-12-year-end.parquet"
+OFFSETSDB = REGISTRY_DATA / "offsetsdb" / "projects-2025-11-05.parquet"
 POSTGRES_URL = os.environ.get("CARBONSCOPE_TEST_POSTGRES_URL")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -106,7 +106,7 @@ def loaded_url(request, tmp_path_factory):
     url, cleanup = make_backend_url(request.param, tmp_path_factory.mktemp(f"hub-{request.param}"))
     engine = make_engine(url)
     upgrade(engine)
-    ingest([REGISTRIES], engine)
+    ingest([REGISTRY_DATA], engine)
     engine.dispose()
     yield url
     cleanup()

@@ -53,9 +53,6 @@ class CarbonSource:
                 return arr.sum(axis=2) if i == date else arr.sum(axis=1)
         return None
 
-    def has_map(self, date: int) -> bool:
-        return self._map_sums(None, 0, date) is not None
-
     def stock(self, key=None, zone: int = 0, date: int = 0, what: str = "co2e") -> float:
         """Forest carbon (tCO2e) or AGB (t) at a date; nan when a map source has no map then."""
         forest = list(self.change.forest)

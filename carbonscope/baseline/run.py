@@ -4,7 +4,6 @@ figures, ``results.json``, ``report.html``)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from carbonscope.baseline.tabulate import AgbMap, Tally, tabulate
 from carbonscope.baseline.value import invest_constant
 from carbonscope.errors import InputError
 from carbonscope.ipcc import CO2_PER_C
-from carbonscope.jsonsafe import json_safe
+from carbonscope.jsonsafe import write_json
 
 
 @dataclass
@@ -518,7 +517,7 @@ def write(r: Run, out: Path | None = None) -> Path:
         df.to_csv(tmp / "tables" / f"{name}.csv", index=False)
         df.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
     figs = figures.all_figures(r, tmp / "figures")
-    (tmp / "results.json").write_text(json.dumps(json_safe(r.results), indent=2), encoding="utf-8")
+    write_json(tmp / "results.json", r.results)
     report.write(tmp, r, figs)
     if out.exists():
         shutil.rmtree(out)

@@ -123,10 +123,6 @@ def make(model_type: str, params: dict, seed: int = 0, n_jobs: int = 1):
     raise InputError(f"unknown model {model_type!r}")
 
 
-def _rmse(a, b) -> float:
-    return float(np.sqrt(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
-
-
 def _all_features(max_features, n_features: int) -> bool:
     return max_features is None or max_features == 1.0 or max_features == n_features
 

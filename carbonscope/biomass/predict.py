@@ -413,14 +413,3 @@ def predict_map(
         job.engine.name,
         {k: round(v, 2) for k, v in stages.items()},
     )
-
-
-def aggregate_mean(path: Path, factor: int, band: int = 1) -> tuple[np.ndarray, object]:
-    """The map averaged over blocks of ``factor`` x ``factor`` pixels (to compare with coarse labels such as GEDI L4B's 1 km)."""
-    from rasterio.enums import Resampling
-
-    with rasterio.open(path) as src:
-        h, w = src.height // factor, src.width // factor
-        data = src.read(band, out_shape=(h, w), resampling=Resampling.average, masked=True)
-        transform = src.transform * src.transform.scale(src.width / w, src.height / h)
-    return np.ma.filled(data.astype("float32"), np.nan), transform

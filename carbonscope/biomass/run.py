@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import warnings
@@ -37,6 +36,7 @@ from carbonscope.biomass.uncertainty import calibrate
 from carbonscope.errors import InputError
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
+from carbonscope.jsonsafe import write_json
 from carbonscope.progress import NullProgress, Progress
 
 
@@ -311,16 +311,6 @@ class RunResult:
     seconds: float
 
 
-def _jsonable(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(type(o))
-
-
 def run(cfg: RunConfig, config_path: Path | None = None, progress: Progress | None = None) -> RunResult:
     """The whole chain; writes config copy, samples, model, metrics.json, stock.json, COG maps, figures and report.html."""
     from carbonscope.biomass import report
@@ -377,8 +367,8 @@ def run(cfg: RunConfig, config_path: Path | None = None, progress: Progress | No
         },
         "notes": notes,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_jsonable))
-    (out / "stock.json").write_text(json.dumps(totals, indent=2, default=_jsonable))
+    write_json(out / "metrics.json", metrics)
+    write_json(out / "stock.json", totals)
     if fitted.grid_table:
         pd.DataFrame(fitted.grid_table).to_csv(out / "grid_search.csv", index=False)
     report.write(out, cfg, metrics, totals, samples, validated, mapped)

@@ -15,6 +15,7 @@ from carbonscope.community.boundaries import Boundary
 from carbonscope.db.schema import documents, projects, proposal_revisions, proposals, users
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.registry import vocab
+from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import to_alpha2
 from carbonscope.urls import safe_url
 
@@ -272,7 +273,7 @@ def link(conn: Connection, user: dict, pid: int, project_id: str | None) -> None
         raise PermissionDenied("only the owner or an admin can link a proposal")
     target = None
     if project_id:
-        target = project_id.strip().upper()
+        target = normalise_id(project_id)
         if conn.execute(select(projects.c.id).where(projects.c.id == target)).first() is None:
             raise InvalidField("project_id", f"no registry project {project_id!r}")
     conn.execute(update(proposals).where(proposals.c.id == pid).values(linked_project_id=target, updated_at=_now()))
@@ -319,7 +320,7 @@ def search(
     if not include_withdrawn:
         where.append(p.status == "active")
     if q and q.strip():
-        from carbonscope.queries.filters import like_pattern
+        from carbonscope.db.like import like_pattern
 
         for w in q.strip().split()[:8]:
             pat = like_pattern(w)

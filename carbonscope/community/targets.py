@@ -3,14 +3,18 @@ version, bumped by every write that changes what its page shows (cached pages ke
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from carbonscope.db.schema import projects, proposals, target_versions
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
+from carbonscope.registry.codes import is_project_id, normalise_id
 
 KINDS = ("project", "proposal")
+
+
+def normal(kind: str, target_id: str) -> str:
+    """The canonical form of a target ID as a URL or a form writes it (not checked to exist)."""
+    return normalise_id(target_id) if kind == "project" else str(target_id).strip()
 
 
 # Built once: every comment and support runs them.
@@ -26,8 +30,8 @@ def check(conn: Connection, kind: str, target_id: str, writing: bool = False) ->
     """The canonical target ID; raises NotFoundError when it does not exist (or is hidden), and
     PermissionDenied for ``writing`` (a comment, a support) to a withdrawn proposal."""
     if kind == "project":
-        pid = str(target_id).strip().upper()
-        if not re.fullmatch(r"[A-Z]{2,6}\d{1,9}", pid) or conn.execute(_PROJECT, {"pid": pid}).first() is None:
+        pid = normal(kind, target_id)
+        if not is_project_id(pid) or conn.execute(_PROJECT, {"pid": pid}).first() is None:
             raise NotFoundError(f"no project {target_id!r}")
         return pid
     if kind == "proposal":

@@ -146,7 +146,3 @@ def _engine_for(url: str) -> Engine:
 def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for ``url`` (default: the configured database)."""
     return _engine_for(url or get_settings().effective_database_url)
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

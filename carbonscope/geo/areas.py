@@ -27,8 +27,3 @@ def row_areas_ha(crs, transform: Affine, height: int) -> np.ndarray:
     factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     area_m2 = abs(transform.a * factor) * abs(transform.e * factor)
     return np.full(height, area_m2 / 10_000)
-
-
-def pixel_area_ha(crs, transform: Affine, height: int, width: int) -> np.ndarray:
-    """Per-pixel area (height, width) in hectares."""
-    return np.repeat(row_areas_ha(crs, transform, height)[:, None], width, axis=1)

@@ -10,11 +10,13 @@ derived from the merged raw fields by :mod:`carbonscope.registry.vocab`.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import math
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from carbonscope.jsonsafe import json_safe
 from carbonscope.registry import vocab
 from carbonscope.registry.base import PROJECT_FIELDS, any_true
 from carbonscope.registry.countries import country_name, to_alpha2
@@ -24,21 +26,12 @@ FLAG_FIELDS = ("corsia", "ccp", "article6", "corresponding_adjustment", "is_comp
 
 
 def _jsonable(v):
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (pd.Timestamp, datetime)):
-        return v.date().isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if np.isnan(v) else (int(v) if float(v).is_integer() else float(v))
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return [_jsonable(x) for x in v]
-    return v
+    """A project field's value for JSON: a timestamp is the date it falls on, a whole float an integer."""
+    if isinstance(v, (pd.Timestamp, datetime)) and v is not pd.NaT:
+        v = v.date()
+    elif isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
+        v = int(v)
+    return json_safe(v)
 
 
 def reduce_file_projects(frames: list[pd.DataFrame]) -> pd.DataFrame:

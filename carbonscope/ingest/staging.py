@@ -129,7 +129,3 @@ def commit_events(conn: Connection, new_count: int) -> tuple[int, int]:
         for ix in indexes:
             ix.create(conn)
     return inserted, updated
-
-
-def staged_projects(conn: Connection) -> list[str]:
-    return list(conn.execute(select(stage.c.project_id).distinct()).scalars())

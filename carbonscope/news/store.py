@@ -122,7 +122,7 @@ def search(
     n = news_items.c
     where = []
     if q and q.strip():
-        from carbonscope.queries.filters import like_pattern
+        from carbonscope.db.like import like_pattern
 
         for w in q.strip().split()[:8]:
             pat = like_pattern(w)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, extract, func, not_, select
 
 from carbonscope.db.schema import credit_events, project_series, projects, snapshots, source_files, vintage_totals
-from carbonscope.queries.projects import jsonable
+from carbonscope.jsonsafe import json_safe
 from carbonscope.registry import beneficiaries
 
 BREAKDOWNS = {
@@ -143,7 +143,7 @@ def top_projects(
         .order_by(p[metric].desc(), p.id)
         .limit(limit)
     )
-    return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
+    return [{k: json_safe(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
 
 
 def beneficiary_groups(conn: Connection, registry: Sequence[str] | None = None) -> tuple[list[dict], dict]:
@@ -222,10 +222,10 @@ def freshness(conn: Connection) -> list[dict]:
     return [
         {
             "source": s,
-            "exported_at": jsonable(d),
+            "exported_at": json_safe(d),
             "date_basis": b,
-            "retrieved_at": jsonable(r),
-            "checked_at": jsonable(checked.get(s)),
+            "retrieved_at": json_safe(r),
+            "checked_at": json_safe(checked.get(s)),
         }
         for s, (d, b, r) in sorted(newest.items())
     ]
@@ -241,9 +241,9 @@ def snapshot_history(conn: Connection, limit: int = 50) -> list[dict]:
     q = select(s.id, s.started_at, s.finished_at, s.command, s.summary).order_by(s.id.desc()).limit(limit)
     out = []
     for r in conn.execute(q).mappings():
-        d = {k: jsonable(v) for k, v in r.items()}
+        d = {k: json_safe(v) for k, v in r.items()}
         d["files"] = [
-            {k: jsonable(v) for k, v in fr.items()}
+            {k: json_safe(v) for k, v in fr.items()}
             for fr in conn.execute(
                 select(
                     source_files.c.path,

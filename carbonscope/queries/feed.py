@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from carbonscope.db.schema import changes, projects
-from carbonscope.queries.projects import jsonable
+from carbonscope.jsonsafe import json_safe
 
 
 def changes_since(
@@ -37,4 +37,4 @@ def changes_since(
     if after_id is not None:
         q = q.where(c.c.id > after_id)
     q = q.order_by(c.c.id).limit(limit)
-    return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
+    return [{k: json_safe(v) for k, v in r.items()} for r in conn.execute(q).mappings()]

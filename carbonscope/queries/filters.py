@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.sql import ColumnElement
 
+from carbonscope.db.like import like_pattern
 from carbonscope.db.schema import credit_events, projects, vintage_totals
+from carbonscope.registry.codes import normalise_id
 
 Registry = Literal["VCS", "GS", "ACR", "CAR", "ART"]
 EventType = Literal["issuance", "retirement", "cancellation", "buffer_deposit", "conversion"]
@@ -56,16 +58,21 @@ def _upper_list(v):
     return [str(x).strip().upper() for x in v] if v else v
 
 
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, with LIKE's own wildcards escaped."""
-    esc = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{esc}%"
+def _id_list(v):
+    return [normalise_id(x) for x in v] if v else v
+
+
+def _as_list(v):
+    return [v] if isinstance(v, str) else v
+
+
+MAX_PAGE = 500  # rows per page of any list, in the API, the pages and the CLI
 
 
 class Page(BaseModel):
     model_config = ConfigDict(extra="forbid")
     page: int = Field(1, ge=1, le=1_000_000)
-    limit: int = Field(50, ge=1, le=500)
+    limit: int = Field(50, ge=1, le=MAX_PAGE, description=f"page size, at most {MAX_PAGE}")
 
 
 class ProjectFilters(BaseModel):
@@ -188,12 +195,15 @@ class EventFilters(BaseModel):
     quantity_min: int | None = Field(None, ge=0)
     quantity_max: int | None = Field(None, ge=0)
 
-    @field_validator("project", "registry", mode="before")
+    @field_validator("registry", mode="before")
     @classmethod
     def _upper(cls, v):
-        if isinstance(v, str):
-            v = [v]
-        return _upper_list(v)
+        return _upper_list(_as_list(v))
+
+    @field_validator("project", mode="before")
+    @classmethod
+    def _ids(cls, v):
+        return _id_list(_as_list(v))
 
     @field_validator("type", mode="before")
     @classmethod
@@ -204,7 +214,7 @@ class EventFilters(BaseModel):
         e = credit_events.c
         conds: list[ColumnElement] = []
         if self.project:
-            conds.append(e.project_id.in_(["GS" + x[3:] if x.startswith("GLD") else x for x in self.project]))
+            conds.append(e.project_id.in_(self.project))
         if self.registry:
             conds.append(e.registry.in_(self.registry))
         if self.type:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from sqlalchemy import Connection, func, select
 
 from carbonscope.db.schema import changes, credit_events, event_history, project_series, projects, vintage_totals
 from carbonscope.errors import NotFoundError
+from carbonscope.jsonsafe import json_safe
+from carbonscope.registry.codes import normalise_id
 
 TOTAL_FIELDS = ("issued", "retired", "cancelled", "retired_or_cancelled", "buffer", "remaining")
 VINTAGE_FIELDS = ("issued", "retired", "cancelled", "buffer", "remaining")
 HIDDEN = {"search_text", "provenance", "sources", "totals_rules", *TOTAL_FIELDS}
 PUBLIC_FIELDS = [c.name for c in projects.columns if c.name not in HIDDEN]
-
-
-def jsonable(v):
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    return v
-
-
-def normalise_id(project_id: str) -> str:
-    pid = project_id.strip().upper().replace(" ", "")
-    return "GS" + pid[3:] if pid.startswith("GLD") else pid
 
 
 def project_detail(conn: Connection, project_id: str, *, events_limit: int | None = 0) -> dict:
@@ -33,7 +22,7 @@ def project_detail(conn: Connection, project_id: str, *, events_limit: int | Non
     row = conn.execute(select(projects).where(projects.c.id == pid)).mappings().first()
     if row is None:
         raise NotFoundError(f"no project {project_id!r}")
-    out = {k: jsonable(row[k]) for k in PUBLIC_FIELDS}
+    out = {k: json_safe(row[k]) for k in PUBLIC_FIELDS}
     # retired and cancelled are null where a source states only their sum (retired_or_cancelled)
     out["totals"] = {k: None if row[k] is None else int(row[k]) for k in TOTAL_FIELDS}
     out["totals_source"] = row["totals_source"]
@@ -74,7 +63,7 @@ def project_detail(conn: Connection, project_id: str, *, events_limit: int | Non
     )
     # Events a newer export no longer holds or holds corrected: out of the totals, kept here
     out["retracted_events"] = [
-        {k: jsonable(val) for k, val in r.items()}
+        {k: json_safe(val) for k, val in r.items()}
         for r in conn.execute(
             hq.where(h.c.project_id == pid).order_by(h.c.retracted_snapshot.desc(), h.c.id).limit(100)
         ).mappings()
@@ -82,7 +71,7 @@ def project_detail(conn: Connection, project_id: str, *, events_limit: int | Non
     if events_limit:
         e = credit_events
         q = select(e).where(e.c.project_id == pid).order_by(e.c.event_date.desc(), e.c.id).limit(events_limit)
-        out["events"] = [{k: jsonable(val) for k, val in r.items()} for r in conn.execute(q).mappings()]
+        out["events"] = [{k: json_safe(val) for k, val in r.items()} for r in conn.execute(q).mappings()]
     return out
 
 
@@ -114,4 +103,4 @@ def project_changes(conn: Connection, project_id: str, limit: int = 100) -> list
         .order_by(c.c.id.desc())
         .limit(limit)
     )
-    return [{k: jsonable(v) for k, v in r.items()} for r in conn.execute(q).mappings()]
+    return [{k: json_safe(v) for k, v in r.items()} for r in conn.execute(q).mappings()]

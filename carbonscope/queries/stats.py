@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 
 from carbonscope.db.schema import credit_events, projects
-from carbonscope.registry.base import REGISTRIES
+from carbonscope.registry.codes import CODES
 
 
 def by_registry(conn: Connection) -> dict:
@@ -22,7 +22,7 @@ def by_registry(conn: Connection) -> dict:
             "buffer": 0,
             "remaining": 0,
         }
-        for r in REGISTRIES
+        for r in CODES
     }
     c = p.c
     q = select(

@@ -19,21 +19,25 @@ from typing import ClassVar
 import pandas as pd
 
 from carbonscope.registry.base import Batch, Parser, any_true
+from carbonscope.registry.codes import BY_CODE
 from carbonscope.registry.frames import Chunk, keep
 from carbonscope.registry.tables import Issues, apx_serials, read_csv_chunks, sdg_list
 
 
 @dataclass(frozen=True)
 class Apx:
-    source: str
-    registry: str
-    base_url: str
+    registry: str  # the code (codes.py)
+    base_url: str  # where its public project pages live
     id_label: str
 
+    @property
+    def source(self) -> str:
+        return BY_CODE[self.registry].source
 
-ACR = Apx("american-carbon-registry", "ACR", "https://acr2.apx.com", "Project ID")
-CAR = Apx("climate-action-reserve", "CAR", "https://thereserve2.apx.com", "Project ID")
-ART = Apx("art-trees", "ART", "https://art.apx.com", "Program ID")
+
+ACR = Apx("ACR", "https://acr2.apx.com", "Project ID")
+CAR = Apx("CAR", "https://thereserve2.apx.com", "Project ID")
+ART = Apx("ART", "https://art.apx.com", "Program ID")
 
 CORSIA_COLUMNS = (
     "CORSIA Eligible",

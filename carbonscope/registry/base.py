@@ -22,8 +22,6 @@ import pandas as pd
 
 from carbonscope.registry.tables import Issues
 
-REGISTRIES = ("VCS", "GS", "ACR", "CAR", "ART")
-
 PROJECT_FIELDS = (
     "registry",
     "name",
@@ -68,8 +66,6 @@ PROJECT_FIELDS = (
     "stated_first_retirement",
 )
 
-EVENT_TYPES = ("issuance", "retirement", "cancellation", "buffer_deposit", "conversion")
-
 EVENT_FIELDS = (
     "project_id",
     "registry",
@@ -88,8 +84,6 @@ EVENT_FIELDS = (
     "account",
     "corsia",
 )
-
-SERIES = ("issued_by_vintage", "retired_by_year", "remaining_by_vintage", "issued_by_issuance_year")
 
 
 @dataclass
@@ -125,12 +119,6 @@ class Parser:
 
     def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:  # pragma: no cover - interface
         raise NotImplementedError
-
-
-def drop_skipped(df: pd.DataFrame, issues: Issues) -> pd.DataFrame:
-    if not issues.skipped_rows:
-        return df
-    return df[~df["_row"].isin(issues.skipped_rows)]
 
 
 def latest_per_project(df: pd.DataFrame, id_col: str, date_col: str | None = None) -> pd.DataFrame:

@@ -35,13 +35,6 @@ SOURCES = sorted({p.source for p in PARSERS})
 DATA_SUFFIXES = {".csv", ".parquet", ".xlsx", ".xlsm"}
 
 
-def parser_for_key(key: str) -> type[Parser]:
-    for p in PARSERS:
-        if f"{p.source}/{p.kind}" == key:
-            return p
-    raise KeyError(key)
-
-
 def detect(path: Path, source: str | None = None) -> Parser:
     """The parser for ``path``; ``source`` (e.g. ``verra``) restricts the choice to one source.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carbonscope.errors import InvalidField
+from carbonscope.registry.codes import BY_CODE, CODES, Registry, lookup
 from carbonscope.settings import Settings
 
 
@@ -25,12 +26,19 @@ class Export:
 
 @dataclass(frozen=True)
 class RegistryExports:
-    source: str
-    name: str
+    registry: Registry
     base_setting: str | None
     exports: tuple[Export, ...]
     automated: bool = True
     note: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.registry.source
+
+    @property
+    def name(self) -> str:
+        return self.registry.name
 
     def base_url(self, settings: Settings) -> str:
         if self.base_setting is None:
@@ -61,10 +69,9 @@ def _apx(report_ids: dict[str, int]) -> tuple[Export, ...]:
 APX_REPORTS = {"projects": 111, "issuances": 112, "retirements": 206, "cancellations": 308}
 
 
-REGISTRIES: dict[str, RegistryExports] = {
+EXPORTS: dict[str, RegistryExports] = {
     "verra": RegistryExports(
-        "verra",
-        "Verra",
+        BY_CODE["VCS"],
         "verra_base_url",
         (
             Export(
@@ -81,16 +88,11 @@ REGISTRIES: dict[str, RegistryExports] = {
             ),
         ),
     ),
-    "american-carbon-registry": RegistryExports(
-        "american-carbon-registry", "American Carbon Registry", "acr_base_url", _apx(APX_REPORTS)
-    ),
-    "climate-action-reserve": RegistryExports(
-        "climate-action-reserve", "Climate Action Reserve", "car_base_url", _apx(APX_REPORTS)
-    ),
-    "art-trees": RegistryExports("art-trees", "ART TREES", "art_base_url", _apx(APX_REPORTS)),
+    "american-carbon-registry": RegistryExports(BY_CODE["ACR"], "acr_base_url", _apx(APX_REPORTS)),
+    "climate-action-reserve": RegistryExports(BY_CODE["CAR"], "car_base_url", _apx(APX_REPORTS)),
+    "art-trees": RegistryExports(BY_CODE["ART"], "art_base_url", _apx(APX_REPORTS)),
     "gold-standard": RegistryExports(
-        "gold-standard",
-        "Gold Standard",
+        BY_CODE["GS"],
         None,
         (),
         automated=False,
@@ -101,21 +103,13 @@ REGISTRIES: dict[str, RegistryExports] = {
     ),
 }
 
-ALIASES = {
-    "vcs": "verra",
-    "gs": "gold-standard",
-    "gold": "gold-standard",
-    "acr": "american-carbon-registry",
-    "car": "climate-action-reserve",
-    "art": "art-trees",
-}
-
 
 def resolve(name: str) -> RegistryExports:
-    key = ALIASES.get(name.lower(), name.lower())
-    if key not in REGISTRIES:
+    """The exports of the registry a code, source name or alias names (any case)."""
+    registry = lookup(name)
+    if registry is None:
         raise InvalidField(
             "registry",
-            f"unknown registry {name!r}; choose one of {', '.join(sorted(REGISTRIES))} (or VCS, GS, ACR, CAR, ART)",
+            f"unknown registry {name!r}; choose one of {', '.join(sorted(EXPORTS))} (or {', '.join(CODES)})",
         )
-    return REGISTRIES[key]
+    return EXPORTS[registry.source]

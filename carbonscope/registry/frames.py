@@ -108,15 +108,6 @@ def keep(df: pd.DataFrame, issues: Issues) -> pd.DataFrame:
     return df[~df["_row"].isin(issues.skipped_rows)]
 
 
-def events_frame(**cols) -> pd.DataFrame:
-    df = pd.DataFrame(cols)
-    return df
-
-
-def positive(df: pd.DataFrame, column: str = "quantity") -> pd.DataFrame:
-    return df[df[column].fillna(0) > 0]
-
-
 def stack_series(df: pd.DataFrame, id_col: str, columns: dict[str, int], series: str, source: str) -> pd.DataFrame:
     """Wide per-year columns -> long ``(project_id, series, year, quantity)``, zeros dropped."""
     if not columns:

@@ -12,16 +12,9 @@ from collections.abc import Iterator
 import pandas as pd
 
 from carbonscope.registry.base import Batch, Parser
+from carbonscope.registry.codes import codes_of, normalise_ids
 from carbonscope.registry.frames import Chunk, keep
 from carbonscope.registry.tables import Issues, read_csv_chunks, read_parquet_table
-
-REGISTRY_NAMES = {
-    "verra": "VCS",
-    "gold-standard": "GS",
-    "american-carbon-registry": "ACR",
-    "climate-action-reserve": "CAR",
-    "art-trees": "ART",
-}
 
 
 def _protocols(value) -> str | None:
@@ -54,7 +47,7 @@ class OffsetsDb(Parser):
         )
         for df in frames:
             c = Chunk(df.astype({k: "string" for k in df.columns if df[k].dtype == object}), issues)
-            ids = c.text("project_id").str.upper().str.replace(r"^GLD", "GS", regex=True)
+            ids = normalise_ids(c.text("project_id"))
             bad = ~ids.str.match(r"^(VCSOPR|VCS|GS|ACR|CAR|ART)\d+$", na=False)
             if bad.any():
                 issues.add(
@@ -63,7 +56,7 @@ class OffsetsDb(Parser):
                     f"not a project ID of the five registries: {c.text('project_id')[bad].iloc[0]!r} (row skipped)",
                     skip=True,
                 )
-            registry = c.text("registry").str.lower().map(REGISTRY_NAMES)
+            registry = codes_of(c.text("registry"))
             status = c.text("status")
             ptype = c.text("project_type")
             projects = pd.DataFrame(

@@ -18,7 +18,7 @@ from carbonscope.errors import CarbonScopeError, DownloadError
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.detect import detect
 from carbonscope.registry.download import PoliteClient
-from carbonscope.registry.exports import REGISTRIES, RegistryExports, resolve
+from carbonscope.registry.exports import EXPORTS, RegistryExports, resolve
 from carbonscope.settings import Settings
 
 
@@ -39,7 +39,7 @@ def download_current(
     transport=None,
 ) -> RefreshReport:
     progress = progress or NullProgress()
-    chosen: list[RegistryExports] = [resolve(r) for r in registries] if registries else list(REGISTRIES.values())
+    chosen: list[RegistryExports] = [resolve(r) for r in registries] if registries else list(EXPORTS.values())
     report = RefreshReport()
     now = report.started_at
     day = now.strftime("%Y-%m-%d")

@@ -302,18 +302,6 @@ def _dedupe_year_columns(cols) -> list[str]:
     return out
 
 
-def require_columns(df_columns, required: dict[str, str], path: Path, source: str) -> None:
-    """Refuse the file when a required column is missing; name the column and the near misses."""
-    have = set(df_columns)
-    missing = [label for key, label in required.items() if key not in have]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(repr(m) for m in missing)} expected in a {source} file; it has: "
-            + ", ".join(sorted(c for c in have if not c.startswith("_"))[:40]),
-            file=str(path),
-        )
-
-
 # ---------------------------------------------------------------- values
 
 NULL_WORDS = {"", "nan", "none", "n/a", "na", "null", "-"}
@@ -473,9 +461,6 @@ def flags(series: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean")
     return on_uniques(series, lambda u: u.astype("string").str.strip().str.lower().map(_FLAG_WORDS), "boolean")
-
-
-APX_SERIAL_RE = re.compile(r"^(?P<prefix>.*?)-?(?P<start>\d+)\s+to\s+(?P<end>\d+)\s*$", re.IGNORECASE)
 
 
 def apx_serials(series: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -23,8 +23,6 @@ from carbonscope.registry.base import Batch, Parser, any_true
 from carbonscope.registry.frames import Chunk, contains, keep, year_of
 from carbonscope.registry.tables import Issues, read_csv_chunks
 
-URL = "https://registry.verra.org/app/projectDetail/VCS/{}"
-
 
 def _url(ids: pd.Series) -> pd.Series:
     return "https://registry.verra.org/app/projectDetail/VCS/" + ids.str.removeprefix("VCS")

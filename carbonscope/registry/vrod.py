@@ -18,10 +18,10 @@ import pandas as pd
 
 from carbonscope.errors import InputError
 from carbonscope.registry.base import Batch, Parser
+from carbonscope.registry.codes import codes_of, normalise_ids
 from carbonscope.registry.frames import Chunk, keep, stack_series
 from carbonscope.registry.tables import Issues, read_excel_projects, read_parquet_table
 
-REGISTRY_WORDS = {"VCS": "VCS", "GOLD": "GS", "GS": "GS", "ACR": "ACR", "CAR": "CAR", "ART": "ART"}
 BLOCKS = {
     "": "issued_by_vintage",
     ".1": "retired_by_year",
@@ -90,7 +90,7 @@ class Vrod(Parser):
         df = df.reset_index(drop=True)
         # Values may arrive as numbers (Parquet/Excel) or text; Chunk's accessors accept both.
         c = Chunk(df.astype({k: "string" for k in df.columns if df[k].dtype == object}), issues)
-        ids = c.text("Project ID").str.upper().str.replace(r"\s+", "", regex=True)
+        ids = normalise_ids(c.text("Project ID"))
         bad = ids.notna() & ~ids.str.match(ID_RE, na=False)
         if bad.any():
             issues.add(
@@ -99,7 +99,7 @@ class Vrod(Parser):
         missing = ids.isna()
         if missing.any():
             issues.add(c.rows[missing], "Project ID", "missing project ID (row skipped)", skip=True)
-        registry = c.text("Voluntary Registry").str.upper().map(REGISTRY_WORDS)
+        registry = codes_of(c.text("Voluntary Registry"))
         unknown = registry.isna()
         if unknown.any():
             issues.add(

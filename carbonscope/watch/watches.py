@@ -9,6 +9,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from carbonscope.db.schema import projects, watches
 from carbonscope.errors import InvalidField, NotFoundError
+from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import to_alpha2
 from carbonscope.registry.vocab import normalise_code
 
@@ -18,7 +19,7 @@ KINDS = ("project", "country", "methodology", "beneficiary")
 def normalise(conn: Connection, kind: str, value: str) -> str:
     value = (value or "").strip()
     if kind == "project":
-        pid = value.upper()
+        pid = normalise_id(value)
         if conn.execute(select(projects.c.id).where(projects.c.id == pid)).first() is None:
             raise NotFoundError(f"no project {value!r}")
         return pid

@@ -28,7 +28,7 @@ def admin_page(request: Request, conn: Conn, admin: Admin, q: str = ""):
     u = users_table.c
     query = select(u.id, u.email, u.display_name, u.role, u.disabled, u.created_at).order_by(u.id.desc()).limit(100)
     if q:
-        from carbonscope.queries.filters import like_pattern
+        from carbonscope.db.like import like_pattern
 
         query = query.where(
             func.lower(u.email).like(like_pattern(q), escape="\\")

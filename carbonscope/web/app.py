@@ -16,7 +16,7 @@ from carbonscope.accounts import sessions
 from carbonscope.community import targets
 from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
-from carbonscope.queries.projects import normalise_id
+from carbonscope.registry.codes import normalise_id
 from carbonscope.settings import Settings, get_settings
 from carbonscope.web import (
     account_pages,

@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from carbonscope.community import boundaries, comments, documents, proposals, reports, support
+from carbonscope.community import boundaries, comments, documents, proposals, reports, support, targets
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import InvalidField, NotFoundError
+from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import country_name, numeric_codes
 from carbonscope.watch import watches
 from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
@@ -209,7 +210,7 @@ def post_comment(
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         cid = comments.create(tx, user, kind, target, body, int(parent_id) if parent_id.isdigit() else None)
-    return redirect(f"{_back(kind, target.upper() if kind == 'project' else target)}#comment-{cid}")
+    return redirect(f"{_back(kind, targets.normal(kind, target))}#comment-{cid}")
 
 
 @router.post("/comments/{cid}/edit")
@@ -254,13 +255,13 @@ def toggle_support(request: Request, engine: Eng, user: SignedIn, kind: str, tar
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         support.toggle(tx, user, kind, target)
-    return redirect(_back(kind, target.upper() if kind == "project" else target) + "#support")
+    return redirect(_back(kind, targets.normal(kind, target)) + "#support")
 
 
 @router.post("/c/project/{target}/watch")
 def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csrf_token: F = ""):
     check_csrf(request, csrf_token)
-    pid = target.upper()
+    pid = normalise_id(target)
     with db_write(engine) as tx:
         existing = watches.watching(tx, user, "project", pid)
         if existing:

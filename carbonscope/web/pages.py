@@ -15,8 +15,10 @@ from carbonscope.queries import analytics, lists
 from carbonscope.queries.check import findings
 from carbonscope.queries.check import summary as findings_summary
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
-from carbonscope.queries.projects import normalise_id, project_changes, project_detail
+from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.registry.vocab import CATEGORY_LABELS
 from carbonscope.web import personal
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
 from carbonscope.web.auth import User, csrf_token, current_user, finish
@@ -25,18 +27,6 @@ from carbonscope.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
-CATEGORY_LABELS = {
-    "forestry-land-use": "Forestry & land use",
-    "renewable-energy": "Renewable energy",
-    "household-community": "Household & community",
-    "agriculture": "Agriculture",
-    "waste-management": "Waste management",
-    "chemical-processes": "Chemical processes",
-    "industrial-commercial": "Industrial & commercial",
-    "transportation": "Transportation",
-    "carbon-capture-storage": "Carbon capture & storage",
-    "engineered-removal": "Engineered removal",
-}
 FACET_LABELS = {
     "registry": "Registry",
     "category": "Category",

@@ -17,12 +17,12 @@ from carbonscope.queries.check import findings
 from carbonscope.queries.feed import changes_since
 from carbonscope.queries.projects import project_detail
 from carbonscope.queries.stats import by_registry
-from tests.conftest import NATIVE, OFFSETSDB, REGISTRIES, ROOT, VROD
+from tests.conftest import NATIVE, OFFSETSDB, REGISTRY_DATA, ROOT, VROD
 from tests.ingest.helpers import DATA_TABLES, dump
 
 
 def test_everything_ingests_and_every_vrod_project_is_present(engine):
-    report = ingest([REGISTRIES], engine)
+    report = ingest([REGISTRY_DATA], engine)
     assert len(report.files) == 19 and all(not f.warnings for f in report.files)
     vrod_ids = set(pd.read_parquet(VROD, columns=["Project ID"])["Project ID"])
     with engine.connect() as conn:

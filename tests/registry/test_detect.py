@@ -6,11 +6,11 @@ import pytest
 from carbonscope.errors import InputError, UnrecognisedFileError
 from carbonscope.registry.detect import detect, expand_paths
 from carbonscope.registry.tables import Issues
-from tests.conftest import NATIVE, REGISTRIES, VROD
+from tests.conftest import NATIVE, REGISTRY_DATA, VROD
 
 
 def test_folder_expansion_finds_every_real_export():
-    files = expand_paths([REGISTRIES])
+    files = expand_paths([REGISTRY_DATA])
     assert len(files) == 19
     assert {detect(f).source for f in files} == {
         "verra",

@@ -14,7 +14,7 @@ from carbonscope.db.schema import credit_events, projects
 from carbonscope.errors import DownloadError
 from carbonscope.jobs import refresh_registries as refresh
 from carbonscope.registry.download import PoliteClient
-from carbonscope.registry.exports import REGISTRIES
+from carbonscope.registry.exports import EXPORTS
 from carbonscope.settings import Settings
 from tests.conftest import NATIVE
 from tests.ingest.helpers import dump
@@ -50,7 +50,7 @@ class RegistryServer:
     def file_for(self, path: str):
         parts = urlsplit(path)
         reg, rest = parts.path.strip("/").split("/", 1)
-        registry = REGISTRIES[FOLDERS[reg]]
+        registry = EXPORTS[FOLDERS[reg]]
         wanted = "/" + rest + (f"?{parts.query}" if parts.query else "")
         for export in registry.exports:
             if export.path == wanted:

@@ -48,14 +48,14 @@ def site(tmp_path_factory):
     from carbonscope.db.migrate import upgrade
     from carbonscope.ingest import ingest
     from carbonscope.web.app import create_app
-    from tests.conftest import REGISTRIES
+    from tests.conftest import REGISTRY_DATA
     from tests.web.conftest import app_settings
 
     tmp = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{tmp / 'hub.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    ingest([REGISTRIES], engine)
+    ingest([REGISTRY_DATA], engine)
     engine.dispose()
     port = _free_port()
     server = uvicorn.Server(

@@ -18,32 +18,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
-CATEGORIES = (
-    "forestry-land-use",
-    "renewable-energy",
-    "household-community",
-    "agriculture",
-    "waste-management",
-    "chemical-processes",
-    "industrial-commercial",
-    "transportation",
-    "carbon-capture-storage",
-    "engineered-removal",
-)
-
-# VROD "Scope" words -> category slug
-SCOPE_CATEGORIES = {
-    "forestry & land use": "forestry-land-use",
-    "renewable energy": "renewable-energy",
-    "household & community": "household-community",
-    "agriculture": "agriculture",
-    "waste management": "waste-management",
-    "chemical processes": "chemical-processes",
-    "industrial & commercial": "industrial-commercial",
-    "transportation": "transportation",
-    "carbon capture & storage": "carbon-capture-storage",
-    "engineered removal": "engineered-removal",
+# Category slug -> the words shown to people (the one list of categories; CATEGORIES is its keys)
+CATEGORY_LABELS = {
+    "forestry-land-use": "Forestry & land use",
+    "renewable-energy": "Renewable energy",
+    "household-community": "Household & community",
+    "agriculture": "Agriculture",
+    "waste-management": "Waste management",
+    "chemical-processes": "Chemical processes",
+    "industrial-commercial": "Industrial & commercial",
+    "transportation": "Transportation",
+    "carbon-capture-storage": "Carbon capture & storage",
+    "engineered-removal": "Engineered removal",
 }
+CATEGORIES = tuple(CATEGORY_LABELS)
 
 STATUSES = ("listed", "registered", "completed", "inactive", "withdrawn", "rejected", "transferred")
 
@@ -194,10 +182,6 @@ def category_of_type(name: str | None) -> str | None:
         return None
     hit = _type_categories().get(str(name).strip().lower())
     return hit[1] if hit else None
-
-
-def category_of_scope(scope: str | None) -> str | None:
-    return SCOPE_CATEGORIES.get(str(scope).strip().lower()) if scope else None
 
 
 @dataclass(frozen=True)

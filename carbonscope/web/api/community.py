@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from carbonscope.community import boundaries, comments, documents, proposals, support
+from carbonscope.community import boundaries, comments, documents, proposals, support, targets
 from carbonscope.db.engine import write as db_write
 from carbonscope.web.auth import ApiUser
 from carbonscope.web.deps import AppSettings, Conn, get_engine_dep
@@ -164,5 +164,5 @@ def delete_comment(engine: Eng, user: ApiUser, cid: int):
 def toggle_support(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)]):
     with db_write(engine) as tx:
         on = support.toggle(tx, user, kind[:-1], target)
-        n = support.count(tx, kind[:-1], target.upper() if kind == "projects" else target)
+        n = support.count(tx, kind[:-1], targets.normal(kind[:-1], target))
     return Json({"supported": on, "count": n})

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from carbonscope.news import store
+from carbonscope.registry.codes import normalise_id
 from carbonscope.web.deps import Conn
 from carbonscope.web.responses import Json
 
@@ -33,7 +34,7 @@ def list_news(
             topic,
             source,
             target_kind,
-            target_id.upper() if target_id else None,
+            normalise_id(target_id) if target_kind == "project" and target_id else target_id,
             min_confidence,
             limit,
             (page - 1) * limit,

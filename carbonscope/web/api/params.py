@@ -12,9 +12,7 @@ from carbonscope.queries.filters import EventFilters, Page, ProjectFilters
 Format = Literal["json", "csv", "parquet", "xlsx"]
 
 
-class ProjectListParams(ProjectFilters):
-    page: int = Field(1, ge=1, le=1_000_000)
-    limit: int = Field(50, ge=1, le=500, description="page size, at most 500")
+class ProjectListParams(ProjectFilters, Page):
     sort: str | None = Field(
         None, max_length=40, description="column to sort by, - prefix for descending (default -issued)"
     )
@@ -27,9 +25,7 @@ class ProjectListParams(ProjectFilters):
         return Page(page=self.page, limit=self.limit)
 
 
-class EventListParams(EventFilters):
-    page: int = Field(1, ge=1, le=1_000_000)
-    limit: int = Field(50, ge=1, le=500, description="page size, at most 500")
+class EventListParams(EventFilters, Page):
     sort: str | None = Field(
         None,
         max_length=40,

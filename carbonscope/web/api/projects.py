@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from carbonscope.queries import lists
 from carbonscope.queries.analytics import project_yearly
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
-from carbonscope.queries.projects import normalise_id, project_changes, project_detail
+from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.registry.codes import normalise_id
 from carbonscope.web import export
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
 from carbonscope.web.deps import Conn, ExportSlotsDep, get_engine_dep
@@ -29,7 +30,7 @@ def list_projects(
     slots: ExportSlotsDep,
     params: Annotated[ProjectListParams, Query()],
 ):
-    """Projects of every registry: filters, free-text search, sort by any listed column, pages of at most 500.
+    """Projects of every registry: filters, free-text search, sort by any listed column, pages of at most 500 rows.
 
     ``format=csv|parquet|xlsx`` answers with exactly the filtered view, streamed, instead of a page."""
     sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")

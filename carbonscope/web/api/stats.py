@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from carbonscope.queries import analytics
-from carbonscope.queries.filters import Registry
+from carbonscope.queries.filters import MAX_PAGE, Registry
 from carbonscope.web.deps import Conn
 from carbonscope.web.responses import Json
 
@@ -32,7 +32,7 @@ def by_dimension(
     conn: Conn,
     dimension: Annotated[Literal["registry", "category", "type", "country", "status"], Path()],
     registry: Registries = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 300,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 300,
 ):
     """Projects and credits by registry, category, type, country or status."""
     return Json({"dimension": dimension, "items": analytics.breakdown(conn, dimension, registry, limit)})
