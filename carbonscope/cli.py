@@ -212,6 +212,36 @@ def _parse_since(value: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+@app.command("export")
+def export_cmd(
+    what: Annotated[str, typer.Argument(help="projects or credits")],
+    out: Annotated[Path, typer.Argument(help="file to write: .csv, .parquet or .xlsx")],
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            "-f",
+            help="NAME=VALUE as the API takes it, repeatable: registry=VCS, country=BR, q=mangrove, type=retirement",
+        ),
+    ] = None,
+    sort: Annotated[str | None, typer.Option(help="column, - for descending (default -issued / -event_date)")] = None,
+):
+    """Write a filtered list of projects or credit events to a file (the web's download, from the shell)."""
+    from carbonscope.errors import InvalidField
+    from carbonscope.jobs import export_list
+    from carbonscope.progress import RichProgress
+
+    pairs = []
+    for item in filter_ or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidField("--filter", f"{item!r}: write NAME=VALUE, e.g. registry=VCS")
+        pairs.append((name.strip(), value.strip()))
+    with RichProgress(console=err) as progress:
+        report = export_list(_engine(), what, out, filters=pairs, sort=sort, progress=progress)
+    console.print(f"wrote {report.rows:,} {what} ({report.bytes:,} bytes, sorted by {report.sort}) to {report.path}")
+
+
 @app.command()
 def changes(
     since: Annotated[str, typer.Option(help="date (YYYY-MM-DD), ISO timestamp or 7d")] = "7d",

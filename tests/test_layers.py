@@ -25,8 +25,9 @@ FLOORS = [
     },  # shared basics
     {"db", "geo", "ipcc"},  # storage, geodesy, IPCC tables
     {"registry", "mail"},  # source parsers and downloads; the outbox
-    {"ingest", "queries", "accounts", "biomass", "baseline"},  # the data engine, reads, accounts, the two analyses
+    {"ingest", "accounts", "biomass", "baseline"},  # the data engine, accounts, the two analyses
     {"community", "news", "watch"},  # features built on the data
+    {"queries", "export"},  # the read side: what each page and route shows, and files of it
     {"jobs"},  # what a person, a schedule or a worker starts
     {"web", "cli"},  # thin layers over the rest
 ]

@@ -3,8 +3,9 @@ parameters only (never string formatting of user input)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import and_, exists, func, or_
@@ -235,6 +236,24 @@ class EventFilters(BaseModel):
             pat = like_pattern(self.beneficiary.strip())
             conds.append(or_(*[func.lower(c).like(pat, escape="\\") for c in (e.beneficiary, e.account, e.note)]))
         return conds
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_pairs(model: type[M], pairs: Iterable[tuple[str, str]]) -> M:
+    """A filters model from (name, value) pairs, as a query string or repeated command-line options
+    give them: a list field takes every value, another field the last; empty values are ignored.
+    Raises pydantic's ValidationError (each error's ``loc`` names the field)."""
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if value != "":
+            values.setdefault(key, []).append(value)
+    data: dict[str, object] = {}
+    for key, got in values.items():
+        field = model.model_fields.get(key)
+        data[key] = got if field is not None and "list" in str(field.annotation) else got[-1]
+    return model(**data)
 
 
 def parse_sort(sort: str | None, allowed: dict, default: str) -> list:

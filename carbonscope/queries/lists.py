@@ -1,12 +1,9 @@
-"""Paginated, sorted lists of projects and credit events, their facets, and streamed exports."""
+"""Paginated, sorted lists of projects and credit events and their facets; the queries behind each
+list (``project_query``, ``events_query``) are what the export package streams."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from typing import Any
-
-from sqlalchemy import JSON, Boolean, Connection, String, case, func, literal, select, type_coerce
+from sqlalchemy import Connection, func, select
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
@@ -112,116 +109,3 @@ def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str |
     )
     doc["quantity"] = int(qty)
     return doc
-
-
-def stream_rows(conn: Connection, query, batch: int = 5000) -> Iterator[Sequence[Any]]:
-    """The rows of ``query`` in batches through a server-side cursor: memory stays flat."""
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-    yield from result.partitions(batch)
-
-
-def stream_raw_rows(conn: Connection, query, batch: int = 10_000) -> Iterator[list[tuple]]:
-    """Like :func:`stream_rows` but through the driver's own cursor, without per-value type
-    processing (SQLite then returns dates as ISO text): the fast path for CSV exports."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.params
-    if compiled.positional:
-        args = tuple(params[name] for name in compiled.positiontup)
-    else:
-        args = params
-    raw: Any = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        cur = raw.cursor(name="carbonscope_export")  # server-side cursor: rows arrive batch by batch
-        cur.itersize = batch
-    else:
-        cur = raw.cursor()
-    try:
-        cur.execute(str(compiled), args)
-        while part := cur.fetchmany(batch):
-            yield part
-    finally:
-        cur.close()
-
-
-# OWASP's rule for CSV injection: a cell that a spreadsheet would read as a formula starts with one
-# of these; the export prefixes it with a single quote so it is shown as text, never evaluated.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def sanitised(query):
-    """``query`` with every text column made safe for spreadsheets (one rule for CSV, Excel and Parquet):
-    registry text (names, proponents, beneficiaries, notes) is not ours to trust."""
-    out = []
-    for col in query.selected_columns:
-        if isinstance(col.type, String) and not isinstance(col.type, JSON):
-            safe = case(
-                (func.substr(col, 1, 1).in_(FORMULA_STARTS), type_coerce(literal("'"), String) + col), else_=col
-            )
-            out.append(type_coerce(safe, col.type).label(col.name))
-        else:
-            out.append(col)
-    return query.with_only_columns(*out)
-
-
-def _export_columns(query) -> list:
-    """The query's columns for export: booleans as 'true'/'false' on every database."""
-    out = []
-    for col in query.selected_columns:
-        if isinstance(col.type, Boolean):
-            out.append(case((col.is_(True), "true"), (col.is_(False), "false")).label(col.name))
-        else:
-            out.append(col)
-    return out
-
-
-def csv_lines(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
-    """The rows of ``query`` as CSV text (no header), formatted without a Python object per value.
-
-    PostgreSQL streams ``COPY (query) TO STDOUT WITH CSV``. A SQLite file whose export has only text,
-    integer, date and boolean columns is read as Arrow batches (ADBC) and written by Arrow's CSV
-    writer; other SQLite queries (JSON or float columns) go through the driver's raw rows and the C
-    csv writer.
-    """
-    cols = _export_columns(query)
-    if conn.dialect.name == "postgresql":
-        compiled = query.with_only_columns(*cols).compile(
-            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        pg: Any = conn.connection.driver_connection
-        cur = pg.cursor()
-        with cur.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)", compiled.params) as copy:
-            pending: list[bytes] = []
-            size = 0
-            for data in copy:
-                pending.append(bytes(data))
-                size += len(data)
-                if size > 1 << 20:
-                    yield b"".join(pending)
-                    pending, size = [], 0
-            if pending:
-                yield b"".join(pending)
-        return
-    from carbonscope.queries import arrow_export
-
-    if arrow_export.supported(conn, query):
-        yield from arrow_export.csv_batches(conn, query)
-        return
-    import csv
-    import io
-
-    json_cols = [i for i, c in enumerate(query.selected_columns) if c.name in ("methodologies", "sdgs")]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for part in stream_raw_rows(conn, query.with_only_columns(*cols), batch):
-        if json_cols:  # JSON text as stored; compact it the same way on every row
-            part = [
-                tuple(
-                    json.dumps(json.loads(v), ensure_ascii=False) if i in json_cols and v else v
-                    for i, v in enumerate(row)
-                )
-                for row in part
-            ]
-        buf.seek(0)
-        buf.truncate()
-        writer.writerows(part)
-        yield buf.getvalue().encode()

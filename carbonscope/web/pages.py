@@ -14,7 +14,7 @@ from carbonscope.news import store as news_store
 from carbonscope.queries import analytics, lists
 from carbonscope.queries.check import findings
 from carbonscope.queries.check import summary as findings_summary
-from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
+from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, from_pairs
 from carbonscope.queries.projects import project_changes, project_detail
 from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import country_name, numeric_codes
@@ -39,18 +39,10 @@ FACET_LABELS = {
 
 def _params(model, request: Request):
     """Build a params model from the query string; bad values become a 422 page naming the field."""
-    data: dict = {}
-    for key in request.query_params.keys():
-        field = model.model_fields.get(key)
-        values = [v for v in request.query_params.getlist(key) if v != ""]
-        if not values:
-            continue
-        is_list = field is not None and "list" in str(field.annotation)
-        data[key] = values if is_list else values[-1]
     from fastapi.exceptions import RequestValidationError
 
     try:
-        return model(**data)
+        return from_pairs(model, request.query_params.multi_items())
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
 

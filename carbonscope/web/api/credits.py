@@ -29,14 +29,5 @@ def list_credits(
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     filters = params.filters()
     if params.format != "json":
-        cols = lists.EVENT_COLUMNS
-        return export.response(
-            params.format,
-            engine,
-            lists.events_query(filters, sort),
-            cols,
-            export.schema_for(cols, export.EVENT_SCHEMA_TYPES),
-            "credits",
-            slots,
-        )
+        return export.response(params.format, engine, lists.events_query(filters, sort), "credits", slots)
     return Json(lists.list_events(conn, filters, params.paging(), sort))

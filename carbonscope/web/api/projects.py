@@ -36,16 +36,7 @@ def list_projects(
     sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
     filters = params.filters()
     if params.format != "json":
-        cols = lists.PROJECT_LIST_COLUMNS
-        return export.response(
-            params.format,
-            engine,
-            lists.project_query(filters, sort),
-            cols,
-            export.schema_for(cols, export.PROJECT_SCHEMA_TYPES),
-            "projects",
-            slots,
-        )
+        return export.response(params.format, engine, lists.project_query(filters, sort), "projects", slots)
     return Json(lists.list_projects(conn, filters, params.paging(), sort))
 
 
@@ -78,14 +69,5 @@ def project_events(
     project_detail(conn, pid)  # 404 for an unknown project
     filters = params.filters(project=[pid])
     if params.format != "json":
-        cols = lists.EVENT_COLUMNS
-        return export.response(
-            params.format,
-            engine,
-            lists.events_query(filters, sort),
-            cols,
-            export.schema_for(cols, export.EVENT_SCHEMA_TYPES),
-            f"{pid}-events",
-            slots,
-        )
+        return export.response(params.format, engine, lists.events_query(filters, sort), f"{pid}-events", slots)
     return Json(lists.list_events(conn, filters, params.paging(), sort))

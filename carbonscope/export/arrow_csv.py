@@ -6,7 +6,7 @@ C++. The driver infers each column's type from its first batch, so a text column
 throughout the first batch would be taken for an integer and the export would fail on the first
 text value. Every text column is therefore read as ``coalesce(CAST(col AS TEXT), marker)`` and the
 marker is turned back into NULL in Arrow; integer columns are cast to INTEGER (NULL fits int64).
-Queries with other column types (floats, JSON) use the csv-module path of ``lists.csv_lines``.
+Queries with other column types (floats, JSON) use the csv-module path of ``csv.csv_lines``.
 
 Output: Arrow quotes every non-null text value (valid RFC 4180 CSV; a NULL is an empty field, an
 empty text is ``""``); integers, dates and booleans read back the same as from PostgreSQL's COPY.
