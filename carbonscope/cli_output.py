@@ -7,8 +7,10 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from carbonscope.errors import CarbonScopeError
+from carbonscope.extras import missing_extra
 from carbonscope.jsonsafe import dumps
 
 console = Console()
@@ -16,7 +18,7 @@ err = Console(stderr=True)
 
 
 def fail(exc: Exception, code: int = 1):
-    err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)  # brackets in a message are text
     raise typer.Exit(code)
 
 
@@ -25,8 +27,8 @@ def print_json(doc) -> None:
 
 
 def guard_commands(app: typer.Typer) -> None:
-    """Every command of ``app`` (and of its sub-apps): an error CarbonScope raises on purpose is
-    printed as one line and exits with code 2, never a traceback."""
+    """Every command of ``app`` (and of its sub-apps): an error CarbonScope raises on purpose, or an
+    optional part that is not installed, is printed as one line and exits with code 2, never a traceback."""
     for info in app.registered_commands:
         if info.callback is not None and not getattr(info.callback, "_guarded", False):
             info.callback = _guarded(info.callback)
@@ -42,6 +44,11 @@ def _guarded(fn):
             return fn(*args, **kwargs)
         except CarbonScopeError as exc:
             fail(exc, 2)
+        except ModuleNotFoundError as exc:
+            needed = missing_extra(exc)
+            if needed is None:
+                raise
+            fail(needed, 2)
 
     run._guarded = True  # type: ignore[attr-defined]
     return run

@@ -12,7 +12,7 @@ while [ $# -gt 0 ]; do
     *) data+=("$1"); shift ;;
   esac
 done
-scripts/setup.sh
+scripts/setup.sh all
 source .venv/bin/activate
 carbonscope db upgrade
 if [ ${#data[@]} -gt 0 ]; then

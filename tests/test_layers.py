@@ -20,8 +20,9 @@ FLOORS = [
         "prefetch",
         "uniques",
         "lookalike",
-        "reports",
+        "run_report",
         "cli_output",
+        "extras",
     },  # shared basics
     {"db", "geo", "ipcc"},  # storage, geodesy, IPCC tables
     {"registry", "mail"},  # source parsers and downloads; the outbox

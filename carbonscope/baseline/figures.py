@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from rasterio.windows import Window
 
-from carbonscope.reports import plt, save_png
+from carbonscope.run_report import plt, save_png
 
 MAX_QUICKLOOK = 1000
 COLORS = {

@@ -365,7 +365,7 @@ def open_product(cfg: LandCoverConfig) -> Product:
                     raise InputError("no such legend table", file=str(cfg.legend))
                 table = pd.read_csv(cfg.legend, comment="#")
             else:
-                with resources.files("carbonscope.baseline").joinpath("tables/prodes.csv").open() as fh:
+                with resources.files("carbonscope.baseline").joinpath("legends/prodes.csv").open() as fh:
                     table = pd.read_csv(fh, comment="#")
             luts = _prodes_luts(table, cfg.dates, legend, source, size)
         else:

@@ -1,6 +1,6 @@
 """Reclassification tables: land-cover codes to IPCC land categories (or forest / non-forest).
 
-Packaged tables (``tables/*.csv``): ``esa_cci`` (the CCI-LC Product User Guide's IPCC table),
+Packaged tables (``legends/*.csv``): ``esa_cci`` (the CCI-LC Product User Guide's IPCC table),
 ``worldcover``, ``modis_igbp`` and ``forest_nonforest``. A user's table is a CSV with the columns
 ``value, category`` (an empty category means no data) or a mapping given inline in the run config.
 """
@@ -114,7 +114,7 @@ def load(spec: str | Path | dict) -> Legend:
         t = pd.DataFrame({"value": list(spec.keys()), "category": [v or None for v in spec.values()]})
         return from_frame(t, "inline mapping")
     if str(spec) in PACKAGED:
-        with resources.files("carbonscope.baseline").joinpath(f"tables/{spec}.csv").open() as f:
+        with resources.files("carbonscope.baseline").joinpath(f"legends/{spec}.csv").open() as f:
             return from_frame(pd.read_csv(f, comment="#", dtype={"category": str}), str(spec))
     path = Path(spec)
     if not path.exists():

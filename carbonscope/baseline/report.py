@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from carbonscope.reports import environment
+from carbonscope.run_report import environment
 
 _ENV = environment("carbonscope.baseline")
 

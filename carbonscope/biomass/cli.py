@@ -104,7 +104,7 @@ def train(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Validate a model on a table of samples; metrics are computed on held-out rows only."""
-    from carbonscope.biomass.table import train_table
+    from carbonscope.biomass.from_samples import train_table
 
     doc = train_table(
         table,

@@ -8,7 +8,7 @@ import numpy as np
 import rasterio
 from rasterio.enums import Resampling
 
-from carbonscope.reports import plt, save_png
+from carbonscope.run_report import plt, save_png
 
 MAX_QUICKLOOK = 900
 

@@ -1,6 +1,6 @@
 """Inference engines for a fitted model: scikit-learn itself, ONNX Runtime, treelite (GTIL).
 
-An :class:`Engine` is picklable (it carries bytes, not sessions), so dask workers can each load it
+A :class:`Predictor` is picklable (it carries bytes, not sessions), so dask workers can each load it
 once. ``choose`` converts the model to each engine that supports it, checks that its predictions
 match scikit-learn's to 1e-4 relative on real samples, times each on the same rows, and keeps the
 fastest that matches.
@@ -21,7 +21,7 @@ _LOADED: dict[str, object] = {}  # per process: engines already loaded, by conte
 
 
 @dataclass
-class Engine:
+class Predictor:
     name: str
     payload: bytes
     n_features: int
@@ -108,12 +108,12 @@ def matches(a: np.ndarray, b: np.ndarray, rtol: float = TOLERANCE) -> bool:
     return bool(np.all(np.abs(a - b) <= rtol * np.maximum(np.abs(b), 1.0)))
 
 
-def candidates(model, n_features: int, threads: int = 1, engines=ENGINES) -> list[Engine]:
+def candidates(model, n_features: int, threads: int = 1, engines=ENGINES) -> list[Predictor]:
     out = []
     for name in engines:
         p = _payload(model, name, n_features)
         if p is not None:
-            out.append(Engine(name, p, n_features, threads))
+            out.append(Predictor(name, p, n_features, threads))
     return out
 
 
@@ -142,7 +142,7 @@ def compare(model, X: np.ndarray, threads: int = 1, engines=ENGINES, repeat: int
     return rows
 
 
-def choose(model, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) -> Engine:
+def choose(model, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) -> Predictor:
     """The engine to map with: the one asked for, or (auto) the fastest that matches scikit-learn."""
     n_features = X_sample.shape[1]
     if engine != "auto":
@@ -151,7 +151,7 @@ def choose(model, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) 
             from carbonscope.errors import InputError
 
             raise InputError(f"predict.engine {engine!r} cannot run a {type(model).__name__}")
-        eng = Engine(engine, p, n_features, threads)
+        eng = Predictor(engine, p, n_features, threads)
         if engine != "sklearn":
             sample = np.ascontiguousarray(X_sample[:20000], dtype=np.float32)
             if not matches(eng.predict(sample), np.asarray(model.predict(sample), float)):

@@ -27,7 +27,7 @@ from rasterio.windows import Window
 from carbonscope.biomass.aoa import AOA
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.features import FeatureSpec
-from carbonscope.biomass.inference import Engine
+from carbonscope.biomass.inference import Predictor
 from carbonscope.biomass.layers import LayerInfo, LayerReader
 from carbonscope.biomass.uncertainty import Conformal
 from carbonscope.geo.areas import row_areas_ha
@@ -51,7 +51,7 @@ class MapJob:
     infos: list[LayerInfo]
     spec: FeatureSpec
     domain: Domain
-    engine: Engine
+    engine: Predictor
     conformal: Conformal | None = None
     aoa: AOA | None = None
     zones: list[tuple[str, object]] = field(default_factory=list)  # (name, geometry in grid CRS)

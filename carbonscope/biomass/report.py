@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from carbonscope.biomass import figures
-from carbonscope.reports import environment
+from carbonscope.run_report import environment
 
 _ENV = environment("carbonscope.biomass")
 

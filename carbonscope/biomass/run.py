@@ -174,7 +174,7 @@ class Fitted:
     grid_table: list | None
     conformal: object | None
     aoa: object | None
-    engine: inference.Engine
+    engine: inference.Predictor
 
 
 def train_final(

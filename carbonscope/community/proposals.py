@@ -368,32 +368,35 @@ def search(
     return {"total": total, "items": [dict(r) for r in rows]}
 
 
+# The fields of a proposal shown to everyone (contact included: proposers publish it to find partners)
+PUBLIC_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "country",
+    "project_type",
+    "category",
+    "methodology",
+    "expected_annual",
+    "developer",
+    "contact",
+    "links",
+    "boundary",
+    "area_ha",
+    "centroid_lat",
+    "centroid_lon",
+    "status",
+    "linked_project_id",
+    "support_count",
+    "created_at",
+    "updated_at",
+    "owner_name",
+)
+
+
 def public(doc: dict) -> dict:
-    """The fields of a proposal shown to everyone (contact included: proposers publish it to find partners)."""
-    keys = (
-        "id",
-        "name",
-        "description",
-        "country",
-        "project_type",
-        "category",
-        "methodology",
-        "expected_annual",
-        "developer",
-        "contact",
-        "links",
-        "boundary",
-        "area_ha",
-        "centroid_lat",
-        "centroid_lon",
-        "status",
-        "linked_project_id",
-        "support_count",
-        "created_at",
-        "updated_at",
-        "owner_name",
-    )
-    return {k: doc.get(k) for k in keys}
+    """The fields of a proposal shown to everyone."""
+    return {k: doc.get(k) for k in PUBLIC_FIELDS}
 
 
 def linked_to(conn: Connection, project_id: str) -> list[dict]:

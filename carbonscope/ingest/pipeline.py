@@ -45,7 +45,7 @@ from carbonscope.prefetch import prefetch
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
-from carbonscope.registry.tables import Issues, RowIssue
+from carbonscope.registry.reading import Issues, RowIssue
 
 MAX_WARNINGS_STORED = 5000
 

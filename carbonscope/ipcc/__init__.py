@@ -3,8 +3,8 @@
 - Carbon fraction of dry matter: 0.47 (IPCC 2006 Vol. 4 Table 4.3, default for all forest).
 - CO2 per carbon: 44/12 (molecular weights).
 - Root-to-shoot ratios: IPCC 2006 Vol. 4 Table 4.4 by ecological zone and AGB class
-  (``tables/root_shoot_2006.csv``), or any table with the columns ``zone, agb_min, agb_max, ratio``.
-- Biomass conversion and expansion factors for growing stock: Table 4.5 (``tables/bcef_2006.csv``).
+  (``factors/root_shoot_2006.csv``), or any table with the columns ``zone, agb_min, agb_max, ratio``.
+- Biomass conversion and expansion factors for growing stock: Table 4.5 (``factors/bcef_2006.csv``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ CO2_PER_C = 44.0 / 12.0
 
 
 def read_table(name: str, path: Path | None, columns: set[str]) -> pd.DataFrame:
-    """A packaged table (``tables/<name>``) or a user's CSV with the same columns."""
+    """A packaged table (``factors/<name>``) or a user's CSV with the same columns."""
     if path is None:
-        with resources.files("carbonscope.ipcc").joinpath(f"tables/{name}").open() as f:
+        with resources.files("carbonscope.ipcc").joinpath(f"factors/{name}").open() as f:
             t = pd.read_csv(f, comment="#")
     else:
         if not Path(path).exists():

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
+from carbonscope.community import targets
 from carbonscope.db.schema import news_items, news_links
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.news.items import Item
@@ -94,7 +95,7 @@ def relink(conn: Connection) -> int:
 
 
 def review(conn: Connection, user: dict, link_id: int, action: str) -> None:
-    """Confirm or remove an automatic link (moderation: admins only)."""
+    """Confirm or remove an automatic link (moderation: admins only); the linked project's page changes."""
     if user.get("role") != "admin":
         raise PermissionDenied("only administrators confirm or remove news links")
     if action not in ("confirm", "remove"):
@@ -106,6 +107,9 @@ def review(conn: Connection, user: dict, link_id: int, action: str) -> None:
     ).rowcount
     if not n:
         raise NotFoundError(f"no news link {link_id}")
+    row = conn.execute(select(news_links.c.target_kind, news_links.c.target_id).where(news_links.c.id == link_id)).one()
+    if row.target_kind == "project":
+        targets.bump(conn, "project", row.target_id)  # its cached page shows the news
 
 
 def search(

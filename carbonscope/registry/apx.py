@@ -21,7 +21,7 @@ import pandas as pd
 from carbonscope.registry.base import Batch, Parser, any_true
 from carbonscope.registry.codes import BY_CODE
 from carbonscope.registry.frames import Chunk, keep
-from carbonscope.registry.tables import Issues, apx_serials, read_csv_chunks, sdg_list
+from carbonscope.registry.reading import Issues, apx_serials, read_csv_chunks, sdg_list
 
 
 @dataclass(frozen=True)

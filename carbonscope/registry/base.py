@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from carbonscope.registry.tables import Issues
+from carbonscope.registry.reading import Issues
 
 PROJECT_FIELDS = (
     "registry",

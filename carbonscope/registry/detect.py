@@ -7,7 +7,7 @@ from pathlib import Path
 from carbonscope.errors import InputError, UnrecognisedFileError
 from carbonscope.registry import apx, gold_standard, offsetsdb, verra, vrod
 from carbonscope.registry.base import Parser
-from carbonscope.registry.tables import read_header
+from carbonscope.registry.reading import read_header
 
 PARSERS: tuple[type[Parser], ...] = (
     verra.VerraProjects,

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from carbonscope.registry import tables as t
-from carbonscope.registry.tables import Issues
+from carbonscope.registry import reading as t
+from carbonscope.registry.reading import Issues
 from carbonscope.uniques import on_uniques
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from carbonscope.registry.base import Batch, Parser
 from carbonscope.registry.codes import codes_of, normalise_ids
 from carbonscope.registry.frames import Chunk, keep
-from carbonscope.registry.tables import Issues, read_csv_chunks, read_parquet_table
+from carbonscope.registry.reading import Issues, read_csv_chunks, read_parquet_table
 
 
 def _protocols(value) -> str | None:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from carbonscope.registry.base import Batch, Parser, any_true
 from carbonscope.registry.frames import Chunk, contains, keep, year_of
-from carbonscope.registry.tables import Issues, read_csv_chunks
+from carbonscope.registry.reading import Issues, read_csv_chunks
 
 
 def _url(ids: pd.Series) -> pd.Series:

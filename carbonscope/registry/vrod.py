@@ -20,7 +20,7 @@ from carbonscope.errors import InputError
 from carbonscope.registry.base import Batch, Parser
 from carbonscope.registry.codes import codes_of, normalise_ids
 from carbonscope.registry.frames import Chunk, keep, stack_series
-from carbonscope.registry.tables import Issues, read_excel_projects, read_parquet_table
+from carbonscope.registry.reading import Issues, read_excel_projects, read_parquet_table
 
 BLOCKS = {
     "": "issued_by_vintage",

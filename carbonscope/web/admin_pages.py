@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from carbonscope import mail
 from carbonscope.accounts import users
-from carbonscope.community import comments, proposals, reports
+from carbonscope.community import abuse, comments, proposals
 from carbonscope.db.engine import write as db_write
-from carbonscope.db.schema import outbox
-from carbonscope.db.schema import users as users_table
 from carbonscope.errors import InvalidField
+from carbonscope.queries import admin as queries_admin
 from carbonscope.web.auth import Admin, check_csrf
 from carbonscope.web.deps import Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
@@ -25,27 +23,7 @@ F = Annotated[str, Form()]
 
 @router.get("/admin")
 def admin_page(request: Request, conn: Conn, admin: Admin, q: str = ""):
-    u = users_table.c
-    query = select(u.id, u.email, u.display_name, u.role, u.disabled, u.created_at).order_by(u.id.desc()).limit(100)
-    if q:
-        from carbonscope.db.like import like_pattern
-
-        query = query.where(
-            func.lower(u.email).like(like_pattern(q), escape="\\")
-            | func.lower(u.display_name).like(like_pattern(q), escape="\\")
-        )
-    ctx = {
-        "users": [dict(r) for r in conn.execute(query).mappings()],
-        "user_count": conn.execute(select(func.count()).select_from(users_table)).scalar_one(),
-        "reports": reports.open_reports(conn),
-        # bodies as an admin may read them: a reset or confirmation link is never shown (mail.shown)
-        "outbox": [
-            {**dict(r), "body": mail.shown(dict(r))}
-            for r in conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(30)).mappings()
-        ],
-        "q": q,
-    }
-    return render(request, "admin/admin.html", ctx)
+    return render(request, "admin/admin.html", vars(queries_admin.admin_page(conn, q)))
 
 
 @router.post("/admin/users/{uid}")
@@ -86,7 +64,7 @@ def admin_hide(
         else:
             raise InvalidField("target_kind", "comment or proposal")
         if report_id.isdigit():
-            reports.resolve(tx, admin, int(report_id))
+            abuse.resolve(tx, admin, int(report_id))
     return redirect("/admin#reports")
 
 
@@ -94,5 +72,5 @@ def admin_hide(
 def admin_resolve(request: Request, engine: Eng, admin: Admin, rid: int, csrf_token: F = ""):
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
-        reports.resolve(tx, admin, rid)
+        abuse.resolve(tx, admin, rid)
     return redirect("/admin#reports")

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from carbonscope.community import boundaries, comments, documents, proposals, reports, support, targets
+from carbonscope.community import abuse, boundaries, comments, documents, proposals, support, targets
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import InvalidField, NotFoundError
 from carbonscope.registry.codes import normalise_id
@@ -246,7 +246,7 @@ def report(
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")
     with db_write(engine) as tx:
-        reports.create(tx, user, target_kind, int(target_id), reason)
+        abuse.create(tx, user, target_kind, int(target_id), reason)
     return redirect(safe_next(next) + "?reported=1")
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from carbonscope.community import targets
 from carbonscope.db.engine import write as db_write
-from carbonscope.db.schema import news_links
 from carbonscope.errors import InvalidField
 from carbonscope.news import store
 from carbonscope.web.auth import Admin, User, check_csrf, safe_next
@@ -60,9 +58,4 @@ def review_link(
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         store.review(tx, user, link_id, action)
-        row = tx.execute(
-            select(news_links.c.target_kind, news_links.c.target_id).where(news_links.c.id == link_id)
-        ).first()
-        if row and row.target_kind == "project":
-            targets.bump(tx, "project", row.target_id)
     return redirect(safe_next(next))

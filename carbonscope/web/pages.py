@@ -9,15 +9,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from carbonscope.community import comments, proposals, support
-from carbonscope.news import store as news_store
-from carbonscope.queries import analytics, lists
-from carbonscope.queries.check import findings
-from carbonscope.queries.check import summary as findings_summary
+from carbonscope.queries import lists
+from carbonscope.queries import pages as page_data
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, from_pairs
-from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.queries.reader import reader_state
 from carbonscope.registry.codes import normalise_id
-from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.registry.countries import country_name
 from carbonscope.registry.vocab import CATEGORY_LABELS
 from carbonscope.web import personal
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
@@ -47,10 +44,6 @@ def _params(model, request: Request):
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
 
 
-def _empty(conn) -> bool:
-    return analytics.summary(conn)["projects"] == 0
-
-
 @router.get("/favicon.ico")
 def favicon():
     return RedirectResponse("/static/favicon.svg", status_code=301)
@@ -69,13 +62,7 @@ def api_docs(request: Request):
 
 @router.get("/")
 def home(request: Request, conn: Conn, user: User):
-    s = analytics.summary(conn)
-    ctx = {"summary": s, "empty": s["projects"] == 0}
-    if not ctx["empty"]:
-        ctx["by_registry"] = analytics.breakdown(conn, "registry")
-        ctx["chart"] = {"by_year": analytics.by_year(conn, "event_date")}
-        ctx["top"] = analytics.top_projects(conn, "retired_or_cancelled", 10)
-    return templates.TemplateResponse(request, "home.html", ctx)
+    return templates.TemplateResponse(request, "home.html", vars(page_data.home_page(conn)))
 
 
 @router.get("/projects")
@@ -97,7 +84,7 @@ def projects_page(request: Request, conn: Conn, user: User):
             "params": params,
             "country_names": {f["value"]: country_name(f["value"]) for f in facets["country"]},
             "export_qs": export_qs,
-            "empty": data["total"] == 0 and _empty(conn),
+            "empty": data["total"] == 0 and page_data.is_empty(conn),
             "sort": sort,
         },
     )
@@ -115,7 +102,7 @@ async def project_page(
     pid = normalise_id(project_id)
     with request.app.state.engine.connect() as conn:  # short indexed reads: cheaper here than a hop to the thread pool
         user = current_user(request, conn)
-        mine = personal.reader_state(conn, user["id"], "project", pid) if user is not None else None
+        mine = reader_state(conn, user["id"], "project", pid) if user is not None else None
     if user is None or mine is None:
         return await run_in_threadpool(_project_response, request, project_id, events_page, comments_before)
     settings = request.app.state.settings
@@ -141,75 +128,9 @@ async def project_page(
     return finish(request, HTMLResponse(body, headers={"cache-control": "no-store"}))
 
 
-def _project_context(conn, project_id: str, events_page: int, comments_before: int | None) -> dict:
-    doc = project_detail(conn, project_id)
-    yearly = analytics.project_yearly(conn, doc["id"])
-    params = EventListParams(page=events_page, limit=50)
-    events = lists.list_events(conn, params.filters(project=[doc["id"]]), params.paging(), "-event_date")
-    fields = [
-        (k, doc.get(k), doc["provenance"].get(_raw_field(k)))
-        for k in (
-            "registry",
-            "status",
-            "status_raw",
-            "proponent",
-            "owner",
-            "country_name",
-            "state",
-            "site",
-            "region",
-            "category",
-            "project_type",
-            "type_raw",
-            "scope",
-            "methodologies",
-            "methodology_raw",
-            "methodology_version",
-            "reduction_removal",
-            "listed_at",
-            "registered_at",
-            "crediting_start",
-            "crediting_end",
-            "first_vintage",
-            "estimated_annual",
-            "verifier",
-            "sdgs",
-            "corsia",
-            "ccp",
-            "article6",
-            "corresponding_adjustment",
-            "is_compliance",
-            "compliance_id",
-            "poa_id",
-            "size_class",
-            "website",
-        )
-    ]
-    map_data = {
-        "countries": {doc["country"]: 1} if doc.get("country") else {},
-        "numeric": numeric_codes(),
-        "focus": doc.get("country"),
-    }
-    return {
-        "p": doc,
-        "fields": [f for f in fields if f[1] not in (None, "", [])],
-        "yearly": yearly,
-        "events": events,
-        "chart": {"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]},
-        "map": map_data,
-        "changes": project_changes(conn, doc["id"], limit=30),
-        "category_labels": CATEGORY_LABELS,
-        "comments": comments.thread(conn, "project", doc["id"], before=comments_before),
-        "support_count": support.count(conn, "project", doc["id"]),
-        "news": news_store.search(conn, target_kind="project", target_id=doc["id"], limit=20)["items"],
-        "linked_proposals": proposals.linked_to(conn, doc["id"]),
-        "target": ("project", doc["id"]),
-    }
-
-
 def _project_response(request: Request, project_id: str, events_page: int, comments_before: int | None):
     with request.app.state.engine.connect() as conn:
-        ctx = _project_context(conn, project_id, events_page, comments_before)
+        ctx = vars(page_data.project_page(conn, project_id, events_page, comments_before))
     return templates.TemplateResponse(request, "project.html", ctx)
 
 
@@ -218,21 +139,10 @@ def _project_html(
 ) -> str:
     """The page every signed-in reader shares, with slots where their copies differ."""
     with request.app.state.engine.connect() as conn:
-        ctx = _project_context(conn, project_id, events_page, comments_before)
+        ctx = vars(page_data.project_page(conn, project_id, events_page, comments_before))
     return templates.get_template("project.html").render(
         {**ctx, "request": request, "slots": slots, "csrf": slots.csrf}
     )
-
-
-def _raw_field(name: str) -> str:
-    """The source field a harmonised field is derived from (for its provenance)."""
-    return {
-        "status": "status_raw",
-        "country_name": "country_raw",
-        "methodologies": "methodology_raw",
-        "category": "type_override",
-        "project_type": "type_override",
-    }.get(name, name)
 
 
 @router.get("/credits")
@@ -244,59 +154,15 @@ def credits_page(request: Request, conn: Conn, user: User):
     return templates.TemplateResponse(
         request,
         "credits.html",
-        {"data": data, "params": params, "export_qs": export_qs, "sort": sort, "empty": _empty(conn)},
+        {"data": data, "params": params, "export_qs": export_qs, "sort": sort, "empty": page_data.is_empty(conn)},
     )
 
 
 @router.get("/stats")
 def stats_page(request: Request, conn: Conn, user: User):
-    if _empty(conn):
-        return templates.TemplateResponse(request, "stats.html", {"empty": True})
-    countries = analytics.breakdown(conn, "country")
-    chart = {
-        "by_year": analytics.by_year(conn, "event_date"),
-        "by_vintage": analytics.by_year(conn, "vintage"),
-        "by_registry": analytics.breakdown(conn, "registry"),
-        "by_category": analytics.breakdown(conn, "category"),
-        "listings": analytics.listings_by_year(conn),
-    }
-    map_data = {
-        "countries": {c["value"]: c["issued"] for c in countries if c["value"]},
-        "numeric": numeric_codes(),
-        "focus": None,
-    }
-    groups, cover = analytics.beneficiary_groups(conn)
-    return templates.TemplateResponse(
-        request,
-        "stats.html",
-        {
-            "empty": False,
-            "chart": chart,
-            "map": map_data,
-            "countries": countries[:30],
-            "beneficiaries": groups[:25],
-            "beneficiary_cover": cover,
-            "top": analytics.top_projects(conn, "issued", 15),
-            "categories": chart["by_category"],
-            "category_labels": CATEGORY_LABELS,
-        },
-    )
+    return templates.TemplateResponse(request, "stats.html", vars(page_data.stats_page(conn)))
 
 
 @router.get("/data")
 def data_page(request: Request, conn: Conn, user: User):
-    items = findings(conn)
-    by_kind: dict[str, list] = {}
-    for f in items:
-        by_kind.setdefault(f["kind"], []).append(f)
-    return templates.TemplateResponse(
-        request,
-        "data.html",
-        {
-            "summary": analytics.summary(conn),
-            "snapshots": analytics.snapshot_history(conn, 20),
-            "findings_summary": findings_summary(items),
-            "findings": {k: v[:100] for k, v in by_kind.items()},
-            "counts": {k: len(v) for k, v in by_kind.items()},
-        },
-    )
+    return templates.TemplateResponse(request, "data.html", vars(page_data.data_page(conn)))

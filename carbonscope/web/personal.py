@@ -22,9 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from markupsafe import Markup
-from sqlalchemy import Connection, bindparam, exists, select
-
-from carbonscope.db.schema import supports, target_versions, watches
 
 
 @dataclass(frozen=True)
@@ -131,37 +128,6 @@ class Renderings:
             while len(self._parsed) > self.keep:
                 self._parsed.popitem(last=False)
         return pieces
-
-
-_READER = select(
-    exists()
-    .where(
-        supports.c.user_id == bindparam("uid"),
-        supports.c.target_kind == bindparam("kind"),
-        supports.c.target_id == bindparam("target"),
-    )
-    .label("supported"),
-    select(watches.c.id)
-    .where(
-        watches.c.user_id == bindparam("uid"),
-        watches.c.kind == bindparam("kind"),
-        watches.c.value == bindparam("target"),
-    )
-    .limit(1)
-    .scalar_subquery()
-    .label("watching"),
-    select(target_versions.c.version)
-    .where(target_versions.c.target_kind == bindparam("kind"), target_versions.c.target_id == bindparam("target"))
-    .scalar_subquery()
-    .label("version"),
-)
-
-
-def reader_state(conn: Connection, user_id: int, kind: str, target: str) -> dict:
-    """In one statement: does the reader support and watch the target, and the target's version
-    (bumped by every comment and support, see community.targets)."""
-    row = conn.execute(_READER, {"uid": user_id, "kind": kind, "target": str(target)}).one()
-    return {"supported": bool(row.supported), "watching": row.watching, "version": row.version or 0}
 
 
 def cache_key(data_version: int, kind: str, target: str, target_version: int, query: str) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC
 import pytest
 from sqlalchemy import insert
 
-from carbonscope.community import comments, documents, proposals, reports, support
+from carbonscope.community import abuse, comments, documents, proposals, support
 from carbonscope.db.schema import news_items, news_links
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.news import store
@@ -56,10 +56,10 @@ def test_reporting_what_is_hidden_answers_as_if_it_did_not_exist(engine, people)
         comments.set_hidden(tx, cid, True)
     for kind, target in (("proposal", pid), ("proposal", 999_999), ("comment", cid), ("comment", 999_999)):
         with pytest.raises(NotFoundError) as exc, engine.begin() as tx:
-            reports.create(tx, ben, kind, target, "looks like spam")
+            abuse.create(tx, ben, kind, target, "looks like spam")
         assert str(exc.value) == f"no {kind} {target}"  # the same words whether hidden or missing
     with engine.begin() as tx:
-        reports.create(tx, ana, "proposal", pid, "why was mine hidden?")  # its owner still sees it
+        abuse.create(tx, ana, "proposal", pid, "why was mine hidden?")  # its owner still sees it
 
 
 def test_a_refused_upload_leaves_no_file_and_a_proposal_has_a_document_quota(engine, people, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from carbonscope.errors import InputError, UnrecognisedFileError
 from carbonscope.registry.detect import detect, expand_paths
-from carbonscope.registry.tables import Issues
+from carbonscope.registry.reading import Issues
 from tests.conftest import NATIVE, REGISTRY_DATA, VROD
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from carbonscope.registry.detect import detect
-from carbonscope.registry.tables import Issues
+from carbonscope.registry.reading import Issues
 from tests.conftest import NATIVE, OFFSETSDB, VROD
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from carbonscope.queries.feed import changes_since
+from carbonscope.web.api import models
 from carbonscope.web.deps import Conn
 from carbonscope.web.responses import Json
 
@@ -15,7 +16,7 @@ router = APIRouter(tags=["changes"])
 Kind = Literal["new_project", "status_changed", "totals_changed", "new_events", "events_updated"]
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=models.ChangeFeed)
 def changes(
     conn: Conn,
     since: Annotated[datetime | None, Query(description="ISO date or timestamp")] = None,

@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 
 from carbonscope.community import boundaries, comments, documents, proposals, support, targets
 from carbonscope.db.engine import write as db_write
+from carbonscope.queries.pages import proposal_document
+from carbonscope.web.api import models
 from carbonscope.web.auth import ApiUser
 from carbonscope.web.deps import AppSettings, Conn, get_engine_dep
 from carbonscope.web.responses import Json
@@ -52,7 +54,7 @@ class LinkIn(BaseModel):
     project_id: str | None = Field(None, max_length=40)
 
 
-@router.get("/proposals", summary="List proposals")
+@router.get("/proposals", summary="List proposals", response_model=models.ProposalList)
 def list_proposals(
     conn: Conn,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -63,17 +65,12 @@ def list_proposals(
     return Json(proposals.search(conn, q=q, sort=sort, limit=limit, offset=(page - 1) * limit))
 
 
-@router.get("/proposals/{pid}", summary="One proposal")
+@router.get("/proposals/{pid}", summary="One proposal", response_model=models.ProposalDetail)
 def get_proposal(conn: Conn, pid: int):
-    doc = proposals.public(proposals.get(conn, pid))
-    doc["documents"] = [
-        {k: d[k] for k in ("id", "filename", "content_type", "size", "uploaded_at")} for d in proposals.docs(conn, pid)
-    ]
-    doc["history"] = proposals.revisions(conn, pid)
-    return Json(doc)
+    return Json(proposal_document(conn, pid))
 
 
-@router.post("/proposals", status_code=201, summary="Propose a project (API token)")
+@router.post("/proposals", status_code=201, summary="Propose a project (API token)", response_model=models.Proposal)
 def create_proposal(engine: Eng, user: ApiUser, body: ProposalIn):
     with db_write(engine) as tx:
         pid = proposals.create(tx, user, body.model_dump(exclude_none=True))
@@ -81,7 +78,7 @@ def create_proposal(engine: Eng, user: ApiUser, body: ProposalIn):
     return Json(doc, status_code=201)
 
 
-@router.patch("/proposals/{pid}", summary="Edit your proposal")
+@router.patch("/proposals/{pid}", summary="Edit your proposal", response_model=models.Proposal)
 def patch_proposal(engine: Eng, user: ApiUser, pid: int, body: ProposalPatch):
     with db_write(engine) as tx:
         changes = proposals.update_fields(tx, user, pid, body.model_dump(exclude_unset=True))
@@ -89,14 +86,18 @@ def patch_proposal(engine: Eng, user: ApiUser, pid: int, body: ProposalPatch):
     return Json({**doc, "changed": sorted(changes)})
 
 
-@router.post("/proposals/{pid}/withdraw", summary="Withdraw your proposal")
+@router.post("/proposals/{pid}/withdraw", summary="Withdraw your proposal", response_model=models.Proposal)
 def withdraw_proposal(engine: Eng, user: ApiUser, pid: int):
     with db_write(engine) as tx:
         proposals.withdraw(tx, user, pid)
         return Json(proposals.public(proposals.get(tx, pid)))
 
 
-@router.put("/proposals/{pid}/boundary", summary="Upload the site boundary (GeoJSON or GeoPackage)")
+@router.put(
+    "/proposals/{pid}/boundary",
+    summary="Upload the site boundary (GeoJSON or GeoPackage)",
+    response_model=models.Boundary,
+)
 def put_boundary(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, file: Annotated[UploadFile, File()]):
     data = file.file.read(settings.max_boundary_bytes + 1)
     b = boundaries.read(file.filename or "", data, settings.max_boundary_bytes)
@@ -112,7 +113,9 @@ def put_boundary(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, fi
     )
 
 
-@router.post("/proposals/{pid}/documents", status_code=201, summary="Attach a document")
+@router.post(
+    "/proposals/{pid}/documents", status_code=201, summary="Attach a document", response_model=models.DocumentRow
+)
 def post_document(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, file: Annotated[UploadFile, File()]):
     data = file.file.read(settings.max_document_bytes + 1)
     name, ctype, sha = documents.check(file.filename or "", data, settings.max_document_bytes)
@@ -121,14 +124,20 @@ def post_document(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, f
     return Json({"id": did, "filename": name, "content_type": ctype, "size": len(data)}, status_code=201)
 
 
-@router.post("/proposals/{pid}/link", summary="Link your proposal to the registry project it became")
+@router.post(
+    "/proposals/{pid}/link",
+    summary="Link your proposal to the registry project it became",
+    response_model=models.Proposal,
+)
 def link_proposal(engine: Eng, user: ApiUser, pid: int, body: LinkIn):
     with db_write(engine) as tx:
         proposals.link(tx, user, pid, body.project_id)
         return Json(proposals.public(proposals.get(tx, pid)))
 
 
-@router.get("/{kind}/{target}/comments", summary="Comments of a project or proposal")
+@router.get(
+    "/{kind}/{target}/comments", summary="Comments of a project or proposal", response_model=models.CommentThread
+)
 def list_comments(conn: Conn, kind: Kind, target: Annotated[str, Path(max_length=40)]):
     k = kind[:-1]
     from carbonscope.community.targets import check
@@ -137,7 +146,9 @@ def list_comments(conn: Conn, kind: Kind, target: Annotated[str, Path(max_length
     return Json(comments.thread(conn, k, tid))
 
 
-@router.post("/{kind}/{target}/comments", status_code=201, summary="Comment (API token)")
+@router.post(
+    "/{kind}/{target}/comments", status_code=201, summary="Comment (API token)", response_model=models.CommentDone
+)
 def post_comment(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)], body: CommentIn):
     # Sync (the thread pool): a write may wait for the database lock (an ingest, another writer), and
     # waiting on the event loop would stall every other request of this process, cached reads included.
@@ -146,21 +157,21 @@ def post_comment(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, 
     return Json({"id": cid}, status_code=201)
 
 
-@router.patch("/comments/{cid}", summary="Edit your comment")
+@router.patch("/comments/{cid}", summary="Edit your comment", response_model=models.CommentDone)
 def patch_comment(engine: Eng, user: ApiUser, cid: int, body: CommentPatch):
     with db_write(engine) as tx:
         comments.edit(tx, user, cid, body.body)
     return Json({"id": cid, "edited": True})
 
 
-@router.delete("/comments/{cid}", summary="Delete your comment")
+@router.delete("/comments/{cid}", summary="Delete your comment", response_model=models.CommentDone)
 def delete_comment(engine: Eng, user: ApiUser, cid: int):
     with db_write(engine) as tx:
         comments.delete(tx, user, cid)
     return Json({"id": cid, "deleted": True})
 
 
-@router.post("/{kind}/{target}/support", summary="Toggle your support")
+@router.post("/{kind}/{target}/support", summary="Toggle your support", response_model=models.SupportState)
 def toggle_support(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)]):
     with db_write(engine) as tx:
         on = support.toggle(tx, user, kind[:-1], target)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from carbonscope.queries import lists
 from carbonscope.queries.filters import EVENT_SORTS
 from carbonscope.web import export
+from carbonscope.web.api import models
 from carbonscope.web.api.params import EventListParams, checked_sort
 from carbonscope.web.deps import Conn, ExportSlotsDep, get_engine_dep
 from carbonscope.web.responses import Json
@@ -17,7 +18,7 @@ from carbonscope.web.responses import Json
 router = APIRouter(tags=["credits"])
 
 
-@router.get("/credits", summary="List credit events")
+@router.get("/credits", summary="List credit events", response_model=models.EventList, responses=models.FILE_RESPONSES)
 def list_credits(
     conn: Conn,
     engine: Annotated[Engine, Depends(get_engine_dep)],

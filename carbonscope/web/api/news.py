@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query
 
 from carbonscope.news import store
 from carbonscope.registry.codes import normalise_id
+from carbonscope.web.api import models
 from carbonscope.web.deps import Conn
 from carbonscope.web.responses import Json
 
 router = APIRouter(prefix="/news", tags=["news"])
 
 
-@router.get("")
+@router.get("", response_model=models.NewsList)
 def list_news(
     conn: Conn,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -42,7 +43,7 @@ def list_news(
     )
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=models.NewsStats)
 def news_stats(conn: Conn):
     """Items per topic and ISO week."""
     return Json({"per_topic_week": store.per_topic_week(conn), **store.facets(conn)})

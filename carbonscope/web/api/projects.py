@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Engine
 
 from carbonscope.queries import lists
-from carbonscope.queries.analytics import project_yearly
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
-from carbonscope.queries.projects import project_changes, project_detail
+from carbonscope.queries.pages import project_document
+from carbonscope.queries.projects import project_detail
 from carbonscope.registry.codes import normalise_id
 from carbonscope.web import export
+from carbonscope.web.api import models
 from carbonscope.web.api.params import EventListParams, ProjectListParams, checked_sort
 from carbonscope.web.deps import Conn, ExportSlotsDep, get_engine_dep
 from carbonscope.web.responses import Json
@@ -23,7 +24,7 @@ ProjectId = Annotated[
 ]
 
 
-@router.get("", summary="List projects")
+@router.get("", summary="List projects", response_model=models.ProjectList, responses=models.FILE_RESPONSES)
 def list_projects(
     conn: Conn,
     engine: Annotated[Engine, Depends(get_engine_dep)],
@@ -40,23 +41,25 @@ def list_projects(
     return Json(lists.list_projects(conn, filters, params.paging(), sort))
 
 
-@router.get("/facets", summary="Counts of each filter value")
+@router.get("/facets", summary="Counts of each filter value", response_model=models.Facets)
 def facets(conn: Conn, params: Annotated[ProjectListParams, Query()]):
     """For each facet (registry, country, category, type, status, reduction_removal), the values present
     under the other filters with their project counts: filter lists come from the data."""
     return Json(lists.project_facets(conn, params.filters()))
 
 
-@router.get("/{project_id}", summary="One project")
+@router.get("/{project_id}", summary="One project", response_model=models.ProjectDetail)
 def get_project(conn: Conn, project_id: ProjectId):
     """Every field with its provenance, totals, totals per vintage, yearly series, changes seen."""
-    doc = project_detail(conn, project_id)
-    doc["yearly"] = project_yearly(conn, doc["id"])
-    doc["changes"] = project_changes(conn, doc["id"], limit=50)
-    return Json(doc)
+    return Json(project_document(conn, project_id))
 
 
-@router.get("/{project_id}/events", summary="A project's credit events")
+@router.get(
+    "/{project_id}/events",
+    summary="A project's credit events",
+    response_model=models.EventList,
+    responses=models.FILE_RESPONSES,
+)
 def project_events(
     conn: Conn,
     engine: Annotated[Engine, Depends(get_engine_dep)],

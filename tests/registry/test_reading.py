@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from carbonscope.errors import InputError
-from carbonscope.registry import tables as t
-from carbonscope.registry.tables import Issues
+from carbonscope.registry import reading as t
+from carbonscope.registry.reading import Issues
 
 
 def test_header_quirks_normalise_to_one_name():
@@ -115,7 +115,7 @@ def test_a_csv_cut_in_half_is_refused_naming_its_last_row(tmp_path):
     import pytest
 
     from carbonscope.errors import InputError
-    from carbonscope.registry.tables import check_complete
+    from carbonscope.registry.reading import check_complete
     from tests.conftest import NATIVE
 
     src = (NATIVE / "verra/projects.csv").read_bytes()
