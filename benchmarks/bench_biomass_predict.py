@@ -37,10 +37,10 @@ from carbonscope.biomass import inference, models  # noqa: E402
 from carbonscope.biomass.config import FeatureConfig, LayerConfig, PredictConfig  # noqa: E402
 from carbonscope.biomass.domain import Domain  # noqa: E402
 from carbonscope.biomass.features import build as build_features  # noqa: E402
-from carbonscope.biomass.grid import Grid  # noqa: E402
 from carbonscope.biomass.layers import LayerReader, inspect  # noqa: E402
 from carbonscope.biomass.predict import MapJob, predict_map, window_features  # noqa: E402
 from carbonscope.biomass.sampling import point_features  # noqa: E402
+from carbonscope.geo.grid import Grid  # noqa: E402
 
 FEATURES = FeatureConfig(sets=["sar", "texture", "landcover"], texture=True, exclude=["lc_2"])
 

@@ -9,10 +9,13 @@ interval is ±1.96 standard errors. User's accuracy ``p_jj / p_j.``, producer's 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from carbonscope.errors import InputError
+from carbonscope.geo.vector import read_vector
 
 
 def estimate(map_area: dict[str, float], counts: pd.DataFrame) -> dict:
@@ -52,7 +55,6 @@ def estimate(map_area: dict[str, float], counts: pd.DataFrame) -> dict:
 
 def read_sample(path, x: str, y: str, reference: str, crs_default, target_crs) -> pd.DataFrame:
     """A reference sample as x, y (in the raster's CRS) and the observed class."""
-    import geopandas as gpd
     from pyproj import Transformer
 
     path = str(path)
@@ -73,13 +75,9 @@ def read_sample(path, x: str, y: str, reference: str, crs_default, target_crs) -
             )
         xs, ys = Transformer.from_crs(crs_default, target_crs, always_xy=True).transform(xs.to_numpy(), ys.to_numpy())
         return pd.DataFrame({"x": xs, "y": ys, "reference": t[reference].astype(str).str.strip().str.lower()})
-    try:
-        g = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"cannot read the reference sample ({exc})", file=path) from None
+    g = read_vector(Path(path), target_crs, what="reference sample")
     if reference not in g.columns:
         raise InputError(f"no column {reference!r}", file=path, column=reference)
-    g = g.to_crs(target_crs)
     return pd.DataFrame(
         {"x": g.geometry.x, "y": g.geometry.y, "reference": g[reference].astype(str).str.strip().str.lower()}
     )

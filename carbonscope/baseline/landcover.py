@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import rasterio
-from pyproj import CRS
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
@@ -25,6 +24,7 @@ from rasterio.windows import Window
 from carbonscope.baseline import legend as lg
 from carbonscope.baseline.config import LandCoverConfig
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 
 
 def decimal_year(label: str) -> float:
@@ -40,50 +40,6 @@ def decimal_year(label: str) -> float:
     return d.year + (d - start).days / (_date(d.year + 1, 1, 1) - start).days
 
 
-@dataclass(frozen=True)
-class GridSpec:
-    crs: CRS
-    transform: rasterio.Affine
-    width: int
-    height: int
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.height, self.width
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        return _bounds(self)
-
-    def describe(self) -> str:
-        t = self.transform
-        return (
-            f"{self.width} x {self.height} px of {abs(t.a):g} x {abs(t.e):g} in {self.crs.to_string()}, "
-            f"origin ({t.c:g}, {t.f:g})"
-        )
-
-
-def _bounds(g: GridSpec) -> tuple[float, float, float, float]:
-    t = g.transform
-    return t.c, t.f + t.e * g.height, t.c + t.a * g.width, t.f
-
-
-def grid_of(src) -> GridSpec:
-    if src.crs is None:
-        raise InputError("the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:...)", file=src.name)
-    if src.transform.b or src.transform.d:
-        raise InputError("rotated rasters are not supported; warp it north-up first", file=src.name)
-    return GridSpec(CRS.from_user_input(src.crs), src.transform, src.width, src.height)
-
-
-def _same(a: GridSpec, b: GridSpec) -> bool:
-    return (
-        a.crs == b.crs
-        and a.shape == b.shape
-        and all(abs(x - y) <= 1e-6 * max(1.0, abs(x)) for x, y in zip(a.transform[:6], b.transform[:6]))
-    )
-
-
 @dataclass
 class Band:
     date: str
@@ -97,7 +53,7 @@ class Product:
 
     legend: lg.Legend
     dates: list[str]
-    grid: GridSpec
+    grid: Grid
     forest: tuple[int, ...]
     kind: str
     sources: list[str]
@@ -131,7 +87,7 @@ class Product:
         return set()
 
 
-def _open(product: Product, path: Path, align: bool, target: GridSpec | None, nodata: float | None):
+def _open(product: Product, path: Path, align: bool, target: Grid | None, nodata: float | None):
     key = (str(path), align)
     if key in product._opened:
         return product._opened[key]
@@ -142,8 +98,8 @@ def _open(product: Product, path: Path, align: bool, target: GridSpec | None, no
         product._handles.append(src)
     except rasterio.errors.RasterioIOError as exc:
         raise InputError(f"cannot read the raster ({exc})", file=str(path)) from None
-    g = grid_of(src)
-    if target is not None and not _same(g, target):
+    g = Grid.of_dataset(src)
+    if target is not None and not g.same_as(target):
         if not align:
             raise InputError(
                 f"the raster's grid ({g.describe()}) differs from {product.sources[0]}'s ({target.describe()}); "
@@ -353,7 +309,7 @@ def open_product(cfg: LandCoverConfig) -> Product:
     if not Path(first).exists():
         raise InputError("no such raster", file=str(first))
     with rasterio.open(first) as src:
-        grid = grid_of(src)
+        grid = Grid.of_dataset(src)
     if cfg.type in ("prodes", "loss_year"):
         legend = lg.FOREST_MASK
         with rasterio.open(first) as src:

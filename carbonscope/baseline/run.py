@@ -19,6 +19,7 @@ from carbonscope.baseline.config import RunConfig
 from carbonscope.baseline.tabulate import AgbMap, Tally, tabulate
 from carbonscope.baseline.value import invest_constant
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 from carbonscope.ipcc import CO2_PER_C
 from carbonscope.jsonsafe import write_json
 
@@ -30,7 +31,7 @@ class Run:
     change: Change
     results: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    grid: landcover.GridSpec | None = None
+    grid: Grid | None = None
     risk: allocate.RiskMap | None = None
     seconds: dict = field(default_factory=dict)
     # set by the steps in order: the baseline fits, the zone they describe, the project and its share

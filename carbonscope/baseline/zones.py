@@ -15,8 +15,9 @@ from rasterio import features, windows
 from shapely.geometry import box
 
 from carbonscope.baseline.config import ZoneConfig
-from carbonscope.baseline.landcover import GridSpec
 from carbonscope.errors import InputError
+from carbonscope.geo import vector
+from carbonscope.geo.grid import Grid
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class ZoneSet:
     geometries: list  # shapely, in the raster's CRS
     source: str
 
-    def rasterize(self, grid: GridSpec, window: windows.Window) -> np.ndarray:
+    def rasterize(self, grid: Grid, window: windows.Window) -> np.ndarray:
         """Zone number per pixel of the window: 0 outside every zone, i + 1 inside zone i."""
         shape = (int(window.height), int(window.width))
         transform = windows.transform(window, grid.transform)
@@ -39,31 +40,20 @@ class ZoneSet:
         return features.rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="uint16")
 
 
-def load(cfg: ZoneConfig, grid: GridSpec) -> ZoneSet:
-    import geopandas as gpd
-    import pyogrio
-
+def load(cfg: ZoneConfig, grid: Grid) -> ZoneSet:
     path = cfg.path
-    if not path.exists():
-        raise InputError(f"no such zone file (zone set {cfg.name!r})", file=str(path))
-    try:
-        layers = [name for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"cannot read zone set {cfg.name!r} as a vector file ({exc})", file=str(path)) from None
-    if cfg.layer is not None and cfg.layer not in layers:
-        raise InputError(f"no layer {cfg.layer!r}; layers: {', '.join(layers)}", file=str(path))
-    layer = cfg.layer or layers[0]
-    if cfg.layer is None and len(layers) > 1:
+    what = f"zone set {cfg.name!r}"
+    names = vector.layers(path, what)
+    if cfg.layer is not None and cfg.layer not in names:
+        raise InputError(f"no layer {cfg.layer!r}; layers: {', '.join(names)}", file=str(path))
+    layer = cfg.layer or names[0]
+    if cfg.layer is None and len(names) > 1:
         if cfg.field is not None:
-            with_field = [name for name in layers if cfg.field in pyogrio.read_info(path, layer=name)["fields"]]
-            layer = with_field[0] if with_field else layers[0]
-        log.warning("%s has layers %s; zone set %r uses %r (set the layer to choose)", path, layers, cfg.name, layer)
-    gdf = gpd.read_file(path, layer=layer)
+            with_field = [name for name in names if cfg.field in vector.fields(path, name)]
+            layer = with_field[0] if with_field else names[0]
+        log.warning("%s has layers %s; zone set %r uses %r (set the layer to choose)", path, names, cfg.name, layer)
+    gdf = vector.read_vector(path, None, layer, what, drop_empty=False)
     where = f"{path}" + (f", layer {cfg.layer}" if cfg.layer else "")
-    if gdf.empty:
-        raise InputError(f"zone set {cfg.name!r} has no features", file=where)
-    if gdf.crs is None:
-        raise InputError(f"zone set {cfg.name!r} has no CRS; save it with one", file=where)
     if cfg.field is not None and cfg.field not in gdf.columns:
         raise InputError(
             f"no column {cfg.field!r} for zone names; columns: {', '.join(c for c in gdf.columns if c != 'geometry')}",
@@ -71,8 +61,6 @@ def load(cfg: ZoneConfig, grid: GridSpec) -> ZoneSet:
             column=cfg.field,
         )
     for i, geom in enumerate(gdf.geometry):
-        if geom is None or geom.is_empty:
-            raise InputError(f"feature {i + 1} of zone set {cfg.name!r} has an empty geometry", file=where, row=i + 1)
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise InputError(
                 f"feature {i + 1} of zone set {cfg.name!r} is a {geom.geom_type}, zones must be polygons",

@@ -10,8 +10,8 @@ from rasterio.features import geometry_mask
 from rasterio.windows import Window
 
 from carbonscope.biomass.config import RunConfig
-from carbonscope.biomass.grid import Grid
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 
 

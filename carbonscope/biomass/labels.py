@@ -18,6 +18,7 @@ from pyproj import CRS, Transformer
 
 from carbonscope.biomass.config import LabelConfig
 from carbonscope.errors import InputError
+from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import read_table
 
 GEDI_EPOCH = pd.Timestamp("2018-01-01T00:00:00Z")
@@ -96,11 +97,7 @@ def read_plots(cfg: LabelConfig, grid_crs) -> Labels:
         x, y = _numeric(df, cfg.x, path), _numeric(df, cfg.y, path)
         src_crs = CRS.from_user_input(cfg.crs)
     else:
-        import geopandas as gpd
-
-        gdf = gpd.read_file(path)
-        if gdf.crs is None:
-            raise InputError("the plot file has no CRS", file=str(path))
+        gdf = read_vector(path, what="plot file")
         pts = gdf.geometry.representative_point()
         x, y = pts.x.to_numpy(), pts.y.to_numpy()
         src_crs = gdf.crs

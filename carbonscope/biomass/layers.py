@@ -20,8 +20,8 @@ from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from carbonscope.biomass.config import LayerConfig
-from carbonscope.biomass.grid import Grid
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 
 
 def resampling_for(layer: LayerConfig, src_res: float, grid: Grid) -> Resampling:

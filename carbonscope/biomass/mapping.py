@@ -10,11 +10,11 @@ import numpy as np
 import rasterio
 
 from carbonscope.biomass.config import RunConfig
-from carbonscope.biomass.grid import Grid
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map
 from carbonscope.biomass.stock import account
 from carbonscope.errors import InputError
 from carbonscope.geo.areas import row_areas_ha
+from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
 

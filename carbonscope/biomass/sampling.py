@@ -14,9 +14,9 @@ from rasterio.windows import Window
 
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.features import FeatureSpec
-from carbonscope.biomass.grid import Grid
 from carbonscope.biomass.layers import LayerReader
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 from carbonscope.progress import NullProgress, Progress
 
 BLOCK = 256

@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from carbonscope.biomass.config import LayerConfig
-from carbonscope.biomass.grid import Grid
 from carbonscope.errors import DownloadError, InputError
+from carbonscope.geo.grid import Grid
 
 S2_DROP_SCL = (0, 1, 3, 8, 9, 10)
 S2_OFFSET_BASELINE = "04.00"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carbonscope.errors import InputError, InvalidField
-from carbonscope.geo.vector import check_geojson_crs, check_geopackage
+from carbonscope.geo.vector import check_geojson_crs, read_vector
 
 SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}
 MAX_VERTICES = 50_000
@@ -48,7 +48,6 @@ def _count_vertices(geom) -> int:
 
 def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
     """Validate an uploaded boundary; every refusal says what is wrong and where."""
-    import geopandas as gpd
     import shapely
     from pyproj import Geod
     from shapely.validation import explain_validity
@@ -89,22 +88,11 @@ def read(filename: str, data: bytes, max_bytes: int) -> Boundary:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        if suffix == ".gpkg":
-            try:
-                check_geopackage(path)
-            except InputError as exc:
-                raise InvalidField(field, f"{filename!r}: {exc.reason}") from exc
         try:
-            gdf = gpd.read_file(path)
-        except Exception as exc:  # the drivers raise many kinds; the message matters
-            raise InvalidField(field, f"{filename!r} could not be read: {exc}") from exc
-    if gdf.empty or gdf.geometry.isna().all():
-        raise InvalidField(field, f"{filename!r} has no features")
-    if gdf.crs is None:
-        raise InvalidField(field, f"{filename!r} has no coordinate reference system; save it with one (e.g. EPSG:4326)")
+            gdf = read_vector(path, what="boundary", drop_empty=False)
+        except InputError as exc:
+            raise InvalidField(field, f"{filename!r}: {exc.reason}") from exc
     for i, geom in enumerate(gdf.geometry):
-        if geom is None or geom.is_empty:
-            raise InvalidField(field, f"{filename!r}, feature {i + 1}: empty geometry")
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise InvalidField(
                 field, f"{filename!r}, feature {i + 1}: a {geom.geom_type}; a site boundary must be a polygon"

@@ -77,9 +77,9 @@ def check_geojson_crs(doc: dict, path: str) -> None:
         ) from exc
 
 
-def read_vector(path: Path, crs, layer: str | None = None, what: str = "area of interest"):
-    """A vector file's features reprojected to ``crs`` (GeoDataFrame); clear errors for bad files."""
-    import geopandas as gpd
+def layers(path: Path, what: str = "vector file") -> list[str]:
+    """The layer names of a vector file, in order; InputError naming the file when it is unreadable."""
+    import pyogrio
 
     path = Path(path)
     if not path.exists():
@@ -87,14 +87,56 @@ def read_vector(path: Path, crs, layer: str | None = None, what: str = "area of 
     if path.suffix.lower() == ".gpkg":
         check_geopackage(path)
     try:
+        return [name for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InputError(f"cannot read the {what} as a vector file ({exc})", file=str(path)) from None
+
+
+def fields(path: Path, layer: str) -> list[str]:
+    """The attribute fields of one layer of a vector file."""
+    import pyogrio
+
+    return list(pyogrio.read_info(path, layer=layer)["fields"])
+
+
+def read_vector(
+    path: Path, crs=None, layer: str | None = None, what: str = "area of interest", *, drop_empty: bool = True
+):
+    """A vector file's features (GeoDataFrame), reprojected to ``crs`` unless it is None, with clear
+    errors for bad files: missing, unreadable, a GeoPackage that would run its own SQL, a GeoJSON
+    naming an unknown CRS, no features, no CRS. Features with an empty geometry are dropped, or with
+    ``drop_empty=False`` refused naming the feature."""
+    import json
+
+    import geopandas as gpd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"no such {what} file", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        check_geopackage(path)
+    elif suffix in (".geojson", ".json"):
+        try:
+            doc = json.loads(path.read_bytes())
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise InputError(f"the {what} is not valid GeoJSON ({type(exc).__name__})", file=str(path)) from None
+        if isinstance(doc, dict):
+            check_geojson_crs(doc, str(path))
+    where = str(path) + (f", layer {layer}" if layer else "")
+    try:
         gdf = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise InputError(f"cannot read the {what} as a vector file ({exc})", file=str(path)) from exc
+        raise InputError(f"cannot read the {what} as a vector file ({exc})", file=where) from exc
     if gdf.empty:
-        raise InputError(f"the {what} has no features", file=str(path))
+        raise InputError(f"the {what} has no features", file=where)
     if gdf.crs is None:
-        raise InputError(f"the {what} has no CRS; save it with one (GeoPackage or GeoJSON in WGS84)", file=str(path))
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        raise InputError(f"the {what} has no CRS; save it with one (GeoPackage or GeoJSON in WGS84)", file=where)
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any() and not drop_empty:
+        i = int(empty.to_numpy().argmax())
+        raise InputError(f"feature {i + 1} of the {what} has an empty geometry", file=where, row=i + 1)
+    gdf = gdf[~empty]
     if gdf.empty:
-        raise InputError(f"every geometry of the {what} is empty", file=str(path))
-    return gdf.to_crs(crs)
+        raise InputError(f"every geometry of the {what} is empty", file=where)
+    return gdf if crs is None else gdf.to_crs(crs)

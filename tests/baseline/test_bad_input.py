@@ -71,7 +71,7 @@ def test_empty_project_polygon(tmp_path):
     from carbonscope.baseline import zones
 
     with landcover.open_product(LandCoverConfig(type="forest_mask", path=FOREST, dates=["2000", "2010", "2020"])) as p:
-        with pytest.raises(InputError, match="feature 1 of zone set 'project' has an empty geometry"):
+        with pytest.raises(InputError, match="feature 1 of the zone set 'project' has an empty geometry"):
             zones.load(ZoneConfig(name="project", path=empty), p.grid)
 
 

@@ -8,9 +8,9 @@ import rasterio
 
 from carbonscope.biomass import config
 from carbonscope.biomass.config import LayerConfig
-from carbonscope.biomass.grid import Grid
 from carbonscope.biomass.stac import Query, materialize, s2_offset, search
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 from tests.biomass import stac_catalog
 from tests.biomass.conftest import HH, example_config
 

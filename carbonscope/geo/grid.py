@@ -1,4 +1,6 @@
-"""The target grid every layer is aligned to, and windows over it."""
+"""A north-up raster grid (CRS, transform, size): the grid every layer of the carbon analyst is aligned
+to and the grid of the baseline engine's land-cover maps, with windows over it. One type, one set of
+checks (a CRS is required, rotated rasters are refused) for both engines."""
 
 from __future__ import annotations
 
@@ -34,15 +36,31 @@ class Grid:
     @classmethod
     def of_raster(cls, path) -> Grid:
         with rasterio.open(path) as src:
-            if src.crs is None:
-                raise InputError(
-                    "the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:...)", file=str(path)
-                )
-            if src.transform.b or src.transform.d:
-                raise InputError(
-                    "rotated rasters are not supported as the reference grid; warp it north-up first", file=str(path)
-                )
-            return cls(CRS.from_user_input(src.crs), src.transform, src.width, src.height)
+            return cls.of_dataset(src)
+
+    @classmethod
+    def of_dataset(cls, src) -> Grid:
+        """The grid of an open rasterio dataset; InputError (naming the file) without a CRS or when rotated."""
+        if src.crs is None:
+            raise InputError("the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:...)", file=src.name)
+        if src.transform.b or src.transform.d:
+            raise InputError("rotated rasters are not supported; warp it north-up first", file=src.name)
+        return cls(CRS.from_user_input(src.crs), src.transform, src.width, src.height)
+
+    def same_as(self, other: Grid) -> bool:
+        """The same CRS, size and transform (to a millionth of a unit)."""
+        return (
+            self.crs == other.crs
+            and self.shape == other.shape
+            and all(abs(x - y) <= 1e-6 * max(1.0, abs(x)) for x, y in zip(self.transform[:6], other.transform[:6]))
+        )
+
+    def describe(self) -> str:
+        t = self.transform
+        return (
+            f"{self.width} x {self.height} px of {abs(t.a):g} x {abs(t.e):g} in {self.crs.to_string()}, "
+            f"origin ({t.c:g}, {t.f:g})"
+        )
 
     @property
     def resolution(self) -> float:
