@@ -24,7 +24,7 @@ FLOORS = [
         "cli_output",
         "extras",
     },  # shared basics
-    {"db", "geo", "ipcc"},  # storage, geodesy, IPCC tables
+    {"db", "geo", "ipcc", "recipe"},  # storage, geodesy, IPCC tables, the analyses' run contract
     {"registry", "mail"},  # source parsers and downloads; the outbox
     {"ingest", "accounts", "biomass", "baseline"},  # the data engine, accounts, the two analyses
     {"community", "news", "watch"},  # features built on the data

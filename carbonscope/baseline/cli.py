@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from carbonscope.cli_output import console, err, fail, print_json
-from carbonscope.errors import CarbonScopeError
+from carbonscope.cli_output import console, err, print_json
 
 app = typer.Typer(
     help="REDD+ baseline: land-cover change, reference levels, creditable reductions.", no_args_is_help=True
@@ -34,17 +33,15 @@ def run(
     json_out: Annotated[bool, typer.Option("--json", help="print results.json")] = False,
 ):
     """Change, zones, carbon, reference level, allocation, crediting and report in one run folder."""
-    from carbonscope.baseline import config as cfgmod
-    from carbonscope.baseline.run import run as do_run
-    from carbonscope.baseline.run import write
+    from carbonscope.baseline.run import RECIPE
     from carbonscope.progress import RichProgress
+    from carbonscope.recipe import execute
 
-    cfg = cfgmod.load(config)
-    if output is not None:
-        cfg = cfg.model_copy(update={"output": output.resolve()})
+    cfg = RECIPE.load(config)
     with RichProgress(console=err) as progress:
-        result = do_run(cfg, progress)
-        folder = write(result)
+        result = execute(RECIPE, cfg, output.resolve() if output else None, progress=progress)
+    folder = result.folder
+    assert folder is not None  # the recipe sets it once the folder is in place
     if json_out:
         print_json(result.results)
         return
@@ -86,39 +83,20 @@ def areas(
     ] = False,
 ):
     """Area per category and date, and deforestation between dates (whole raster and per zone)."""
-    from carbonscope.baseline import landcover
-    from carbonscope.baseline import zones as zmod
-    from carbonscope.baseline.change import Change
-    from carbonscope.baseline.config import LandCoverConfig, ZoneConfig
-    from carbonscope.baseline.tabulate import tabulate
+    from carbonscope.baseline.areas import land_cover_areas
     from carbonscope.progress import RichProgress
 
-    try:
-        lc = LandCoverConfig(
-            type="landcover" if mapping else "forest_mask",
-            path=raster.resolve(),
+    with RichProgress(console=err) as progress:
+        doc = land_cover_areas(
+            raster,
+            [d.strip() for d in dates.split(",") if d.strip()],
+            zones=zones,
+            zone_field=zone_field,
+            zone_layer=zone_layer,
             mapping=mapping,
-            dates=[d.strip() for d in dates.split(",") if d.strip()],
+            workers=workers,
+            progress=progress,
         )
-        with landcover.open_product(lc) as product:
-            grid, forest = product.grid, product.forest
-        sets = (
-            [zmod.load(ZoneConfig(name="zones", path=zones.resolve(), layer=zone_layer, field=zone_field), grid)]
-            if zones
-            else []
-        )
-        with RichProgress(console=err) as progress:
-            task = progress.task("pixels", total=grid.width * grid.height)
-            tally = tabulate(lc, sets, workers=workers, progress=lambda n: progress.advance(task, n))
-    except (CarbonScopeError, ValueError) as exc:
-        fail(exc, 2)
-    ch = Change(tally, forest)
-    doc = {"areas_ha": ch.areas(), "deforestation_ha": ch.deforestation()}
-    if sets:
-        doc["zones"] = {
-            name: {"areas_ha": ch.areas("zones", i + 1), "deforestation_ha": ch.deforestation("zones", i + 1)}
-            for i, name in enumerate(sets[0].names)
-        }
     if json_out:
         print_json(doc)
         return

@@ -296,6 +296,8 @@ def open_product(cfg: LandCoverConfig) -> Product:
     """The configured land-cover product, opened and checked (grids, bands, legend)."""
     if cfg.files:
         bands = [Band(f.date, f.path, f.band) for f in cfg.files]
+    elif cfg.path is None:
+        raise InputError("landcover needs a path (one raster with a band per date) or files (one raster per date)")
     else:
         bands = [Band(d, cfg.path, b) for d, b in zip(cfg.dates, cfg.bands or range(1, len(cfg.dates) + 1))]
     for b in bands:
@@ -326,8 +328,8 @@ def open_product(cfg: LandCoverConfig) -> Product:
             luts = _prodes_luts(table, cfg.dates, legend, source, size)
         else:
             luts = _loss_year_luts(cfg.dates, cfg.loss_base_year, legend, 258)
-        p = YearlyProduct(legend, list(cfg.dates), grid, (0,), cfg.type, [str(first)])
-        return p.setup(Path(first), (cfg.bands or [1])[0], luts, cfg.forest_path, cfg.forest_threshold)
+        yearly = YearlyProduct(legend, list(cfg.dates), grid, (0,), cfg.type, [str(first)])
+        return yearly.setup(Path(first), (cfg.bands or [1])[0], luts, cfg.forest_path, cfg.forest_threshold)
     legend = lg.FOREST_MASK if cfg.type == "forest_mask" and cfg.mapping is None else lg.load(cfg.mapping or "esa_cci")
     missing = [c for c in cfg.forest if c not in legend.categories]
     if missing:
@@ -336,5 +338,5 @@ def open_product(cfg: LandCoverConfig) -> Product:
             file=legend.source,
         )
     forest = tuple(legend.categories.index(c) for c in cfg.forest)
-    p = MapProduct(legend, dates, grid, forest, cfg.type, [str(b.path) for b in bands])
-    return p.setup(bands, cfg.align, cfg.nodata)
+    product = MapProduct(legend, dates, grid, forest, cfg.type, [str(b.path) for b in bands])
+    return product.setup(bands, cfg.align, cfg.nodata)

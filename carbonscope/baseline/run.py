@@ -4,11 +4,11 @@ figures, ``results.json``, ``report.html``)."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,28 +20,72 @@ from carbonscope.baseline.tabulate import AgbMap, Tally, tabulate
 from carbonscope.baseline.value import invest_constant
 from carbonscope.errors import InputError
 from carbonscope.geo.grid import Grid
-from carbonscope.ipcc import CO2_PER_C
-from carbonscope.jsonsafe import write_json
+from carbonscope.ipcc import CO2_PER_C, RootShoot
+from carbonscope.progress import NullProgress, Progress
+from carbonscope.recipe import RunFolder
+
+Zone = tuple[str | None, int]  # (zone set, zone number); (None, 0) is the whole raster
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference-level step's result: the fits, the one chosen, what they describe."""
+
+    fits: dict[str, fit.Fit]
+    chosen: fit.Fit
+    kind: str  # "stock" (a level over time) or "rate" (deforestation per year)
+    zone: Zone  # the jurisdiction or zone the series describes
+    ef: float  # its emission factor in the last period (tCO2e/ha; nan without carbon)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The allocation step's result: the project's zone and its share of the jurisdiction's baseline."""
+
+    project: Zone
+    share: float
+    risk: allocate.RiskMap | None = None
 
 
 @dataclass
 class Run:
+    """A finished run: inputs, the typed results of the steps, and what the run folder holds
+    (``results`` becomes results.json, ``tables`` the CSV/Parquet tables)."""
+
     cfg: RunConfig
     tally: Tally
     change: Change
-    results: dict
+    grid: Grid
+    reference: Reference
+    allocation: Allocation
+    results: dict = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    grid: Grid | None = None
-    risk: allocate.RiskMap | None = None
     seconds: dict = field(default_factory=dict)
-    # set by the steps in order: the baseline fits, the zone they describe, the project and its share
-    fits: dict = field(default_factory=dict)
-    chosen: fit.Fit | None = None
-    kind: str = "stock"
-    zone: tuple = (None, 0)
-    project: tuple = (None, 0)
-    share: float = 1.0
-    ef_zone: float = float("nan")
+    folder: Path | None = None  # the run folder, once written
+
+    @property
+    def fits(self) -> dict[str, fit.Fit]:
+        return self.reference.fits
+
+    @property
+    def chosen(self) -> fit.Fit:
+        return self.reference.chosen
+
+    @property
+    def risk(self) -> allocate.RiskMap | None:
+        return self.allocation.risk
+
+
+@dataclass
+class _Steps:
+    """What every step reads (the configuration, the tally and its change) and where each records
+    its part of the run folder. What one step hands the next is a typed return value instead."""
+
+    cfg: RunConfig
+    tally: Tally
+    change: Change
+    results: dict = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _find_zone(change: Change, name: str) -> tuple[str, int]:
@@ -87,7 +131,9 @@ def _annual_baseline(f: fit.Fit, kind: str, years: list[int], ef: float, series:
     return np.maximum(np.nan_to_num(ad, nan=0.0), 0.0)
 
 
-def run(cfg: RunConfig, progress=None) -> Run:
+def run(cfg: RunConfig, progress: Progress | None = None) -> Run:
+    """Every step in order, in memory; :func:`write` (or the recipe) makes the run folder."""
+    progress = progress or NullProgress()
     t_start = time.perf_counter()
     lc = cfg.landcover
     product = landcover.open_product(lc)
@@ -98,20 +144,13 @@ def run(cfg: RunConfig, progress=None) -> Run:
         for m in maps:
             if not Path(m.path).exists():
                 raise InputError("no such AGB map", file=m.path)
-        rs = 0.0
+        rs: RootShoot | float = 0.0
         if cfg.carbon is not None:
-            from carbonscope.ipcc import RootShoot
-
             rs = (
                 RootShoot.parse(cfg.carbon.root_shoot, cfg.carbon.root_shoot_table)
                 if isinstance(cfg.carbon.root_shoot, str)
                 else float(cfg.carbon.root_shoot)
             )
-        task = (
-            progress.task("land-cover change (pixels)", total=grid.width * grid.height)
-            if progress is not None
-            else None
-        )
         tally = tabulate(
             lc,
             sets,
@@ -119,28 +158,29 @@ def run(cfg: RunConfig, progress=None) -> Run:
             workers=cfg.workers,
             root_shoot=rs,
             carbon_fraction=cfg.carbon.carbon_fraction if cfg.carbon else 0.47,
-            progress=(lambda n: progress.advance(task, n)) if progress is not None else None,
+            progress=progress,
         )
         change = Change(tally, forest)
-        r = Run(cfg, tally, change, {}, grid=grid)
-        r.seconds["tabulate"] = tally.seconds
+        r = _Steps(cfg, tally, change)
+        seconds = {"tabulate": tally.seconds}
         _areas(r)
         srcs = carbon.sources(change, cfg.carbon)
         main_src = carbon.primary(srcs, cfg.carbon)
         _carbon(r, srcs)
         _accuracy(r, product)
-        _baseline(r, srcs, main_src)
-        _allocation(r, product)
-        _crediting(r, main_src)
-        _invest(r, main_src)
+        area_se = _area_rel_se(r)
+        reference = _baseline(r, srcs, main_src, area_se)
+        allocation = _allocation(r, product, reference)
+        _crediting(r, main_src, reference, allocation, area_se)
+        _invest(r, main_src, allocation)
     finally:
         product.close()
-    r.seconds["total"] = time.perf_counter() - t_start
-    r.results["timing_s"] = r.seconds
-    return r
+    seconds["total"] = time.perf_counter() - t_start
+    r.results["timing_s"] = seconds
+    return Run(cfg, tally, change, grid, reference, allocation, r.results, r.tables, seconds)
 
 
-def _areas(r: Run) -> None:
+def _areas(r: _Steps) -> None:
     ch, t = r.change, r.tally
     g = t.sets
     res = r.results
@@ -157,7 +197,9 @@ def _areas(r: Run) -> None:
         "periods": ch.periods(),
         "zones": {},
     }
-    rows_a, rows_t, rows_p = [], [], []
+    rows_a: list[dict] = []
+    rows_t: list[dict] = []
+    rows_p: list[dict] = []
 
     def collect(zone_name, key, zone):
         for d, by in ch.areas(key, zone).items():
@@ -194,7 +236,7 @@ def _sources(cfg: RunConfig):
     return [lc.path] if lc.path else [f.path for f in lc.files]
 
 
-def _carbon(r: Run, srcs: dict) -> None:
+def _carbon(r: _Steps, srcs: dict) -> None:
     if not srcs:
         return
     ch = r.change
@@ -227,7 +269,7 @@ def _carbon(r: Run, srcs: dict) -> None:
     r.tables["carbon"] = pd.DataFrame(rows)
 
 
-def _accuracy(r: Run, product) -> None:
+def _accuracy(r: _Steps, product) -> None:
     a = r.cfg.accuracy
     if a is None:
         return
@@ -283,7 +325,7 @@ def _accuracy(r: Run, product) -> None:
     r.results["accuracy"] = est
 
 
-def _hist_deforestation(r: Run, key, zone) -> dict:
+def _hist_deforestation(r: _Steps, key, zone) -> list[dict]:
     """Deforestation per consecutive period, bias-adjusted where a reference sample assessed it."""
     rows = r.change.periods(key, zone)
     acc = r.results.get("accuracy")
@@ -299,7 +341,7 @@ def _hist_deforestation(r: Run, key, zone) -> dict:
     return rows
 
 
-def _baseline(r: Run, srcs: dict, main_src) -> None:
+def _baseline(r: _Steps, srcs: dict, main_src, area_se: float) -> Reference:
     cfg, ch = r.cfg, r.change
     key, zone = _find_zone(ch, cfg.baseline.zone) if cfg.baseline.zone else (None, 0)
     r.results["baseline_zone"] = cfg.baseline.zone or "(whole raster)"
@@ -337,7 +379,6 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
                     m: f.as_dict()
                     for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold).items()
                 }
-    r.fits, r.chosen, r.kind, r.zone = fits, chosen, kind, (key, zone)
     rows = [
         {
             "method": m,
@@ -353,9 +394,8 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
         efs = (
             [main_src.emission_factor(key, zone, k) for k in range(len(ch.t.dates) - 1)] if len(ch.t.dates) > 1 else []
         )
-        r.ef_zone = efs[-1] if efs else float("nan")
+        ef_zone = efs[-1] if efs else float("nan")
         lvl = cfg.uncertainty
-        area_se = _area_rel_se(r)
         for row, ef in zip(hist, efs):
             row["emission_factor_tco2e_per_ha"] = ef
             row["emissions_tco2e"] = row["deforestation_ha"] * ef
@@ -363,10 +403,12 @@ def _baseline(r: Run, srcs: dict, main_src) -> None:
                 row["deforestation_ha"], ef, area_se, main_src.ef_rel_se(), lvl.draws, lvl.seed, lvl.level
             )
     else:
-        r.ef_zone = float("nan")
+        ef_zone = float("nan")
+    return Reference(fits, chosen, kind, (key, zone), ef_zone)
 
 
-def _area_rel_se(r: Run) -> float:
+def _area_rel_se(r: _Steps) -> float:
+    """The relative standard error of deforested area: from the accuracy assessment when there is one."""
     acc = r.results.get("accuracy")
     if acc and "deforestation" in acc["classes"]:
         c = acc["classes"]["deforestation"]
@@ -374,16 +416,14 @@ def _area_rel_se(r: Run) -> float:
     return r.cfg.uncertainty.area_rel_se
 
 
-def _allocation(r: Run, product) -> None:
+def _allocation(r: _Steps, product, ref: Reference) -> Allocation:
     a, ch = r.cfg.allocation, r.change
-    r.share = 1.0
-    r.project = r.zone
     if a is None:
-        return
+        return Allocation(ref.zone, 1.0)
     pkey, pzone = _find_zone(ch, a.project)
-    r.project = (pkey, pzone)
-    bkey, bzone = r.zone
-    out = {"project": a.project}
+    bkey, bzone = ref.zone
+    risk = None
+    out: dict[str, Any] = {"project": a.project}
     proj = sum(p["deforestation_ha"] for p in ch.periods(pkey, pzone))
     juris = sum(p["deforestation_ha"] for p in ch.periods(bkey, bzone))
     if a.method in ("historical_share", "both"):
@@ -400,7 +440,6 @@ def _allocation(r: Run, product) -> None:
         if not project.any():
             raise InputError(f"the project zone {a.project!r} covers no pixel centre of the raster")
         risk = allocate.risk_map(product, inside, project, a.risk_bins)
-        r.risk = risk
         out["risk_map"] = {
             "share": risk.share,
             "factors": risk.factors,
@@ -410,26 +449,27 @@ def _allocation(r: Run, product) -> None:
         r.tables["risk_classes"] = pd.DataFrame(risk.table)
     used = a.use if a.method == "both" else a.method
     out["used"] = used
-    r.share = out["risk_map"]["share"] if used == "risk_map" else out["historical_share"]
-    if not np.isfinite(r.share):
+    share = float(risk.share if used == "risk_map" and risk is not None else out["historical_share"])
+    if not np.isfinite(share):
         raise InputError(f"the jurisdiction {r.results['baseline_zone']!r} had no deforestation to allocate")
-    out["share"] = r.share
+    out["share"] = share
     r.results["allocation"] = out
+    return Allocation((pkey, pzone), share, risk)
 
 
-def _crediting(r: Run, main_src) -> None:
+def _crediting(r: _Steps, main_src, ref: Reference, alloc: Allocation, area_se: float) -> None:
     c = r.cfg.crediting
     if c is None or main_src is None:
         return
     years = list(range(c.start, c.start + c.years))
     series = r.cfg.baseline.series
-    ef_zone = r.ef_zone
-    juris_ad = _annual_baseline(r.chosen, r.kind, years, ef_zone, series)
-    pkey, pzone = r.project
+    ef_zone = ref.ef
+    juris_ad = _annual_baseline(ref.chosen, ref.kind, years, ef_zone, series)
+    pkey, pzone = alloc.project
     ef_p = main_src.emission_factor(pkey, pzone, len(r.tally.dates) - 2)
     if not np.isfinite(ef_p) or ef_p <= 0:
         ef_p = ef_zone
-    base = juris_ad * r.share
+    base = juris_ad * alloc.share
     if c.monitored_deforestation_ha is None:
         proj = base * (1 - c.effectiveness_percent / 100)
         mode = f"ex ante: the project avoids {c.effectiveness_percent:g}% of baseline deforestation"
@@ -449,14 +489,12 @@ def _crediting(r: Run, main_src) -> None:
     )
     s = credits.summarize(inp)
     u = r.cfg.uncertainty
-    s["intervals"] = credits.monte_carlo(
-        inp, _area_rel_se(r), u.area_rel_se, main_src.ef_rel_se(), u.draws, u.seed, u.level
-    )
+    s["intervals"] = credits.monte_carlo(inp, area_se, u.area_rel_se, main_src.ef_rel_se(), u.draws, u.seed, u.level)
     s |= {
         "mode": mode,
         "emission_factor_tco2e_per_ha": ef_p,
-        "share": r.share,
-        "method": r.chosen.method,
+        "share": alloc.share,
+        "method": ref.chosen.method,
         "currency": c.currency,
         "discount_rate_percent": c.discount_rate_percent,
         "level": u.level,
@@ -471,11 +509,11 @@ def _crediting(r: Run, main_src) -> None:
     )
 
 
-def _invest(r: Run, main_src) -> None:
+def _invest(r: _Steps, main_src, alloc: Allocation) -> None:
     v = r.cfg.invest
     if v is None or main_src is None:
         return
-    key, zone = r.project
+    key, zone = alloc.project
     dates = r.tally.dates
     p = v.start_year or int(landcover.decimal_year(dates[0]))
     q = v.end_year or int(landcover.decimal_year(dates[-1]))
@@ -504,23 +542,47 @@ def _invest(r: Run, main_src) -> None:
 
 
 def write(r: Run, out: Path | None = None) -> Path:
-    """The run folder; written to a temporary folder first and moved into place when complete."""
+    """The run folder, written whole or not at all (recipe.RunFolder)."""
+    with RunFolder(Path(out or r.cfg.output)) as folder:
+        _write(r, folder)
+    r.folder = folder.out
+    return folder.out
+
+
+def _write(r: Run, folder: RunFolder) -> None:
     from carbonscope.baseline import figures, report
 
-    out = Path(out or r.cfg.output)
-    tmp = out.with_name(out.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / "tables").mkdir(parents=True)
     if r.cfg.source is not None:
-        shutil.copy(r.cfg.source, tmp / "config.toml")
+        folder.copy(r.cfg.source, "config.toml")
     for name, df in r.tables.items():
-        df.to_csv(tmp / "tables" / f"{name}.csv", index=False)
-        df.to_parquet(tmp / "tables" / f"{name}.parquet", index=False)
-    figs = figures.all_figures(r, tmp / "figures")
-    write_json(tmp / "results.json", r.results)
-    report.write(tmp, r, figs)
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-    return out
+        folder.table(f"tables/{name}", df)
+    figs = figures.all_figures(r, folder.path / "figures")
+    folder.json("results.json", r.results)
+    report.write(folder.path, r, figs)
+
+
+class BaselineRecipe:
+    """The REDD+ baseline run on the recipe contract (carbonscope.recipe)."""
+
+    name: str = "baseline"
+    keep: tuple[str, ...] = ()
+
+    def load(self, path: Path) -> RunConfig:
+        from carbonscope.baseline.config import load
+
+        return load(path)
+
+    def output(self, cfg: RunConfig) -> Path:
+        return Path(cfg.output)
+
+    def run(self, cfg: RunConfig, folder: RunFolder, progress: Progress) -> Run:
+        r = run(cfg, progress)
+        _write(r, folder)
+        return r
+
+    def moved(self, result: Run, folder: RunFolder) -> Run:
+        result.folder = folder.out
+        return result
+
+
+RECIPE = BaselineRecipe()

@@ -10,11 +10,13 @@ size. Windows run on a thread pool for small rasters and on worker processes for
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -29,6 +31,7 @@ from carbonscope.baseline.zones import ZoneSet
 from carbonscope.errors import InputError
 from carbonscope.geo.areas import row_areas_ha
 from carbonscope.ipcc import RootShoot, agb_to_co2e
+from carbonscope.progress import NullProgress, Progress
 
 TARGET_PIXELS = 4_000_000
 GDAL_CACHE_BYTES = 128 * 2**20  # rasterio passes GDAL_CACHEMAX as bytes; GDAL's default is 5% of RAM
@@ -111,16 +114,39 @@ class _Spec:
     carbon_fraction: float
 
 
-_STATE: dict = {}
+class _Readers:
+    """One call's open files, one set per thread: owned by that call of :func:`tabulate` and closed
+    when it ends (two calls in one process, two jobs of a worker, never share or keep them)."""
+
+    def __init__(self, spec: _Spec):
+        self.spec, self.local, self.lock = spec, threading.local(), threading.Lock()
+        self.opened: list[tuple[Any, list[tuple[Any, Any]]]] = []  # (product, [(source, warped view)])
+
+    def close(self) -> None:
+        with self.lock:
+            opened, self.opened = self.opened, []
+        for product, srcs in opened:
+            product.close()
+            for src, vrt in srcs:
+                vrt.close()
+                src.close()
+
+
+_PROCESS: _Readers | None = None  # in a worker process of the pool: that process's readers (it ends with the pool)
 
 
 def _init(spec: _Spec) -> None:
-    _STATE.clear()
-    _STATE.update(spec=spec, local=threading.local(), opened=[], lock=threading.Lock())
+    global _PROCESS
+    _PROCESS = _Readers(spec)
 
 
-def _handles():
-    loc, spec = _STATE["local"], _STATE["spec"]
+def _process_window(win: Window):
+    assert _PROCESS is not None, "the pool's initializer sets the process's readers"
+    return _window(_PROCESS, win)
+
+
+def _handles(state: _Readers):
+    loc, spec = state.local, state.spec
     if not hasattr(loc, "product"):
         product = landcover.open_product(spec.lc)
         g = product.grid
@@ -140,25 +166,16 @@ def _handles():
             )
             srcs.append((src, vrt))
         loc.product, loc.maps = product, srcs
-        with _STATE["lock"]:
-            _STATE["opened"].append((product, srcs))
+        with state.lock:
+            state.opened.append((product, srcs))
     return loc.product, loc.maps
 
 
-def _close() -> None:
-    for product, srcs in _STATE.get("opened", []):
-        product.close()
-        for src, vrt in srcs:
-            vrt.close()
-            src.close()
-    _STATE.clear()
-
-
-def _window(win: Window):
+def _window(state: _Readers, win: Window):
     """Counts (and AGB sums) of one window."""
-    spec = _STATE["spec"]
+    spec = state.spec
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-        product, srcs = _handles()
+        product, srcs = _handles(state)
         cats = product.read(win)
         agb = [
             vrt.read(spec.maps[mi].band, window=win).astype(np.float64).ravel() for mi, (src, vrt) in enumerate(srcs)
@@ -172,9 +189,9 @@ def _window(win: Window):
         if spec.const_area is not None
         else np.repeat(row_areas_ha(grid.crs, window_transform(win, grid.transform), h), w)
     )
-    zone_ids = [s.rasterize(grid, win).ravel() for s in spec.sets] or [None]
+    zone_ids: list[np.ndarray | None] = [s.rasterize(grid, win).ravel() for s in spec.sets] or [None]
     out_t = {k: np.zeros((spec.sizes[k], len(spec.pairs), K, K)) for k in spec.keys}
-    out_c = {}
+    out_c: dict[tuple[int, int], dict] = {}
     for p, (i, j) in enumerate(spec.pairs):
         code = cats[i].ravel().astype(np.uint16) * K + cats[j].ravel()
         for k, z in zip(spec.keys, zone_ids):
@@ -206,7 +223,7 @@ def tabulate(
     workers: int = 2,
     root_shoot: RootShoot | float = 0.0,
     carbon_fraction: float = 0.47,
-    progress=None,
+    progress: Progress | None = None,
     executor: str = "auto",
 ) -> Tally:
     """Count transitions (and AGB sums) over the whole raster of the product ``lc`` describes.
@@ -246,16 +263,22 @@ def tabulate(
     carbon = {(mi, p): {k: np.zeros((3, sizes[k], K, K)) for k in keys} for mi, p in map_pairs}
     pixels = 0
     found: set[int] = set()
+    progress = progress or NullProgress()
+    task = progress.task("land-cover change (pixels)", total=grid.width * grid.height)
+    readers = None
+    pool: ProcessPoolExecutor | ThreadPoolExecutor
     if executor == "processes":
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(spec,)
         )
+        work = _process_window
     else:
-        _init(spec)
+        readers = _Readers(spec)
         pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        work = functools.partial(_window, readers)
     try:
         with pool:
-            for res in pool.map(_window, windows):
+            for res in pool.map(work, windows):
                 if res[0] == "unmapped":
                     found |= res[1]
                     continue
@@ -266,11 +289,10 @@ def tabulate(
                     for k in keys:
                         carbon[key][k] += by[k]
                 pixels += npx
-                if progress is not None:
-                    progress(npx)
+                progress.advance(task, npx)
     finally:
-        if executor == "threads":
-            _close()
+        if readers is not None:
+            readers.close()
     if found:
         shown = ", ".join(str(v) for v in sorted(found)[:20])
         raise InputError(

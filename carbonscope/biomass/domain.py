@@ -25,16 +25,22 @@ def target_grid(cfg: RunConfig, aoi=None) -> Grid:
     if ref.path is None and (cfg.grid.crs is None or cfg.grid.resolution is None):
         raise InputError(f"grid.reference {ref_name!r} comes from STAC: give grid.crs and grid.resolution")
     ref_grid = Grid.of_raster(ref.path) if ref.path is not None else None
-    crs = CRS.from_user_input(cfg.grid.crs) if cfg.grid.crs else ref_grid.crs
+    if ref_grid is None and not cfg.grid.bounds and aoi is None:
+        raise InputError(f"grid.reference {ref_name!r} comes from STAC: give grid.bounds or an aoi")
+    if cfg.grid.crs:
+        crs = CRS.from_user_input(cfg.grid.crs)
+    else:
+        assert ref_grid is not None  # a STAC reference needs grid.crs (checked above)
+        crs = ref_grid.crs
     same_crs = ref_grid is not None and ref_grid.crs == crs
-    res = cfg.grid.resolution or (ref_grid.resolution if same_crs else None)
+    res = cfg.grid.resolution or (ref_grid.resolution if ref_grid is not None and same_crs else None)
     if res is None:
         raise InputError("grid.resolution is needed when grid.crs differs from the reference layer's CRS")
     if cfg.grid.bounds:
         bounds = cfg.grid.bounds
     elif aoi is not None:
         left, bottom, right, top = aoi.total_bounds
-        if same_crs:  # snap to the reference grid so pixels stay where they are
+        if ref_grid is not None and same_crs:  # snap to the reference grid so pixels stay where they are
             ox, oy = ref_grid.transform.c, ref_grid.transform.f
             snap = lambda v, o, f: o + f((v - o) / res) * res  # noqa: E731
             bounds = (
@@ -50,9 +56,10 @@ def target_grid(cfg: RunConfig, aoi=None) -> Grid:
                 math.ceil(right / res) * res,
                 math.ceil(top / res) * res,
             )
-    elif same_crs:
+    elif ref_grid is not None and same_crs:
         bounds = ref_grid.bounds
     else:
+        assert ref_grid is not None  # a STAC reference has bounds or an aoi (checked above)
         bounds = transform_bounds(ref_grid.crs, crs, *ref_grid.bounds)
     return Grid.from_bounds(crs, res, bounds)
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from carbonscope import recipe
+
 ENGINES = ("sklearn", "onnx", "treelite")
 TOLERANCE = 1e-4
-_LOADED: dict[str, object] = {}  # per process: engines already loaded, by content
 
 
 @dataclass
@@ -33,28 +34,33 @@ class Predictor:
         if not self.key:
             self.key = f"{self.name}:{self.threads}:{hashlib.sha1(self.payload).hexdigest()}"
 
+    @property
+    def cache_key(self) -> str:
+        """Its loaded form's key in the process's run cache (released by the run that used it)."""
+        return f"model:{self.key}"
+
     def _load(self):
-        key = self.key
-        obj = _LOADED.get(key)
-        if obj is None:
-            if self.name == "sklearn":
-                obj = pickle.loads(self.payload)
-                if hasattr(obj, "n_jobs"):
-                    obj.n_jobs = self.threads
-            elif self.name == "onnx":
-                import onnxruntime as ort
+        return recipe.PROCESS.get(self.cache_key, self.name, self._make, per_thread=False)
 
-                so = ort.SessionOptions()
-                so.intra_op_num_threads = self.threads
-                so.inter_op_num_threads = 1
-                obj = ort.InferenceSession(self.payload, so, providers=["CPUExecutionProvider"])
-            elif self.name == "treelite":
-                import treelite
+    def _make(self):
+        obj: object
+        if self.name == "sklearn":
+            obj = pickle.loads(self.payload)
+            if hasattr(obj, "n_jobs"):
+                obj.n_jobs = self.threads
+        elif self.name == "onnx":
+            import onnxruntime as ort
 
-                obj = treelite.Model.deserialize_bytes(self.payload)
-            else:
-                raise ValueError(self.name)
-            _LOADED[key] = obj
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = self.threads
+            so.inter_op_num_threads = 1
+            obj = ort.InferenceSession(self.payload, so, providers=["CPUExecutionProvider"])
+        elif self.name == "treelite":
+            import treelite
+
+            obj = treelite.Model.deserialize_bytes(self.payload)
+        else:
+            raise ValueError(self.name)
         return obj
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -165,6 +171,9 @@ def choose(model, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) 
     ok = [r for r in rows if r["matches"]]
     best = max(ok, key=lambda r: r["pixels_per_s"])
     eng = best["_engine"]
+    for r in rows:  # the engines timed and not chosen: nothing of them stays loaded
+        if r["_engine"] is not eng:
+            recipe.release(r["_engine"].cache_key)
     eng.timings = {
         r["engine"]: {"pixels_per_s": r["pixels_per_s"], "max_rel_diff": r["max_rel_diff"], "matches": r["matches"]}
         for r in rows

@@ -115,9 +115,16 @@ def read_plots(cfg: LabelConfig, grid_crs) -> Labels:
     notes = []
     if cfg.kind == "volume":
         table = bcef_table(cfg.bcef_table)
-        by_type = {t: _numeric(df, col, path) for t, col in cfg.species.items()} or None
-        total = _numeric(df, cfg.value, path) if cfg.value else sum(by_type.values())
-        agb = volume_to_agb(total, by_type, cfg.bcef_zone, table)
+        by_type = {t: _numeric(df, col, path) for t, col in cfg.species.items()}
+        if cfg.value:
+            total = _numeric(df, cfg.value, path)
+        elif by_type:
+            total = np.sum(list(by_type.values()), axis=0)
+        else:
+            raise InputError(
+                "plots of stem volume need labels.value or labels.species (columns per type)", file=str(path)
+            )
+        agb = volume_to_agb(total, by_type or None, cfg.bcef_zone, table)
         notes.append(
             f"stem volume converted to AGB with BCEF (IPCC 2006 Vol. 4 Table 4.5, {cfg.bcef_zone}"
             + (f", by forest type: {', '.join(cfg.species)}" if by_type else "")

@@ -45,6 +45,8 @@ def inspect(layers: list[LayerConfig], grid: Grid) -> list[LayerInfo]:
 
     out = []
     for layer in layers:
+        if layer.path is None:
+            raise InputError(f"layer {layer.name!r} has no file: a STAC layer is composited to one before it is read")
         path = Path(layer.path)
         if not path.exists():
             raise InputError(f"layer {layer.name!r}: no such raster", file=str(path))

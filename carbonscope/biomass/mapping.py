@@ -8,6 +8,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import rasterio
+from shapely.geometry.base import BaseGeometry
 
 from carbonscope.biomass.config import RunConfig
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map
@@ -73,7 +74,7 @@ def map_with_saved_model(
 
 
 def raster_sums(
-    path: Path, zones: list[tuple[str, object]], root_shoot: RootShoot, window: int = 1024
+    path: Path, zones: list[tuple[str, BaseGeometry]], root_shoot: RootShoot, window: int = 1024
 ) -> tuple[dict[str, dict], Grid]:
     """Area-weighted AGB and BGB sums of a biomass raster (Mg/ha), over valid pixels, whole and per zone."""
     from rasterio.features import geometry_mask

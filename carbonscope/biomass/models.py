@@ -142,7 +142,7 @@ def _depth_tables(tree) -> tuple[np.ndarray, np.ndarray]:
 
 def truncated_predictions(tree, X: np.ndarray, depths: list) -> dict:
     """A fitted tree's predictions when cut at each depth: the value of the node each sample reaches at that depth."""
-    leaf = tree.apply(X.astype(np.float32)) if hasattr(tree, "apply") else None
+    leaf = tree.apply(X.astype(np.float32))
     t = tree.tree_
     parent, depth = _depth_tables(t)
     out = {}
@@ -191,7 +191,8 @@ def _rf_grid_scores(spec: ModelSpec, X, y, folds, seed: int) -> list[tuple[dict,
                     for m in n_list:
                         sq_err[(d, m)] += float(((csum[m - 1] / m - y[test]) ** 2).sum())
                 continue
-            reached_limit, last = True, None
+            reached_limit = True
+            last: dict[int, float] = {}  # per number of trees: the squared error at the previous depth
             for d in depth_list:
                 if not reached_limit:  # no tree reached the previous limit: same trees again
                     for m in n_list:

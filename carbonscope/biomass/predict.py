@@ -15,7 +15,6 @@ Schedulers (all dask): ``sync`` (in process), ``threads`` (one local worker with
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,9 @@ import numpy as np
 import rasterio
 from rasterio.features import geometry_mask
 from rasterio.windows import Window
+from shapely.geometry.base import BaseGeometry
 
+from carbonscope import recipe
 from carbonscope.biomass.aoa import AOA
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.features import FeatureSpec
@@ -39,7 +40,6 @@ GDAL_CACHE_BYTES = (
 )  # per process; rasterio passes GDAL_CACHEMAX to GDAL as bytes (a window's tiles need a few MB)
 SMALL_MAP_PIXELS = 4_000_000
 AOA_NODATA = 255
-_READERS: dict[tuple[str, int], LayerReader] = {}
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +54,7 @@ class MapJob:
     engine: Predictor
     conformal: Conformal | None = None
     aoa: AOA | None = None
-    zones: list[tuple[str, object]] = field(default_factory=list)  # (name, geometry in grid CRS)
+    zones: list[tuple[str, BaseGeometry]] = field(default_factory=list)  # (name, geometry in grid CRS)
     root_shoot: RootShoot = field(default_factory=lambda: RootShoot(ratio=0.0))
 
     @property
@@ -63,13 +63,19 @@ class MapJob:
 
 
 def _reader(job: MapJob) -> LayerReader:
-    k = (job.key, threading.get_ident())
-    r = _READERS.get(k)
-    if r is None:
+    """This thread's reader of the run's layers (owned by the run: released when its map is done)."""
+
+    def make() -> LayerReader:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            r = LayerReader(job.infos, job.grid)
-        _READERS[k] = r
-    return r
+            return LayerReader(job.infos, job.grid)
+
+    return recipe.PROCESS.get(job.key, "layers", make)
+
+
+def _release(keys: list[str]) -> None:
+    """Close what a run opened in this process: its readers and its loaded model."""
+    for key in keys:
+        recipe.release(key)
 
 
 def _empty_sums() -> dict:
@@ -200,7 +206,7 @@ class _Writer:
         self.dst.close()
         if self.aoa is not None:
             self.aoa.close()
-        outs = []
+        outs: list[Path | None] = []
         for tmp, final in ((self.tmp_agb, self.out_dir / "agb.tif"), (self.tmp_aoa, self.out_dir / "aoa.tif")):
             if tmp is None:
                 outs.append(None)
@@ -222,6 +228,7 @@ class _Writer:
             tmp.unlink()
             outs.append(final)
         self.env.__exit__(None, None, None)
+        assert outs[0] is not None  # the AGB map is always written
         return outs[0], outs[1]
 
     def abort(self) -> None:
@@ -389,6 +396,7 @@ def predict_map(
                 if nxt is not None:
                     pending.add(client.submit(process_window, job_f, nxt, pure=False))
             workers = n_workers if scheduler != "threads" else threads
+            client.run(_release, [job.key, job.engine.cache_key])  # workers that stay keep nothing of this run
             client, cluster = _close(client, cluster)  # workers we started free their memory before the COG copy
             stages["windows"] = time.perf_counter() - t0 - stages["start"]  # and closing the workers
         t_finish = time.perf_counter()
@@ -398,6 +406,7 @@ def predict_map(
         raise
     finally:
         _close(client, cluster)
+        _release([job.key, job.engine.cache_key])
     end = time.perf_counter()
     seconds = end - t0
     stages["cog"] = end - t_finish

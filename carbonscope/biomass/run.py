@@ -13,11 +13,11 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -25,6 +25,7 @@ import pandas as pd
 
 from carbonscope.biomass import aoa as aoa_mod
 from carbonscope.biomass import features, inference, models, validation
+from carbonscope.biomass.aoa import AOA
 from carbonscope.biomass.config import RunConfig
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.labels import Labels, gedi_labels, raster_support_note, raster_values, read_plots
@@ -32,12 +33,12 @@ from carbonscope.biomass.layers import LayerReader, inspect
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map
 from carbonscope.biomass.sampling import alignment_check, random_points, sample_table
 from carbonscope.biomass.stock import account
-from carbonscope.biomass.uncertainty import calibrate
+from carbonscope.biomass.uncertainty import Conformal, calibrate
 from carbonscope.errors import InputError
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
-from carbonscope.jsonsafe import write_json
 from carbonscope.progress import NullProgress, Progress
+from carbonscope.recipe import RunFolder, execute
 
 
 @dataclass
@@ -135,7 +136,7 @@ def validate(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, progress: Prog
     progress = progress or NullProgress()
     X, y = samples[list(ctx.spec.names)].to_numpy(float), samples.agb.to_numpy(float)
     v = cfg.validation
-    schemes = {"split": {"train_fraction": v.random_split}, "kfold": {"k": v.folds}}
+    schemes: dict[str, dict[str, Any]] = {"split": {"train_fraction": v.random_split}, "kfold": {"k": v.folds}}
     if v.spatial_block:
         schemes["spatial"] = {
             "k": v.folds,
@@ -169,11 +170,11 @@ def validate(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, progress: Prog
 
 @dataclass
 class Fitted:
-    model: object
+    model: Any  # a fitted scikit-learn or LightGBM regressor
     params: dict
     grid_table: list | None
-    conformal: object | None
-    aoa: object | None
+    conformal: Conformal | None
+    aoa: AOA | None
     engine: inference.Predictor
 
 
@@ -311,26 +312,52 @@ class RunResult:
     seconds: float
 
 
+class BiomassRecipe:
+    """The carbon analyst's run on the recipe contract (carbonscope.recipe)."""
+
+    name: str = "biomass"
+    keep: tuple[str, ...] = ("layers",)  # STAC composites of the previous run: a new run reads them instead of fetching
+
+    def load(self, path: Path) -> RunConfig:
+        from carbonscope.biomass.config import load
+
+        return load(path)
+
+    def output(self, cfg: RunConfig) -> Path:
+        return Path(cfg.output)
+
+    def run(self, cfg: RunConfig, folder: RunFolder, progress: Progress) -> RunResult:
+        return _run(cfg, folder, progress)
+
+    def moved(self, result: RunResult, folder: RunFolder) -> RunResult:
+        m = result.map
+        mapped = replace(m, agb_path=folder.final(m.agb_path), aoa_path=m.aoa_path and folder.final(m.aoa_path))
+        return replace(result, folder=folder.out, map=mapped)
+
+
+RECIPE = BiomassRecipe()
+
+
 def run(cfg: RunConfig, config_path: Path | None = None, progress: Progress | None = None) -> RunResult:
-    """The whole chain; writes config copy, samples, model, metrics.json, stock.json, COG maps, figures and report.html."""
+    """The whole chain into the run folder (written whole or not at all): config copy, samples, model,
+    metrics.json, stock.json, COG maps, figures and report.html."""
+    return execute(RECIPE, cfg, config_path=config_path, progress=progress)
+
+
+def _run(cfg: RunConfig, folder: RunFolder, progress: Progress) -> RunResult:
     from carbonscope.biomass import report
 
-    progress = progress or NullProgress()
     t0 = time.perf_counter()
-    out = Path(cfg.output)
-    out.mkdir(parents=True, exist_ok=True)
-    if config_path:
-        shutil.copyfile(config_path, out / "config.toml")
+    out = folder.path
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         ctx = prepare(cfg, out, progress)
         cfg = ctx.cfg
         samples, labels, dropped = build_samples(cfg, ctx, progress)
-        samples.to_csv(out / "samples.csv", index=False)
-        samples.to_parquet(out / "samples.parquet", index=False)
+        folder.table("samples", samples)
         validated = validate(cfg, samples, ctx, progress)
         fitted = train_final(cfg, samples, ctx, validated, progress)
-        save_model(out / "model.joblib", ctx, fitted, validated, samples)
+        save_model(folder.file("model.joblib"), ctx, fitted, validated, samples)
         mapped = map_area(cfg, ctx, fitted, out, progress)
         totals = stock_totals(cfg, ctx, mapped, validated, samples)
     notes = labels.notes + [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
@@ -367,9 +394,9 @@ def run(cfg: RunConfig, config_path: Path | None = None, progress: Progress | No
         },
         "notes": notes,
     }
-    write_json(out / "metrics.json", metrics)
-    write_json(out / "stock.json", totals)
+    folder.json("metrics.json", metrics)
+    folder.json("stock.json", totals)
     if fitted.grid_table:
-        pd.DataFrame(fitted.grid_table).to_csv(out / "grid_search.csv", index=False)
+        folder.table("grid_search", pd.DataFrame(fitted.grid_table), formats=("csv",))
     report.write(out, cfg, metrics, totals, samples, validated, mapped)
     return RunResult(out, metrics, totals, samples, mapped, time.perf_counter() - t0)

@@ -30,8 +30,8 @@ def pixel_weights(grid: Grid, x: float, y: float, radius: float) -> tuple[np.nda
         return np.array([r0]), np.array([c0]), np.array([1.0])
     res = grid.resolution
     k = int(np.ceil(radius / res)) + 1
-    rr, cc = np.meshgrid(np.arange(r0 - k, r0 + k + 1), np.arange(c0 - k, c0 + k + 1), indexing="ij")
-    rr, cc = rr.ravel(), cc.ravel()
+    r2, c2 = np.meshgrid(np.arange(r0 - k, r0 + k + 1), np.arange(c0 - k, c0 + k + 1), indexing="ij")
+    rr, cc = r2.ravel(), c2.ravel()
     t = grid.transform
     left = t.c + cc * t.a
     top = t.f + rr * t.e
@@ -116,7 +116,7 @@ def _thin(xs: np.ndarray, ys: np.ndarray, min_distance: float, rng: np.random.Ge
     if min_distance <= 0 or len(xs) < 2:
         return np.arange(len(xs))
     order = rng.permutation(len(xs))
-    cell = {}
+    cell: dict[tuple[int, int], list[int]] = {}
     kept = []
     for i in order:
         gx, gy = int(xs[i] // min_distance), int(ys[i] // min_distance)
@@ -200,18 +200,18 @@ def random_points(
         cols.append(c + int(win.col_off))
         strat.append(np.full(len(pick), s))
         progress.advance(task)
-    rows, cols, strat = np.concatenate(rows), np.concatenate(cols), np.concatenate(strat)
-    xs, ys = grid.xy(rows, cols)
+    all_rows, all_cols, all_strata = np.concatenate(rows), np.concatenate(cols), np.concatenate(strat)
+    xs, ys = grid.xy(all_rows, all_cols)
     keep = _thin(xs, ys, min_distance, rng)
     if min_distance > 0:
         take = []
         for s in strata:  # keep the allocation per stratum after thinning
-            ks = keep[strat[keep] == s]
+            ks = keep[all_strata[keep] == s]
             take.append(ks[: (n // len(strata) if strata_layer else n)])
         keep = np.sort(np.concatenate(take))
-    df = pd.DataFrame({"x": xs[keep], "y": ys[keep], "row": rows[keep], "col": cols[keep]})
+    df = pd.DataFrame({"x": xs[keep], "y": ys[keep], "row": all_rows[keep], "col": all_cols[keep]})
     if strata_layer:
-        df["stratum"] = strat[keep]
+        df["stratum"] = all_strata[keep]
     return df.reset_index(drop=True)
 
 

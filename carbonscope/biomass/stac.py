@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -111,8 +112,9 @@ def _query(layer: LayerConfig) -> Query:
 
 
 def _asset_for(layer: LayerConfig, product: str, item_assets: set[str]) -> str:
-    if layer.stac.get("asset"):
-        return layer.stac["asset"]
+    st = layer.stac or {}
+    if st.get("asset"):
+        return st["asset"]
     role = layer.role or layer.name
     for key in ASSET_KEYS.get(product, {}).get(role, []):
         if key in item_assets:
@@ -243,7 +245,7 @@ def composite(layers: list[LayerConfig], q: Query, grid: Grid) -> dict:
         )
     except Exception as exc:  # GDAL/HTTP failures reading assets
         raise DownloadError(f"reading {q.collection} assets failed: {exc}") from exc
-    valid = None
+    valid: Any = None  # a boolean DataArray of the pixels to keep, or None
     if q.product == "sentinel-2-l2a":
         valid = ~ds[mask_key].isin(S2_DROP_SCL)
     elif q.product == "landsat-c2-l2":
@@ -252,7 +254,7 @@ def composite(layers: list[LayerConfig], q: Query, grid: Grid) -> dict:
         valid = ~bad
     offsets = None
     if q.product == "sentinel-2-l2a":
-        by_day = {}
+        by_day: dict[np.datetime64, float] = {}
         for it in items:
             by_day.setdefault(np.datetime64(it.datetime.replace(tzinfo=None), "D"), s2_offset(it))
         offsets = np.array([by_day.get(np.datetime64(t, "D"), 0.0) for t in ds.time.values], dtype="float32")

@@ -8,6 +8,7 @@ spatial CV), so the held-out samples never choose the hyperparameters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def metrics(obs, pred, bins: list[float] | None = None) -> dict:
     sst = float(((obs - mean_obs) ** 2).sum())
     r = float(np.corrcoef(obs, pred)[0, 1]) if np.std(pred) > 0 and np.std(obs) > 0 else float("nan")
     slope = float(np.polyfit(pred, obs, 1)[0]) if np.std(pred) > 0 else float("nan")
-    out = {
+    out: dict[str, Any] = {
         "n": n,
         "rmse": rmse,
         "rrmse": float(100 * rmse / mean_obs) if mean_obs else float("nan"),

@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from carbonscope.errors import InputError
 from carbonscope.ipcc import CO2_PER_C
+from carbonscope.progress import NullProgress
+from carbonscope.recipe import execute
 from tests.baseline.conftest import AOI, FOREST, PROJECT, by_hand
 
 
@@ -218,3 +221,20 @@ def test_reference_sample_adjusts_deforestation(tmp_path):
     assert got["ci95"] == pytest.approx(expected["classes"]["deforestation"]["ci95"])
     p = next(r for r in res["baseline_zone_periods"] if r["period"] == "2010/2020")
     assert p["adjusted_by_reference_sample"] and p["deforestation_ha"] != p["deforestation_ha_mapped"]
+
+
+def test_the_baseline_recipe_writes_its_folder_and_a_failed_run_leaves_it(tmp_path):
+    from carbonscope.baseline.run import RECIPE
+    from tests.baseline.conftest import EXAMPLE
+
+    cfg = RECIPE.load(EXAMPLE)
+    out = tmp_path / "mtq"
+    r = execute(RECIPE, cfg, out, progress=NullProgress())
+    assert r.folder == out and (out / "results.json").exists() and (out / "report.html").exists()
+    first = (out / "results.json").read_text()
+    assert r.chosen.method == json.loads(first)["baseline_series"]["chosen"]
+    bad = cfg.model_copy(update={"baseline": cfg.baseline.model_copy(update={"zone": "Atlantis"})})
+    with pytest.raises(InputError, match="no zone named 'Atlantis'"):
+        execute(RECIPE, bad, out)
+    assert (out / "results.json").read_text() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mtq"]

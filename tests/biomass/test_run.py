@@ -11,6 +11,7 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
+from carbonscope import recipe
 from tests.biomass.conftest import LC
 
 
@@ -99,3 +100,9 @@ def test_totals_from_the_map(juupajoki_run):
     # IPCC 2006 Table 4.4, boreal: R = 0.39 below 75 Mg/ha, 0.24 above
     r = whole["bgb_mg"]["estimate"] / whole["agb_mg"]["estimate"]
     assert 0.24 < r < 0.39
+
+
+def test_the_run_follows_the_recipe_contract_and_keeps_nothing_open(juupajoki_run):
+    assert juupajoki_run.map.agb_path.parent == juupajoki_run.folder and juupajoki_run.map.agb_path.exists()
+    assert not juupajoki_run.folder.with_name(juupajoki_run.folder.name + ".partial").exists()
+    assert recipe.PROCESS.runs() == set()
