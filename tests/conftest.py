@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -110,6 +111,33 @@ def loaded_url(request, tmp_path_factory):
     engine.dispose()
     yield url
     cleanup()
+
+
+class People(NamedTuple):
+    """The accounts of the tests that need people: two members and an administrator."""
+
+    ana: dict
+    ben: dict
+    root: dict  # an admin
+
+
+def password_of(name: str) -> str:
+    return f"a-long-password-of-{name.lower()}"
+
+
+def person(conn, name: str, role: str = "user") -> dict:
+    """One more confirmed account, ``<name>@example.org`` with the password :func:`password_of` gives
+    (the one way tests make users, besides the tests of registration itself)."""
+    from carbonscope.accounts import users
+
+    uid = users.register(conn, f"{name.lower()}@example.org", name, password_of(name), role=role)
+    return users.get(conn, uid)
+
+
+@pytest.fixture
+def people(engine) -> People:
+    with engine.begin() as tx:
+        return People(person(tx, "Ana"), person(tx, "Ben"), person(tx, "Root", role="admin"))
 
 
 def mailed_link(conn, settings, to: str | None = None) -> str:

@@ -1,6 +1,5 @@
 import pytest
 
-from carbonscope.accounts import users
 from carbonscope.community import comments, markdown, support, targets
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.ingest import ingest
@@ -48,12 +47,9 @@ def test_markdown_keeps_formatting_and_marks_links():
 
 
 @pytest.fixture
-def world(engine):
+def world(engine, people):
     ingest([NATIVE / "art-trees"], engine)
-    with engine.begin() as tx:
-        ana = users.get(tx, users.register(tx, "ana@example.org", "Ana", "a-long-password-1"))
-        ben = users.get(tx, users.register(tx, "ben@example.org", "Ben", "a-long-password-2"))
-    return ana, ben
+    return people.ana, people.ben
 
 
 def test_threads_replies_one_level_and_ownership(engine, world):

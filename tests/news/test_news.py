@@ -137,15 +137,14 @@ def test_links_to_projects_countries_and_methodologies(loaded_url):
     engine.dispose()
 
 
-def test_admins_confirm_or_remove_links_and_relinking_keeps_their_choice(engine):
-    from carbonscope.accounts import users
+def test_admins_confirm_or_remove_links_and_relinking_keeps_their_choice(engine, people):
     from carbonscope.ingest import ingest
     from tests.conftest import NATIVE
 
     ingest([NATIVE / "art-trees"], engine)
     with engine.begin() as tx:
         store.save(tx, all_items())
-        me = users.get(tx, users.register(tx, "root@example.org", "Root", "a-long-password-1", role="admin"))
+        me = people.root
         first = tx.execute(select(news_links.c.id).order_by(news_links.c.id)).scalars().first()
         store.review(tx, me, first, "remove")
         before = tx.execute(select(func.count()).select_from(news_links)).scalar_one()

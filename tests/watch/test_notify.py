@@ -5,19 +5,17 @@ import shutil
 import pandas as pd
 from sqlalchemy import select
 
-from carbonscope.accounts import users
 from carbonscope.db.schema import outbox
 from carbonscope.jobs import ingest_files as ingest  # with the app's snapshot hooks (alerts)
 from carbonscope.watch import feed, notify, watches
-from tests.conftest import NATIVE
+from tests.conftest import NATIVE, person
 
 
-def test_watches_turn_a_new_snapshot_into_alerts(engine, tmp_path):
+def test_watches_turn_a_new_snapshot_into_alerts(engine, people, tmp_path):
     ingest([NATIVE / "art-trees"], engine)
+    ana, ben = people.ana, people.ben
     with engine.begin() as tx:
-        ana = users.get(tx, users.register(tx, "ana@example.org", "Ana", "a-long-password-1"))
-        ben = users.get(tx, users.register(tx, "ben@example.org", "Ben", "a-long-password-2"))
-        cy = users.get(tx, users.register(tx, "cy@example.org", "Cy", "a-long-password-3"))
+        cy = person(tx, "Cy")
         watches.add(tx, ana, "project", "art102")
         watches.add(tx, ben, "country", "Brazil")
         watches.add(tx, cy, "beneficiary", "Chanel")
@@ -70,7 +68,7 @@ def test_a_retraction_reaches_the_projects_watchers(engine, tmp_path):
     acr = NATIVE / "american-carbon-registry"
     ingest([acr / "retirements.csv"], engine)
     with engine.begin() as tx:
-        dee = users.get(tx, users.register(tx, "dee@example.org", "Dee", "a-long-password-4"))
+        dee = person(tx, "Dee")
         watches.add(tx, dee, "project", "ACR1129")
     lines = (acr / "retirements.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     newer = tmp_path / "new" / "retirements.csv"

@@ -269,23 +269,26 @@ def test_exports_are_exactly_the_filtered_view(client):
     assert rows[0][0] == "id" and len(rows) == 29
 
 
-def test_cache_etag_and_invalidation_by_ingest(loaded_url, tmp_path):
+def test_cache_etag_and_invalidation_by_ingest(engine, tmp_path):
     from fastapi.testclient import TestClient
 
+    from carbonscope.ingest import ingest
     from carbonscope.web.app import create_app
     from tests.web.conftest import app_settings
 
-    app = create_app(app_settings(loaded_url, tmp_path))
+    ingest([NATIVE / "art-trees"], engine)
+    app = create_app(app_settings(engine.url.render_as_string(hide_password=False), tmp_path))
     with TestClient(app) as c:
         first = c.get("/api/v1/stats/summary")
         assert first.headers["x-cache"] == "miss" and first.headers["cache-control"].startswith("public")
         second = c.get("/api/v1/stats/summary")
         assert second.headers["x-cache"] == "hit" and second.json() == first.json()
         assert c.get("/api/v1/stats/summary", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
-        # a new snapshot makes the old entries unreachable
-        app.state.version._value += 1
-        app.state.version._read_at = float("inf")
-        assert c.get("/api/v1/stats/summary").headers["x-cache"] == "miss"
+        # a new snapshot makes the old entries unreachable (the version is re-read once bumped)
+        ingest([NATIVE / "gold-standard"], engine)
+        app.state.version.bump()
+        third = c.get("/api/v1/stats/summary")
+        assert third.headers["x-cache"] == "miss" and third.json()["projects"] > first.json()["projects"] == 28
 
 
 def test_gzip_for_large_responses(client):

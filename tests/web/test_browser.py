@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -33,23 +30,15 @@ ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The app on a real socket, over the real data (SQLite)."""
-    import uvicorn
-
     from carbonscope.db.engine import make_engine
     from carbonscope.db.migrate import upgrade
     from carbonscope.ingest import ingest
     from carbonscope.web.app import create_app
     from tests.conftest import REGISTRY_DATA
-    from tests.web.conftest import app_settings
+    from tests.web.conftest import app_settings, serve
 
     tmp = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{tmp / 'hub.db'}"
@@ -57,19 +46,8 @@ def site(tmp_path_factory):
     upgrade(engine)
     ingest([REGISTRY_DATA], engine)
     engine.dispose()
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", tmp
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(app_settings(url, tmp))) as base:
+        yield base, tmp
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 
 from tests.conftest import NATIVE, SHARED, mailed_link
-from tests.web.conftest import app_settings
-from tests.web.test_browser import CHROMIUM, _free_port, shot
+from tests.web.conftest import app_settings, serve
+from tests.web.test_browser import CHROMIUM, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,8 +23,6 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def community_site(tmp_path_factory):
-    import uvicorn
-
     from carbonscope.db.engine import make_engine
     from carbonscope.db.migrate import upgrade
     from carbonscope.ingest import ingest
@@ -38,17 +34,8 @@ def community_site(tmp_path_factory):
     engine = make_engine(url)
     upgrade(engine)
     ingest([NATIVE / "art-trees", NATIVE / "verra"], engine)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(app_settings(url, tmp)), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", tmp, engine
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(app_settings(url, tmp))) as base:
+        yield base, tmp, engine
     engine.dispose()
 
 

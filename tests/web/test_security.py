@@ -15,7 +15,7 @@ from carbonscope.db.schema import outbox
 from carbonscope.db.schema import proposals as proposals_table
 from carbonscope.ingest import ingest
 from carbonscope.web.app import create_app
-from tests.conftest import NATIVE, ROOT, mailed_link
+from tests.conftest import NATIVE, ROOT, mailed_link, password_of, person
 from tests.web.conftest import app_settings
 
 HTML = {"Accept": "text/html"}
@@ -67,7 +67,7 @@ def site(engine, tmp_path):
     ana = Browser(app).register("ana@example.org", "Ana")
     ben = Browser(app).register("ben@example.org", "Ben")
     with engine.begin() as tx:
-        admin_id = users.register(tx, "root@example.org", "Root", "a-long-password-9", role="admin")
+        admin_id = person(tx, "Root", role="admin")["id"]
         ana_token = tokens.create(tx, users.by_email(tx, "ana@example.org")["id"], "ana script")
         ben_token = tokens.create(tx, users.by_email(tx, "ben@example.org")["id"], "ben script")
     r = ana.post(
@@ -82,7 +82,7 @@ def site(engine, tmp_path):
     root = Browser(app)
     root.c.post(
         "/account/login",
-        data={"email": "root@example.org", "password": "a-long-password-9", "csrf_token": root.token("/account/login")},
+        data={"email": "root@example.org", "password": password_of("Root"), "csrf_token": root.token("/account/login")},
         headers=HTML,
     )
     return {
@@ -239,7 +239,7 @@ def test_xss_payloads_in_every_text_field_come_back_escaped(site):
         "/account/login",
         data={
             "email": "root@example.org",
-            "password": "a-long-password-9",
+            "password": password_of("Root"),
             "csrf_token": admin.token("/account/login"),
         },
         headers=HTML,
@@ -393,7 +393,7 @@ def test_hidden_comments_disappear(site):
         "/account/login",
         data={
             "email": "root@example.org",
-            "password": "a-long-password-9",
+            "password": password_of("Root"),
             "csrf_token": admin.token("/account/login"),
         },
         headers=HTML,
