@@ -47,7 +47,7 @@ def _engine():
 
 
 @db_app.command("upgrade")
-def db_upgrade():
+def db_upgrade() -> None:
     """Create or migrate the database schema to the latest revision."""
     from carbonscope.db.engine import get_engine
     from carbonscope.db.migrate import current_revision, upgrade
@@ -61,7 +61,10 @@ def db_upgrade():
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="registry export files or folders")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="registry export files or folders (default: the folder CARBONSCOPE_REGISTRIES_DIR names)"),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
@@ -74,11 +77,20 @@ def ingest(
         bool, typer.Option(help="the files hold only some rows of their exports: retract nothing they lack")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-):
+) -> None:
     """Ingest registry exports (files or folders); the source is recognised from the headers."""
+    from carbonscope.errors import InvalidField
     from carbonscope.jobs import ingest_files as run  # the app's snapshot hooks (alerts) with it
     from carbonscope.progress import RichProgress
+    from carbonscope.settings import get_settings
 
+    if not paths:
+        folder = get_settings().registries_dir
+        if folder is None:
+            raise InvalidField(
+                "paths", "name files or folders, or set CARBONSCOPE_REGISTRIES_DIR to a folder of exports"
+            )
+        paths = [folder]
     engine = _engine()
     with RichProgress(console=err) as progress:
         report = run(paths, engine, source=source, force=force, strict=strict, partial=partial, progress=progress)
@@ -178,7 +190,7 @@ def refresh(
             help="verra, american-carbon-registry, climate-action-reserve, art-trees (repeatable); default all"
         ),
     ] = None,
-):
+) -> None:
     """Download the current exports of registries that allow automated access, archive and ingest them."""
     from carbonscope.jobs import refresh_registries
     from carbonscope.progress import RichProgress
@@ -225,7 +237,7 @@ def export_cmd(
         ),
     ] = None,
     sort: Annotated[str | None, typer.Option(help="column, - for descending (default -issued / -event_date)")] = None,
-):
+) -> None:
     """Write a filtered list of projects or credit events to a file (the web's download, from the shell)."""
     from carbonscope.errors import InvalidField
     from carbonscope.jobs import export_list
@@ -250,7 +262,7 @@ def changes(
     ] = None,
     limit: int = 1000,
     json_out: Annotated[bool, typer.Option("--json")] = False,
-):
+) -> None:
     """List the change feed: new projects, status changes, new events, changed totals."""
     from carbonscope.queries.feed import changes_since
 
@@ -278,7 +290,7 @@ def check(
     registry: Annotated[str | None, typer.Option(help="VCS, GS, ACR, CAR or ART")] = None,
     kind: Annotated[list[str] | None, typer.Option(help="only these kinds of finding")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
-):
+) -> None:
     """Reconciliation and data-quality report (differences are listed, never fixed)."""
     from carbonscope.queries.check import findings, summary
 
@@ -304,7 +316,7 @@ def check(
 
 
 @app.command()
-def stats(json_out: Annotated[bool, typer.Option("--json")] = False):
+def stats(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Counts and totals by registry."""
     from carbonscope.queries.stats import by_registry
 
@@ -326,7 +338,7 @@ def show(
     project_id: Annotated[str, typer.Argument(metavar="ID", help="e.g. VCS1340, GS2913, ACR1185")],
     events: Annotated[int, typer.Option(help="how many recent events to show")] = 20,
     json_out: Annotated[bool, typer.Option("--json")] = False,
-):
+) -> None:
     """One project with its totals and events."""
     from carbonscope.queries.projects import project_detail
 
@@ -398,7 +410,7 @@ def users_create(
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="asked for when not given")
     ] = "",
-):
+) -> None:
     """Create an account (for the first admin, say)."""
     from carbonscope.accounts import users
 
@@ -408,7 +420,7 @@ def users_create(
 
 
 @users_app.command("set-role")
-def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or admin")]):
+def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or admin")]) -> None:
     """Make an account an admin, or a plain user again."""
     from carbonscope.accounts import users
 
@@ -418,7 +430,7 @@ def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or
 
 
 @outbox_app.command("send")
-def outbox_send():
+def outbox_send() -> None:
     """Deliver queued mail (SMTP when CARBONSCOPE_SMTP_HOST is set, else to the log)."""
     import logging
 
@@ -430,7 +442,7 @@ def outbox_send():
 
 
 @app.command("prune")
-def prune_cmd():
+def prune_cmd() -> None:
     """Delete what has expired: sessions, reset and confirmation links, old sign-in attempts, sent mail
     (the web app also does it every CARBONSCOPE_HOUSEKEEPING_MINUTES)."""
     from carbonscope.jobs import housekeeping
@@ -446,7 +458,7 @@ def prune_cmd():
 @news_app.command("ingest")
 def news_ingest(
     paths: Annotated[list[Path], typer.Argument(help="JSON item dumps or RSS/Atom files, or folders of them")],
-):
+) -> None:
     """Add news items from files; duplicates (same link or same content) are skipped."""
     from carbonscope.news import sources, store
 
@@ -471,7 +483,7 @@ def news_refresh(
     feed: Annotated[
         list[str] | None, typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")
     ] = None,
-):
+) -> None:
     """Fetch the configured RSS/Atom feeds and add their new items (run it on a schedule, e.g. cron)."""
     from carbonscope.jobs import refresh_news
     from carbonscope.progress import RichProgress
@@ -490,7 +502,7 @@ def news_refresh(
 
 
 @news_app.command("relink")
-def news_relink():
+def news_relink() -> None:
     """Recompute the automatic links of every news item (after new projects arrive)."""
     from carbonscope.news import store
 
@@ -505,7 +517,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
-):
+) -> None:
     """Serve the web site and the REST API (uvicorn)."""
     import uvicorn
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import Never
 
 import typer
 from rich.console import Console
@@ -17,12 +18,12 @@ console = Console()
 err = Console(stderr=True)
 
 
-def fail(exc: Exception, code: int = 1):
+def fail(exc: Exception, code: int = 1) -> Never:
     err.print(f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False)  # brackets in a message are text
     raise typer.Exit(code)
 
 
-def print_json(doc) -> None:
+def print_json(doc: object) -> None:
     sys.stdout.write(dumps(doc) + "\n")
 
 

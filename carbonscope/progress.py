@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -26,7 +30,14 @@ class NullProgress:
     def advance(self, task: object, amount: float = 1.0) -> None:
         pass
 
-    def update(self, task: object, *, description=None, total=None, completed=None) -> None:
+    def update(
+        self,
+        task: object,
+        *,
+        description: str | None = None,
+        total: float | None = None,
+        completed: float | None = None,
+    ) -> None:
         pass
 
     def log(self, message: str) -> None:
@@ -36,7 +47,7 @@ class NullProgress:
 class RichProgress:
     """Adapter over :class:`rich.progress.Progress`; use as a context manager."""
 
-    def __init__(self, console=None):
+    def __init__(self, console: Console | None = None) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -58,24 +69,28 @@ class RichProgress:
             transient=False,
         )
 
-    def __enter__(self):
+    def __enter__(self) -> RichProgress:
         self._p.__enter__()
         return self
 
-    def __exit__(self, *exc):
-        return self._p.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> None:
+        self._p.__exit__(*exc)
 
     def task(self, description: str, total: float | None = None) -> object:
         return self._p.add_task(description, total=total)
 
-    def advance(self, task, amount: float = 1.0) -> None:
-        self._p.advance(task, amount)
+    def advance(self, task: object, amount: float = 1.0) -> None:
+        self._p.advance(cast("TaskID", task), amount)
 
-    def update(self, task, *, description=None, total=None, completed=None) -> None:
-        kw = {
-            k: v for k, v in (("description", description), ("total", total), ("completed", completed)) if v is not None
-        }
-        self._p.update(task, **kw)
+    def update(
+        self,
+        task: object,
+        *,
+        description: str | None = None,
+        total: float | None = None,
+        completed: float | None = None,
+    ) -> None:
+        self._p.update(cast("TaskID", task), description=description, total=total, completed=completed)
 
     def log(self, message: str) -> None:
         self._p.console.log(message)

@@ -12,11 +12,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = ["plt", "save_png", "fmt", "environment"]
 
 
-def save_png(fig, path: Path) -> str:
+def save_png(fig: Figure, path: Path) -> str:
     """Write the figure to ``path`` and return it as base64 for a self-contained report."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -26,7 +27,7 @@ def save_png(fig, path: Path) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def fmt(v, digits: int = 1) -> str:
+def fmt(v: float | int | None, digits: int = 1) -> str:
     """Numbers with thousands separators; None and NaN as a dash."""
     if v is None:
         return "–"

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default is a SQLite file in data_dir")
     redis_url: str | None = Field(None, description="Redis URL for the shared cache; in-process cache when unset")
-    registries_dir: Path | None = Field(None, description="folder of registry exports that `carbonscope load` ingests")
+    registries_dir: Path | None = Field(
+        None, description="folder of registry exports that `carbonscope ingest` reads when given no paths"
+    )
     secret_key: str | None = Field(
         None,
         description="signs session cookies, CSRF tokens and page slots; unset: a random key kept in data_dir/secret_key (refused in production)",

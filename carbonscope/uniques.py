@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 
-def on_uniques(series: pd.Series, fn, dtype=None) -> pd.Series:
+def on_uniques(series: pd.Series, fn: Callable[[pd.Series], pd.Series], dtype: Any = None) -> pd.Series:
     """Apply ``fn`` (uniques -> values) to the distinct values only and spread the result back.
 
     Registry columns repeat a handful of values over many rows (dates, statuses, flags), so this

@@ -4,6 +4,8 @@ into a line on stderr and exit code 2."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -66,3 +68,18 @@ def test_every_cli_command_turns_an_error_into_one_line_and_exit_code_2(tmp_path
     assert r.exit_code == 2 and "no feeds" in r.output
     r = runner.invoke(cli, ["ingest", "missing.csv"])
     assert r.exit_code == 2 and "missing.csv" in r.output
+
+
+def test_ingest_without_paths_reads_the_configured_folder_or_says_what_to_set(tmp_path, monkeypatch):
+    from carbonscope.settings import get_settings
+    from tests.conftest import NATIVE
+
+    runner = CliRunner()
+    got = runner.invoke(cli, ["ingest"])
+    assert got.exit_code == 2 and "CARBONSCOPE_REGISTRIES_DIR" in got.output
+    monkeypatch.setenv("CARBONSCOPE_REGISTRIES_DIR", str(NATIVE / "art-trees"))
+    get_settings.cache_clear()
+    got = runner.invoke(cli, ["ingest", "--json"])
+    assert got.exit_code == 0, got.output
+    doc = json.loads(got.stdout)
+    assert doc["new_events"] == 30 and {f["source"] for f in doc["files"]} == {"art-trees"}

@@ -53,7 +53,9 @@ def estimate(map_area: dict[str, float], counts: pd.DataFrame) -> dict:
     return out
 
 
-def read_sample(path, x: str, y: str, reference: str, crs_default, target_crs) -> pd.DataFrame:
+def read_sample(
+    path: str | Path, x: str, y: str, reference: str, crs_default: object, target_crs: object
+) -> pd.DataFrame:
     """A reference sample as x, y (in the raster's CRS) and the observed class."""
     from pyproj import Transformer
 

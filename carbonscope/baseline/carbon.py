@@ -53,7 +53,7 @@ class CarbonSource:
                 return arr.sum(axis=2) if i == date else arr.sum(axis=1)
         return None
 
-    def stock(self, key=None, zone: int = 0, date: int = 0, what: str = "co2e") -> float:
+    def stock(self, key: str | None = None, zone: int = 0, date: int = 0, what: str = "co2e") -> float:
         """Forest carbon (tCO2e) or AGB (t) at a date; nan when a map source has no map then."""
         forest = list(self.change.forest)
         area = self.change.t.area(key, zone, date)[forest]
@@ -68,7 +68,7 @@ class CarbonSource:
         mean = np.divide(sums[k][forest], valid, out=np.zeros(len(forest)), where=valid > 0)
         return float((mean * area).sum())
 
-    def emission_factor(self, key=None, zone: int = 0, start: int = 0) -> float:
+    def emission_factor(self, key: str | None = None, zone: int = 0, start: int = 0) -> float:
         """tCO2e per hectare deforested between dates ``start`` and ``start + 1``."""
         t, ch = self.change.t, self.change
         p = t.pair_index(start, start + 1)

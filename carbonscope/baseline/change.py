@@ -62,16 +62,16 @@ class Change:
         """(set name, zone name, zone number) of every zone."""
         return [(s.name, n, i + 1) for s in self.t.sets for i, n in enumerate(s.names)]
 
-    def areas(self, key=None, zone: int = 0) -> dict[str, dict[str, float]]:
+    def areas(self, key: str | None = None, zone: int = 0) -> dict[str, dict[str, float]]:
         return {
             d: {self.t.categories[k]: float(a[k]) for k in self.keep}
             for d, a in ((d, self.t.area(key, zone, i)) for i, d in enumerate(self.t.dates))
         }
 
-    def forest_area(self, key=None, zone: int = 0) -> list[float]:
+    def forest_area(self, key: str | None = None, zone: int = 0) -> list[float]:
         return [float(self.t.area(key, zone, i)[list(self.forest)].sum()) for i in range(len(self.t.dates))]
 
-    def transitions(self, key=None, zone: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    def transitions(self, key: str | None = None, zone: int = 0) -> dict[str, dict[str, dict[str, float]]]:
         out = {}
         for p, (i, j) in enumerate(self.t.pairs):
             if i == j:
@@ -82,7 +82,7 @@ class Change:
             }
         return out
 
-    def deforestation(self, key=None, zone: int = 0) -> dict[str, float]:
+    def deforestation(self, key: str | None = None, zone: int = 0) -> dict[str, float]:
         out = {}
         for p, (i, j) in enumerate(self.t.pairs):
             if i == j:
@@ -91,7 +91,7 @@ class Change:
             out[pair_label(self.t, p)] = float(m[np.ix_(self.forest, self.nonforest)].sum())
         return out
 
-    def periods(self, key=None, zone: int = 0) -> list[dict]:
+    def periods(self, key: str | None = None, zone: int = 0) -> list[dict]:
         """Consecutive periods: deforestation, gain, annual deforestation and both rates."""
         fa = self.forest_area(key, zone)
         rows = []

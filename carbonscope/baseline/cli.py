@@ -31,7 +31,7 @@ def run(
     config: Annotated[Path, typer.Argument(help="run configuration (TOML); see examples/martinique.toml")],
     output: Annotated[Path | None, typer.Option(help="run folder (default: the config's output)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print results.json")] = False,
-):
+) -> None:
     """Change, zones, carbon, reference level, allocation, crediting and report in one run folder."""
     from carbonscope.baseline.run import RECIPE
     from carbonscope.progress import RichProgress
@@ -81,7 +81,7 @@ def areas(
     json_out: Annotated[
         bool, typer.Option("--json", help="print areas_ha, deforestation_ha and zones as JSON")
     ] = False,
-):
+) -> None:
     """Area per category and date, and deforestation between dates (whole raster and per zone)."""
     from carbonscope.baseline.areas import land_cover_areas
     from carbonscope.progress import RichProgress

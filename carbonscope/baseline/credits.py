@@ -28,7 +28,12 @@ class CreditInputs:
     discount: float  # fraction per year
 
 
-def table(inp: CreditInputs, area_mult=1.0, project_mult=1.0, ef_mult=1.0) -> dict[str, np.ndarray]:
+def table(
+    inp: CreditInputs,
+    area_mult: np.ndarray | float = 1.0,
+    project_mult: np.ndarray | float = 1.0,
+    ef_mult: np.ndarray | float = 1.0,
+) -> dict[str, np.ndarray]:
     """Yearly figures; the multipliers may be arrays of draws (shape (draws, 1))."""
     base = np.asarray(inp.baseline_ha) * area_mult * inp.ef * ef_mult
     proj = np.asarray(inp.project_ha) * project_mult * inp.ef * ef_mult

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.colors import ListedColormap
 from rasterio.windows import Window
 
 from carbonscope.run_report import plt, save_png
+
+if TYPE_CHECKING:
+    from carbonscope.baseline.run import Run
 
 MAX_QUICKLOOK = 1000
 COLORS = {
@@ -33,7 +37,7 @@ def _decimated(product, step: int) -> np.ndarray:
     return np.concatenate(rows, axis=1)
 
 
-def change_map(r, path: Path) -> str:
+def change_map(r: Run, path: Path) -> str:
     """Stable forest, stable non-forest, and forest lost in each consecutive period."""
     from carbonscope.baseline import landcover
 
@@ -78,7 +82,7 @@ def change_map(r, path: Path) -> str:
         product.close()
 
 
-def area_bars(r, path: Path) -> str:
+def area_bars(r: Run, path: Path) -> str:
     areas = r.results["areas_ha"]
     key = r.results["baseline_zone"]
     if key in r.results["zones"]:
@@ -107,7 +111,7 @@ def area_bars(r, path: Path) -> str:
     return save_png(fig, path)
 
 
-def baseline_fits(r, path: Path) -> str:
+def baseline_fits(r: Run, path: Path) -> str:
     s = r.results["baseline_series"]
     t, y = np.array(s["t"]), np.array(s["y"])
     c = r.cfg.crediting
@@ -135,7 +139,7 @@ def baseline_fits(r, path: Path) -> str:
     return save_png(fig, path)
 
 
-def crediting(r, path: Path) -> str:
+def crediting(r: Run, path: Path) -> str:
     rows = r.results["crediting"]["years"]
     years = [row["year"] for row in rows]
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -148,7 +152,8 @@ def crediting(r, path: Path) -> str:
     return save_png(fig, path)
 
 
-def risk_map(r, path: Path) -> str:
+def risk_map(r: Run, path: Path) -> str:
+    assert r.risk is not None  # drawn only for runs that made a risk map
     b = r.grid.bounds
     d = r.risk.density
     step = max(1, int(np.ceil(max(d.shape) / MAX_QUICKLOOK)))
@@ -160,7 +165,7 @@ def risk_map(r, path: Path) -> str:
     return save_png(fig, path)
 
 
-def all_figures(r, folder: Path) -> dict[str, str]:
+def all_figures(r: Run, folder: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     figs = {
         "change": change_map(r, folder / "change_map.png"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +41,7 @@ class Fit:
     notes: list[str] = field(default_factory=list)
     kind: str = "stock"
 
-    def predict(self, t) -> np.ndarray:
+    def predict(self, t: np.ndarray | float) -> np.ndarray:
         x = np.asarray(t, dtype=float) - self.t0
         p = self.params
         if self.method == "average":
@@ -81,7 +82,9 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(a), float(b)
 
 
-def fit(method: str, t, y, kind: str = "stock", r2_threshold: float = 0.75, t0: float | None = None) -> Fit:
+def fit(
+    method: str, t: np.ndarray, y: np.ndarray, kind: str = "stock", r2_threshold: float = 0.75, t0: float | None = None
+) -> Fit:
     """Fit one method to observations (t in decimal years)."""
     t, y = np.asarray(t, float), np.asarray(y, float)
     if method not in METHODS:
@@ -155,7 +158,9 @@ def fit(method: str, t, y, kind: str = "stock", r2_threshold: float = 0.75, t0: 
     return f
 
 
-def fit_all(t, y, methods=METHODS, kind: str = "stock", r2_threshold: float = 0.75) -> dict[str, Fit]:
+def fit_all(
+    t: np.ndarray, y: np.ndarray, methods: Sequence[str] = METHODS, kind: str = "stock", r2_threshold: float = 0.75
+) -> dict[str, Fit]:
     return {m: fit(m, t, y, kind, r2_threshold) for m in methods}
 
 

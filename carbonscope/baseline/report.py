@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from carbonscope.run_report import environment
+
+if TYPE_CHECKING:
+    from carbonscope.baseline.run import Run
 
 _ENV = environment("carbonscope.baseline")
 
@@ -14,7 +18,7 @@ def _csv_links(r) -> dict[str, str]:
     return {name: base64.b64encode(df.to_csv(index=False).encode()).decode("ascii") for name, df in r.tables.items()}
 
 
-def write(out: Path, r, figs: dict[str, str]) -> Path:
+def write(out: Path, r: Run, figs: dict[str, str]) -> Path:
     res = r.results
     html = _ENV.get_template("report.html").render(
         r=res, cfg=r.cfg, figs=figs, csv=_csv_links(r), chosen=r.chosen.method

@@ -67,10 +67,10 @@ class Tally:
     def K(self) -> int:
         return len(self.categories)
 
-    def matrix(self, key, zone: int, pair: int) -> np.ndarray:
+    def matrix(self, key: str | None, zone: int, pair: int) -> np.ndarray:
         return self.trans[key][zone, pair]
 
-    def area(self, key, zone: int, date: int) -> np.ndarray:
+    def area(self, key: str | None, zone: int, date: int) -> np.ndarray:
         """Hectares per category index at one date."""
         for p, (i, j) in enumerate(self.pairs):
             if i == date:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def npv(amounts, prices, discount_rate: float) -> float:
+def npv(amounts: np.ndarray, prices: np.ndarray | float, discount_rate: float) -> float:
     """Present value of ``amounts[t] * prices[t]`` received at the end of year t + 1."""
     a, p = np.asarray(amounts, float), np.broadcast_to(np.asarray(prices, float), np.shape(amounts))
     t = np.arange(1, a.size + 1)

@@ -46,7 +46,7 @@ def run(
     config: Annotated[Path, typer.Argument(help="run configuration (TOML); see examples/juupajoki.toml")],
     output: Annotated[Path | None, typer.Option(help="run folder (default: the config's output)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print metrics and totals as JSON")] = False,
-):
+) -> None:
     """Features, labels, validation, map, stock and report in one run folder."""
     from carbonscope.biomass.run import run as do_run
     from carbonscope.progress import RichProgress
@@ -73,7 +73,7 @@ def run(
 def sample(
     config: Annotated[Path, typer.Argument(help="run configuration (TOML)")],
     out: Annotated[Path, typer.Option(help="samples table to write (.csv or .parquet)")] = Path("samples.csv"),
-):
+) -> None:
     """Labels with the features under them (plots, GEDI shots, or points drawn for a biomass raster)."""
     from carbonscope.biomass.run import build_samples, prepare
     from carbonscope.progress import RichProgress
@@ -102,7 +102,7 @@ def train(
     seed: Annotated[int, typer.Option()] = 42,
     save: Annotated[Path | None, typer.Option(help="also fit on all rows and save the model (joblib)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
-):
+) -> None:
     """Validate a model on a table of samples; metrics are computed on held-out rows only."""
     from carbonscope.biomass.from_samples import train_table
 
@@ -134,7 +134,7 @@ def predict(
     scheduler: Annotated[str | None, typer.Option(help="sync | threads | processes | distributed")] = None,
     workers: Annotated[int | None, typer.Option()] = None,
     address: Annotated[str | None, typer.Option(help="dask.distributed scheduler address")] = None,
-):
+) -> None:
     """Map a trained model over the configuration's area (Cloud-Optimized GeoTIFFs)."""
     from carbonscope.biomass.mapping import map_with_saved_model
     from carbonscope.progress import RichProgress
@@ -162,7 +162,7 @@ def stock(
     price: Annotated[float | None, typer.Option(help="per tCO2e")] = None,
     level: Annotated[float, typer.Option()] = 0.9,
     json_out: Annotated[bool, typer.Option("--json")] = False,
-):
+) -> None:
     """Totals of AGB, BGB, carbon, CO2e (and value) over the map or per polygon, with intervals when residuals are known."""
     from carbonscope.biomass.mapping import stock_of_raster
 
@@ -201,7 +201,7 @@ def gedi(
     min_sensitivity: Annotated[float, typer.Option()] = 0.9,
     out: Annotated[Path | None, typer.Option(help="write the shots (CSV or Parquet)")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
-):
+) -> None:
     """Read GEDI L4A footprints: shots per beam, and how many pass the quality filter."""
     from carbonscope.biomass.labels import read_gedi_l4a
 

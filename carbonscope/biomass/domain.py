@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rasterio.features import geometry_mask
@@ -14,8 +15,11 @@ from carbonscope.errors import InputError
 from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 
+if TYPE_CHECKING:
+    import geopandas as gpd
 
-def target_grid(cfg: RunConfig, aoi=None) -> Grid:
+
+def target_grid(cfg: RunConfig, aoi: gpd.GeoDataFrame | None = None) -> Grid:
     """The grid of the run: what the config gives, the rest from the reference layer (default: the first)."""
     from pyproj import CRS
     from rasterio.warp import transform_bounds
@@ -70,6 +74,8 @@ def _ref_crs(cfg: RunConfig):
     if cfg.grid.crs:
         return CRS.from_user_input(cfg.grid.crs)
     ref = cfg.layer(cfg.grid.reference or cfg.layers[0].name)
+    if ref.path is None:
+        raise InputError(f"grid.reference {ref.name!r} comes from STAC: give grid.crs and grid.resolution")
     return Grid.of_raster(ref.path).crs
 
 

@@ -59,7 +59,7 @@ def agb_map(agb_path: Path, aoa_path: Path | None, path: Path) -> str:
     return save_png(fig, path)
 
 
-def residual_map(x, y, residual, agb_path: Path, path: Path) -> str:
+def residual_map(x: np.ndarray, y: np.ndarray, residual: np.ndarray, agb_path: Path, path: Path) -> str:
     data, extent = _quicklook(agb_path)
     fig, ax = plt.subplots(figsize=(6.5, 6))
     ax.imshow(data, extent=extent, cmap="Greys", alpha=0.5)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import pickle
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +116,7 @@ def matches(a: np.ndarray, b: np.ndarray, rtol: float = TOLERANCE) -> bool:
     return bool(np.all(np.abs(a - b) <= rtol * np.maximum(np.abs(b), 1.0)))
 
 
-def candidates(model, n_features: int, threads: int = 1, engines=ENGINES) -> list[Predictor]:
+def candidates(model: Any, n_features: int, threads: int = 1, engines: Sequence[str] = ENGINES) -> list[Predictor]:
     out = []
     for name in engines:
         p = _payload(model, name, n_features)
@@ -123,7 +125,9 @@ def candidates(model, n_features: int, threads: int = 1, engines=ENGINES) -> lis
     return out
 
 
-def compare(model, X: np.ndarray, threads: int = 1, engines=ENGINES, repeat: int = 3) -> list[dict]:
+def compare(
+    model: Any, X: np.ndarray, threads: int = 1, engines: Sequence[str] = ENGINES, repeat: int = 3
+) -> list[dict]:
     """Each engine's pixels/s on ``X`` and its largest relative difference from scikit-learn."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     ref = np.asarray(model.predict(X), float)
@@ -148,7 +152,7 @@ def compare(model, X: np.ndarray, threads: int = 1, engines=ENGINES, repeat: int
     return rows
 
 
-def choose(model, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) -> Predictor:
+def choose(model: Any, X_sample: np.ndarray, engine: str = "auto", threads: int = 1) -> Predictor:
     """The engine to map with: the one asked for, or (auto) the fastest that matches scikit-learn."""
     n_features = X_sample.shape[1]
     if engine != "auto":

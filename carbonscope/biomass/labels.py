@@ -18,6 +18,8 @@ from pyproj import CRS, Transformer
 
 from carbonscope.biomass.config import LabelConfig
 from carbonscope.errors import InputError
+from carbonscope.geo.areas import CRSLike
+from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import read_table
 
@@ -83,7 +85,7 @@ def _numeric(df: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     return values.to_numpy(dtype=float)
 
 
-def read_plots(cfg: LabelConfig, grid_crs) -> Labels:
+def read_plots(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
     """Field plots from CSV (coordinates in ``x``/``y`` columns, CRS in config) or a vector file."""
     path = Path(cfg.path)
     if not path.exists():
@@ -229,7 +231,7 @@ def read_gedi_l4a(paths: list[Path] | Path, min_sensitivity: float = 0.9) -> pd.
     return df
 
 
-def gedi_labels(cfg: LabelConfig, grid_crs) -> Labels:
+def gedi_labels(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
     shots = read_gedi_l4a(cfg.path, cfg.gedi_min_sensitivity)
     good = shots[shots.quality_ok]
     tr = Transformer.from_crs("EPSG:4326", CRS.from_user_input(grid_crs), always_xy=True)
@@ -254,7 +256,7 @@ def gedi_labels(cfg: LabelConfig, grid_crs) -> Labels:
 # ----------------------------------------------------------------------------- biomass rasters
 
 
-def raster_support_note(path: Path, grid) -> str | None:
+def raster_support_note(path: Path, grid: Grid) -> str | None:
     """Warn when the label raster's cells are much larger than the grid's (change of support)."""
     import rasterio
     from rasterio.warp import transform_bounds
@@ -275,7 +277,9 @@ def raster_support_note(path: Path, grid) -> str | None:
     return None
 
 
-def raster_values(cfg: LabelConfig, grid, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def raster_values(
+    cfg: LabelConfig, grid: Grid, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Label (and standard error) at grid pixels, from a biomass raster resampled to the grid.
 
     The value is averaged over the label cells a grid pixel covers (or bilinear when they are

@@ -109,7 +109,7 @@ class LayerReader:
             )
             self.vrts[info.config.name] = (vrt, info)
 
-    def close(self):
+    def close(self) -> None:
         self._stack.close()
 
     def __enter__(self):

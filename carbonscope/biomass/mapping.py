@@ -18,6 +18,7 @@ from carbonscope.geo.areas import row_areas_ha
 from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
+from carbonscope.progress import Progress
 
 
 def load_bundle(path: Path) -> dict:
@@ -34,7 +35,14 @@ def load_bundle(path: Path) -> dict:
 
 
 def map_with_saved_model(
-    cfg: RunConfig, model_path: Path, out: Path, *, scheduler=None, workers=None, address=None, progress=None
+    cfg: RunConfig,
+    model_path: Path,
+    out: Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Progress | None = None,
 ) -> MapResult:
     from carbonscope.biomass import inference
     from carbonscope.biomass.run import prepare, zones

@@ -28,10 +28,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from carbonscope.errors import InputError
+
+if TYPE_CHECKING:
+    from sklearn.tree import DecisionTreeRegressor
 
 PRESETS: dict[str, dict] = {
     "gee": {
@@ -104,7 +108,7 @@ def resolve(
     return ModelSpec(model_type, {**DEFAULTS[model_type], **(params or {})}, dict(grid or {}))
 
 
-def make(model_type: str, params: dict, seed: int = 0, n_jobs: int = 1):
+def make(model_type: str, params: dict, seed: int = 0, n_jobs: int = 1) -> Any:
     """An unfitted estimator (kNN wrapped with a scaler)."""
     if model_type == "rf":
         from sklearn.ensemble import RandomForestRegressor
@@ -140,7 +144,7 @@ def _depth_tables(tree) -> tuple[np.ndarray, np.ndarray]:
     return parent, depth
 
 
-def truncated_predictions(tree, X: np.ndarray, depths: list) -> dict:
+def truncated_predictions(tree: DecisionTreeRegressor, X: np.ndarray, depths: list) -> dict:
     """A fitted tree's predictions when cut at each depth: the value of the node each sample reaches at that depth."""
     leaf = tree.apply(X.astype(np.float32))
     t = tree.tree_
@@ -271,7 +275,15 @@ def grid_scores(
 SMALL = 3000  # below this many samples, one thread fits and predicts faster than a pool
 
 
-def fit(spec: ModelSpec, X: np.ndarray, y: np.ndarray, *, folds=None, seed: int = 0, n_jobs: int | None = None):
+def fit(
+    spec: ModelSpec,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    folds: list | None = None,
+    seed: int = 0,
+    n_jobs: int | None = None,
+) -> tuple[Any, dict, list | None]:
     """Fit the model; with a grid, tune it first on ``folds`` (inner cross-validation) and fit the best on all of X.
 
     Returns (estimator, chosen params, grid table or None).

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -32,8 +33,12 @@ from carbonscope.biomass.inference import Predictor
 from carbonscope.biomass.layers import LayerInfo, LayerReader
 from carbonscope.biomass.uncertainty import Conformal
 from carbonscope.geo.areas import row_areas_ha
+from carbonscope.geo.grid import Grid
 from carbonscope.ipcc import RootShoot
 from carbonscope.progress import NullProgress, Progress
+
+if TYPE_CHECKING:
+    from dask.distributed import LocalCluster
 
 GDAL_CACHE_BYTES = (
     32 * 2**20
@@ -58,7 +63,7 @@ class MapJob:
     root_shoot: RootShoot = field(default_factory=lambda: RootShoot(ratio=0.0))
 
     @property
-    def grid(self):
+    def grid(self) -> Grid:
         return self.domain.grid
 
 
@@ -265,7 +270,7 @@ WORKER_CONFIG = {
 }
 
 
-def local_cluster(workers: int, threads_per_worker: int = 1, processes: bool = True):
+def local_cluster(workers: int, threads_per_worker: int = 1, processes: bool = True) -> LocalCluster:
     """A dask LocalCluster for mapping: quiet, no dashboard, no memory limit, the settings of WORKER_CONFIG."""
     import dask
     from dask.distributed import LocalCluster

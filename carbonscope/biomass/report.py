@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from carbonscope.biomass import figures
 from carbonscope.run_report import environment
 
+if TYPE_CHECKING:
+    from carbonscope.biomass.config import RunConfig
+    from carbonscope.biomass.predict import MapResult
+    from carbonscope.biomass.run import Validated
+
 _ENV = environment("carbonscope.biomass")
 
 
-def write(out: Path, cfg, metrics: dict, totals: dict, samples, validated, mapped) -> Path:
+def write(
+    out: Path,
+    cfg: RunConfig,
+    metrics: dict,
+    totals: dict,
+    samples: pd.DataFrame,
+    validated: Validated,
+    mapped: MapResult,
+) -> Path:
     fig_dir = out / "figures"
     fig_dir.mkdir(exist_ok=True)
     main = validated.results[validated.main]

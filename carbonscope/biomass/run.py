@@ -22,6 +22,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+from shapely.geometry.base import BaseGeometry
 
 from carbonscope.biomass import aoa as aoa_mod
 from carbonscope.biomass import features, inference, models, validation
@@ -35,6 +36,7 @@ from carbonscope.biomass.sampling import alignment_check, random_points, sample_
 from carbonscope.biomass.stock import account
 from carbonscope.biomass.uncertainty import Conformal, calibrate
 from carbonscope.errors import InputError
+from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
 from carbonscope.progress import NullProgress, Progress
@@ -50,7 +52,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def grid(self):
+    def grid(self) -> Grid:
         return self.domain.grid
 
 
@@ -273,7 +275,9 @@ def map_area(
     )
 
 
-def residuals_by_zone(samples: pd.DataFrame, result: validation.CVResult, zone_list) -> dict[str, np.ndarray]:
+def residuals_by_zone(
+    samples: pd.DataFrame, result: validation.CVResult, zone_list: list[tuple[str, BaseGeometry]]
+) -> dict[str, np.ndarray]:
     import shapely
 
     res = result.observed - result.predicted

@@ -44,7 +44,13 @@ def pixel_weights(grid: Grid, x: float, y: float, radius: float) -> tuple[np.nda
 
 
 def point_features(
-    reader: LayerReader, spec: FeatureSpec, domain: Domain, xs, ys, radii, progress: Progress | None = None
+    reader: LayerReader,
+    spec: FeatureSpec,
+    domain: Domain,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    radii: np.ndarray,
+    progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features (n, n_features) under each point or plot, and whether each lies in the domain.
 

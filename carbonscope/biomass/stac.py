@@ -31,13 +31,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from carbonscope.biomass.config import LayerConfig
 from carbonscope.errors import DownloadError, InputError
 from carbonscope.geo.grid import Grid
+from carbonscope.progress import Progress
+
+if TYPE_CHECKING:
+    import pystac
 
 S2_DROP_SCL = (0, 1, 3, 8, 9, 10)
 S2_OFFSET_BASELINE = "04.00"
@@ -189,7 +193,7 @@ def _search(q: Query, bbox_wgs84) -> list:
     return sorted(items, key=lambda it: (it.datetime or datetime.min.replace(tzinfo=UTC), it.id))
 
 
-def s2_offset(item) -> float:
+def s2_offset(item: pystac.Item) -> float:
     """The BOA offset to subtract from a Sentinel-2 L2A item's DN (1000 from baseline 04.00, unless removed)."""
     props = item.properties
     if props.get("earthsearch:boa_offset_applied") is True:
@@ -282,7 +286,9 @@ def composite(layers: list[LayerConfig], q: Query, grid: Grid) -> dict:
     return out
 
 
-def materialize(layers: list[LayerConfig], grid: Grid, folder: Path, progress=None) -> list[LayerConfig]:
+def materialize(
+    layers: list[LayerConfig], grid: Grid, folder: Path, progress: Progress | None = None
+) -> list[LayerConfig]:
     """Replace STAC layers by COGs of their composites in ``folder``; file layers pass through."""
     from carbonscope.progress import NullProgress
 

@@ -7,6 +7,7 @@ spatial CV), so the held-out samples never choose the hyperparameters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from carbonscope.biomass import models
 from carbonscope.errors import InputError
 
 
-def metrics(obs, pred, bins: list[float] | None = None) -> dict:
+def metrics(obs: np.ndarray, pred: np.ndarray, bins: list[float] | None = None) -> dict:
     """RMSE, relative RMSE (% of the observed mean), bias (mean of predicted - observed), MAE, R^2
     (1 - SSE/SST), Pearson r, slope of observed on predicted, n; and the same by observed-AGB bin."""
     obs, pred = np.asarray(obs, float), np.asarray(pred, float)
@@ -86,7 +87,7 @@ def kfold(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(np.flatnonzero(fold != i), np.flatnonzero(fold == i)) for i in range(k)]
 
 
-def spatial_blocks(x, y, block: float) -> np.ndarray:
+def spatial_blocks(x: np.ndarray, y: np.ndarray, block: float) -> np.ndarray:
     """A block ID per sample: the square of side ``block`` (CRS units, metres) it falls in."""
     bx = np.floor(np.asarray(x, float) / block).astype(np.int64)
     by = np.floor(np.asarray(y, float) / block).astype(np.int64)
@@ -117,7 +118,7 @@ def group_kfold(groups: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray,
 # ----------------------------------------------------------------------------- cross-validation
 
 
-def permutation_importance(model, X: np.ndarray, y: np.ndarray, repeats: int = 5, seed: int = 0) -> np.ndarray:
+def permutation_importance(model: Any, X: np.ndarray, y: np.ndarray, repeats: int = 5, seed: int = 0) -> np.ndarray:
     """Mean increase of RMSE on (X, y) when each feature's column is shuffled (Breiman 2001).
 
     All shuffled copies go through one ``predict`` call, which matters for forests on small folds.
@@ -173,12 +174,12 @@ def cross_validate(
     seed: int = 0,
     train_fraction: float = 0.7,
     k: int = 5,
-    x=None,
-    yc=None,
+    x: np.ndarray | None = None,
+    yc: np.ndarray | None = None,
     block: float | None = None,
     importance: bool = False,
-    feature_names=None,
-    bins=None,
+    feature_names: Sequence[str] | None = None,
+    bins: list[float] | None = None,
     inner_k: int = 3,
 ) -> CVResult:
     """Held-out predictions and metrics by one scheme: ``split``, ``kfold`` or ``spatial``."""

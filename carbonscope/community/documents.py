@@ -8,6 +8,8 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from carbonscope.errors import InvalidField
 
 TYPES = {
@@ -85,7 +87,7 @@ def stored_path(uploads: Path, sha: str) -> Path:
     return uploads / sha[:2] / sha
 
 
-def sweep_orphans(conn, uploads: Path, older_than_seconds: int = 3600) -> int:
+def sweep_orphans(conn: Connection, uploads: Path, older_than_seconds: int = 3600) -> int:
     """Remove stored files no document refers to (what a failed commit left), older than an hour so
     a file whose transaction is still committing is never taken."""
     import time

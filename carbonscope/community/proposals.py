@@ -17,6 +17,7 @@ from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
 from carbonscope.registry import vocab
 from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import to_alpha2
+from carbonscope.settings import Settings
 from carbonscope.urls import safe_url
 
 EDITABLE = (
@@ -231,7 +232,13 @@ def add_document(
 
 
 def attach_document(
-    conn: Connection, user: dict, pid: int, checked: tuple[str, str, str], data: bytes, uploads: Path, settings
+    conn: Connection,
+    user: dict,
+    pid: int,
+    checked: tuple[str, str, str],
+    data: bytes,
+    uploads: Path,
+    settings: Settings,
 ) -> int:
     """Record, then store: ownership and quota are checked before a byte reaches the uploads folder,
     so a refused upload leaves no file behind (``stored.sweep_orphans`` takes what a failed commit leaves)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ def _python_column(s: pd.Series) -> list:
     return s.astype(object).where(s.notna(), None).tolist()
 
 
-def timestamp_text(conn: Connection, value) -> str:
+def timestamp_text(conn: Connection, value: datetime) -> str:
     """A timestamp as the database stores it when written through the raw driver path."""
 
     if conn.dialect.name == "sqlite":  # SQLAlchemy's SQLite format: naive UTC text

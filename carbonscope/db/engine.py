@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -108,7 +108,7 @@ def _long_lock(database: str | None, on_wait) -> Iterator[None]:
 
 
 @contextmanager
-def write(engine: Engine, *, long: bool = False, on_wait=None) -> Iterator[Connection]:
+def write(engine: Engine, *, long: bool = False, on_wait: Callable[[], None] | None = None) -> Iterator[Connection]:
     """A write transaction: commits on success, rolls back on error.
 
     On SQLite it is BEGIN IMMEDIATE, taken in turn: first by the threads of this process (a lock),

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Connection, Date, Integer, String, Text, case, cast, func, literal
+from sqlalchemy import BigInteger, Boolean, Connection, Date, Integer, Select, String, Text, case, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 NULL_MARK = (
@@ -36,7 +36,7 @@ def _driver():
     return adbc
 
 
-def supported(conn: Connection, query) -> bool:
+def supported(conn: Connection, query: Select) -> bool:
     """True when ``query`` runs on a SQLite file and every column is text, integer, date or boolean."""
     if conn.dialect.name != "sqlite" or _driver() is None:
         return False
@@ -68,7 +68,7 @@ def _param(value):
     return value
 
 
-def compile_sqlite(conn: Connection, query) -> tuple[str, tuple]:
+def compile_sqlite(conn: Connection, query: Select) -> tuple[str, tuple]:
     compiled = query.with_only_columns(*[_typed(c) for c in query.selected_columns]).compile(
         dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
     )
@@ -77,7 +77,7 @@ def compile_sqlite(conn: Connection, query) -> tuple[str, tuple]:
     return str(compiled), tuple(_param(params[n]) for n in names)
 
 
-def csv_batches(conn: Connection, query, batch: int = 20_000) -> Iterator[bytes]:
+def csv_batches(conn: Connection, query: Select, batch: int = 20_000) -> Iterator[bytes]:
     """CSV text of ``query`` (no header), one chunk per Arrow batch of ``batch`` rows."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -7,8 +7,10 @@ import numpy as np
 from affine import Affine
 from pyproj import CRS, Geod
 
+CRSLike = CRS | str | int  # anything pyproj.CRS.from_user_input takes: a CRS, "EPSG:32635", 4326
 
-def row_areas_ha(crs, transform: Affine, height: int) -> np.ndarray:
+
+def row_areas_ha(crs: CRSLike, transform: Affine, height: int) -> np.ndarray:
     """Area in hectares of one pixel in each row (shape (height,))."""
     crs = CRS.from_user_input(crs)
     if transform.b != 0 or transform.d != 0:

@@ -7,14 +7,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import rasterio
 from affine import Affine
 from pyproj import CRS
+from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from carbonscope.errors import InputError
+from carbonscope.geo.areas import CRSLike
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Grid:
     height: int
 
     @classmethod
-    def from_bounds(cls, crs, resolution: float, bounds: tuple[float, float, float, float]) -> Grid:
+    def from_bounds(cls, crs: CRSLike, resolution: float, bounds: tuple[float, float, float, float]) -> Grid:
         left, bottom, right, top = bounds
         if right <= left or top <= bottom:
             raise InputError(f"grid bounds {bounds} are empty (left, bottom, right, top)")
@@ -34,12 +37,12 @@ class Grid:
         return cls(CRS.from_user_input(crs), Affine(resolution, 0, left, 0, -resolution, top), width, height)
 
     @classmethod
-    def of_raster(cls, path) -> Grid:
+    def of_raster(cls, path: str | Path) -> Grid:
         with rasterio.open(path) as src:
             return cls.of_dataset(src)
 
     @classmethod
-    def of_dataset(cls, src) -> Grid:
+    def of_dataset(cls, src: DatasetReader) -> Grid:
         """The grid of an open rasterio dataset; InputError (naming the file) without a CRS or when rotated."""
         if src.crs is None:
             raise InputError("the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:...)", file=src.name)
@@ -95,7 +98,7 @@ class Grid:
         t = self.transform
         return t.c + (np.asarray(cols) + 0.5) * t.a, t.f + (np.asarray(rows) + 0.5) * t.e
 
-    def profile(self, count: int = 1, dtype: str = "float32", nodata=np.nan) -> dict:
+    def profile(self, count: int = 1, dtype: str = "float32", nodata: float | int | None = np.nan) -> dict:
         return {
             "driver": "GTiff",
             "width": self.width,

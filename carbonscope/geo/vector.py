@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from carbonscope.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 # Triggers and virtual tables a GeoPackage writer (GDAL, QGIS) creates: the R-tree spatial index
 # and the standard's own metadata checks. Anything else runs SQL the uploader wrote.
@@ -100,8 +104,13 @@ def fields(path: Path, layer: str) -> list[str]:
 
 
 def read_vector(
-    path: Path, crs=None, layer: str | None = None, what: str = "area of interest", *, drop_empty: bool = True
-):
+    path: Path,
+    crs: object = None,
+    layer: str | None = None,
+    what: str = "area of interest",
+    *,
+    drop_empty: bool = True,
+) -> gpd.GeoDataFrame:
     """A vector file's features (GeoDataFrame), reprojected to ``crs`` unless it is None, with clear
     errors for bad files: missing, unreadable, a GeoPackage that would run its own SQL, a GeoJSON
     naming an unknown CRS, no features, no CRS. Features with an empty geometry are dropped, or with

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
@@ -56,10 +58,10 @@ def drop(conn: Connection) -> None:
         table.drop(conn, checkfirst=True)
 
 
-def add_affected(conn: Connection, ids) -> None:
-    ids = pd.Series(sorted(set(ids) - _known(conn)), dtype=object)
-    if len(ids):
-        insert_frame(conn, affected.name, pd.DataFrame({"id": ids}), ["id"])
+def add_affected(conn: Connection, ids: Iterable[str]) -> None:
+    new = pd.Series(sorted(set(ids) - _known(conn)), dtype=object)
+    if len(new):
+        insert_frame(conn, affected.name, pd.DataFrame({"id": new}), ["id"])
 
 
 def _known(conn: Connection) -> set[str]:

@@ -79,7 +79,9 @@ class RootShoot:
         return np.asarray(self.ratios)[np.searchsorted(np.asarray(self.edges), agb, side="right")]
 
 
-def agb_to_co2e(agb, root_shoot: RootShoot | float = 0.0, carbon_fraction: float = CARBON_FRACTION) -> np.ndarray:
+def agb_to_co2e(
+    agb: np.ndarray | float, root_shoot: RootShoot | float = 0.0, carbon_fraction: float = CARBON_FRACTION
+) -> np.ndarray:
     """tCO2e per unit for above-ground biomass (Mg): (AGB + BGB) x CF x 44/12."""
     agb = np.asarray(agb, dtype=float)
     r = root_shoot(agb) if isinstance(root_shoot, RootShoot) else root_shoot

@@ -4,6 +4,7 @@ their alerts (``watch.notify``), in the same transaction."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -17,7 +18,7 @@ def snapshot_hooks() -> dict[str, SnapshotHook]:
     return {"notifications": notify.on_snapshot}
 
 
-def ingest_files(paths: list[Path] | list[str], engine: Engine | None = None, **options) -> IngestReport:
+def ingest_files(paths: list[Path] | list[str], engine: Engine | None = None, **options: Any) -> IngestReport:
     """``ingest.ingest`` with the snapshot hooks of the app (options as ``ingest.ingest``)."""
     hooks = {**snapshot_hooks(), **(options.pop("hooks", None) or {})}
     return ingest(paths, engine, hooks=hooks, **options)

@@ -6,6 +6,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from sqlalchemy import Engine
 
 from carbonscope.db.engine import write as db_write
@@ -30,7 +31,7 @@ def refresh_news(
     feeds: list[str] | None = None,
     *,
     progress: Progress | None = None,
-    transport=None,
+    transport: httpx.BaseTransport | None = None,  # tests: a local server's transport
 ) -> NewsReport:
     """Read every feed (one failing feed does not stop the others) and save what is new."""
     progress = progress or NullProgress()

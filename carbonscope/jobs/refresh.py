@@ -3,6 +3,7 @@ the ones that came in whole, in one atomic run, with the app's snapshot hooks.""
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import Engine
 
 from carbonscope.jobs.ingest import ingest_files
@@ -18,7 +19,7 @@ def refresh_registries(
     registries: list[str] | None = None,
     *,
     progress: Progress | None = None,
-    transport=None,
+    transport: httpx.BaseTransport | None = None,  # tests: a local server's transport
 ) -> RefreshReport:
     progress = progress or NullProgress()
     with job_lock(settings, "refresh-registries"):

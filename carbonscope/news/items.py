@@ -79,7 +79,7 @@ class Item:
         return content_hash(self.title, self.summary)
 
 
-def parse_time(value) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

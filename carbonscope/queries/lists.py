@@ -3,7 +3,7 @@ list (``project_query``, ``events_query``) are what the export package streams."
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
@@ -57,7 +57,7 @@ def _page_doc(total: int, page: Page, items: list[dict], sort: str) -> dict:
     return {"total": total, "page": page.page, "limit": page.limit, "pages": pages, "sort": sort, "items": items}
 
 
-def project_query(filters: ProjectFilters, sort: str | None):
+def project_query(filters: ProjectFilters, sort: str | None) -> Select:
     order = parse_sort(sort, PROJECT_SORTS, "-issued")
     cols = [projects.c[c] for c in PROJECT_LIST_COLUMNS]
     return select(*cols).where(*filters.where()).order_by(*order, projects.c.id)
@@ -91,7 +91,7 @@ def project_facets(conn: Connection, filters: ProjectFilters, limit: int = 300) 
     return out
 
 
-def events_query(filters: EventFilters, sort: str | None):
+def events_query(filters: EventFilters, sort: str | None) -> Select:
     order = parse_sort(sort, EVENT_SORTS, "-event_date")
     cols = [credit_events.c[c] for c in EVENT_COLUMNS]
     return select(*cols).where(*filters.where()).order_by(*order, credit_events.c.id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
@@ -142,7 +143,7 @@ class _ApxParser(Parser):
 class _ApxProjects(_ApxParser):
     kind, rank = "projects", 10
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for c, ids in self._chunks(path, issues):
             reg = self.reg
             status = _first(c, "Voluntary Status", "Status")
@@ -243,7 +244,7 @@ class _ApxIssuances(_ApxParser):
     period: ClassVar[tuple[str, str] | None] = None
     stated_cancelled: ClassVar[tuple[str, ...]] = ()
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for c, ids in self._chunks(path, issues):
             date = c.date(self.date, required=True)
             common = {
@@ -330,7 +331,7 @@ class _ApxTransfers(_ApxParser):
     def event_types(self, c: Chunk) -> pd.Series:
         raise NotImplementedError
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for c, ids in self._chunks(path, issues):
             date = c.date("Status Effective", required=True)
             serial = c.text(self.serial)

@@ -9,6 +9,7 @@ supports it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,7 +57,13 @@ class PoliteClient:
         self._last[host] = time.monotonic()
 
     def fetch(
-        self, url: str, dest: Path, *, method: str = "GET", json_body: dict | None = None, on_bytes=None
+        self,
+        url: str,
+        dest: Path,
+        *,
+        method: str = "GET",
+        json_body: dict | None = None,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> Fetched:
         """Download ``url`` to ``dest``; raise :class:`DownloadError` after the configured retries."""
         dest.parent.mkdir(parents=True, exist_ok=True)

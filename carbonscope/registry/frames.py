@@ -27,7 +27,7 @@ class Chunk:
     def __len__(self) -> int:
         return len(self.df)
 
-    def subset(self, index) -> Chunk:
+    def subset(self, index: pd.Index | pd.Series) -> Chunk:
         """The same chunk restricted to ``index`` (problems still go to the same issues)."""
         return Chunk(self.df.loc[index], self.issues)
 

@@ -9,6 +9,7 @@ a retirements row is a retirement or a cancellation.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 
@@ -91,7 +92,7 @@ class GoldStandardProjects(Parser):
         "status": "Status",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
             c = Chunk(raw, issues)
             ids = c.ids("GSID", "GS")
@@ -127,7 +128,7 @@ class GoldStandardIssuances(Parser):
         "vintage": "Vintage",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
             c = Chunk(raw, issues)
             ids = c.ids("GSID", "GS")
@@ -165,7 +166,7 @@ class GoldStandardRetirements(Parser):
         "serial number": "Serial Number",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
             c = Chunk(raw, issues)
             ids = c.ids("GSID", "GS")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 
@@ -39,7 +40,7 @@ class OffsetsDb(Parser):
         "issued": "issued",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         frames = (
             [read_parquet_table(path, issues)]
             if path.suffix.lower() == ".parquet"

@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +52,7 @@ class Issues:
     rows: int = 0  # data rows read
     skipped_rows: set[int] = field(default_factory=set)
 
-    def add(self, rows, column: str | None, message: str, *, skip: bool) -> None:
+    def add(self, rows: Iterable[int], column: str | None, message: str, *, skip: bool) -> None:
         for r in rows:
             self.items.append(RowIssue(int(r), column, message))
             if skip:
@@ -404,7 +404,13 @@ def _parse_dates(u: pd.Series, formats) -> pd.Series:
 
 
 def dates(
-    series: pd.Series, *, column: str, issues: Issues, rows: pd.Series, required: bool = False, formats=DATE_FORMATS
+    series: pd.Series,
+    *,
+    column: str,
+    issues: Issues,
+    rows: pd.Series,
+    required: bool = False,
+    formats: Sequence[str] = DATE_FORMATS,
 ) -> pd.Series:
     """Dates in any of the registries' formats -> midnight timestamps (or missing).
 

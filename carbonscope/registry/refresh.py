@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from carbonscope.errors import CarbonScopeError, DownloadError
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.detect import detect
@@ -36,7 +38,7 @@ def download_current(
     registries: list[str] | None = None,
     *,
     progress: Progress | None = None,
-    transport=None,
+    transport: httpx.BaseTransport | None = None,  # tests: a local server's transport
 ) -> RefreshReport:
     progress = progress or NullProgress()
     chosen: list[RegistryExports] = [resolve(r) for r in registries] if registries else list(EXPORTS.values())

@@ -16,6 +16,7 @@ issuance date, noted as such: the vintage total bounds what was issued, and is n
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 
@@ -39,7 +40,7 @@ class VerraProjects(Parser):
         "country/area": "Country/Area",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         for raw in read_csv_chunks(path, issues, self.chunksize):
             c = Chunk(raw, issues)
             ids = c.ids("ID", "VCS")
@@ -80,7 +81,7 @@ class VerraTransactions(Parser):
         "retirement/cancellation date": "Retirement/Cancellation Date",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         batches = []  # per chunk: blocks per (project, vintage period, issuance date)
         for raw in read_csv_chunks(path, issues, self.chunksize):
             c = Chunk(raw, issues)

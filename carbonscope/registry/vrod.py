@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 
@@ -82,7 +83,7 @@ class Vrod(Parser):
         "first year of project (vintage)": "First Year of Project (Vintage)",
     }
 
-    def parse(self, path, issues: Issues) -> Iterator[Batch]:
+    def parse(self, path: Path, issues: Issues) -> Iterator[Batch]:
         df = (
             read_excel_projects(path) if path.suffix.lower() in {".xlsx", ".xlsm"} else read_parquet_table(path, issues)
         )

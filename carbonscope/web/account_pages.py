@@ -43,12 +43,14 @@ def _login_cookie(request: Request, response: Response, value: str) -> Response:
 
 
 @router.get("/account/register")
-def register_form(request: Request, user: User):
+def register_form(request: Request, user: User) -> Response:
     return render(request, "account/register.html", {"values": {}, "error": None})
 
 
 @router.post("/account/register")
-def register(request: Request, engine: Eng, email: F = "", display_name: F = "", password: F = "", csrf_token: F = ""):
+def register(
+    request: Request, engine: Eng, email: F = "", display_name: F = "", password: F = "", csrf_token: F = ""
+) -> Response:
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     try:
@@ -72,13 +74,13 @@ def register(request: Request, engine: Eng, email: F = "", display_name: F = "",
 
 
 @router.get("/account/verify/{token}")
-def verify_form(request: Request, token: str, user: User):
+def verify_form(request: Request, token: str, user: User) -> Response:
     """A page with one button: mail scanners that open links must not confirm an address (a POST does)."""
     return render(request, "account/verify.html", {"token": token, "error": None})
 
 
 @router.post("/account/verify/{token}")
-def verify(request: Request, engine: Eng, token: str, csrf_token: F = ""):
+def verify(request: Request, engine: Eng, token: str, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     try:
@@ -91,7 +93,7 @@ def verify(request: Request, engine: Eng, token: str, csrf_token: F = ""):
 
 
 @router.post("/account/verify")
-def resend_confirmation(request: Request, engine: Eng, email: F = "", csrf_token: F = ""):
+def resend_confirmation(request: Request, engine: Eng, email: F = "", csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         users.resend_confirmation(tx, email, request.app.state.settings)
@@ -99,12 +101,14 @@ def resend_confirmation(request: Request, engine: Eng, email: F = "", csrf_token
 
 
 @router.get("/account/login")
-def login_form(request: Request, user: User, next: str = "/"):
+def login_form(request: Request, user: User, next: str = "/") -> Response:
     return render(request, "account/login.html", {"values": {}, "error": None, "next": safe_next(next)})
 
 
 @router.post("/account/login")
-def login(request: Request, engine: Eng, email: F = "", password: F = "", csrf_token: F = "", next: F = "/"):
+def login(
+    request: Request, engine: Eng, email: F = "", password: F = "", csrf_token: F = "", next: F = "/"
+) -> Response:
     check_csrf(request, csrf_token)
     settings = request.app.state.settings
     address = client_address(request.scope)
@@ -137,7 +141,7 @@ def login(request: Request, engine: Eng, email: F = "", password: F = "", csrf_t
 
 
 @router.post("/account/logout")
-def logout(request: Request, engine: Eng, csrf_token: F = ""):
+def logout(request: Request, engine: Eng, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         sessions.destroy(tx, request.cookies.get(sessions.COOKIE), request.app.state.settings.secret_key)
@@ -147,7 +151,7 @@ def logout(request: Request, engine: Eng, csrf_token: F = ""):
 
 
 @router.get("/account")
-def account(request: Request, conn: Conn, user: SignedIn, new_token: str | None = None):
+def account(request: Request, conn: Conn, user: SignedIn, new_token: str | None = None) -> Response:
     ctx = {
         "tokens": tokens.list_for(conn, user["id"]),
         "watches": watches.list_for(conn, user["id"]),
@@ -174,7 +178,7 @@ def _account_with(request: Request, engine: Engine, user: dict, **extra):
 @router.post("/account/password")
 def change_password(
     request: Request, engine: Eng, user: SignedIn, current_password: F = "", new_password: F = "", csrf_token: F = ""
-):
+) -> Response:
     check_csrf(request, csrf_token)
     try:
         with db_write(engine) as tx:
@@ -188,7 +192,7 @@ def change_password(
 
 
 @router.post("/account/feed")
-def rotate_feed(request: Request, engine: Eng, user: SignedIn, csrf_token: F = ""):
+def rotate_feed(request: Request, engine: Eng, user: SignedIn, csrf_token: F = "") -> Response:
     """A new private feed address; whoever had the old one gets nothing more."""
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
@@ -197,7 +201,7 @@ def rotate_feed(request: Request, engine: Eng, user: SignedIn, csrf_token: F = "
 
 
 @router.post("/account/tokens")
-def create_token(request: Request, engine: Eng, user: SignedIn, name: F = "", csrf_token: F = ""):
+def create_token(request: Request, engine: Eng, user: SignedIn, name: F = "", csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     try:
         with db_write(engine) as tx:
@@ -208,7 +212,7 @@ def create_token(request: Request, engine: Eng, user: SignedIn, name: F = "", cs
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, engine: Eng, user: SignedIn, token_id: int, csrf_token: F = ""):
+def revoke_token(request: Request, engine: Eng, user: SignedIn, token_id: int, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         tokens.revoke(tx, user["id"], token_id)
@@ -218,7 +222,7 @@ def revoke_token(request: Request, engine: Eng, user: SignedIn, token_id: int, c
 @router.post("/account/delete")
 def delete_account(
     request: Request, engine: Eng, user: SignedIn, password: F = "", confirm: F = "", csrf_token: F = ""
-):
+) -> Response:
     check_csrf(request, csrf_token)
     if confirm != "DELETE":
         return _account_with(request, engine, user, error=InvalidField("confirm", "type DELETE to confirm"))
@@ -233,12 +237,12 @@ def delete_account(
 
 
 @router.get("/account/reset")
-def reset_request_form(request: Request, user: User):
+def reset_request_form(request: Request, user: User) -> Response:
     return render(request, "account/reset_request.html", {"sent": False})
 
 
 @router.post("/account/reset")
-def reset_request(request: Request, engine: Eng, email: F = "", csrf_token: F = ""):
+def reset_request(request: Request, engine: Eng, email: F = "", csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         users.request_reset(tx, email, request.app.state.settings)
@@ -246,12 +250,12 @@ def reset_request(request: Request, engine: Eng, email: F = "", csrf_token: F = 
 
 
 @router.get("/account/reset/{token}")
-def reset_form(request: Request, token: str, user: User):
+def reset_form(request: Request, token: str, user: User) -> Response:
     return render(request, "account/reset.html", {"token": token, "error": None})
 
 
 @router.post("/account/reset/{token}")
-def reset(request: Request, engine: Eng, token: str, new_password: F = "", csrf_token: F = ""):
+def reset(request: Request, engine: Eng, token: str, new_password: F = "", csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     try:
         with db_write(engine) as tx:
@@ -264,7 +268,7 @@ def reset(request: Request, engine: Eng, token: str, new_password: F = "", csrf_
 @router.post("/watch")
 def add_watch(
     request: Request, engine: Eng, user: SignedIn, kind: F = "", value: F = "", csrf_token: F = "", next: F = "/account"
-):
+) -> Response:
     check_csrf(request, csrf_token)
     try:
         with db_write(engine) as tx:
@@ -277,7 +281,7 @@ def add_watch(
 @router.post("/watch/{watch_id}/delete")
 def remove_watch(
     request: Request, engine: Eng, user: SignedIn, watch_id: int, csrf_token: F = "", next: F = "/account"
-):
+) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         watches.remove(tx, user, watch_id)
@@ -285,13 +289,13 @@ def remove_watch(
 
 
 @router.get("/account/notifications")
-def notifications_page(request: Request, conn: Conn, user: SignedIn):
+def notifications_page(request: Request, conn: Conn, user: SignedIn) -> Response:
     items = notify.list_for(conn, user["id"], limit=200)
     return render(request, "account/notifications.html", {"items": items})
 
 
 @router.post("/account/notifications/read")
-def notifications_read(request: Request, engine: Eng, user: SignedIn, csrf_token: F = ""):
+def notifications_read(request: Request, engine: Eng, user: SignedIn, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         notify.mark_read(tx, user["id"])
@@ -299,6 +303,6 @@ def notifications_read(request: Request, engine: Eng, user: SignedIn, csrf_token
 
 
 @router.get("/feeds/{feed_token}.atom")
-def atom_feed(request: Request, conn: Conn, feed_token: str):
+def atom_feed(request: Request, conn: Conn, feed_token: str) -> Response:
     body = feed.atom(conn, feed_token, request.app.state.settings.site_url)
     return Response(body, media_type="application/atom+xml", headers={"cache-control": "private, max-age=60"})

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import Engine
+from starlette.responses import Response
 
 from carbonscope.accounts import users
 from carbonscope.community import abuse, comments, proposals
@@ -22,12 +23,12 @@ F = Annotated[str, Form()]
 
 
 @router.get("/admin")
-def admin_page(request: Request, conn: Conn, admin: Admin, q: str = ""):
+def admin_page(request: Request, conn: Conn, admin: Admin, q: str = "") -> Response:
     return render(request, "admin/admin.html", vars(queries_admin.admin_page(conn, q)))
 
 
 @router.post("/admin/users/{uid}")
-def admin_user(request: Request, engine: Eng, admin: Admin, uid: int, action: F = "", csrf_token: F = ""):
+def admin_user(request: Request, engine: Eng, admin: Admin, uid: int, action: F = "", csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     if uid == admin["id"]:
         raise InvalidField("action", "you cannot change your own account here")
@@ -52,7 +53,7 @@ def admin_hide(
     hidden: F = "1",
     report_id: F = "",
     csrf_token: F = "",
-):
+) -> Response:
     check_csrf(request, csrf_token)
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")
@@ -69,7 +70,7 @@ def admin_hide(
 
 
 @router.post("/admin/reports/{rid}/resolve")
-def admin_resolve(request: Request, engine: Eng, admin: Admin, rid: int, csrf_token: F = ""):
+def admin_resolve(request: Request, engine: Eng, admin: Admin, rid: int, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         abuse.resolve(tx, admin, rid)

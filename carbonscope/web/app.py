@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from carbonscope.accounts import sessions
@@ -46,10 +49,10 @@ Errors are RFC 9457 problem details."""
 PAGE_TARGET = re.compile(r"^(?:/api/v1)?/(projects|proposals)/([A-Za-z0-9]{1,40})(?:/comments)?$")
 
 
-def community_key(engine):
+def community_key(engine: Engine) -> Callable[[Scope], str]:
     """Cached project pages (and comment lists) also depend on their comments and support."""
 
-    def key(scope) -> str:
+    def key(scope: Scope) -> str:
         m = PAGE_TARGET.match(scope["path"])
         if not m:
             return ""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
+from starlette.responses import Response
 
 from carbonscope.accounts import sessions, tokens
 from carbonscope.accounts.secrets import new_secret
@@ -100,7 +101,10 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise PermissionDenied("the form's security token is missing or does not match; reload the page and try again")
 
 
-def finish(request: Request, response):
+R = TypeVar("R", bound=Response)
+
+
+def finish(request: Request, response: R) -> R:
     """Attach a new CSRF cookie if this request minted one."""
     raw = getattr(request.state, "new_csrf", None)
     if raw:

@@ -100,5 +100,5 @@ def cache_key(version: int, path: str, query: str, accept: str) -> str:
     return hashlib.blake2b(f"{version}|{path}|{query}|{accept}".encode(), digest_size=16).hexdigest()
 
 
-def make_store(redis_url: str | None):
+def make_store(redis_url: str | None) -> MemoryStore | RedisStore:
     return RedisStore(redis_url) if redis_url else MemoryStore()

@@ -6,15 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.responses import Response
 
 from carbonscope.community import abuse, boundaries, comments, documents, proposals, support, targets
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import InvalidField, NotFoundError
 from carbonscope.registry.codes import normalise_id
 from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.settings import Settings
 from carbonscope.watch import watches
 from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
 from carbonscope.web.deps import Conn, get_engine_dep
@@ -37,14 +40,14 @@ class _Files:
     """The boundary and document files of a proposal form, read and checked (in the thread pool)
     before any write; ``attach`` records them in the proposal's write transaction."""
 
-    def __init__(self, form, settings):
+    def __init__(self, form: FormData, settings: Settings) -> None:
         self.settings = settings
         up = _read_upload(form.get("boundary"), settings.max_boundary_bytes)
         self.boundary = boundaries.read(up[0], up[1], settings.max_boundary_bytes) if up else None
         d = _read_upload(form.get("document"), settings.max_document_bytes)
         self.document = (documents.check(d[0], d[1], settings.max_document_bytes), d[1]) if d else None
 
-    def attach(self, tx, user: dict, pid: int) -> None:
+    def attach(self, tx: Connection, user: dict, pid: int) -> None:
         if self.boundary:
             proposals.set_boundary(tx, user, pid, self.boundary)
         if self.document:
@@ -52,7 +55,7 @@ class _Files:
             proposals.attach_document(tx, user, pid, checked, data, self.settings.uploads_dir, self.settings)
 
 
-def _csrf_field(form) -> str | None:
+def _csrf_field(form: FormData) -> str | None:
     value = form.get("csrf_token")
     return value if isinstance(value, str) else None
 
@@ -60,7 +63,7 @@ def _csrf_field(form) -> str | None:
 @router.get("/proposals")
 def proposals_page(
     request: Request, conn: Conn, user: User, q: str | None = None, sort: str = "-support", page: int = 1
-):
+) -> Response:
     if not 1 <= page <= 10_000:
         raise InvalidField("page", "between 1 and 10,000")
     data = proposals.search(conn, q=q, sort=sort, limit=50, offset=(page - 1) * 50)
@@ -72,16 +75,16 @@ def proposals_page(
 
 
 @router.get("/proposals/new")
-def new_proposal_form(request: Request, user: SignedIn):
+def new_proposal_form(request: Request, user: SignedIn) -> Response:
     return render(request, "proposals/form.html", {"values": {}, "error": None, "proposal": None})
 
 
-def _form_values(form) -> dict:
+def _form_values(form: FormData) -> dict:
     return {k: form.get(k, "") for k in FIELDS}
 
 
 @router.post("/proposals/new")
-async def create_proposal(request: Request, engine: Eng, user: SignedIn):
+async def create_proposal(request: Request, engine: Eng, user: SignedIn) -> Response:
     form = await request.form()
     check_csrf(request, _csrf_field(form))
     values = _form_values(form)
@@ -102,7 +105,7 @@ async def create_proposal(request: Request, engine: Eng, user: SignedIn):
 
 
 @router.get("/proposals/{pid}")
-def proposal_page(request: Request, conn: Conn, user: User, pid: int, comments_before: int | None = None):
+def proposal_page(request: Request, conn: Conn, user: User, pid: int, comments_before: int | None = None) -> Response:
     doc = proposals.get(conn, pid, user)
     ctx = {
         "p": doc,
@@ -124,7 +127,7 @@ def proposal_page(request: Request, conn: Conn, user: User, pid: int, comments_b
 
 
 @router.get("/proposals/{pid}/edit")
-def edit_proposal_form(request: Request, conn: Conn, user: SignedIn, pid: int):
+def edit_proposal_form(request: Request, conn: Conn, user: SignedIn, pid: int) -> Response:
     doc = proposals.get(conn, pid, user)
     if doc["owner_id"] != user["id"]:
         from carbonscope.errors import PermissionDenied
@@ -136,7 +139,7 @@ def edit_proposal_form(request: Request, conn: Conn, user: SignedIn, pid: int):
 
 
 @router.post("/proposals/{pid}/edit")
-async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int):
+async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int) -> Response:
     form = await request.form()
     check_csrf(request, _csrf_field(form))
     values = _form_values(form)
@@ -158,7 +161,7 @@ async def edit_proposal(request: Request, engine: Eng, user: SignedIn, pid: int)
 
 
 @router.post("/proposals/{pid}/withdraw")
-def withdraw_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, csrf_token: F = ""):
+def withdraw_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         proposals.withdraw(tx, user, pid)
@@ -166,7 +169,9 @@ def withdraw_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, c
 
 
 @router.post("/proposals/{pid}/link")
-def link_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, project_id: F = "", csrf_token: F = ""):
+def link_proposal(
+    request: Request, engine: Eng, user: SignedIn, pid: int, project_id: F = "", csrf_token: F = ""
+) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         proposals.link(tx, user, pid, project_id or None)
@@ -174,7 +179,7 @@ def link_proposal(request: Request, engine: Eng, user: SignedIn, pid: int, proje
 
 
 @router.get("/proposals/{pid}/documents/{doc_id}")
-def document(request: Request, conn: Conn, user: User, pid: int, doc_id: int):
+def document(request: Request, conn: Conn, user: User, pid: int, doc_id: int) -> Response:
     proposals.get(conn, pid, user)  # hidden proposals' documents stay hidden
     doc = next((d for d in proposals.docs(conn, pid) if d["id"] == doc_id), None)
     if doc is None:
@@ -206,7 +211,7 @@ def post_comment(
     body: F = "",
     parent_id: F = "",
     csrf_token: F = "",
-):
+) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         cid = comments.create(tx, user, kind, target, body, int(parent_id) if parent_id.isdigit() else None)
@@ -216,7 +221,7 @@ def post_comment(
 @router.post("/comments/{cid}/edit")
 def edit_comment(
     request: Request, engine: Eng, user: SignedIn, cid: int, body: F = "", csrf_token: F = "", next: F = "/"
-):
+) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         comments.edit(tx, user, cid, body)
@@ -224,7 +229,9 @@ def edit_comment(
 
 
 @router.post("/comments/{cid}/delete")
-def delete_comment(request: Request, engine: Eng, user: SignedIn, cid: int, csrf_token: F = "", next: F = "/"):
+def delete_comment(
+    request: Request, engine: Eng, user: SignedIn, cid: int, csrf_token: F = "", next: F = "/"
+) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         comments.delete(tx, user, cid)
@@ -241,7 +248,7 @@ def report(
     reason: F = "",
     csrf_token: F = "",
     next: F = "/",
-):
+) -> Response:
     check_csrf(request, csrf_token)
     if not target_id.isdigit():
         raise InvalidField("target_id", "a number")
@@ -251,7 +258,9 @@ def report(
 
 
 @router.post("/c/{kind}/{target}/support")
-def toggle_support(request: Request, engine: Eng, user: SignedIn, kind: str, target: str, csrf_token: F = ""):
+def toggle_support(
+    request: Request, engine: Eng, user: SignedIn, kind: str, target: str, csrf_token: F = ""
+) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
         support.toggle(tx, user, kind, target)
@@ -259,7 +268,7 @@ def toggle_support(request: Request, engine: Eng, user: SignedIn, kind: str, tar
 
 
 @router.post("/c/project/{target}/watch")
-def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csrf_token: F = ""):
+def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csrf_token: F = "") -> Response:
     check_csrf(request, csrf_token)
     pid = normalise_id(target)
     with db_write(engine) as tx:

@@ -31,7 +31,7 @@ Conn = Annotated[Connection, Depends(get_conn)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_export_slots(request: Request):
+def get_export_slots(request: Request) -> ExportSlots:
     return request.app.state.export_slots
 
 

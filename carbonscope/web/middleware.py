@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 
-from carbonscope.web.cache import DataVersion, cache_key
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carbonscope.web.cache import DataVersion, MemoryStore, RedisStore, cache_key
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -24,7 +27,7 @@ class SecurityHeaders:
     """The headers of every response (a route may set a stricter or looser CSP of its own);
     Strict-Transport-Security when ``hsts_seconds`` is set (only behind HTTPS)."""
 
-    def __init__(self, app, hsts_seconds: int = 0):
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0):
         self.app = app
         self.headers = SECURITY_HEADERS + (
             [(b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())]
@@ -32,11 +35,11 @@ class SecurityHeaders:
             else []
         )
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
-        async def wrapped(message):
+        async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
@@ -53,10 +56,10 @@ class BodyLimit:
     cookie nor an API token is 401, so an anonymous client never gets a byte written to disk.
     Routes still check who may write (authorization is theirs); this stops the cost before it starts."""
 
-    def __init__(self, app, max_bytes: int, session_cookie: str):
+    def __init__(self, app: ASGIApp, max_bytes: int, session_cookie: str):
         self.app, self.max_bytes, self.cookie = app, max_bytes, session_cookie.encode()
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
@@ -84,7 +87,7 @@ class BodyLimit:
                     return {"type": "http.disconnect"}
             return message
 
-        async def guarded(message):
+        async def guarded(message: Message) -> None:
             if not refused:
                 await send(message)
 
@@ -95,7 +98,7 @@ class BodyLimit:
                 raise
 
 
-async def _refuse(send, status: int, detail: str) -> None:
+async def _refuse(send: Send, status: int, detail: str) -> None:
     body = json.dumps(
         {
             "type": "about:blank",
@@ -114,7 +117,7 @@ async def _refuse(send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def client_address(scope) -> str:
+def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
 
@@ -125,7 +128,7 @@ class RateLimit:
     In-process by default; with Redis, one fixed-window counter per client shared by every worker.
     """
 
-    def __init__(self, app, per_minute: int, redis_url: str | None = None):
+    def __init__(self, app: ASGIApp, per_minute: int, redis_url: str | None = None):
         self.app, self.per_minute = app, per_minute
         self.burst = max(10, per_minute // 5)
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -155,7 +158,7 @@ class RateLimit:
             self._buckets[who] = (tokens, now)
             return False, (1 - tokens) / rate
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.per_minute or scope["path"].startswith("/static/"):
             return await self.app(scope, receive, send)
         ok, wait = self._allow(client_address(scope))
@@ -188,16 +191,16 @@ class ResponseCache:
 
     def __init__(
         self,
-        app,
-        store,
+        app: ASGIApp,
+        store: MemoryStore | RedisStore,
         version: DataVersion,
         ttl: float,
-        prefixes=("/api/v1/",),
-        exact=(),
-        skip_params=("format",),
-        skip_prefixes=(),
-        extra_key=None,
-    ):
+        prefixes: tuple[str, ...] = ("/api/v1/",),
+        exact: tuple[str, ...] = (),
+        skip_params: tuple[str, ...] = ("format",),
+        skip_prefixes: tuple[str, ...] = (),
+        extra_key: Callable[[Scope], str] | None = None,
+    ) -> None:
         self.app, self.store, self.version, self.ttl = app, store, version, ttl
         self.prefixes, self.exact, self.skip_params, self.skip_prefixes = (
             prefixes,
@@ -207,7 +210,7 @@ class ResponseCache:
         )
         self.extra_key = extra_key  # scope -> str: more state the response depends on (comments of a page, ...)
 
-    def _cacheable(self, scope) -> bool:
+    def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return False
         if not (scope["path"].startswith(self.prefixes) or scope["path"] in self.exact) or scope["path"].endswith(
@@ -222,7 +225,7 @@ class ResponseCache:
         headers = dict(scope.get("headers", []))
         return b"authorization" not in headers and b"cs_session" not in headers.get(b"cookie", b"")
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers", []))
@@ -258,7 +261,7 @@ class ResponseCache:
             return
         captured: dict = {"status": None, "headers": [], "body": [], "stream": False}
 
-        async def wrapped(message):
+        async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = [

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy import Engine
+from starlette.responses import Response
 
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import InvalidField
@@ -30,7 +31,7 @@ def news_page(
     project: str | None = None,
     country: str | None = None,
     page: int = 1,
-):
+) -> Response:
     if not 1 <= page <= 10_000:
         raise InvalidField("page", "between 1 and 10,000")
     kind, target = (
@@ -53,7 +54,7 @@ def news_page(
 @router.post("/news/links/{link_id}")
 def review_link(
     request: Request, engine: Eng, user: Admin, link_id: int, action: F = "", csrf_token: F = "", next: F = "/news"
-):
+) -> Response:
     """Confirm or remove a news item's automatic link: moderation, for admins only."""
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:

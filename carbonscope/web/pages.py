@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from carbonscope.queries import lists
 from carbonscope.queries import pages as page_data
@@ -34,7 +35,10 @@ FACET_LABELS = {
 }
 
 
-def _params(model, request: Request):
+P = TypeVar("P", bound=BaseModel)
+
+
+def _params(model: type[P], request: Request) -> P:
     """Build a params model from the query string; bad values become a 422 page naming the field."""
     from fastapi.exceptions import RequestValidationError
 
@@ -45,12 +49,12 @@ def _params(model, request: Request):
 
 
 @router.get("/favicon.ico")
-def favicon():
+def favicon() -> Response:
     return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/api/docs")
-def api_docs(request: Request):
+def api_docs(request: Request) -> Response:
     """OpenAPI documentation (Swagger UI served locally; it needs inline styles)."""
     response = templates.TemplateResponse(request, "api_docs.html", {})
     response.headers["content-security-policy"] = (
@@ -61,12 +65,12 @@ def api_docs(request: Request):
 
 
 @router.get("/")
-def home(request: Request, conn: Conn, user: User):
+def home(request: Request, conn: Conn, user: User) -> Response:
     return templates.TemplateResponse(request, "home.html", vars(page_data.home_page(conn)))
 
 
 @router.get("/projects")
-def projects_page(request: Request, conn: Conn, user: User):
+def projects_page(request: Request, conn: Conn, user: User) -> Response:
     params = _params(ProjectListParams, request)
     sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
     filters = params.filters()
@@ -96,7 +100,7 @@ async def project_page(
     project_id: Annotated[str, Path(max_length=40)],
     events_page: Annotated[int, Query(ge=1, le=100000)] = 1,
     comments_before: Annotated[int | None, Query(ge=1)] = None,
-):
+) -> Response:
     """Anonymous readers get the page (cached by the middleware); signed-in readers get their copy of
     a shared rendering (web/personal.py): a few indexed reads per request instead of the whole page."""
     pid = normalise_id(project_id)
@@ -146,7 +150,7 @@ def _project_html(
 
 
 @router.get("/credits")
-def credits_page(request: Request, conn: Conn, user: User):
+def credits_page(request: Request, conn: Conn, user: User) -> Response:
     params = _params(EventListParams, request)
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     data = lists.list_events(conn, params.filters(), params.paging(), sort)
@@ -159,10 +163,10 @@ def credits_page(request: Request, conn: Conn, user: User):
 
 
 @router.get("/stats")
-def stats_page(request: Request, conn: Conn, user: User):
+def stats_page(request: Request, conn: Conn, user: User) -> Response:
     return templates.TemplateResponse(request, "stats.html", vars(page_data.stats_page(conn)))
 
 
 @router.get("/data")
-def data_page(request: Request, conn: Conn, user: User):
+def data_page(request: Request, conn: Conn, user: User) -> Response:
     return templates.TemplateResponse(request, "data.html", vars(page_data.data_page(conn)))

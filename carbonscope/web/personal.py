@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
+from carbonscope.web.cache import MemoryStore, RedisStore
+
 
 @dataclass(frozen=True)
 class Slots:
@@ -40,11 +42,11 @@ class Slots:
     def support(self) -> Markup:
         return Markup(f"<!--support-{self.nonce}-->")
 
-    def own(self, author_id) -> Markup:
+    def own(self, author_id: int | None) -> Markup:
         """Opens the comment actions only its author sees."""
         return Markup(f"<!--own-{self.nonce}-{int(author_id or 0)}-->")
 
-    def other(self, author_id) -> Markup:
+    def other(self, author_id: int | None) -> Markup:
         """Opens the comment actions everyone but its author sees."""
         return Markup(f"<!--other-{self.nonce}-{int(author_id or 0)}-->")
 
@@ -101,7 +103,7 @@ class Renderings:
     """Shared renderings: their HTML in the response cache (shared by workers when it is Redis), and
     the last few parsed in this process."""
 
-    def __init__(self, store, ttl: float, keep: int = 256):
+    def __init__(self, store: MemoryStore | RedisStore, ttl: float, keep: int = 256) -> None:
         self.store, self.ttl, self.keep = store, ttl, keep
         self._parsed: OrderedDict[str, tuple[float, list]] = OrderedDict()
         self._lock = threading.Lock()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from carbonscope.errors import CarbonScopeError, InvalidField
 
@@ -60,18 +63,26 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-def _field(loc) -> str:
+def _field(loc: Sequence[str | int]) -> str:
     parts = [str(p) for p in loc if p not in ("query", "body", "path", "header", "cookie")]
     return ".".join(parts) or "request"
 
 
-def install(app: FastAPI, wants_html=None) -> None:
+class HtmlErrors(Protocol):
+    """Whether a request wants an HTML page, and that page for an error (web/templating.py)."""
+
+    def __call__(self, request: Request) -> bool: ...
+
+    def render_error(self, request: Request, status: int, message: str) -> Response: ...
+
+
+def install(app: FastAPI, wants_html: HtmlErrors | None = None) -> None:
     """One answer for every error: an HTML page for a browser (``wants_html``), problem details
     otherwise; the status, headers and fields come from the exception itself."""
 
     def respond(
         request: Request, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None
-    ):
+    ) -> Response:
         if wants_html and wants_html(request):
             response = wants_html.render_error(request, status, detail)
             for k, v in (headers or {}).items():

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
 
 from carbonscope.urls import safe_url
 
@@ -14,7 +15,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 
 
-def num(v) -> str:
+def num(v: float | int | None) -> str:
     if v is None or v == "":
         return "–"
     try:
@@ -23,7 +24,7 @@ def num(v) -> str:
         return str(v)
 
 
-def compact(v) -> str:
+def compact(v: float | int | None) -> str:
     """1_234_567 -> '1.2 M'."""
     if v is None:
         return "–"
@@ -34,9 +35,9 @@ def compact(v) -> str:
     return f"{v:,.0f}"
 
 
-def with_query(request: Request, **changes) -> str:
+def with_query(request: Request, **changes: object) -> str:
     """The current URL's query with some parameters replaced (None removes), for links that keep state."""
-    items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    items: list[tuple[str, object]] = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     for k, v in changes.items():
         if v is None:
             continue
@@ -78,7 +79,7 @@ class HtmlErrors:
     def __call__(self, request: Request) -> bool:
         return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
-    def render_error(self, request: Request, status: int, message: str):
+    def render_error(self, request: Request, status: int, message: str) -> Response:
         return templates.TemplateResponse(
             request, "error.html", {"status": status, "message": message}, status_code=status
         )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from carbonscope.queries.feed import changes_since
 from carbonscope.web.api import models
@@ -23,7 +24,7 @@ def changes(
     kind: Annotated[list[Kind] | None, Query()] = None,
     after_id: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-):
+) -> Response:
     """New projects, status changes, new events and changed totals, oldest first; page with ``after_id``."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)

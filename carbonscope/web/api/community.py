@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
+from starlette.responses import Response
 
 from carbonscope.community import boundaries, comments, documents, proposals, support, targets
 from carbonscope.db.engine import write as db_write
@@ -61,17 +62,17 @@ def list_proposals(
     sort: Literal["-support", "-created", "name"] = "-support",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-):
+) -> Response:
     return Json(proposals.search(conn, q=q, sort=sort, limit=limit, offset=(page - 1) * limit))
 
 
 @router.get("/proposals/{pid}", summary="One proposal", response_model=models.ProposalDetail)
-def get_proposal(conn: Conn, pid: int):
+def get_proposal(conn: Conn, pid: int) -> Response:
     return Json(proposal_document(conn, pid))
 
 
 @router.post("/proposals", status_code=201, summary="Propose a project (API token)", response_model=models.Proposal)
-def create_proposal(engine: Eng, user: ApiUser, body: ProposalIn):
+def create_proposal(engine: Eng, user: ApiUser, body: ProposalIn) -> Response:
     with db_write(engine) as tx:
         pid = proposals.create(tx, user, body.model_dump(exclude_none=True))
         doc = proposals.public(proposals.get(tx, pid))
@@ -79,7 +80,7 @@ def create_proposal(engine: Eng, user: ApiUser, body: ProposalIn):
 
 
 @router.patch("/proposals/{pid}", summary="Edit your proposal", response_model=models.Proposal)
-def patch_proposal(engine: Eng, user: ApiUser, pid: int, body: ProposalPatch):
+def patch_proposal(engine: Eng, user: ApiUser, pid: int, body: ProposalPatch) -> Response:
     with db_write(engine) as tx:
         changes = proposals.update_fields(tx, user, pid, body.model_dump(exclude_unset=True))
         doc = proposals.public(proposals.get(tx, pid))
@@ -87,7 +88,7 @@ def patch_proposal(engine: Eng, user: ApiUser, pid: int, body: ProposalPatch):
 
 
 @router.post("/proposals/{pid}/withdraw", summary="Withdraw your proposal", response_model=models.Proposal)
-def withdraw_proposal(engine: Eng, user: ApiUser, pid: int):
+def withdraw_proposal(engine: Eng, user: ApiUser, pid: int) -> Response:
     with db_write(engine) as tx:
         proposals.withdraw(tx, user, pid)
         return Json(proposals.public(proposals.get(tx, pid)))
@@ -98,7 +99,9 @@ def withdraw_proposal(engine: Eng, user: ApiUser, pid: int):
     summary="Upload the site boundary (GeoJSON or GeoPackage)",
     response_model=models.Boundary,
 )
-def put_boundary(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, file: Annotated[UploadFile, File()]):
+def put_boundary(
+    engine: Eng, settings: AppSettings, user: ApiUser, pid: int, file: Annotated[UploadFile, File()]
+) -> Response:
     data = file.file.read(settings.max_boundary_bytes + 1)
     b = boundaries.read(file.filename or "", data, settings.max_boundary_bytes)
     with db_write(engine) as tx:
@@ -116,7 +119,9 @@ def put_boundary(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, fi
 @router.post(
     "/proposals/{pid}/documents", status_code=201, summary="Attach a document", response_model=models.DocumentRow
 )
-def post_document(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, file: Annotated[UploadFile, File()]):
+def post_document(
+    engine: Eng, settings: AppSettings, user: ApiUser, pid: int, file: Annotated[UploadFile, File()]
+) -> Response:
     data = file.file.read(settings.max_document_bytes + 1)
     name, ctype, sha = documents.check(file.filename or "", data, settings.max_document_bytes)
     with db_write(engine) as tx:
@@ -129,7 +134,7 @@ def post_document(engine: Eng, settings: AppSettings, user: ApiUser, pid: int, f
     summary="Link your proposal to the registry project it became",
     response_model=models.Proposal,
 )
-def link_proposal(engine: Eng, user: ApiUser, pid: int, body: LinkIn):
+def link_proposal(engine: Eng, user: ApiUser, pid: int, body: LinkIn) -> Response:
     with db_write(engine) as tx:
         proposals.link(tx, user, pid, body.project_id)
         return Json(proposals.public(proposals.get(tx, pid)))
@@ -138,7 +143,7 @@ def link_proposal(engine: Eng, user: ApiUser, pid: int, body: LinkIn):
 @router.get(
     "/{kind}/{target}/comments", summary="Comments of a project or proposal", response_model=models.CommentThread
 )
-def list_comments(conn: Conn, kind: Kind, target: Annotated[str, Path(max_length=40)]):
+def list_comments(conn: Conn, kind: Kind, target: Annotated[str, Path(max_length=40)]) -> Response:
     k = kind[:-1]
     from carbonscope.community.targets import check
 
@@ -149,7 +154,9 @@ def list_comments(conn: Conn, kind: Kind, target: Annotated[str, Path(max_length
 @router.post(
     "/{kind}/{target}/comments", status_code=201, summary="Comment (API token)", response_model=models.CommentDone
 )
-def post_comment(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)], body: CommentIn):
+def post_comment(
+    engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)], body: CommentIn
+) -> Response:
     # Sync (the thread pool): a write may wait for the database lock (an ingest, another writer), and
     # waiting on the event loop would stall every other request of this process, cached reads included.
     with db_write(engine) as tx:
@@ -158,21 +165,21 @@ def post_comment(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, 
 
 
 @router.patch("/comments/{cid}", summary="Edit your comment", response_model=models.CommentDone)
-def patch_comment(engine: Eng, user: ApiUser, cid: int, body: CommentPatch):
+def patch_comment(engine: Eng, user: ApiUser, cid: int, body: CommentPatch) -> Response:
     with db_write(engine) as tx:
         comments.edit(tx, user, cid, body.body)
     return Json({"id": cid, "edited": True})
 
 
 @router.delete("/comments/{cid}", summary="Delete your comment", response_model=models.CommentDone)
-def delete_comment(engine: Eng, user: ApiUser, cid: int):
+def delete_comment(engine: Eng, user: ApiUser, cid: int) -> Response:
     with db_write(engine) as tx:
         comments.delete(tx, user, cid)
     return Json({"id": cid, "deleted": True})
 
 
 @router.post("/{kind}/{target}/support", summary="Toggle your support", response_model=models.SupportState)
-def toggle_support(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)]):
+def toggle_support(engine: Eng, user: ApiUser, kind: Kind, target: Annotated[str, Path(max_length=40)]) -> Response:
     with db_write(engine) as tx:
         on = support.toggle(tx, user, kind[:-1], target)
         n = support.count(tx, kind[:-1], targets.normal(kind[:-1], target))

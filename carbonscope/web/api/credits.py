@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import Engine
+from starlette.responses import Response
 
 from carbonscope.queries import lists
 from carbonscope.queries.filters import EVENT_SORTS
@@ -24,7 +25,7 @@ def list_credits(
     engine: Annotated[Engine, Depends(get_engine_dep)],
     slots: ExportSlotsDep,
     params: Annotated[EventListParams, Query()],
-):
+) -> Response:
     """Issuances, retirements, cancellations, conversions and buffer deposits: filter by project, registry,
     type, vintage, date range, beneficiary text and quantity; ``format=csv|parquet|xlsx`` streams the view."""
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from carbonscope.news import store
 from carbonscope.registry.codes import normalise_id
@@ -26,7 +27,7 @@ def list_news(
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.5,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-):
+) -> Response:
     """News items with their links to projects, countries and methodologies."""
     return Json(
         store.search(
@@ -44,6 +45,6 @@ def list_news(
 
 
 @router.get("/stats", response_model=models.NewsStats)
-def news_stats(conn: Conn):
+def news_stats(conn: Conn) -> Response:
     """Items per topic and ISO week."""
     return Json({"per_topic_week": store.per_topic_week(conn), **store.facets(conn)})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -33,7 +33,7 @@ class EventListParams(EventFilters, Page):
     )
     format: Format = "json"
 
-    def filters(self, **override) -> EventFilters:
+    def filters(self, **override: Any) -> EventFilters:
         return EventFilters(**{**self.model_dump(include=set(EventFilters.model_fields)), **override})
 
     def paging(self) -> Page:

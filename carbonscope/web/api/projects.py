@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Engine
+from starlette.responses import Response
 
 from carbonscope.queries import lists
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS
@@ -30,7 +31,7 @@ def list_projects(
     engine: Annotated[Engine, Depends(get_engine_dep)],
     slots: ExportSlotsDep,
     params: Annotated[ProjectListParams, Query()],
-):
+) -> Response:
     """Projects of every registry: filters, free-text search, sort by any listed column, pages of at most 500 rows.
 
     ``format=csv|parquet|xlsx`` answers with exactly the filtered view, streamed, instead of a page."""
@@ -42,14 +43,14 @@ def list_projects(
 
 
 @router.get("/facets", summary="Counts of each filter value", response_model=models.Facets)
-def facets(conn: Conn, params: Annotated[ProjectListParams, Query()]):
+def facets(conn: Conn, params: Annotated[ProjectListParams, Query()]) -> Response:
     """For each facet (registry, country, category, type, status, reduction_removal), the values present
     under the other filters with their project counts: filter lists come from the data."""
     return Json(lists.project_facets(conn, params.filters()))
 
 
 @router.get("/{project_id}", summary="One project", response_model=models.ProjectDetail)
-def get_project(conn: Conn, project_id: ProjectId):
+def get_project(conn: Conn, project_id: ProjectId) -> Response:
     """Every field with its provenance, totals, totals per vintage, yearly series, changes seen."""
     return Json(project_document(conn, project_id))
 
@@ -66,7 +67,7 @@ def project_events(
     project_id: ProjectId,
     slots: ExportSlotsDep,
     params: Annotated[EventListParams, Query()],
-):
+) -> Response:
     sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
     pid = normalise_id(project_id)
     project_detail(conn, pid)  # 404 for an unknown project
