@@ -15,7 +15,7 @@ from carbonscope.queries.check import findings
 from carbonscope.queries.check import summary as findings_summary
 from carbonscope.queries.filters import EventFilters, Page
 from carbonscope.queries.projects import project_changes, project_detail
-from carbonscope.registry.countries import numeric_codes
+from carbonscope.registry.countries import country_name, numeric_codes
 from carbonscope.registry.vocab import CATEGORY_LABELS
 
 # The fields of a project page's table, in order, each shown with the source that gave it
@@ -214,6 +214,41 @@ def data_page(conn: Connection) -> DataPage:
         findings_summary=findings_summary(items),
         findings={k: v[:100] for k, v in by_kind.items()},
         counts={k: len(v) for k, v in by_kind.items()},
+    )
+
+
+@dataclass
+class ProposalPage:
+    p: dict  # the proposal (hidden ones only for their owner and admins)
+    docs: list[dict]
+    history: list[dict]
+    comments: dict
+    supported: bool  # by this reader
+    is_owner: bool
+    country_name: str | None
+    map: dict
+    target: tuple[str, str]
+
+
+def proposal_page(conn: Connection, pid: int, user: dict | None, comments_before: int | None = None) -> ProposalPage:
+    """Everything a proposal's page shows to ``user`` (None: an anonymous reader)."""
+    doc = proposals.get(conn, pid, user)
+    country = doc["country"]
+    return ProposalPage(
+        p=doc,
+        docs=proposals.docs(conn, pid),
+        history=proposals.revisions(conn, pid),
+        comments=comments.thread(conn, "proposal", str(pid), before=comments_before),
+        supported=support.supports_it(conn, user, "proposal", str(pid)),
+        is_owner=bool(user and user["id"] == doc["owner_id"]),
+        country_name=country_name(country),
+        map={
+            "boundary": doc["boundary"],
+            "countries": {country: 1} if country else {},
+            "focus": country,
+            "numeric": numeric_codes(),
+        },
+        target=("proposal", str(pid)),
     )
 
 

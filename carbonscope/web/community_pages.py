@@ -15,8 +15,9 @@ from starlette.responses import Response
 from carbonscope.community import abuse, boundaries, comments, documents, proposals, support, targets
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import InvalidField, NotFoundError
+from carbonscope.queries import pages as page_data
 from carbonscope.registry.codes import normalise_id
-from carbonscope.registry.countries import country_name, numeric_codes
+from carbonscope.registry.countries import country_name
 from carbonscope.settings import Settings
 from carbonscope.watch import watches
 from carbonscope.web.auth import SignedIn, User, check_csrf, safe_next
@@ -106,23 +107,7 @@ async def create_proposal(request: Request, engine: Eng, user: SignedIn) -> Resp
 
 @router.get("/proposals/{pid}")
 def proposal_page(request: Request, conn: Conn, user: User, pid: int, comments_before: int | None = None) -> Response:
-    doc = proposals.get(conn, pid, user)
-    ctx = {
-        "p": doc,
-        "docs": proposals.docs(conn, pid),
-        "history": proposals.revisions(conn, pid),
-        "comments": comments.thread(conn, "proposal", str(pid), before=comments_before),
-        "supported": support.supports_it(conn, user, "proposal", str(pid)),
-        "is_owner": bool(user and user["id"] == doc["owner_id"]),
-        "country_name": country_name(doc["country"]),
-        "map": {
-            "boundary": doc["boundary"],
-            "countries": {doc["country"]: 1} if doc["country"] else {},
-            "focus": doc["country"],
-            "numeric": numeric_codes(),
-        },
-        "target": ("proposal", str(pid)),
-    }
+    ctx = vars(page_data.proposal_page(conn, pid, user, comments_before))
     return render(request, "proposals/proposal.html", ctx)
 
 

@@ -7,6 +7,7 @@ import pytest
 import rasterio
 from rasterio.windows import Window
 
+from carbonscope import recipe
 from carbonscope.biomass import inference
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.features import build
@@ -48,9 +49,11 @@ def test_whole_raster_in_memory_equals_the_windowed_map(juupajoki_run, bundle, t
 def test_schedulers_and_windows_give_the_same_map(juupajoki_run, tmp_path, scheduler, window):
     cfg = example_config(tmp_path)
     cfg = cfg.model_copy(update={"predict": cfg.predict.model_copy(update={"window": window})})
+    opened = recipe.PROCESS.runs()
     result = map_with_saved_model(
         cfg, juupajoki_run.folder / "model.joblib", tmp_path / "map", scheduler=scheduler, workers=2
     )
+    assert recipe.PROCESS.runs() <= opened  # the map's readers and model were released when it ended
     assert result.scheduler == scheduler
     a, b = read_map(result.agb_path), read_map(juupajoki_run.folder / "agb.tif")
     assert np.array_equal(a, b, equal_nan=True)
