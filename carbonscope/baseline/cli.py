@@ -67,6 +67,35 @@ def run(
     console.print(f"report: {folder / 'report.html'}  ({result.seconds['total']:.1f} s)")
 
 
+@app.command("fit")
+def fit_cmd(
+    table: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel table with a row per year (and zone)")],
+    x: Annotated[str, typer.Option(help="the column of years")],
+    y: Annotated[str, typer.Option(help="the column of values: forest area, forest carbon, or loss per year")],
+    zone: Annotated[str | None, typer.Option(help="fit each value of this column apart")] = None,
+    method: Annotated[str, typer.Option(help="auto, average, linear, exponential or logarithmic")] = "auto",
+    kind: Annotated[str, typer.Option(help="stock (a level over time) or rate (loss per year)")] = "stock",
+    years: Annotated[int, typer.Option(min=1, max=100, help="years to project after the last one")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="print the fits as JSON")] = False,
+) -> None:
+    """The VMD0007 reference-level methods on a table of yearly values, with the method chosen and why."""
+    from carbonscope.baseline.fit_table import FitOptions, fit_table
+
+    doc = fit_table(table, x, y, zone=zone, options=FitOptions(kind=kind, method=method, years_ahead=years))
+    if json_out:
+        print_json(doc)
+        return
+    for name, one in doc["zones"].items() if "zones" in doc else [(None, doc)]:
+        t = Table(title=f"reference level fits{f' ({name})' if name else ''}, {one['n']} observations")
+        for c in ("method", "R²", "degrees of freedom", "allowed", "equation"):
+            t.add_column(c)
+        for m, f in one["baseline"].items():
+            r2 = f"{f['r2']:.4f}" if f["r2"] == f["r2"] else "–"
+            t.add_row(m, r2, str(f["dof"]), "yes" if f["allowed"] and f["supported"] else "no", f["equation"])
+        console.print(t)
+        console.print(f"chosen: {one['rule']}", highlight=False)
+
+
 @app.command()
 def areas(
     raster: Annotated[Path, typer.Argument(help="multi-band forest (1) / non-forest (0) raster, one band per date")],

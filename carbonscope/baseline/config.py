@@ -9,10 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from carbonscope.baseline.fit import METHODS, R2_MARGIN, Method
 from carbonscope.errors import InputError
-
-Method = Literal["average", "linear", "exponential", "logarithmic"]
-METHODS: tuple[Method, ...] = ("average", "linear", "exponential", "logarithmic")
 
 
 class Strict(BaseModel):
@@ -129,7 +127,11 @@ class BaselineConfig(Strict):
     r2_threshold: float = 0.75
     use: Literal["auto", "average", "linear", "exponential", "logarithmic"] = Field(
         "auto",
-        description="the method that drives crediting; auto: the allowed fit with the best R² at or above the threshold, else the average",
+        description="the method that drives crediting; auto: the simplest eligible method (allowed by VMD0007, two "
+        "degrees of freedom, R² at the threshold) unless a less simple one beats its R² by choice_margin",
+    )
+    choice_margin: float = Field(
+        R2_MARGIN, ge=0, le=1, description="how much better a less simple method's R² must be for auto to take it"
     )
 
 

@@ -106,18 +106,31 @@ def _zone_key(change: Change) -> dict[str, tuple[str, int]]:
     return {(n if names.count(n) == 1 else f"{s}/{n}"): (s, i) for s, n, i in change.zones()}
 
 
-def _series(cfg: RunConfig, change: Change, src, key, zone) -> tuple[np.ndarray, np.ndarray, str, str]:
-    """(t, y, kind, unit) of the fitted historical series."""
+def _series(
+    cfg: RunConfig, change: Change, src, key, zone
+) -> tuple[np.ndarray, np.ndarray, str, str, np.ndarray | None]:
+    """(t, y, kind, unit, weights) of the fitted historical series; a rate series' weights are the
+    years of each period (its historical average is then total loss over total years)."""
     years = np.array(change.years)
     if cfg.baseline.series == "deforestation":
         rows = change.periods(key, zone)
         t = np.array([(landcover.decimal_year(r["start"]) + landcover.decimal_year(r["end"])) / 2 for r in rows])
-        return t, np.array([r["annual_deforestation_ha"] for r in rows]), "rate", "ha/yr"
+        rates = np.array([r["annual_deforestation_ha"] for r in rows])
+        return t, rates, "rate", "ha/yr", np.array([float(r["years"]) for r in rows])
     if cfg.baseline.series == "forest_area":
-        return years, np.array(change.forest_area(key, zone)), "stock", "ha"
+        return years, np.array(change.forest_area(key, zone)), "stock", "ha", None
     stocks = np.array([src.stock(key, zone, d) for d in range(len(years))])
     ok = np.isfinite(stocks)
-    return years[ok], stocks[ok], "stock", "tCO2e"
+    return years[ok], stocks[ok], "stock", "tCO2e", None
+
+
+def _projection_years(cfg: RunConfig, t: np.ndarray) -> list[int]:
+    """The years every method is projected over: the crediting period, else the ten after the data."""
+    c = cfg.crediting
+    if c is not None:
+        return list(range(c.start, c.start + c.years))
+    last = int(np.floor(t.max()))
+    return list(range(last + 1, last + 11))
 
 
 def _annual_baseline(f: fit.Fit, kind: str, years: list[int], ef: float, series: str) -> np.ndarray:
@@ -345,14 +358,28 @@ def _baseline(r: _Steps, srcs: dict, main_src, area_se: float) -> Reference:
     cfg, ch = r.cfg, r.change
     key, zone = _find_zone(ch, cfg.baseline.zone) if cfg.baseline.zone else (None, 0)
     r.results["baseline_zone"] = cfg.baseline.zone or "(whole raster)"
-    t, y, kind, unit = _series(cfg, ch, main_src, key, zone)
+    t, y, kind, unit, weights = _series(cfg, ch, main_src, key, zone)
     if len(t) < 2:
         raise InputError(
-            f"the baseline series has {len(t)} observation(s); at least two dates (three for deforestation rates) are needed"
+            f"the baseline series has {len(t)} observation(s); at least two are needed: two dates for a stock "
+            "series, three for deforestation rates (two periods)"
         )
-    fits = fit.fit_all(t, y, cfg.baseline.methods, kind, cfg.baseline.r2_threshold)
-    chosen = fits[cfg.baseline.use] if cfg.baseline.use != "auto" else fit.choose(fits)
+    fits = fit.fit_all(t, y, cfg.baseline.methods, kind, cfg.baseline.r2_threshold, weights)
+    choice = fit.choose(fits, cfg.baseline.choice_margin, cfg.baseline.use)
+    chosen = choice.fit
     r.results["baseline"] = {m: f.as_dict() for m, f in fits.items()}
+    r.results["baseline_choice"] = {
+        "method": chosen.method,
+        "rule": choice.rule,
+        "forced": choice.forced,
+        "margin": cfg.baseline.choice_margin,
+        "min_dof": fit.MIN_DOF,
+    }
+    horizon = _projection_years(cfg, t)
+    r.results["baseline_projections"] = {
+        m: dict(zip(horizon, (float(v) for v in f.predict(np.asarray(horizon, float))))) if f.params else {}
+        for m, f in fits.items()
+    }
     r.results["baseline_series"] = {
         "series": cfg.baseline.series,
         "unit": unit,
@@ -362,22 +389,26 @@ def _baseline(r: _Steps, srcs: dict, main_src, area_se: float) -> Reference:
         "chosen": chosen.method,
         "carbon_source": main_src.name if main_src else None,
     }
-    notes = []
-    if len(t) == 3 and kind == "stock":
+    notes = [f"method: {choice.rule}"]
+    short = [m for m, f in fits.items() if f.params and not f.supported]
+    if short:
         notes.append(
-            "an R² test on three epochs has one degree of freedom: a two-parameter curve through three points says little about the trend"
+            f"{len(t)} observations leave fewer than {fit.MIN_DOF} degrees of freedom for {', '.join(short)}: "
+            "their R² says little about the trend, so they are shown but not chosen"
         )
-    if not chosen.r2_ok:
+    if not chosen.supported:
+        notes.append(f"the {chosen.method} method was forced although the data cannot support it")
+    if not chosen.r2_ok and not (chosen.method == "average" and kind == "rate"):
         notes.append(f"no allowed method reaches R² {cfg.baseline.r2_threshold}; the {chosen.method} method is used")
     r.results["baseline_notes"] = notes
     if cfg.baseline.series == "forest_carbon" and len(srcs) > 1:
         r.results["baseline_by_carbon_source"] = {}
         for name, src in srcs.items():
-            ts, ys, k2, _ = _series(cfg, ch, src, key, zone)
+            ts, ys, k2, _, w2 = _series(cfg, ch, src, key, zone)
             if len(ts) >= 2:
                 r.results["baseline_by_carbon_source"][name] = {
                     m: f.as_dict()
-                    for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold).items()
+                    for m, f in fit.fit_all(ts, ys, cfg.baseline.methods, k2, cfg.baseline.r2_threshold, w2).items()
                 }
     rows = [
         {

@@ -60,3 +60,59 @@ def test_run_prodes_config(tmp_path):
         doc["baseline"][m]["allowed"] for m in ("average", "linear", "exponential", "logarithmic")
     )  # ten observations
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def _forest_table(tmp_path):
+    """Forest area per date of Martinique and of the project zone, counted by hand from the real raster."""
+    from tests.baseline.conftest import PROJECT
+
+    bands, px_ha, masks = by_hand(FOREST, AOI, "aoi", "COUNTRY")
+    _, _, proj = by_hand(FOREST, PROJECT)
+    rows = []
+    for k, year in enumerate((2000, 2010, 2020)):
+        rows.append(
+            {"year": year, "zone": "Martinique", "forest_ha": float((bands[k] == 1)[masks["Martinique"]].sum() * px_ha)}
+        )
+        rows.append({"year": year, "zone": "project", "forest_ha": float((bands[k] == 1)[proj["all"]].sum() * px_ha)})
+    path = tmp_path / "forest.csv"
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path, rows
+
+
+def test_baseline_fit_on_a_table_matches_numpy_and_names_the_choice(tmp_path):
+    import numpy as np
+
+    path, rows = _forest_table(tmp_path)
+    res = runner.invoke(
+        app, ["baseline", "fit", str(path), "--x", "year", "--y", "forest_ha", "--zone", "zone", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert sorted(doc["zones"]) == ["Martinique", "project"]
+    for name, one in doc["zones"].items():
+        y = np.array([r["forest_ha"] for r in rows if r["zone"] == name])
+        b, a = np.polyfit([0, 10, 20], y, 1)
+        lin = one["baseline"]["linear"]
+        assert lin["params"]["a"] == pytest.approx(a) and lin["params"]["b"] == pytest.approx(b)
+        r2 = 1 - ((y - (a + b * np.array([0, 10, 20]))) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+        assert lin["r2"] == pytest.approx(r2) and lin["dof"] == 1 and not lin["supported"]
+        assert one["chosen"] == "average" and "too few observations for linear" in one["rule"]
+        avg = one["projection"]["average"]
+        assert avg["2030"] == pytest.approx(y[0] + (y[2] - y[0]) / 20 * 30)
+        assert set(one["baseline"]) == {"average", "linear", "exponential", "logarithmic"}
+    forced = runner.invoke(
+        app, ["baseline", "fit", str(path), "--x", "year", "--y", "forest_ha", "--method", "linear", "--json"]
+    )
+    assert forced.exit_code == 2 and "a year appears twice" in forced.output  # two zones mixed in one series
+
+
+def test_baseline_fit_names_a_bad_column_and_cell(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("year,forest\n2000,100\n2005,ninety\n2010,80\n")
+    res = runner.invoke(app, ["baseline", "fit", str(path), "--x", "year", "--y", "forest", "--json"])
+    said = " ".join(res.output.split())  # the console wraps long lines
+    assert res.exit_code == 2 and "t.csv, row 3, column 'forest': not a number: 'ninety'" in said
+    res = runner.invoke(app, ["baseline", "fit", str(path), "--x", "yr", "--y", "forest"])
+    assert res.exit_code == 2 and "no column 'yr'" in " ".join(res.output.split())

@@ -46,7 +46,7 @@ def test_known_r2_and_vmd0007_rules():
     assert [m for m, x in fits.items() if x.allowed] == ["average", "linear"]
     avg = fits["average"]
     assert avg.params == pytest.approx({"a": 1, "b": 4 / 3})  # through the first and last points
-    assert fit.choose(fits).method == "average"  # nothing allowed reaches 0.75
+    assert fit.choose(fits).fit.method == "average"  # nothing allowed reaches 0.75
 
 
 def test_three_epochs_leave_one_degree_of_freedom():
@@ -85,3 +85,43 @@ def test_olofsson_2014_worked_example():
     assert est["classes"]["non_forest"]["area"] == pytest.approx(581_386, abs=1)
     assert d["users_accuracy"] == pytest.approx(0.88) and d["producers_accuracy"] == pytest.approx(0.75, abs=0.005)
     assert est["overall_accuracy"] == pytest.approx(0.95, abs=0.005)
+
+
+def test_the_choice_prefers_the_simplest_method_unless_another_is_better_by_the_margin():
+    t = np.arange(2000, 2008, dtype=float)
+    y = 100 * np.exp(0.02 * (t - 2000)) + np.array([0.3, -0.2, 0.1, -0.3, 0.2, 0.0, -0.1, 0.2])
+    fits = fit.fit_all(t, y)
+    lin, exp_ = fits["linear"], fits["exponential"]
+    assert exp_.allowed and lin.allowed and exp_.r2 > lin.r2  # eight observations: all four allowed
+    choice = fit.choose(fits)
+    # the line through the first and last points already explains the series: within the margin
+    assert fits["average"].r2 > 0.98 and choice.fit.method == "average"
+    assert "the simplest eligible method" in choice.rule and "not better by more than 0.05" in choice.rule
+    # with no margin the best R² wins, as before
+    assert (
+        fit.choose(fits, margin=0.0).fit.method
+        == max((f for f in fits.values() if f.allowed), key=lambda f: f.r2).method
+    )
+    forced = fit.choose(fits, use="logarithmic")
+    assert forced.forced and forced.fit.method == "logarithmic" and "chosen in the configuration" in forced.rule
+
+
+def test_a_fit_needs_two_degrees_of_freedom_to_be_chosen():
+    # three dates: a line through them has one degree of freedom and a perfect-looking R²
+    fits = fit.fit_all([2000, 2010, 2020], [100.0, 90.0, 70.0])
+    assert fits["linear"].dof == 1 and not fits["linear"].supported and fits["linear"].r2 > 0.96
+    assert fits["average"].dof == 2 and fits["average"].supported
+    choice = fit.choose(fits)
+    assert choice.fit.method == "average" and "too few observations for linear" in choice.rule
+    # a rate series from three dates: two periods, only the average (their mean) is usable
+    rates = fit.fit_all([2005, 2015], [10.0, 20.0], kind="rate")
+    assert fit.choose(rates).fit.method == "average"
+
+
+def test_the_historical_average_of_unequal_periods_is_total_loss_over_total_years():
+    # 2000-2005 lost 50 ha/yr (250 ha), 2005-2020 lost 20 ha/yr (300 ha): 550 ha in 20 years
+    f = fit.fit("average", [2002.5, 2012.5], [50.0, 20.0], kind="rate", weights=[5.0, 15.0])
+    assert f.params["mean"] == pytest.approx(550 / 20) and f.predict([2030]).tolist() == [27.5]
+    assert fit.fit("average", [2002.5, 2012.5], [50.0, 20.0], kind="rate").params["mean"] == 35.0
+    with pytest.raises(ValueError, match="positive duration"):
+        fit.fit("average", [2002.5, 2012.5], [50.0, 20.0], kind="rate", weights=[5.0, 0.0])

@@ -74,7 +74,22 @@ def test_baseline_fits_and_rules(martinique_run):
     assert b["linear"]["params"]["b"] == pytest.approx(slope) and b["linear"]["params"]["a"] == pytest.approx(intercept)
     resid = np.array(y) - (intercept + slope * np.array([0, 10, 20]))
     assert b["linear"]["r2"] == pytest.approx(1 - (resid**2).sum() / ((np.array(y) - np.mean(y)) ** 2).sum())
-    assert any("one degree of freedom" in n for n in res["baseline_notes"])
+    # three dates leave the linear fit one degree of freedom: shown, not chosen; the average is
+    assert (b["linear"]["dof"], b["linear"]["supported"], b["average"]["dof"], b["average"]["supported"]) == (
+        1,
+        False,
+        2,
+        True,
+    )
+    choice = res["baseline_choice"]
+    assert choice["method"] == res["baseline_series"]["chosen"] == "average" and not choice["forced"]
+    assert "too few observations for linear" in choice["rule"]
+    assert any("fewer than 2 degrees of freedom for linear" in n for n in res["baseline_notes"])
+    # every method projected side by side over the crediting years
+    proj = res["baseline_projections"]
+    assert set(proj["linear"]) == {str(y) for y in range(2021, 2031)} or set(proj["linear"]) == set(range(2021, 2031))
+    assert proj["linear"][next(iter(proj["linear"]))] == pytest.approx(intercept + slope * 21)
+    assert proj["average"][next(iter(proj["average"]))] == pytest.approx(y[0] + (y[2] - y[0]) / 20 * 21)
 
 
 def test_allocation_shares(martinique_run):
@@ -119,7 +134,9 @@ def test_report_has_every_section(martinique_run):
         "Allocation to the project",
         "Emission reductions and credits",
         "Value of the change in storage",
-        "one degree of freedom",
+        "degrees of freedom",
+        "Why this method: average",
+        "Projection of every method",
     ):
         assert heading in html, heading
     assert html.count("data:image/png;base64,") == 5
