@@ -5,6 +5,9 @@ Per crediting year y: baseline emissions ``B_y = AD_base,y x EF``; project emiss
 ``B_y - P_y``; leakage deducted as a share of gross reductions; the non-permanence buffer as a share of
 the net; what is left is creditable (never below zero). Area (activity data) and emission factors
 are drawn from normal distributions around their estimates (seeded), so every total has an interval.
+Quantities derived from one another share their draw: ex ante, project deforestation is a fraction
+of the baseline, so it moves with the baseline's area draw (drawn apart it would widen the interval of
+creditable tonnes about twofold); monitored project deforestation is a measurement of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class CreditInputs:
     buffer: float  # fraction
     prices: np.ndarray  # per tCO2e, per year
     discount: float  # fraction per year
+    project_from_baseline: bool = False  # ex ante: project_ha is derived from baseline_ha (one draw for both)
 
 
 def table(
@@ -75,10 +79,11 @@ def summarize(inp: CreditInputs) -> dict:
 def monte_carlo(
     inp: CreditInputs, area_rel_se: float, project_rel_se: float, ef_rel_se: float, draws: int, seed: int, level: float
 ) -> dict:
-    """Intervals of the crediting totals: area, project area and EF drawn independently."""
+    """Intervals of the crediting totals. Baseline area and the emission factor are drawn
+    independently; project area has a draw of its own when monitored, the baseline's ex ante."""
     rng = np.random.default_rng(seed)
     a = np.clip(rng.normal(1.0, area_rel_se, (draws, 1)), 0, None)
-    p = np.clip(rng.normal(1.0, project_rel_se, (draws, 1)), 0, None)
+    p = a if inp.project_from_baseline else np.clip(rng.normal(1.0, project_rel_se, (draws, 1)), 0, None)
     e = np.clip(rng.normal(1.0, ef_rel_se, (draws, 1)), 0, None)
     t = table(inp, a, p, e)
     lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100

@@ -516,7 +516,15 @@ def _crediting(r: _Steps, main_src, ref: Reference, alloc: Allocation, area_se: 
     if prices.size != len(years):
         raise InputError(f"crediting.price has {prices.size} values for {len(years)} crediting years")
     inp = credits.CreditInputs(
-        years, base, proj, ef_p, c.leakage_percent / 100, c.buffer_percent / 100, prices, c.discount_rate_percent / 100
+        years,
+        base,
+        proj,
+        ef_p,
+        c.leakage_percent / 100,
+        c.buffer_percent / 100,
+        prices,
+        c.discount_rate_percent / 100,
+        project_from_baseline=c.monitored_deforestation_ha is None,
     )
     s = credits.summarize(inp)
     u = r.cfg.uncertainty
@@ -530,7 +538,13 @@ def _crediting(r: _Steps, main_src, ref: Reference, alloc: Allocation, area_se: 
         "discount_rate_percent": c.discount_rate_percent,
         "level": u.level,
         "uncertainty_notes": [
-            "area and emission-factor errors are drawn independently; the allocation share and the choice of baseline method are not varied"
+            "area and emission-factor errors are drawn independently; "
+            + (
+                "ex ante, project deforestation is a share of the baseline and moves with its draw; "
+                if c.monitored_deforestation_ha is None
+                else "monitored project deforestation has an error of its own; "
+            )
+            + "the allocation share and the choice of baseline method are not varied (see every method's projection)"
         ],
     }
     r.results["crediting"] = s

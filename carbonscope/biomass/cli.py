@@ -59,11 +59,15 @@ def run(
         return
     console.print(_metrics_table(result.metrics["validation"]))
     whole = result.stock["__domain__"]
-    console.print(
-        f"AGB over {whole['area_ha']:,.0f} ha: {whole['agb_mg']['estimate']:,.0f} Mg "
-        f"({whole['agb_mg']['lower']:,.0f} – {whole['agb_mg']['upper']:,.0f}, {int(cfg.predict.level * 100)}%); "
-        f"CO2e {whole['co2e_t']['estimate']:,.0f} t"
-    )
+    inside = whole.get("inside_aoa")
+    if inside:
+        console.print(
+            f"AGB inside the area of applicability ({inside['area_ha']:,.0f} of {whole['area_ha']:,.0f} ha): "
+            f"{inside['agb_mg']['estimate']:,.0f} Mg ({inside['agb_mg']['lower']:,.0f} – "
+            f"{inside['agb_mg']['upper']:,.0f}, {int(cfg.predict.level * 100)}%); CO2e {inside['co2e_t']['estimate']:,.0f} t"
+        )
+    if whole.get("warning"):
+        console.print(f"[yellow]warning:[/yellow] {whole['warning']}", highlight=False)
     for note in result.metrics["notes"]:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
     console.print(f"report: {result.folder / 'report.html'}  ({result.seconds:.1f} s)")

@@ -121,6 +121,7 @@ def raster_sums(
                         "bgb_mg": 0.0,
                         "aoa_area_ha": 0.0,
                         "agb_mg_in_aoa": 0.0,
+                        "bgb_mg_in_aoa": 0.0,
                     },
                 )
                 s["pixels"] += int(m.sum())
@@ -129,6 +130,7 @@ def raster_sums(
                 s["bgb_mg"] += float((agb * root_shoot(agb) * area[m]).sum())
                 s["aoa_area_ha"] += float(area[m].sum())
                 s["agb_mg_in_aoa"] += float((agb * area[m]).sum())
+                s["bgb_mg_in_aoa"] += float((agb * root_shoot(agb) * area[m]).sum())
     return sums, grid
 
 

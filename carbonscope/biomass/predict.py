@@ -84,7 +84,15 @@ def _release(keys: list[str]) -> None:
 
 
 def _empty_sums() -> dict:
-    return {"pixels": 0, "area_ha": 0.0, "agb_mg": 0.0, "bgb_mg": 0.0, "aoa_area_ha": 0.0, "agb_mg_in_aoa": 0.0}
+    return {
+        "pixels": 0,
+        "area_ha": 0.0,
+        "agb_mg": 0.0,
+        "bgb_mg": 0.0,
+        "aoa_area_ha": 0.0,
+        "agb_mg_in_aoa": 0.0,
+        "bgb_mg_in_aoa": 0.0,
+    }
 
 
 def window_features(
@@ -144,6 +152,7 @@ def _zone_sums(sel, area, agb, bgb, inside) -> dict:
         "bgb_mg": float((bgb[sel] * a).sum()),
         "aoa_area_ha": float(a[inside[sel]].sum()),
         "agb_mg_in_aoa": float((agb[sel] * a)[inside[sel]].sum()),
+        "bgb_mg_in_aoa": float((bgb[sel] * a)[inside[sel]].sum()),
     }
 
 

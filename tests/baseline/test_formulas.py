@@ -125,3 +125,23 @@ def test_the_historical_average_of_unequal_periods_is_total_loss_over_total_year
     assert fit.fit("average", [2002.5, 2012.5], [50.0, 20.0], kind="rate").params["mean"] == 35.0
     with pytest.raises(ValueError, match="positive duration"):
         fit.fit("average", [2002.5, 2012.5], [50.0, 20.0], kind="rate", weights=[5.0, 0.0])
+
+
+def test_ex_ante_credits_share_the_baseline_draw_and_match_the_analytic_interval():
+    from scipy.stats import norm
+
+    from carbonscope.baseline import credits
+
+    years = list(range(2021, 2031))
+    base = np.full(10, 100.0)  # ha/yr
+    eff = 0.5
+    inp = credits.CreditInputs(years, base, base * (1 - eff), 500.0, 0.0, 0.0, np.full(10, 10.0), 0.0, True)
+    s = 0.10
+    iv = credits.monte_carlo(inp, s, s, 0.0, 40_000, 7, 0.90)["creditable_tco2e"]
+    total = 10 * 100 * eff * 500  # creditable = baseline x effectiveness x EF, times the area draw
+    width = 2 * norm.ppf(0.95) * s * total  # a normal multiplier: the interval is exact
+    assert iv["upper"] - iv["lower"] == pytest.approx(width, rel=0.03)
+    apart = credits.CreditInputs(years, base, base * (1 - eff), 500.0, 0.0, 0.0, np.full(10, 10.0), 0.0, False)
+    wide = credits.monte_carlo(apart, s, s, 0.0, 40_000, 7, 0.90)["creditable_tco2e"]
+    # drawn apart, base x a - base x (1 - eff) x p has sd sqrt(1 + (1 - eff)^2) s against eff s: 2.24 times wider
+    assert (wide["upper"] - wide["lower"]) / width == pytest.approx(np.sqrt(1 + (1 - eff) ** 2) / eff, rel=0.05)

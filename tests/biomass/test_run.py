@@ -104,3 +104,50 @@ def test_totals_from_the_map(juupajoki_run):
 def test_the_run_folder_is_in_place_with_the_map_inside(juupajoki_run):
     assert juupajoki_run.map.agb_path.parent == juupajoki_run.folder and juupajoki_run.map.agb_path.exists()
     assert not juupajoki_run.folder.with_name(juupajoki_run.folder.name + ".partial").exists()
+
+
+def test_totals_inside_and_outside_the_area_of_applicability_are_apart(juupajoki_run):
+    whole = juupajoki_run.stock["__domain__"]
+    with rasterio.open(juupajoki_run.folder / "agb.tif") as src:
+        agb = src.read(1).astype("float64")
+    with rasterio.open(juupajoki_run.folder / "aoa.tif") as src:
+        aoa = src.read(1)
+    pixel_ha = 25 * 25 / 10_000
+    inside = np.isfinite(agb) & (aoa == 1)
+    i, o = whole["inside_aoa"], whole["outside_aoa"]
+    assert whole["headline"] == "inside_aoa"
+    assert i["area_ha"] == pytest.approx(inside.sum() * pixel_ha)
+    assert o["area_ha"] == pytest.approx((np.isfinite(agb) & (aoa != 1)).sum() * pixel_ha)
+    assert o["share"] == pytest.approx(o["area_ha"] / whole["area_ha"]) and o["agb_map_mg"] == pytest.approx(
+        np.nansum(np.where(inside, 0, agb)) * pixel_ha, rel=1e-9
+    )
+    # inside: the model-assisted total over the inside pixels' map sum, with its interval
+    assert i["agb_mg"]["lower"] < i["agb_mg"]["estimate"] < i["agb_mg"]["upper"]
+    mean_residual = whole["estimator"]["correction"] / whole["area_ha"]  # the same held-out residuals
+    inside_map = np.nansum(np.where(inside, agb, 0)) * pixel_ha
+    assert i["agb_mg"]["estimate"] == pytest.approx(inside_map + i["area_ha"] * mean_residual, rel=1e-6)
+    assert ("warning" in whole) == (o["share"] > 0.2)
+
+
+def test_a_mostly_extrapolated_area_warns_and_heads_with_the_inside_total():
+    from carbonscope.biomass.stock import account
+
+    sums = {
+        "__domain__": {
+            "pixels": 1000,
+            "area_ha": 1000.0,
+            "agb_mg": 100_000.0,
+            "bgb_mg": 24_000.0,
+            "aoa_area_ha": 5.0,
+            "agb_mg_in_aoa": 500.0,
+            "bgb_mg_in_aoa": 120.0,
+        }
+    }
+    res = {"__domain__": np.array([1.0, -1.0, 2.0, -2.0] * 5)}
+    z = account(sums, res, carbon_fraction=0.47, root_shoot_label="R 0.24", price=10.0)["__domain__"]
+    assert z["outside_aoa"]["share"] == pytest.approx(0.995) and "99.5% of the area lies outside" in z["warning"]
+    i = z["inside_aoa"]
+    assert i["area_ha"] == 5.0 and i["agb_mg"]["estimate"] == pytest.approx(500.0)  # mean residual 0
+    assert i["co2e_t"]["estimate"] == pytest.approx(620 * 0.47 * 44 / 12)
+    assert z["outside_aoa"]["co2e_map_t"] == pytest.approx((99_500 + 23_880) * 0.47 * 44 / 12)
+    assert i["value"]["estimate"] == pytest.approx(i["co2e_t"]["estimate"] * 10)
