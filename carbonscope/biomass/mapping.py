@@ -11,7 +11,7 @@ import rasterio
 from shapely.geometry.base import BaseGeometry
 
 from carbonscope.biomass.config import RunConfig
-from carbonscope.biomass.predict import MapJob, MapResult, predict_map
+from carbonscope.biomass.predict import MapJob, MapResult, empty_sums, predict_map
 from carbonscope.biomass.stock import account
 from carbonscope.errors import InputError
 from carbonscope.geo.areas import row_areas_ha
@@ -112,18 +112,7 @@ def raster_sums(
                     )
             for name, m in parts.items():
                 agb = a[m]
-                s = sums.setdefault(
-                    name,
-                    {
-                        "pixels": 0,
-                        "area_ha": 0.0,
-                        "agb_mg": 0.0,
-                        "bgb_mg": 0.0,
-                        "aoa_area_ha": 0.0,
-                        "agb_mg_in_aoa": 0.0,
-                        "bgb_mg_in_aoa": 0.0,
-                    },
-                )
+                s = sums.setdefault(name, empty_sums())
                 s["pixels"] += int(m.sum())
                 s["area_ha"] += float(area[m].sum())
                 s["agb_mg"] += float((agb * area[m]).sum())

@@ -83,7 +83,8 @@ def _release(keys: list[str]) -> None:
         recipe.release(key)
 
 
-def _empty_sums() -> dict:
+def empty_sums() -> dict:
+    """A zone's sums before any pixel: what every map adds up per zone (the stock accounting reads them)."""
     return {
         "pixels": 0,
         "area_ha": 0.0,
@@ -257,7 +258,7 @@ class _Writer:
 
 def _merge(total: dict, part: dict) -> None:
     for zone, s in part.items():
-        t = total.setdefault(zone, _empty_sums())
+        t = total.setdefault(zone, empty_sums())
         for k, v in s.items():
             t[k] += v
 
