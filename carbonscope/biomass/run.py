@@ -36,6 +36,7 @@ from carbonscope.biomass.sampling import alignment_check, random_points, sample_
 from carbonscope.biomass.stock import account
 from carbonscope.biomass.uncertainty import Conformal, calibrate
 from carbonscope.errors import InputError
+from carbonscope.geo import metric
 from carbonscope.geo.grid import Grid
 from carbonscope.geo.vector import read_vector
 from carbonscope.ipcc import RootShoot
@@ -140,12 +141,8 @@ def validate(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, progress: Prog
     v = cfg.validation
     schemes: dict[str, dict[str, Any]] = {"split": {"train_fraction": v.random_split}, "kfold": {"k": v.folds}}
     if v.spatial_block:
-        schemes["spatial"] = {
-            "k": v.folds,
-            "x": samples.x.to_numpy(),
-            "yc": samples.y.to_numpy(),
-            "block": v.spatial_block,
-        }
+        mx, my = metric.to_metres(samples.x.to_numpy(), samples.y.to_numpy(), ctx.grid.crs)  # blocks in metres
+        schemes["spatial"] = {"k": v.folds, "x": mx, "yc": my, "block": v.spatial_block}
     model_cfgs = [cfg.model, *v.compare]
     task = progress.task("validating", total=len(model_cfgs) * len(schemes))
     results: dict[str, dict] = {}
@@ -188,9 +185,8 @@ def train_final(
     folds = None
     if spec.grid:
         if cfg.validation.spatial_block:
-            folds = validation.group_kfold(
-                validation.spatial_blocks(samples.x, samples.y, cfg.validation.spatial_block), 3, cfg.seed
-            )
+            mx, my = metric.to_metres(samples.x.to_numpy(), samples.y.to_numpy(), ctx.grid.crs)
+            folds = validation.group_kfold(validation.spatial_blocks(mx, my, cfg.validation.spatial_block), 3, cfg.seed)
         else:
             folds = validation.kfold(len(y), 3, cfg.seed)
     model, params, table = models.fit(spec, X, y, folds=folds, seed=cfg.seed)

@@ -16,6 +16,7 @@ from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.features import FeatureSpec
 from carbonscope.biomass.layers import LayerReader
 from carbonscope.errors import InputError
+from carbonscope.geo import metric
 from carbonscope.geo.grid import Grid
 from carbonscope.progress import NullProgress, Progress
 
@@ -24,20 +25,21 @@ MIN_VALID_WEIGHT = 0.5
 
 
 def pixel_weights(grid: Grid, x: float, y: float, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows, cols and area weights (summing to 1) of the pixels under a circle."""
+    """Rows, cols and area weights (summing to 1) of the pixels under a plot of ``radius`` metres
+    (a geodesic circle on a geographic grid; a pixel's weight is its share of the plot's area)."""
     (r0,), (c0,) = grid.rowcol(np.array([x]), np.array([y]))
     if radius <= 0:
         return np.array([r0]), np.array([c0]), np.array([1.0])
-    res = grid.resolution
-    k = int(np.ceil(radius / res)) + 1
-    r2, c2 = np.meshgrid(np.arange(r0 - k, r0 + k + 1), np.arange(c0 - k, c0 + k + 1), indexing="ij")
-    rr, cc = r2.ravel(), c2.ravel()
+    plot = metric.circle(x, y, radius, grid.crs)
     t = grid.transform
-    left = t.c + cc * t.a
-    top = t.f + rr * t.e
-    boxes = shapely.box(left, top + t.e, left + t.a, top)
-    circle = shapely.Point(x, y).buffer(radius, quad_segs=32)
-    area = shapely.area(shapely.intersection(boxes, circle))
+    left, bottom, right, top = plot.bounds
+    (ra, rb), (ca, cb) = grid.rowcol(np.array([left, right]), np.array([top, bottom]))
+    r2, c2 = np.meshgrid(np.arange(ra - 1, rb + 2), np.arange(ca - 1, cb + 2), indexing="ij")
+    rr, cc = r2.ravel(), c2.ravel()
+    px_left = t.c + cc * t.a
+    px_top = t.f + rr * t.e
+    boxes = shapely.box(px_left, px_top + t.e, px_left + t.a, px_top)
+    area = shapely.area(shapely.intersection(boxes, plot))
     keep = area > 0
     w = area[keep] / area[keep].sum()
     return rr[keep], cc[keep], w
@@ -208,7 +210,7 @@ def random_points(
         progress.advance(task)
     all_rows, all_cols, all_strata = np.concatenate(rows), np.concatenate(cols), np.concatenate(strat)
     xs, ys = grid.xy(all_rows, all_cols)
-    keep = _thin(xs, ys, min_distance, rng)
+    keep = _thin(*metric.to_metres(xs, ys, grid.crs), min_distance, rng)  # min_distance in metres
     if min_distance > 0:
         take = []
         for s in strata:  # keep the allocation per stratum after thinning

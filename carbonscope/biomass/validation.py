@@ -88,7 +88,8 @@ def kfold(n: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def spatial_blocks(x: np.ndarray, y: np.ndarray, block: float) -> np.ndarray:
-    """A block ID per sample: the square of side ``block`` (CRS units, metres) it falls in."""
+    """A block ID per sample: the square of side ``block`` it falls in (coordinates and block in
+    metres: a run converts geographic coordinates first, ``geo.metric.to_metres``)."""
     bx = np.floor(np.asarray(x, float) / block).astype(np.int64)
     by = np.floor(np.asarray(y, float) / block).astype(np.int64)
     _, ids = np.unique(np.stack([bx, by], 1), axis=0, return_inverse=True)
