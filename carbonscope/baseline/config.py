@@ -151,6 +151,11 @@ class AccuracyConfig(Strict):
     x: str = "x"
     y: str = "y"
     crs: str | None = Field(None, description="CRS of x/y (CSV); default: the raster's")
+    zone: str | None = Field(
+        None,
+        description="the zone the sample was drawn in (its strata's areas weigh the estimate); "
+        "default: the baseline zone, else the whole raster",
+    )
 
 
 class CreditingConfig(Strict):

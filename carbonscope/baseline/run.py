@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from carbonscope.baseline import accuracy, allocate, carbon, credits, fit, landcover, zones
 from carbonscope.baseline.change import Change
@@ -296,6 +297,18 @@ def _accuracy(r: _Steps, product) -> None:
         ) from None
     g = product.grid
     sample = accuracy.read_sample(a.path, a.x, a.y, a.reference, a.crs or g.crs, g.crs)
+    # Olofsson et al. (2014): the strata's weights are the mapped areas of the region the sample
+    # was drawn in (the zone), not of the whole raster (which may hold sea or a neighbour)
+    zone_name = a.zone or r.cfg.baseline.zone
+    key, zone = _find_zone(ch, zone_name) if zone_name else (None, 0)
+    outside_zone = 0
+    if key is not None:
+        geom = next(s for s in t.sets if s.name == key).geometries[zone - 1]
+        within = shapely.contains_xy(geom, sample.x.to_numpy(), sample.y.to_numpy())
+        outside_zone = int((~within).sum())
+        if not within.any():
+            raise InputError(f"no reference point lies in the zone {zone_name!r}", file=str(a.path))
+        sample = sample[within].reset_index(drop=True)
     rows, cols = ~g.transform * (sample.x.to_numpy(), sample.y.to_numpy())
     rows, cols = np.floor(cols).astype(int), np.floor(rows).astype(int)
     inside = (rows >= 0) & (rows < g.height) & (cols >= 0) & (cols < g.width)
@@ -316,7 +329,7 @@ def _accuracy(r: _Steps, product) -> None:
     p = t.pair_index(i, j) if (i, j) in t.pairs else None
     if p is None:
         raise InputError(f"accuracy.period {a.period} is not one of the tabulated pairs")
-    m = t.matrix(None, 0, p)
+    m = t.matrix(key, zone, p)
     fo, nf = list(ch.forest), list(ch.nonforest)
     areas = {
         "deforestation": m[np.ix_(fo, nf)].sum(),
@@ -335,6 +348,12 @@ def _accuracy(r: _Steps, product) -> None:
     counts = pd.crosstab(pd.Series(mapped, name="map"), pd.Series(sample.reference.to_numpy(), name="reference"))
     est = accuracy.estimate(areas, counts)
     est["period"] = a.period
+    est["zone"] = zone_name or "(whole raster)"
+    est["points_outside_zone"] = outside_zone
+    if outside_zone:
+        est.setdefault("notes", []).append(
+            f"{outside_zone} reference points lie outside the zone {zone_name!r} and are not used"
+        )
     r.results["accuracy"] = est
 
 

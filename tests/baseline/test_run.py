@@ -198,10 +198,14 @@ def test_reference_sample_adjusts_deforestation(tmp_path):
     with rasterio.open(FOREST) as src:
         b = src.read()
         t = src.transform
+    # the sample is drawn in the jurisdiction (the baseline zone); its strata weigh the estimate,
+    # not the whole raster's (sea and all: Olofsson's weights are the sampled region's mapped areas)
+    _, _, masks = by_hand(FOREST, AOI, "aoi", "COUNTRY")
+    zone = masks["Martinique"]
     strata = {
-        "deforestation": (b[1] == 1) & (b[2] == 0),
-        "forest": (b[1] == 1) & (b[2] == 1),
-        "non_forest": (b[1] == 0) & (b[2] == 0),
+        "deforestation": (b[1] == 1) & (b[2] == 0) & zone,
+        "forest": (b[1] == 1) & (b[2] == 1) & zone,
+        "non_forest": (b[1] == 0) & (b[2] == 0) & zone,
     }
     rng = np.random.default_rng(7)
     rows = []
@@ -216,6 +220,9 @@ def test_reference_sample_adjusts_deforestation(tmp_path):
                 else {"deforestation": "forest", "forest": "deforestation", "non_forest": "deforestation"}[name]
             )
             rows.append({"x": x, "y": y, "observed": ref})
+    assert not zone[0, 0]  # the raster's corner is outside the jurisdiction: two points there are not used
+    corner = t * (0.5, 0.5)
+    rows += [{"x": corner[0], "y": corner[1], "observed": "non_forest"}] * 2
     sample = tmp_path / "reference.csv"
     pd.DataFrame(rows).to_csv(sample, index=False)
     cfg = config.load(EXAMPLE)
@@ -234,6 +241,7 @@ def test_reference_sample_adjusts_deforestation(tmp_path):
     counts = pd.DataFrame([[36, 4, 0], [4, 36, 0], [4, 0, 36]], index=list(strata), columns=list(strata))
     expected = accuracy.estimate(areas, counts)
     got = res["accuracy"]["classes"]["deforestation"]
+    assert res["accuracy"]["zone"] == "Martinique" and res["accuracy"]["points_outside_zone"] == 2
     assert got["area"] == pytest.approx(expected["classes"]["deforestation"]["area"])
     assert got["ci95"] == pytest.approx(expected["classes"]["deforestation"]["ci95"])
     p = next(r for r in res["baseline_zone_periods"] if r["period"] == "2010/2020")
