@@ -28,6 +28,7 @@ from carbonscope.biomass import aoa as aoa_mod
 from carbonscope.biomass import features, inference, models, validation
 from carbonscope.biomass.aoa import AOA
 from carbonscope.biomass.config import RunConfig
+from carbonscope.biomass.design import sample_design
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.labels import Labels, gedi_labels, raster_support_note, raster_values, read_plots
 from carbonscope.biomass.layers import LayerReader, inspect
@@ -361,6 +362,13 @@ def _run(cfg: RunConfig, folder: RunFolder, progress: Progress) -> RunResult:
         mapped = map_area(cfg, ctx, fitted, out, progress)
         totals = stock_totals(cfg, ctx, mapped, validated, samples)
     notes = labels.notes + [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    whole = totals.get("__domain__", {})
+    mx, my = metric.to_metres(samples.x.to_numpy(), samples.y.to_numpy(), ctx.grid.crs)
+    design = sample_design(mx, my, whole.get("area_ha", 0.0) * 10_000)
+    if "__domain__" in totals:
+        totals["__domain__"]["sample_design"] = design
+    if "warning" in design:
+        notes.append(design["warning"])
     metrics = {
         "name": cfg.name,
         "n_samples": len(samples),
