@@ -35,7 +35,9 @@ class LandCoverConfig(Strict):
     mapping: str | dict[str, str] | None = Field(
         None, description="esa_cci, worldcover, modis_igbp, forest_nonforest, a CSV path, or an inline table"
     )
-    nodata: float | None = Field(None, description="overrides the rasters' own nodata value")
+    nodata: float | list[float] | None = Field(
+        None, description="values that mean no data, added to the rasters' own nodata value"
+    )
     align: bool = Field(
         False, description="resample rasters on other grids to the first one's (nearest); default: refuse them"
     )

@@ -59,6 +59,7 @@ class Product:
     sources: list[str]
     _opened: dict = field(default_factory=dict, repr=False)
     _handles: list = field(default_factory=list, repr=False)
+    notes: list[str] = field(default_factory=list)  # what the report must say about the inputs
 
     @property
     def years(self) -> list[float]:
@@ -87,7 +88,7 @@ class Product:
         return set()
 
 
-def _open(product: Product, path: Path, align: bool, target: Grid | None, nodata: float | None):
+def _open(product: Product, path: Path, align: bool, target: Grid | None, nodata: float | list[float] | None):
     key = (str(path), align)
     if key in product._opened:
         return product._opened[key]
@@ -113,7 +114,7 @@ def _open(product: Product, path: Path, align: bool, target: Grid | None, nodata
             width=target.width,
             height=target.height,
             resampling=Resampling.nearest,
-            nodata=nodata if nodata is not None else src.nodata,
+            nodata=src.nodata if src.nodata is not None else next(iter(lg.nodata_values(nodata)), None),
         )
         product._handles.append(src)
     if src.dtypes[0] not in ("uint8", "int8", "uint16", "int16"):
@@ -137,9 +138,9 @@ class MapProduct(Product):
 
     bands: list[Band]
     align: bool
-    nodata: float | None
+    nodata: float | list[float] | None
 
-    def setup(self, bands: list[Band], align: bool, nodata: float | None) -> MapProduct:
+    def setup(self, bands: list[Band], align: bool, nodata: float | list[float] | None) -> MapProduct:
         self.bands, self.align, self.nodata = bands, align, nodata
         self._luts = {}
         for b in bands:
@@ -149,8 +150,16 @@ class MapProduct(Product):
                     f"band {b.band} (date {b.date}) asked for, the raster has {src.count}", file=str(b.path)
                 )
             bits, signed = _bits(src.dtypes[0])
-            nd = nodata if nodata is not None else src.nodata
+            nd = ([src.nodata] if src.nodata is not None else []) + lg.nodata_values(nodata)
             self._luts[b.date] = self.legend.lut(bits, signed, nd)
+            hidden = self.legend.hidden_by(nd)
+            if hidden:
+                note = (
+                    f"{b.path}: the nodata value(s) {', '.join(f'{v:g}' for v in nd)} are every code of "
+                    f"{', '.join(hidden)}: that class disappears from the map (check landcover.nodata)"
+                )
+                if note not in self.notes:
+                    self.notes.append(note)
         return self
 
     def block_rows(self) -> int:

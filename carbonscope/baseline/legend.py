@@ -54,18 +54,31 @@ class Legend:
     def names(self) -> tuple[str, ...]:
         return self.categories + (NO_DATA, UNMAPPED)
 
-    def lut(self, bits: int, signed: bool, nodata: float | None = None) -> np.ndarray:
+    def lut(self, bits: int, signed: bool, nodata: float | list[float] | None = None) -> np.ndarray:
         lut = np.full(1 << bits, self.unmapped, dtype=np.uint8)
         for value, cat in self.codes.items():
             key = value & ((1 << bits) - 1) if signed else value
             if 0 <= key < lut.size:
                 lut[key] = self.nodata if cat is None else self.categories.index(cat)
-        if nodata is not None and float(nodata).is_integer():
-            nd = int(nodata)
-            key = nd & ((1 << bits) - 1) if signed else nd
-            if 0 <= key < lut.size:
-                lut[key] = self.nodata
+        for nd in nodata_values(nodata):
+            if float(nd).is_integer():
+                key = int(nd) & ((1 << bits) - 1) if signed else int(nd)
+                if 0 <= key < lut.size:
+                    lut[key] = self.nodata
         return lut
+
+    def hidden_by(self, nodata: float | list[float] | None) -> list[str]:
+        """Categories every code of which is a nodata value: they would vanish from the map."""
+        nd = {int(v) for v in nodata_values(nodata) if float(v).is_integer()}
+        by_cat: dict[str, set[int]] = {}
+        for value, cat in self.codes.items():
+            if cat is not None:
+                by_cat.setdefault(cat, set()).add(value)
+        return [cat for cat, values in by_cat.items() if values and values <= nd]
+
+
+def nodata_values(nodata: float | list[float] | None) -> list[float]:
+    return [] if nodata is None else list(nodata) if isinstance(nodata, list) else [nodata]
 
 
 def _ordered(cats: list[str]) -> tuple[str, ...]:

@@ -178,6 +178,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> Run:
         r = _Steps(cfg, tally, change)
         seconds = {"tabulate": tally.seconds}
         _areas(r)
+        r.results["inputs"]["notes"] = list(product.notes)
         srcs = carbon.sources(change, cfg.carbon)
         main_src = carbon.primary(srcs, cfg.carbon)
         _carbon(r, srcs)

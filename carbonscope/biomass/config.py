@@ -32,7 +32,13 @@ class LayerConfig(Strict):
     path: Path | None = None
     band: int = Field(1, ge=1)
     kind: Literal["continuous", "categorical"] = "continuous"
-    nodata: float | None = None
+    nodata: float | list[float] | None = Field(
+        None, description="values that mean no data, added to the file's own nodata value"
+    )
+    valid_range: tuple[float, float] | None = Field(
+        None,
+        description="values outside [min, max] (in the file's units) are no data; also catches a fill value resampling mixed in",
+    )
     role: str | None = Field(
         None,
         description="what the layer is: hh, hv (PALSAR DN), vv, vh (S1 linear), blue..swir2, rededge1, elevation, landcover",

@@ -35,8 +35,19 @@ class LayerInfo:
     config: LayerConfig
     path: Path
     resampling: Resampling
-    nodata: float | None
+    nodata: float | None  # the value the warped view treats as no data (the file's own, else the first configured)
     src_crs: str
+    extra_nodata: tuple[float, ...] = ()  # more values masked after reading
+
+    def mask(self, arr: np.ndarray) -> np.ndarray:
+        """``arr`` with the extra nodata values and anything outside the valid range set to NaN."""
+        if self.extra_nodata:
+            arr[np.isin(arr, np.asarray(self.extra_nodata, dtype=arr.dtype))] = np.nan
+        vr = self.config.valid_range
+        if vr is not None:
+            with np.errstate(invalid="ignore"):
+                arr[(arr < vr[0]) | (arr > vr[1])] = np.nan
+        return arr
 
 
 def inspect(layers: list[LayerConfig], grid: Grid) -> list[LayerInfo]:
@@ -76,8 +87,16 @@ def inspect(layers: list[LayerConfig], grid: Grid) -> list[LayerInfo]:
                 # compare resolutions in grid units
                 sb = transform_bounds(src.crs, grid.crs, *src.bounds)
                 src_res = (sb[2] - sb[0]) / src.width
-            nodata = layer.nodata if layer.nodata is not None else src.nodatavals[layer.band - 1]
-            out.append(LayerInfo(layer, path, resampling_for(layer, src_res, grid), nodata, src.crs.to_string()))
+            own = src.nodatavals[layer.band - 1]
+            configured = (
+                [] if layer.nodata is None else [layer.nodata] if not isinstance(layer.nodata, list) else layer.nodata
+            )
+            values = ([own] if own is not None else []) + [v for v in configured if v != own]
+            nodata = values[0] if values else None
+            info = LayerInfo(
+                layer, path, resampling_for(layer, src_res, grid), nodata, src.crs.to_string(), tuple(values[1:])
+            )
+            out.append(info)
     return out
 
 
@@ -132,6 +151,7 @@ class LayerReader:
                     warnings.simplefilter("ignore")
                     a = vrt.read(info.config.band, window=Window(rc0, rr0, rc1 - rc0, rr1 - rr0), masked=True)
                 arr[rr0 - r0 : rr1 - r0, rc0 - c0 : rc1 - c0] = np.ma.filled(a.astype("float32"), np.nan)
+            arr = info.mask(arr)
             cfg = info.config
             if cfg.scale != 1.0 or cfg.offset != 0.0:
                 arr = arr * cfg.scale + cfg.offset

@@ -116,3 +116,24 @@ def test_dates_out_of_order(write_raster):
     a = write_raster("a2.tif", np.ones((2, 4, 4), np.uint8), T)
     with pytest.raises(InputError, match="time order"):
         landcover.open_product(LandCoverConfig(type="forest_mask", path=a, dates=["2010", "2000"]))
+
+
+def test_a_nodata_value_that_is_a_class_is_named_not_silent():
+    """A forest mask whose non-forest is 0, with nodata = 0: non-forest vanishes, so no pixel can be
+    deforested; the run says so instead of reporting zero deforestation silently."""
+    from carbonscope.baseline import config
+    from carbonscope.baseline.run import run
+    from tests.baseline.conftest import EXAMPLE
+
+    cfg = config.load(EXAMPLE)
+    cfg = cfg.model_copy(
+        update={
+            "landcover": cfg.landcover.model_copy(update={"nodata": 0}),
+            "allocation": None,
+            "crediting": None,
+            "invest": None,
+        }
+    )
+    res = run(cfg).results
+    assert any("every code of non_forest" in n and "disappears" in n for n in res["inputs"]["notes"])
+    assert sum(res["deforestation_ha"].values()) == 0

@@ -117,3 +117,35 @@ def test_the_example_config_is_valid():
     assert cfg.labels.path.is_file() and all(layer.path.is_file() for layer in cfg.layers)
     assert np.isclose(cfg.labels.plot_radius, 20.0)
     assert mapping(box(0, 0, 1, 1))  # shapely available for AOI handling
+
+
+def test_nodata_values_add_to_the_files_own_and_a_valid_range_masks_fills(tmp_path):
+    from rasterio.windows import Window
+
+    from carbonscope.biomass.config import LayerConfig
+    from carbonscope.biomass.layers import LayerReader, inspect
+    from carbonscope.geo.grid import Grid
+
+    with rasterio.open(HV) as src:
+        data = src.read(1).astype("float32")
+        profile = src.profile | {"dtype": "float32", "nodata": 0.0}
+    data[:10, :10] = 0.0  # the file's own nodata
+    data[10:20, :10] = 3.4e38  # a fill value the file does not declare
+    data[20:30, :10] = -9999.0
+    path = tmp_path / "hv-fills.tif"
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+    grid = Grid.of_raster(path)
+    win = Window(0, 0, 10, 40)
+
+    def read(**kw):
+        layer = LayerConfig(name="hv", path=path, **kw)
+        with LayerReader(inspect([layer], grid), grid) as reader:
+            return reader.read(win)["hv"]
+
+    plain = read()
+    assert np.isnan(plain[:10]).all() and (plain[10:20] > 1e38).all()  # a fill the file does not name is data
+    added = read(nodata=[3.4e38, -9999.0])
+    assert np.isnan(added[:30]).all() and np.isfinite(added[30:]).all()  # the file's 0 still masks
+    ranged = read(valid_range=(1.0, 100_000.0))
+    assert np.isnan(ranged[:30]).all() and np.array_equal(ranged[30:], data[30:40, :10])
