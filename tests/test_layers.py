@@ -23,6 +23,7 @@ FLOORS = [
         "run_report",
         "cli_output",
         "extras",
+        "columns",
     },  # shared basics
     {"db", "geo", "ipcc", "recipe"},  # storage, geodesy, IPCC tables, the analyses' run contract
     {"registry", "mail"},  # source parsers and downloads; the outbox

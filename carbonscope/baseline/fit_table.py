@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from carbonscope.baseline import fit
+from carbonscope.columns import numeric_column
 from carbonscope.errors import InputError
 
 
@@ -26,19 +27,6 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except Exception as exc:  # the readers raise many kinds; the message names the problem
         raise InputError(f"cannot read the table ({exc})", file=str(path)) from exc
-
-
-def _numbers(df: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    if column not in df.columns:
-        raise InputError(
-            f"no column {column!r}; columns: {', '.join(map(str, df.columns))}", file=str(path), column=column
-        )
-    values = pd.to_numeric(df[column], errors="coerce")
-    bad = values.isna() & df[column].notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"not a number: {df[column].iloc[row]!r}", file=str(path), row=row + 2, column=column)
-    return values.to_numpy(float)
 
 
 @dataclass(frozen=True)
@@ -91,7 +79,7 @@ def fit_table(path: Path, x: str, y: str, *, zone: str | None = None, options: F
     """The fits of a table's ``y`` over ``x`` (years), for the whole table or per ``zone`` value."""
     options.check()
     df = read_table(path)
-    t, v = _numbers(df, x, path), _numbers(df, y, path)
+    t, v = numeric_column(df, x, path), numeric_column(df, y, path)
     if zone is None:
         return fit_series(t, v, options)
     if zone not in df.columns:

@@ -200,6 +200,43 @@ def stock(
 
 
 @app.command()
+def validate(
+    map_path: Annotated[Path, typer.Argument(metavar="MAP", help="biomass map (GeoTIFF, AGB in Mg/ha)")],
+    plots: Annotated[Path, typer.Option(help="field plots: CSV with coordinates, or a vector file of points")],
+    agb: Annotated[str, typer.Option(help="the plots' AGB column (Mg/ha)")] = "agb",
+    x: Annotated[str, typer.Option(help="CSV: the x (easting or longitude) column")] = "x",
+    y: Annotated[str, typer.Option(help="CSV: the y (northing or latitude) column")] = "y",
+    crs: Annotated[str | None, typer.Option(help="CSV: the CRS of x and y, e.g. EPSG:3067")] = None,
+    plot_size: Annotated[
+        str, typer.Option(help="each plot's area in m² (a number or a column); 0: the pixel under the plot")
+    ] = "0",
+    date: Annotated[str | None, typer.Option(help="the column with each plot's measurement year or date")] = None,
+    map_year: Annotated[float | None, typer.Option(help="the year the map shows (with --date)")] = None,
+    band: Annotated[int, typer.Option(min=1)] = 1,
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """How accurate an existing biomass map is at field plots (RMSE, bias, R², by AGB bin)."""
+    from carbonscope.biomass.map_validation import validate_map
+
+    doc = validate_map(
+        map_path, plots, agb=agb, x=x, y=y, crs=crs, plot_size=plot_size, date=date, map_year=map_year, band=band
+    )
+    if json_out:
+        print_json(doc)
+        return
+    a = doc["accuracy"]
+    console.print(
+        f"{doc['used']} of {doc['plots']} plots ({doc['aggregation']}): RMSE {a['rmse']:,.1f} Mg/ha "
+        f"({a['rrmse']:.1f}%), bias {a['bias']:+,.1f} Mg/ha, R² {a['r2']:.3f}"
+    )
+    for reason, n in doc["skipped"].items():
+        if n:
+            console.print(f"skipped {n} plot(s): {reason.replace('_', ' ')}")
+    for note in doc["notes"]:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+
+
+@app.command()
 def gedi(
     paths: Annotated[list[Path], typer.Argument(help="GEDI L4A granules (.h5, or .zip holding them), or folders")],
     min_sensitivity: Annotated[float, typer.Option()] = 0.9,

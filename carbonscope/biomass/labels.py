@@ -17,6 +17,7 @@ import pandas as pd
 from pyproj import CRS, Transformer
 
 from carbonscope.biomass.config import LabelConfig
+from carbonscope.columns import numeric_column
 from carbonscope.errors import InputError
 from carbonscope.geo.areas import CRSLike
 from carbonscope.geo.grid import Grid
@@ -72,19 +73,6 @@ def volume_to_agb(
 # ----------------------------------------------------------------------------- field plots
 
 
-def _numeric(df: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    if column not in df.columns:
-        raise InputError(
-            f"no column {column!r}; the file has {', '.join(map(str, df.columns))}", file=str(path), column=column
-        )
-    values = pd.to_numeric(df[column], errors="coerce")
-    bad = values.isna() & df[column].notna() & (df[column].astype(str).str.strip() != "")
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"not a number: {df[column].iloc[i]!r}", file=str(path), row=i + 2, column=column)
-    return values.to_numpy(dtype=float)
-
-
 def read_plots(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
     """Field plots from CSV (coordinates in ``x``/``y`` columns, CRS in config) or a vector file."""
     path = Path(cfg.path)
@@ -96,7 +84,7 @@ def read_plots(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
             raise InputError(
                 "labels.crs is needed for a CSV of plots (the CRS of its coordinates, e.g. EPSG:3067)", file=str(path)
             )
-        x, y = _numeric(df, cfg.x, path), _numeric(df, cfg.y, path)
+        x, y = numeric_column(df, cfg.x, path), numeric_column(df, cfg.y, path)
         src_crs = CRS.from_user_input(cfg.crs)
     else:
         gdf = read_vector(path, what="plot file")
@@ -117,9 +105,9 @@ def read_plots(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
     notes = []
     if cfg.kind == "volume":
         table = bcef_table(cfg.bcef_table)
-        by_type = {t: _numeric(df, col, path) for t, col in cfg.species.items()}
+        by_type = {t: numeric_column(df, col, path) for t, col in cfg.species.items()}
         if cfg.value:
-            total = _numeric(df, cfg.value, path)
+            total = numeric_column(df, cfg.value, path)
         elif by_type:
             total = np.sum(list(by_type.values()), axis=0)
         else:
@@ -135,8 +123,8 @@ def read_plots(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
     else:
         if not cfg.value:
             raise InputError("labels.value: name the column with AGB (Mg/ha)", file=str(path))
-        agb = _numeric(df, cfg.value, path)
-    radius = _numeric(df, cfg.radius_column, path) if cfg.radius_column else np.full(len(df), cfg.plot_radius)
+        agb = numeric_column(df, cfg.value, path)
+    radius = numeric_column(df, cfg.radius_column, path) if cfg.radius_column else np.full(len(df), cfg.plot_radius)
     ids = df[cfg.id].astype(str).to_numpy() if cfg.id and cfg.id in df.columns else np.arange(len(df)).astype(str)
     table = pd.DataFrame({"id": ids, "x": gx, "y": gy, "radius": radius, "agb": agb})
     if cfg.kind == "volume":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from carbonscope.biomass import models, validation
@@ -61,3 +62,55 @@ def test_parse_cv():
     assert validation.parse_cv("spatial:1500") == {"scheme": "spatial", "block": 1500.0, "k": 5}
     with pytest.raises(InputError):
         validation.parse_cv("loo")
+
+
+def test_validate_a_map_against_plots_matches_numpy(juupajoki_run, tmp_path):
+    """The run's own map against its plots (training plots: optimistic, but the arithmetic is what is
+    checked), first pixel by pixel against rasterio's sample, then over each plot's 20 m footprint."""
+    import json
+
+    import rasterio
+    from typer.testing import CliRunner
+
+    from carbonscope.cli import app
+
+    folder = juupajoki_run.folder
+    samples = pd.read_csv(folder / "samples.csv")
+    with rasterio.open(folder / "agb.tif") as src:
+        crs = src.crs.to_string()
+        pixel = np.array([v[0] for v in src.sample(zip(samples.x, samples.y))], float)
+    plots = samples[["id", "x", "y", "agb"]].assign(year=2019)
+    plots.loc[0, "agb"] = np.nan  # a plot without a value is counted, not used
+    path = tmp_path / "plots.csv"
+    plots.to_csv(path, index=False)
+    args = ["biomass", "validate", str(folder / "agb.tif"), "--plots", str(path), "--crs", crs, "--json"]
+    got = CliRunner().invoke(app, args)
+    assert got.exit_code == 0, got.output
+    doc = json.loads(got.stdout)
+    ok = np.isfinite(pixel) & plots.agb.notna().to_numpy()
+    err = pixel[ok] - plots.agb.to_numpy()[ok]
+    assert doc["used"] == int(ok.sum()) and doc["skipped"]["no_agb"] == 1
+    assert doc["accuracy"]["rmse"] == pytest.approx(np.sqrt(np.mean(err**2)))
+    assert doc["accuracy"]["bias"] == pytest.approx(err.mean())
+    assert doc["aggregation"] == "the pixel under each plot"
+    footprint = CliRunner().invoke(
+        app, [*args, "--plot-size", str(np.pi * 20**2), "--date", "year", "--map-year", "2019"]
+    )
+    assert footprint.exit_code == 0, footprint.output
+    f = json.loads(footprint.stdout)
+    assert f["aggregation"].startswith("area-weighted mean") and f["used"] == doc["used"]
+    assert f["accuracy"]["rmse"] != doc["accuracy"]["rmse"] and f["time_gap_years"] == {"mean": 0.0, "max": 0.0}
+
+
+def test_validate_names_what_is_missing(tmp_path):
+    from typer.testing import CliRunner
+
+    from carbonscope.cli import app
+    from tests.biomass.conftest import HV
+
+    path = tmp_path / "plots.csv"
+    pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, 2.0], "biomass": [10, 20]}).to_csv(path, index=False)
+    got = CliRunner().invoke(app, ["biomass", "validate", str(HV), "--plots", str(path), "--crs", "EPSG:32635"])
+    assert got.exit_code == 2 and "no column 'agb'" in " ".join(got.output.split())
+    got = CliRunner().invoke(app, ["biomass", "validate", str(HV), "--plots", str(path), "--agb", "biomass"])
+    assert got.exit_code == 2 and "--crs is needed" in " ".join(got.output.split())
