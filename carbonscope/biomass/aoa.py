@@ -2,9 +2,11 @@
 
 Features are standardised with the training mean and standard deviation and weighted by their
 permutation importance. A pixel's dissimilarity index (DI) is its distance to the nearest training
-sample divided by the mean distance between training samples. The threshold is the upper whisker
-(75th percentile + 1.5 IQR) of the training samples' own DI, each measured to the training samples
-of other cross-validation folds. Pixels above it are outside the area of applicability: the model
+sample divided by the mean distance between training samples. The threshold is, as in CAST's
+``aoa()`` (``boxplot.stats(trainDI)$stats[5]``), the upper whisker of the training samples' own DI
+(each measured to the training samples of other cross-validation folds): the largest training DI
+within Tukey's upper hinge + 1.5 x the hinge spread (not the fence itself, which is more
+permissive). Pixels above it are outside the area of applicability: the model
 knows nothing about such feature combinations and its predictions there should not be read.
 """
 
@@ -85,6 +87,21 @@ def fit(
             d, _ = cKDTree(T[other]).query(T[~other], k=1)
             di[~other] = d
     di /= mean_distance
-    q1, q3 = np.quantile(di, [0.25, 0.75])
-    threshold = float(min(q3 + 1.5 * (q3 - q1), di.max()))
-    return AOA(mean, scale, w, T, mean_distance, threshold, di)
+    return AOA(mean, scale, w, T, mean_distance, upper_whisker(di), di)
+
+
+def hinges(x: np.ndarray) -> tuple[float, float]:
+    """Tukey's lower and upper hinges, as R's ``fivenum`` (the medians of the lower and upper halves)."""
+    v = np.sort(np.asarray(x, float))
+    n = len(v)
+    n4 = np.floor((n + 3) / 2) / 2
+    d = np.array([n4, n + 1 - n4]) - 1  # 0-based positions, possibly halfway between two values
+    lo = 0.5 * (v[np.floor(d).astype(int)] + v[np.ceil(d).astype(int)])
+    return float(lo[0]), float(lo[1])
+
+
+def upper_whisker(x: np.ndarray) -> float:
+    """R's ``boxplot.stats(x)$stats[5]``: the largest value within the upper hinge + 1.5 x the hinge spread."""
+    lo, hi = hinges(x)
+    v = np.asarray(x, float)
+    return float(v[v <= hi + 1.5 * (hi - lo)].max())

@@ -3,7 +3,8 @@
 A layer's ``role`` says what it holds; the features each role gives:
 
 - ``hh``, ``hv``: ALOS PALSAR/PALSAR-2 amplitude DN -> ``hh_db``, ``hv_db`` by the JAXA
-  calibration (sigma0 = 10 log10(DN^2) + CF, CF = -83.0 dB), then ``hh_hv_diff`` and ``hh_hv_ratio``.
+  calibration to gamma-naught (gamma0 = 10 log10(DN^2) + CF, CF = -83.0 dB; terrain-flattened
+  mosaics), then ``hh_hv_diff`` and ``hh_hv_ratio``.
 - ``vv``, ``vh``: Sentinel-1 backscatter in linear power -> ``vv_db``, ``vh_db``; ``vv_db``/``vh_db``
   roles are already in dB. Then ``vv_vh_diff`` and ``vv_vh_ratio``. As in the Earth Engine recipe,
   the ratio is taken between the dB values (the difference of dB values is the log of the linear ratio).

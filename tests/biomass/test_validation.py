@@ -114,3 +114,14 @@ def test_validate_names_what_is_missing(tmp_path):
     assert got.exit_code == 2 and "no column 'agb'" in " ".join(got.output.split())
     got = CliRunner().invoke(app, ["biomass", "validate", str(HV), "--plots", str(path), "--agb", "biomass"])
     assert got.exit_code == 2 and "--crs is needed" in " ".join(got.output.split())
+
+
+def test_the_aoa_threshold_is_cast_s_upper_whisker():
+    from carbonscope.biomass.aoa import hinges, upper_whisker
+
+    x = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 100.0])
+    # R: fivenum(x) = 1 3 5.5 8 100; boxplot.stats(x)$stats[5] = 9 (the fence 8 + 1.5 x 5 = 15.5 is not a value)
+    assert hinges(x) == (3.0, 8.0) and upper_whisker(x) == 9.0
+    odd = np.array([0.2, 0.4, 0.5, 0.7, 0.9, 1.0, 3.0])
+    # fivenum: 0.2 0.45 0.7 0.95 3.0; fence 0.95 + 1.5 x 0.5 = 1.7; whisker 1.0
+    assert hinges(odd) == pytest.approx((0.45, 0.95)) and upper_whisker(odd) == 1.0
