@@ -119,6 +119,9 @@ class ModelConfig(Strict):
 
 class ValidationConfig(Strict):
     random_split: float = Field(0.7, gt=0, lt=1)
+    split_repeats: int = Field(
+        5, ge=1, le=100, description="random splits repeated with other seeds: their spread is reported, not one split"
+    )
     folds: int = Field(5, ge=2)
     spatial_block: float | None = Field(1000.0, gt=0, description="metres; None skips spatial CV")
     bins: list[float] | None = None

@@ -163,9 +163,31 @@ def validate(cfg: RunConfig, samples: pd.DataFrame, ctx: Context, progress: Prog
                 importance=v.importance and i == 0 and scheme != "split",
                 **kw,
             )
+            if scheme == "split" and v.split_repeats > 1:
+                results[label][scheme].metrics["repeated"] = _repeated_splits(spec, X, y, cfg, v.split_repeats)
             progress.advance(task)
     main = next(iter(results))
     return Validated(results, main, "spatial" if "spatial" in schemes else "kfold")
+
+
+def _repeated_splits(spec: models.ModelSpec, X: np.ndarray, y: np.ndarray, cfg: RunConfig, repeats: int) -> dict:
+    """The random split repeated with ``repeats`` seeds: the spread of its metrics (one split can be lucky)."""
+    runs = [
+        validation.cross_validate(
+            spec, X, y, scheme="split", seed=cfg.seed + k, train_fraction=cfg.validation.random_split
+        ).metrics
+        for k in range(repeats)
+    ]
+    out: dict = {"splits": repeats}
+    for name in ("rmse", "rrmse", "bias", "r2"):
+        vals = np.array([r[name] for r in runs], float)
+        out[name] = {
+            "mean": float(np.mean(vals)),
+            "sd": float(np.std(vals, ddof=1)),
+            "min": float(vals.min()),
+            "max": float(vals.max()),
+        }
+    return out
 
 
 @dataclass

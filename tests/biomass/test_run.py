@@ -151,3 +151,20 @@ def test_a_mostly_extrapolated_area_warns_and_heads_with_the_inside_total():
     assert i["co2e_t"]["estimate"] == pytest.approx(620 * 0.47 * 44 / 12)
     assert z["outside_aoa"]["co2e_map_t"] == pytest.approx((99_500 + 23_880) * 0.47 * 44 / 12)
     assert i["value"]["estimate"] == pytest.approx(i["co2e_t"]["estimate"] * 10)
+
+
+def test_the_random_split_is_repeated_and_its_spread_reported(juupajoki_run):
+    from carbonscope.biomass import models, validation
+    from tests.biomass.conftest import example_config
+
+    v = juupajoki_run.metrics["validation"][juupajoki_run.metrics["main_model"]]["split"]
+    rep = v["repeated"]
+    assert rep["splits"] == 5 and rep["rmse"]["min"] <= v["rmse"] <= rep["rmse"]["max"]
+    assert rep["rmse"]["sd"] > 0 and rep["rmse"]["min"] < rep["rmse"]["max"]
+    # the second split, by hand: the same model and the next seed
+    cfg = example_config(juupajoki_run.folder)
+    names = juupajoki_run.metrics["features"]
+    X, y = juupajoki_run.samples[names].to_numpy(float), juupajoki_run.samples.agb.to_numpy(float)
+    spec = models.resolve(cfg.model.type, cfg.model.preset, cfg.model.params, cfg.model.grid)
+    second = validation.cross_validate(spec, X, y, scheme="split", seed=cfg.seed + 1, train_fraction=0.7)
+    assert rep["rmse"]["min"] <= second.metrics["rmse"] <= rep["rmse"]["max"]
