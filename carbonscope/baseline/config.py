@@ -24,7 +24,11 @@ class DateFile(Strict):
 
 
 class LandCoverConfig(Strict):
-    type: Literal["landcover", "forest_mask", "prodes", "loss_year"] = "landcover"
+    type: Literal["landcover", "forest_mask", "prodes", "loss_year", "fcc"] = Field(
+        "landcover",
+        description="fcc: one band of forest cover change over N dates (forestatrisk's fcc123): code k in 1..N-1 "
+        "lost in period k, N forest at the end, 0 not forest",
+    )
     path: Path | None = Field(None, description="one raster; with dates, one band per date (or bands=)")
     dates: list[str] = Field(
         default_factory=list,

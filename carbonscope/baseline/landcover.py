@@ -301,6 +301,22 @@ def _loss_year_luts(dates: list[str], base_year: int, legend: lg.Legend, size: i
     return luts
 
 
+def _fcc_luts(dates: list[str], legend: lg.Legend, size: int) -> dict:
+    """Forest cover change in one band (forestatrisk's fcc123 for three dates): code k (1..N-1) is
+    forest lost in period k (between dates k and k+1), N forest at the last date, 0 never forest;
+    any other code is no data."""
+    f, nf, nd = legend.categories.index("forest"), legend.categories.index("non_forest"), legend.nodata
+    n = len(dates)
+    luts = {}
+    for i, d in enumerate(dates):
+        lut = np.full(size, nd, dtype=np.uint8)
+        lut[0] = nf
+        for k in range(1, n + 1):
+            lut[k] = f if i < k else nf
+        luts[d] = lut
+    return luts
+
+
 def open_product(cfg: LandCoverConfig) -> Product:
     """The configured land-cover product, opened and checked (grids, bands, legend)."""
     if cfg.files:
@@ -321,7 +337,7 @@ def open_product(cfg: LandCoverConfig) -> Product:
         raise InputError("no such raster", file=str(first))
     with rasterio.open(first) as src:
         grid = Grid.of_dataset(src)
-    if cfg.type in ("prodes", "loss_year"):
+    if cfg.type in ("prodes", "loss_year", "fcc"):
         legend = lg.FOREST_MASK
         with rasterio.open(first) as src:
             size = 256 if src.dtypes[0] in ("uint8", "int8") else 65536
@@ -335,6 +351,10 @@ def open_product(cfg: LandCoverConfig) -> Product:
                 with resources.files("carbonscope.baseline").joinpath("legends/prodes.csv").open() as fh:
                     table = pd.read_csv(fh, comment="#")
             luts = _prodes_luts(table, cfg.dates, legend, source, size)
+        elif cfg.type == "fcc":
+            if len(cfg.dates) < 2:
+                raise InputError("a forest-cover-change raster needs at least two dates (landcover.dates)")
+            luts = _fcc_luts(list(cfg.dates), legend, size)
         else:
             luts = _loss_year_luts(cfg.dates, cfg.loss_base_year, legend, 258)
         yearly = YearlyProduct(legend, list(cfg.dates), grid, (0,), cfg.type, [str(first)])

@@ -169,3 +169,29 @@ def test_loss_year_map_with_tree_cover(write_raster):
     # forest pixels: (80,0), (80,5), (50,12), (95,20); (10,5) and (0,3) were never forest
     assert forest == {"2000": 4, "2005": 3, "2010": 3, "2015": 2, "2020": 1}
     assert ch.deforestation()["2000/2005"] == pytest.approx(0.09)
+
+
+def test_a_single_band_forest_cover_change_raster_reads_as_three_dates(tmp_path):
+    """forestatrisk's fcc123 made from the real Martinique masks: 1 lost 2000-2010, 2 lost 2010-2020,
+    3 forest in 2020, 0 otherwise; areas and deforestation by hand from the codes."""
+    with rasterio.open(FOREST) as src:
+        b = src.read()
+        profile = src.profile | {"count": 1, "dtype": "uint8", "nodata": 255}
+        px_ha = abs(src.transform.a * src.transform.e) / 10_000
+    f0, f1, f2 = (b == 1)
+    code = np.zeros(f0.shape, np.uint8)
+    code[f0 & ~f1] = 1
+    code[f0 & f1 & ~f2] = 2
+    code[f0 & f1 & f2] = 3
+    path = tmp_path / "fcc123.tif"
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(code, 1)
+    ch = _tally(LandCoverConfig(type="fcc", path=path, dates=["2000", "2010", "2020"]))
+    assert ch.deforestation() == {
+        "2000/2010": pytest.approx((code == 1).sum() * px_ha),
+        "2010/2020": pytest.approx((code == 2).sum() * px_ha),
+        "2000/2020": pytest.approx(np.isin(code, [1, 2]).sum() * px_ha),
+    }
+    assert ch.forest_area() == pytest.approx(
+        [np.isin(code, [1, 2, 3]).sum() * px_ha, np.isin(code, [2, 3]).sum() * px_ha, (code == 3).sum() * px_ha]
+    )
