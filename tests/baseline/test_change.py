@@ -178,7 +178,7 @@ def test_a_single_band_forest_cover_change_raster_reads_as_three_dates(tmp_path)
         b = src.read()
         profile = src.profile | {"count": 1, "dtype": "uint8", "nodata": 255}
         px_ha = abs(src.transform.a * src.transform.e) / 10_000
-    f0, f1, f2 = (b == 1)
+    f0, f1, f2 = b == 1
     code = np.zeros(f0.shape, np.uint8)
     code[f0 & ~f1] = 1
     code[f0 & f1 & ~f2] = 2
