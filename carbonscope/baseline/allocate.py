@@ -10,6 +10,12 @@
   calibration on the one before it (edge distance only): the project's predicted share against the share
   it then had.
 
+The check passes when the predicted share is within ``CHECK_TOLERANCE`` (a factor of 1.5) of the
+observed one; CarbonScope's own threshold, stated with the result: VT0007's weighted-RMSE validation
+is not implemented yet, so this is a plausibility check, and a failed one is reported as a warning.
+Classes that hold no forest (quantile ties, empty joint classes of the two factors) are left out of
+the table and the count.
+
 The risk map is computed in memory over the raster (one float per pixel).
 """
 
@@ -23,6 +29,8 @@ from scipy import ndimage
 
 from carbonscope.baseline.landcover import Product
 from carbonscope.baseline.zones import ZoneSet
+
+CHECK_TOLERANCE = 1.5  # predicted / observed share within [1/1.5, 1.5] passes
 
 
 @dataclass
@@ -111,7 +119,8 @@ def risk_map(product: Product, inside: np.ndarray, project: np.ndarray, bins: in
         }
         if e_past is not None:
             row |= {"past_from_m": float(([0.0] + list(e_past))[kp]), "past_to_m": float((list(e_past) + [np.inf])[kp])}
-        table.append(row)
+        if forest_n[k] > 0:  # a class without forest takes no share: not a class of the map
+            table.append(row)
     validation = None
     if n >= 3:
         fa, fb = is_forest[n - 3], is_forest[n - 2]
@@ -123,11 +132,16 @@ def risk_map(product: Product, inside: np.ndarray, project: np.ndarray, bins: in
         pred_share = float(pred[inside & project].sum() / tot) if tot > 0 else float("nan")
         obs_tot = (lost & inside).sum()
         obs_share = float((lost & inside & project).sum() / obs_tot) if obs_tot else float("nan")
+        ratio = pred_share / obs_share if obs_share and np.isfinite(obs_share) else float("nan")
+        passed = bool(np.isfinite(ratio) and 1 / CHECK_TOLERANCE <= ratio <= CHECK_TOLERANCE)
         validation = {
             "calibrated_on": f"{product.dates[n - 3]}/{product.dates[n - 2]}",
             "tested_on": f"{product.dates[n - 2]}/{product.dates[n - 1]}",
             "predicted_share": pred_share,
             "observed_share": obs_share,
+            "ratio": ratio,
+            "tolerance": CHECK_TOLERANCE,
+            "passed": passed,
         }
     factors = ["distance to forest edge"] + (["distance to past deforestation"] if n >= 3 else [])
     return RiskMap(density, classes, table, share, validation, factors)

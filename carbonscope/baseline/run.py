@@ -494,9 +494,18 @@ def _allocation(r: _Steps, product, ref: Reference) -> Allocation:
         out["risk_map"] = {
             "share": risk.share,
             "factors": risk.factors,
-            "classes": len(risk.table),
+            "classes": len(risk.table),  # the classes holding forest
             "validation": risk.validation,
         }
+        v = risk.validation
+        uses_risk = a.method == "risk_map" or (a.method == "both" and a.use == "risk_map")
+        if v is not None and not v["passed"]:
+            out.setdefault("warnings", []).append(
+                f"the risk model, calibrated on {v['calibrated_on']}, gives the project {v['predicted_share']:.2%} of "
+                f"the deforestation of {v['tested_on']}; it had {v['observed_share']:.2%} ({v['ratio']:.2f} times): "
+                f"outside the plausibility range (a factor of {v['tolerance']:g})"
+                + (", and its share is used (allocation.use = risk_map)" if uses_risk else "")
+            )
         r.tables["risk_classes"] = pd.DataFrame(risk.table)
     used = a.use if a.method == "both" else a.method
     out["used"] = used

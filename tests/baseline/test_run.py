@@ -104,6 +104,13 @@ def test_allocation_shares(martinique_run):
     v = a["risk_map"]["validation"]
     assert v["calibrated_on"] == "2000/2010" and v["tested_on"] == "2010/2020"
     assert 0 < v["predicted_share"] < 1 and 0 < v["observed_share"] < 1
+    # the check is stated, pass or fail, with its ratio; a failure is a warning, never a neutral sentence
+    assert v["ratio"] == pytest.approx(v["predicted_share"] / v["observed_share"])
+    assert v["passed"] == (1 / 1.5 <= v["ratio"] <= 1.5)
+    assert ("warnings" in a) == (not v["passed"])
+    # every class of the table holds forest (empty quantile or joint classes are not classes)
+    table = pd.read_csv(out / "tables" / "risk_classes.csv")
+    assert (table["forest_ha"] > 0).all() and a["risk_map"]["classes"] == len(table)
 
 
 def test_crediting_arithmetic(martinique_run):
