@@ -8,7 +8,7 @@ A layer's ``role`` says what it holds; the features each role gives:
 - ``vv``, ``vh``: Sentinel-1 backscatter in linear power -> ``vv_db``, ``vh_db``; ``vv_db``/``vh_db``
   roles are already in dB. Then ``vv_vh_diff`` and ``vv_vh_ratio``. As in the Earth Engine recipe,
   the ratio is taken between the dB values (the difference of dB values is the log of the linear ratio).
-- ``blue, green, red, nir, swir1, swir2, rededge1..3``: surface reflectance (0-1 after the layer's
+- ``coastal, blue, green, red, nir, swir1, swir2, rededge1..3``: surface reflectance (0-1 after the layer's
   scale and offset) -> the bands and the indices their bands allow: NDVI, EVI, NDWI (McFeeters),
   NDMI, SAVI, NBR, NDRE.
 - ``elevation``: metres -> ``elevation``, ``slope`` (degrees), ``northness`` = cos(aspect),
@@ -35,7 +35,7 @@ from carbonscope.biomass.config import FeatureConfig, LayerConfig
 from carbonscope.errors import InputError
 
 PALSAR_CF_DB = -83.0
-OPTICAL = ("blue", "green", "red", "nir", "swir1", "swir2", "rededge1", "rededge2", "rededge3")
+OPTICAL = ("coastal", "blue", "green", "red", "nir", "swir1", "swir2", "rededge1", "rededge2", "rededge3")
 INDICES = {
     "ndvi": ("nir", "red"),
     "evi": ("nir", "red", "blue"),

@@ -7,7 +7,7 @@ A layer's ``stac`` table::
     stac = { product = "sentinel-2-l2a", datetime = "2021-06-01/2021-08-31", max_cloud = 60,
              catalog = "https://earth-search.aws.element84.com/v1", collection = "sentinel-2-l2a" }
 
-The layer's ``role`` names the band (blue, green, red, nir, swir1, swir2, rededge1..3, vv, vh,
+The layer's ``role`` names the band (coastal, blue, green, red, nir, swir1, swir2, rededge1..3, vv, vh,
 elevation, landcover); ``asset`` overrides the asset key. Products:
 
 - ``sentinel-2-l2a``: SCL cloud mask drops classes 0, 1, 3, 8, 9, 10 (no data, saturated, cloud
@@ -50,6 +50,7 @@ LANDSAT_QA_BITS = (0, 1, 2, 3, 4)
 
 ASSET_KEYS = {
     "sentinel-2-l2a": {
+        "coastal": ["coastal", "B01"],
         "blue": ["blue", "B02"],
         "green": ["green", "B03"],
         "red": ["red", "B04"],
@@ -62,6 +63,7 @@ ASSET_KEYS = {
         "_mask": ["scl", "SCL"],
     },
     "landsat-c2-l2": {
+        "coastal": ["coastal", "SR_B1"],  # the coastal/aerosol band (Landsat 8-9 OLI; the Paraguay workflow uses it)
         "blue": ["blue", "SR_B2"],
         "green": ["green", "SR_B3"],
         "red": ["red", "SR_B4"],

@@ -128,3 +128,26 @@ def test_bad_feature_config(cfg, message):
 def test_categorical_layer_needs_its_classes():
     with pytest.raises(InputError, match="list its classes"):
         build(layers(("lc", {"role": "landcover", "kind": "categorical"})), FeatureConfig())
+
+
+def test_the_coastal_band_is_an_optical_feature_and_a_stac_asset():
+    from carbonscope.biomass.stac import _asset_for
+
+    ls = layers(*[(b, {"role": b}) for b in ("coastal", "blue", "red", "nir")])
+    spec = build(ls, FeatureConfig(sets=["optical"]))
+    assert spec.names[:4] == ("coastal", "blue", "red", "nir")
+    f = spec.compute(
+        {
+            "coastal": np.array([[0.03]]),
+            "blue": np.array([[0.04]]),
+            "red": np.array([[0.05]]),
+            "nir": np.array([[0.3]]),
+        },
+        30.0,
+    )
+    assert f["coastal"][0, 0] == pytest.approx(0.03)
+    landsat = LayerConfig(name="b1", role="coastal", stac={"product": "landsat-c2-l2"})
+    assert _asset_for(landsat, "landsat-c2-l2", {"coastal", "blue", "qa_pixel"}) == "coastal"
+    assert _asset_for(landsat, "landsat-c2-l2", {"SR_B1", "SR_B2"}) == "SR_B1"
+    s2 = LayerConfig(name="b01", role="coastal", stac={"product": "sentinel-2-l2a"})
+    assert _asset_for(s2, "sentinel-2-l2a", {"B01", "B02", "SCL"}) == "B01"
