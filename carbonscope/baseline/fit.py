@@ -202,6 +202,12 @@ def fit_all(
     return {m: fit(m, t, y, kind, r2_threshold, weights=weights) for m in methods}
 
 
+def projections(fits: dict[str, Fit], years: Sequence[int]) -> dict[str, dict[int, float]]:
+    """Every method's projected value in each of ``years`` (empty for a fit that has no parameters)."""
+    t = np.asarray(years, float)
+    return {m: dict(zip(years, (float(v) for v in f.predict(t)))) if f.params else {} for m, f in fits.items()}
+
+
 @dataclass(frozen=True)
 class Choice:
     fit: Fit

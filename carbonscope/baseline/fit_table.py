@@ -68,10 +68,7 @@ def fit_series(t: np.ndarray, y: np.ndarray, options: FitOptions = FitOptions())
         },
         "chosen": choice.fit.method,
         "rule": choice.rule,
-        "projection": {
-            m: dict(zip(horizon, (float(v) for v in f.predict(np.asarray(horizon, float))))) if f.params else {}
-            for m, f in fits.items()
-        },
+        "projection": fit.projections(fits, horizon),
     }
 
 

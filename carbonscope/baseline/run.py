@@ -395,11 +395,7 @@ def _baseline(r: _Steps, srcs: dict, main_src, area_se: float) -> Reference:
         "margin": cfg.baseline.choice_margin,
         "min_dof": fit.MIN_DOF,
     }
-    horizon = _projection_years(cfg, t)
-    r.results["baseline_projections"] = {
-        m: dict(zip(horizon, (float(v) for v in f.predict(np.asarray(horizon, float))))) if f.params else {}
-        for m, f in fits.items()
-    }
+    r.results["baseline_projections"] = fit.projections(fits, _projection_years(cfg, t))
     r.results["baseline_series"] = {
         "series": cfg.baseline.series,
         "unit": unit,
