@@ -77,3 +77,12 @@ def test_project_page_says_which_rule_chose_each_total(client):
     assert "Retired and cancelled are not stated apart" in page and "not stated apart" in page
     full = client.get("/projects/ART102").text
     assert "The event list below is the whole story" in full and "Issued: sum of the events" in full
+
+
+def test_the_page_of_a_project_whose_totals_are_stated_without_events(client):
+    """VCS1477's totals come from a statement with no events loaded for them: the page says so."""
+    r = client.get("/projects/VCS1477")
+    assert r.status_code == 200, r.text[:300]
+    assert "as stated by" in r.text and "(no events loaded)" in r.text
+    r = client.get("/projects/ACR102")
+    assert r.status_code == 200 and "as stated by vrod/projects" in r.text
