@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from carbonscope.analyses.cli import analyse as analyse_cmd
+from carbonscope.analyses.cli import worker as worker_cmd
 from carbonscope.baseline.cli import app as baseline_app
 from carbonscope.biomass.cli import app as biomass_app
 from carbonscope.cli_output import console, err, guard_commands
@@ -35,6 +37,8 @@ app.add_typer(news_app, name="news")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(biomass_app, name="biomass")
 app.add_typer(baseline_app, name="baseline")
+app.command("analyse")(analyse_cmd)
+app.command("worker")(worker_cmd)
 
 
 def _engine():
@@ -429,6 +433,22 @@ def users_set_role(email: str, role: Annotated[str, typer.Argument(help="user or
     console.print(f"{email} is now {role}")
 
 
+@users_app.command("token")
+def users_token(
+    email: str,
+    name: Annotated[str, typer.Option(help="what the token is for")] = "script",
+) -> None:
+    """Create a personal API token for an account and print it (shown once; for scripts)."""
+    from carbonscope.accounts import tokens, users
+
+    with db_write(_engine()) as tx:
+        user = users.by_email(tx, email)
+        if user is None:
+            raise NotFoundError(f"no account with the address {email}")
+        token = tokens.create(tx, user["id"], name)
+    typer.echo(token)
+
+
 @outbox_app.command("send")
 def outbox_send() -> None:
     """Deliver queued mail (SMTP when CARBONSCOPE_SMTP_HOST is set, else to the log)."""
@@ -518,12 +538,33 @@ def serve(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
 ) -> None:
-    """Serve the web site and the REST API (uvicorn)."""
-    import uvicorn
+    """Serve the web site and the REST API (uvicorn), with one analysis worker beside it unless
+    CARBONSCOPE_EMBEDDED_WORKER=false (then run `carbonscope worker` yourself)."""
+    import subprocess
+    import sys
+
+    from carbonscope.settings import get_settings
 
     _engine()  # create or migrate the schema once, before workers start
     os.environ.setdefault("CARBONSCOPE_SITE_URL", f"http://{host}:{port}")  # links in mail point here unless set
     console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    worker = None
+    if get_settings().embedded_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "carbonscope.cli", "worker", "--loglevel", "WARNING"])
+    try:
+        _serve(host, port, workers, reload)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+def _serve(host: str, port: int, workers: int, reload: bool) -> None:
+    import uvicorn
+
     uvicorn.run(
         "carbonscope.web.app:create_app",
         factory=True,

@@ -6,12 +6,14 @@ tests can change the environment and call ``get_settings.cache_clear()``.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -82,6 +84,38 @@ class Settings(BaseSettings):
         description="STAC API or static catalog for layers loaded from STAC",
     )
 
+    # Analyses (background jobs on a boundary)
+    queue_url: str | None = Field(
+        None,
+        description="task queue broker: redis://..., amqp://... (RabbitMQ); unset: a SQLite file beside the data (data_dir/queue.sqlite)",
+    )
+    queue_name: str = Field("analyses", description="the queue analyses go to (several sites can share a broker)")
+    analysis_worker_nice: int = Field(
+        10, ge=0, le=19, description="analysis workers run at this lower CPU priority, so the site stays responsive"
+    )
+    embedded_worker: bool = Field(True, description="`carbonscope serve` starts one analysis worker beside the site")
+    data_folders: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="folders whose files analyses may read as layers (a layer path outside them is refused)",
+    )
+    data_sources_file: Path | None = Field(
+        None, description="a TOML file of named data sources (layers by role), added to the built-in ones"
+    )
+    results_url: str | None = Field(
+        None, description="where result folders are kept: an fsspec URL (s3://bucket/prefix); unset: data_dir/analyses"
+    )
+    dask_address: str | None = Field(None, description="a dask.distributed scheduler for raster work; unset: local")
+    analysis_max_area_ha: float = Field(2_000_000.0, description="the largest boundary one analysis may cover (ha)")
+    analysis_max_active_per_user: int = Field(2, description="analyses one person may have queued or running at once")
+    analysis_max_upload_bytes: int = Field(
+        200 * 1024 * 1024, description="uploaded layers and boundary of one analysis together"
+    )
+    analysis_max_pixels: int = Field(400_000_000, description="the most raster cells one analysis may read per layer")
+    analysis_heartbeat_seconds: float = Field(5.0, description="a running analysis says it is alive this often")
+    analysis_stale_seconds: float = Field(
+        60.0, description="a running analysis silent for this long has lost its worker: it is marked failed"
+    )
+
     # Web
     rate_limit_per_minute: int = 600
     forwarded_allow_ips: str | None = Field(
@@ -95,6 +129,14 @@ class Settings(BaseSettings):
         2, description="file exports (CSV, Excel, Parquet) prepared at the same time per process; more wait with 503"
     )
     cache_ttl_seconds: int = 300
+
+    @field_validator("data_folders", mode="before")
+    @classmethod
+    def _folders(cls, v):
+        if isinstance(v, str):  # CARBONSCOPE_DATA_FOLDERS=/a:/b (os.pathsep) or a JSON list
+            v = v.strip()
+            return json.loads(v) if v.startswith("[") else [x for x in v.split(os.pathsep) if x]
+        return v
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -137,6 +179,14 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def analyses_dir(self) -> Path:
+        return self.data_dir / "analyses"
+
+    @property
+    def effective_queue_url(self) -> str:
+        return self.queue_url or f"sqla+sqlite:///{self.data_dir / 'queue.sqlite'}"
 
 
 @lru_cache(maxsize=1)

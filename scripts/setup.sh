@@ -17,7 +17,7 @@ if [ ! -f "$stamp" ]; then
 fi
 front=carbonscope/web/frontend
 fstamp="$front/node_modules/.installed-$(sha256sum $front/package-lock.json | cut -c1-16)"
-if [ ! -f "$fstamp" ] || [ ! -f carbonscope/web/static/vendor/chart.umd.min.js ]; then
+if [ ! -f "$fstamp" ] || [ ! -f carbonscope/web/static/vendor/leaflet.draw.js ]; then
   if command -v npm >/dev/null; then
     npm ci --prefix "$front" --no-audit --no-fund --loglevel=error
     touch "$fstamp"

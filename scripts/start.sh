@@ -14,6 +14,10 @@ while [ $# -gt 0 ]; do
 done
 scripts/setup.sh all
 source .venv/bin/activate
+# Analyses read the shared data's rasters and plots when they are beside the checkout
+if [ -z "${CARBONSCOPE_DATA_SOURCES_FILE:-}" ] && [ -d ../shared/data/redd ]; then
+  export CARBONSCOPE_DATA_SOURCES_FILE="$PWD/examples/sources.toml"
+fi
 carbonscope db upgrade
 if [ ${#data[@]} -gt 0 ]; then
   carbonscope ingest "${data[@]}"

@@ -538,3 +538,30 @@ news_links = Table(
     UniqueConstraint("news_id", "target_kind", "target_id", name="uq_news_links_item_target"),
 )
 Index("ix_news_links_target", news_links.c.target_kind, news_links.c.target_id)
+
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random, unguessable: it appears in URLs
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("proposal_id", Integer, ForeignKey("proposals.id", ondelete="SET NULL"), index=True),
+    Column("recipe", String(40), nullable=False),
+    Column("recipe_version", String(20), nullable=False),
+    Column("inputs", JSONType, nullable=False),  # boundary (GeoJSON, WGS84), layers by role, parameters
+    Column("area_ha", Float),
+    Column("status", String(12), nullable=False, index=True),  # queued|running|succeeded|failed|cancelled
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("step", String(200)),
+    Column("log", Text, nullable=False, default=""),
+    Column("error", Text),
+    Column("worker", String(200)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("public", Boolean, nullable=False, default=False),
+    Column("result_folder", Text),
+    Column("summary", JSONType),  # the headline numbers of results.json, for cards and lists
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+)

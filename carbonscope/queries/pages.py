@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from carbonscope.community import comments, proposals, support
 from carbonscope.news import store as news_store
+from carbonscope.queries import analyses as analysis_queries
 from carbonscope.queries import analytics, lists
 from carbonscope.queries.check import findings
 from carbonscope.queries.check import summary as findings_summary
@@ -228,6 +229,8 @@ class ProposalPage:
     country_name: str | None
     map: dict
     target: tuple[str, str]
+    analysis: dict | None = None  # the latest public analysis of its boundary
+    similar: list[dict] | None = None  # registry projects of the same type in the same country
 
 
 def proposal_page(conn: Connection, pid: int, user: dict | None, comments_before: int | None = None) -> ProposalPage:
@@ -249,6 +252,8 @@ def proposal_page(conn: Connection, pid: int, user: dict | None, comments_before
             "numeric": numeric_codes(),
         },
         target=("proposal", str(pid)),
+        analysis=analysis_queries.latest_public(conn, pid),
+        similar=analysis_queries.similar_projects(conn, country, doc["project_type"], doc["category"]),
     )
 
 

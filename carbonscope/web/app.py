@@ -24,6 +24,7 @@ from carbonscope.settings import Settings, get_settings
 from carbonscope.web import (
     account_pages,
     admin_pages,
+    analysis_pages,
     assets,
     community_pages,
     export,
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_auth_errors(app)
     app.include_router(api_router)
     app.include_router(pages.router)
-    for module in (account_pages, community_pages, admin_pages, news_pages):
+    for module in (account_pages, community_pages, admin_pages, news_pages, analysis_pages):
         app.include_router(module.router)
     missing = assets.missing_vendor()
     if missing:
@@ -136,7 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ttl=settings.cache_ttl_seconds,
             prefixes=("/api/v1/", "/projects", "/credits", "/stats", "/data"),
             exact=("/",),
-            skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments"),
+            # analyses change with their jobs and their owner's choices, not with ingests
+            skip_prefixes=("/api/v1/proposals", "/api/v1/news", "/api/v1/comments", "/api/v1/analyses"),
             extra_key=community_key(engine),
         )
     # Bodies: the largest upload allowed plus room for the form around it, refused before reading

@@ -17,6 +17,11 @@ FILES = {
     "topojson-client.min.js": "topojson-client/dist/topojson-client.min.js",
     "countries-50m.json": "world-atlas/countries-50m.json",
     "countries-110m.json": "world-atlas/countries-110m.json",
+    "leaflet.draw.js": "leaflet-draw/dist/leaflet.draw.js",
+    "leaflet.draw.css": "leaflet-draw/dist/leaflet.draw.css",
+    "images/spritesheet.svg": "leaflet-draw/dist/images/spritesheet.svg",
+    "images/spritesheet.png": "leaflet-draw/dist/images/spritesheet.png",
+    "images/spritesheet-2x.png": "leaflet-draw/dist/images/spritesheet-2x.png",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
@@ -30,6 +35,7 @@ def install_vendor(node_modules: Path = FRONTEND / "node_modules") -> list[Path]
         src = node_modules / rel
         if not src.exists():
             raise FileNotFoundError(f"{src} is missing: run `npm ci --prefix {FRONTEND}` first")
+        (VENDOR / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, VENDOR / name)
         out.append(VENDOR / name)
     return out

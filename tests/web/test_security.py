@@ -129,6 +129,8 @@ FORM_ROUTES = [
     "/admin/hide",
     "/admin/reports/1/resolve",
     "/news/links/1",
+    "/analyses/new",
+    "/analyses/someid/cancel",
 ]
 
 

@@ -418,3 +418,70 @@ class SupportState(BaseModel):
     model_config = STRICT
     supported: bool
     count: int
+
+
+class AnalysisProgress(BaseModel):
+    model_config = STRICT
+    fraction: float = Field(description="0 to 1")
+    step: str | None = Field(description="the step running now, in words")
+
+
+class Analysis(BaseModel):
+    """A background analysis: its recipe, status, progress and (once succeeded) its results.json."""
+
+    model_config = STRICT
+    id: str
+    recipe: str
+    recipe_version: str
+    status: str = Field(description="queued, running, succeeded, failed or cancelled")
+    progress: AnalysisProgress
+    error: str | None
+    public: bool
+    proposal: int | None
+    area_ha: float | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    url: str
+    page: str
+    results: dict[str, Any] | None = Field(None, description="the recipe's results.json")
+    files: list[dict[str, Any]] | None = Field(None, description="downloadable files: name and bytes")
+
+
+class AnalysisQueued(BaseModel):
+    model_config = STRICT
+    id: str
+    status: str
+    url: str
+
+
+class AnalysisList(BaseModel):
+    model_config = STRICT
+    items: list[Analysis]
+
+
+class DataSourceRow(BaseModel):
+    model_config = STRICT
+    name: str
+    title: str
+    roles: list[str]
+    coverage: str
+    licence: str
+    origin: str = Field(description="file or STAC catalog")
+    dates: str | None
+
+
+class DataSources(BaseModel):
+    model_config = STRICT
+    sources: list[DataSourceRow]
+    roles: dict[str, str] = Field(description="every layer role and what it holds")
+    recipes: list[dict[str, Any]] = Field(description="the recipes: name, version, title, description, layer roles")
+
+
+class AnalysisPlan(BaseModel):
+    model_config = STRICT
+    recipe: str
+    area_ha: float
+    layers: dict[str, Any]
+    parameters: dict[str, Any]
+    pixels: dict[str, int] = Field(description="raster cells each layer reads around the boundary")

@@ -1,0 +1,163 @@
+"""A results.json in plain words: the few sentences a finance analyst reads first, with the
+caveats a scientist would insist on (change of support, map errors, random vs spatial validation)."""
+
+from __future__ import annotations
+
+
+def _n(v: float | None, unit: str = "", digits: int = 0) -> str:
+    if v is None:
+        return "unknown"
+    return f"{v:,.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def _interval(d: dict | None, unit: str) -> str:
+    if not d or d.get("estimate", d.get("mean")) is None:
+        return "unknown"
+    mid = d.get("estimate", d.get("mean"))
+    if d.get("lower") is None:
+        return _n(mid, unit)
+    return f"{_n(mid, unit)} (90% interval {_n(d['lower'])} to {_n(d['upper'])})"
+
+
+def summary(results: dict) -> list[str]:
+    """Sentences for the results page and report, headline first."""
+    out: list[str] = []
+    stock = results.get("stock") or {}
+    if stock.get("tco2e"):
+        out.append(
+            f"The forest in the area ({_n(stock.get('area_ha'), 'ha')} mapped) holds about "
+            f"{_interval(stock.get('tco2e'), 'tonnes of CO2 equivalent')} in its trees above and below ground."
+        )
+        value = stock.get("value") or {}
+        if value.get("estimate") is not None:
+            out.append(
+                f"At {_n(value.get('price_per_tco2e'), '', 2)} {value.get('currency', 'USD')} per tonne, that stock "
+                f"would be worth {_n(value['estimate'])} {value.get('currency', 'USD')}; this is the value of "
+                "the carbon held, not of credits: credits pay only for emissions avoided or removals added."
+            )
+        if stock.get("warning"):
+            out.append(stock["warning"])
+        out.append(
+            "The map is a model's estimate from field plots and satellite data: single pixels can be far off, "
+            "and only totals over many hectares carry the interval shown. Plots measure small circles while the "
+            "map's pixels and the area are larger (a change of support), so the interval leans on the plots being "
+            "like the rest of the area."
+        )
+        v = results.get("validation") or {}
+        tests = (v.get("validation") or {}).get(v.get("main_model") or "", {})
+        rand, spatial = tests.get("kfold") or {}, tests.get("spatial") or {}
+        if rand.get("rmse") is not None and spatial.get("rmse") is not None:
+            out.append(
+                f"Tested on plots it had not seen, the model was off by {_n(rand['rmse'], 't/ha')} per plot "
+                f"(random cross-validation); on plots far from those it learnt from, by {_n(spatial['rmse'], 't/ha')}: "
+                "the second is the fairer test for a new place."
+            )
+            r2 = spatial.get("r2")
+            if r2 is not None and r2 < 0.3:
+                out.append(
+                    f"Warning: the model explains little of the differences between plots (R² {r2:.2f} in the "
+                    "spatial test): the total is close to the plots' average times the area, and the map's "
+                    "patterns should not be read plot by plot."
+                )
+    crediting = results.get("crediting") or {}
+    totals = crediting.get("totals") or {}
+    periods = results.get("periods") or []
+    if periods:
+        lost = ", ".join(f"{_n(p['deforestation_ha'], 'ha')} in {p['start']}-{p['end']}" for p in periods)
+        out.append(f"Forest lost inside the area: {lost}.")
+    choice = results.get("baseline_choice") or {}
+    if choice.get("method"):
+        out.append(
+            f"The reference level (what would be lost without a project) follows the {choice['method']} method "
+            f"of VMD0007, chosen because: {choice.get('rule', 'it was set')}."
+        )
+    if totals:
+        years = crediting.get("years") or []
+        per_year = (totals.get("creditable_tco2e") or 0) / max(1, len(years))
+        iv = (crediting.get("intervals") or {}).get("creditable_tco2e")
+        out.append(
+            f"Over {len(years)} years from {years[0]['year'] if years else '?'}, the project could earn "
+            f"{_interval(iv, 'credits') if iv else _n(totals.get('creditable_tco2e'), 'credits')} "
+            f"(about {_n(per_year)} a year), after leakage and the buffer set aside for reversals."
+        )
+        if totals.get("npv") is not None:
+            out.append(
+                f"Their net present value is {_n(totals['npv'])} {crediting.get('currency', 'USD')} at "
+                f"{_n(crediting.get('discount_rate_percent'), '%', 1)} a year; the range of the credits does not "
+                "include the uncertainty of the method choice (see every method's projection in the chart)."
+            )
+        if crediting.get("mode"):
+            out.append(f"Assumption: {crediting['mode']}.")
+    for note in results.get("baseline_notes") or []:
+        if "degrees of freedom" in note or "fewer" in note:
+            out.append(f"Caveat: {note}.")
+    density = results.get("carbon_density") or {}
+    if density.get("source"):
+        out.append(f"Carbon per hectare of forest comes from the {density['source']}.")
+    return out
+
+
+# Every recipe parameter in words: (label, what an unset value means)
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "dates": ("Dates of the forest map's bands", "from the data source"),
+    "reference": ("Reference region", "the jurisdiction when given, else a buffer around the area"),
+    "reference_buffer_km": ("Width of the buffer reference region (km)", ""),
+    "mapping": ("Land-cover legend", "not needed (a forest map)"),
+    "agb_t_ha": ("Forest biomass above ground (t/ha)", "measured or mapped instead"),
+    "agb_rel_se": ("Relative error of that biomass", ""),
+    "root_shoot": ("Roots per unit of above-ground biomass", ""),
+    "method": ("Reference-level method", ""),
+    "allocation": ("How the region's baseline is shared out to the area", ""),
+    "start": ("First crediting year", "the year after the last date"),
+    "years": ("Crediting period (years)", ""),
+    "effectiveness_percent": ("Share of deforestation the project avoids (%)", ""),
+    "leakage_percent": ("Leakage (%)", ""),
+    "buffer_percent": ("Buffer withheld for reversals (%)", ""),
+    "price": ("Price per tonne of CO2 (USD)", ""),
+    "discount_rate_percent": ("Discount rate (% a year)", ""),
+    "area_rel_se": ("Relative error of mapped areas", ""),
+    "draws": ("Monte Carlo draws for the intervals", ""),
+    "seed": ("Random seed (for repeatable results)", ""),
+    "model": ("Model", ""),
+    "texture": ("Radar texture features", ""),
+    "plot_radius": ("Plot radius (m)", "from the plots' source"),
+    "spatial_block_m": ("Block size of the spatial test (m)", ""),
+    "carbon_fraction": ("Carbon fraction of dry biomass", ""),
+    "level": ("Coverage of the intervals", ""),
+    "plots_x": ("Plots: x column", "from the plots' source"),
+    "plots_y": ("Plots: y column", "from the plots' source"),
+    "plots_crs": ("Plots: coordinate system", "from the plots' source"),
+    "plots_value": ("Plots: value column", "from the plots' source"),
+    "plots_kind": ("Plots: what the value is", "from the plots' source"),
+    "plots_id": ("Plots: ID column", "from the plots' source"),
+}
+
+VALUES = {
+    "auto": "chosen by the VMD0007 rule",
+    "risk_map": "by deforestation risk (a risk map)",
+    "historical_share": "by the area's share of past deforestation",
+    "gee": "random forest (Earth Engine's settings)",
+    "published-knn": "k nearest neighbours",
+    "lgbm-default": "gradient boosting (LightGBM)",
+    "average": "historical average",
+    True: "yes",
+    False: "no",
+}
+
+
+def parameters(params: dict) -> list[tuple[str, str, bool]]:
+    """(label, value in words, given by the person) for each parameter of a results.json."""
+    out = []
+    for key, p in params.items():
+        label, unset = PARAMETERS.get(key, (key.replace("_", " ").capitalize(), ""))
+        v = p.get("value")
+        if v is None:
+            words = unset or "not used"
+        elif isinstance(v, bool) or (isinstance(v, str) and v in VALUES):
+            words = VALUES[v]
+        elif isinstance(v, float):
+            words = f"{v:,.4g}"
+        else:
+            words = str(v).replace("ipcc2006:", "IPCC 2006, ").replace("_", " ")
+        out.append((label, words, bool(p.get("given"))))
+    return out
