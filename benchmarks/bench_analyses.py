@@ -1,5 +1,7 @@
 """Analyses as background jobs (issue: analyse any area from the web).
 
+Served as bench_web serves the hub: ``carbonscope serve --workers 2`` (two processes for two cores).
+
 1. ``redd-baseline`` on the Martinique project (the proposal's polygon, the jurisdiction as the
    reference region): wall time from ``POST /api/v1/analyses`` to ``succeeded`` through
    ``carbonscope serve`` and its embedded worker, against the same recipe run in the foreground by
@@ -125,7 +127,7 @@ def main() -> None:
     cli = cli_runs(tmp, args.repeats)
     port = free_port()
     server = subprocess.Popen(
-        [str(EXE), "serve", "--port", str(port)],
+        [str(EXE), "serve", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

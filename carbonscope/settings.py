@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     )
     queue_name: str = Field("analyses", description="the queue analyses go to (several sites can share a broker)")
     analysis_worker_nice: int = Field(
-        10, ge=0, le=19, description="analysis workers run at this lower CPU priority, so the site stays responsive"
+        19, ge=0, le=19, description="analysis workers run at this lower CPU priority, so the site stays responsive"
     )
     embedded_worker: bool = Field(True, description="`carbonscope serve` starts one analysis worker beside the site")
     data_folders: Annotated[list[Path], NoDecode] = Field(

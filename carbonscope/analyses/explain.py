@@ -44,6 +44,9 @@ def summary(results: dict) -> list[str]:
             "like the rest of the area."
         )
         v = results.get("validation") or {}
+        for note in v.get("notes") or []:
+            if "change of support" in str(note):
+                out.append(f"Caveat: {note}")
         tests = (v.get("validation") or {}).get(v.get("main_model") or "", {})
         rand, spatial = tests.get("kfold") or {}, tests.get("spatial") or {}
         if rand.get("rmse") is not None and spatial.get("rmse") is not None:

@@ -78,6 +78,22 @@ def boundary_file(path: Path, settings: Settings) -> Boundary:
     return read_boundary(path.name, data, settings.max_boundary_bytes)
 
 
+def boundary_upload(filename: str, data: bytes, settings: Settings) -> Boundary:
+    """An uploaded boundary: GeoJSON or GeoPackage (the proposals' checks), or a zipped Shapefile."""
+    if not filename.lower().endswith(".zip"):
+        return read_boundary(filename, data, settings.max_boundary_bytes)
+    import tempfile
+
+    if len(data) > settings.max_boundary_bytes:
+        raise InvalidField(
+            "boundary", f"{filename!r} is {len(data):,} bytes; the limit is {settings.max_boundary_bytes:,}"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "boundary.zip"
+        p.write_bytes(data)
+        return boundary_file(p, settings)
+
+
 def check_limits(settings: Settings, boundary: Boundary, active: int, upload_bytes: int = 0) -> None:
     """Refuse what would exhaust the machine; each message names the limit and its setting."""
     if boundary.area_ha > settings.analysis_max_area_ha:

@@ -3,6 +3,7 @@ foreground, and read a job back as a person may see it."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -13,7 +14,7 @@ from carbonscope.analyses.recipes import Plan
 from carbonscope.analyses.recipes import get as get_recipe
 from carbonscope.community import proposals
 from carbonscope.db.engine import write
-from carbonscope.errors import Busy, InvalidField, NotFoundError
+from carbonscope.errors import Busy, InvalidField, NotFoundError, PermissionDenied
 from carbonscope.jsonsafe import json_safe
 from carbonscope.progress import Progress
 from carbonscope.recipe import RunFolder
@@ -68,14 +69,14 @@ def submit(
         with engine.connect() as conn:
             prop = proposals.get(conn, req.proposal, user)
         if prop.get("owner_id") != user["id"] and user.get("role") != "admin":
-            raise InvalidField("proposal", "only the proposal's owner can analyse its boundary")
+            raise PermissionDenied("only the proposal's owner can analyse its boundary")
     staged: dict[str, Path] = {}
     tmp = settings.analyses_dir / ".incoming"
     tmp.mkdir(parents=True, exist_ok=True)
     layers = dict(req.layers)
     for role, (name, data) in uploads.items():
         safe = f"{role}{Path(name).suffix.lower()[:8]}"
-        p = tmp / f"{id(data)}-{safe}"
+        p = tmp / f"{secrets.token_hex(8)}-{safe}"
         p.write_bytes(data)
         staged[safe] = p
         layers[role] = safe

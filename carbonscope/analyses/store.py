@@ -63,6 +63,17 @@ def get(conn: Connection, aid: str) -> dict:
     return dict(row)
 
 
+MAP_COLUMNS = (analyses.c.id, analyses.c.owner_id, analyses.c.public, analyses.c.status, analyses.c.summary)
+
+
+def map_view(conn: Connection, aid: str, viewer: dict | None) -> dict:
+    """What a map tile needs of a job the viewer may read (not its inputs: a boundary is large to parse)."""
+    row = conn.execute(sa.select(*MAP_COLUMNS, analyses.c.result_folder).where(analyses.c.id == aid)).mappings().first()
+    if row is None or not can_read(dict(row), viewer):
+        raise NotFoundError(f"no analysis {aid!r}")
+    return dict(row)
+
+
 def can_read(job: dict, viewer: dict | None) -> bool:
     if job["public"]:
         return True

@@ -3,6 +3,7 @@ ramp with its legend range, and the area-of-applicability mask as a grey veil ou
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -49,27 +50,49 @@ def _blank() -> bytes:
     return ImageData(np.zeros((4, 256, 256), dtype="uint8")).render(img_format="PNG", add_mask=False)
 
 
-# Rendered tiles, by file (and its modification time), kind and position: a result's files do not
-# change once written, and a map is viewed tile by tile by many people. Bounded by bytes.
+# Rendered tiles: in memory (by file, its modification time, kind and position; bounded by bytes),
+# and on disk beside the result (``disk``), which every worker process of the site shares. A
+# result's files do not change once written, and a map is viewed tile by tile by many people.
 _CACHE: LRUCache = LRUCache(maxsize=64 * 1024 * 1024, getsizeof=len)
 _LOCK = threading.Lock()
 
 
-def cached(path: Path, kind: str, z: int, x: int, y: int) -> bytes | None:
-    """The tile if it was rendered before (no raster read), else None."""
+def _key(path: Path, kind: str, z: int, x: int, y: int) -> tuple:
+    return (str(path), path.stat().st_mtime_ns, kind, z, x, y)
+
+
+def _disk_file(disk: Path, path: Path, kind: str, z: int, x: int, y: int) -> Path:
+    return disk / f"{path.stem}-{path.stat().st_mtime_ns}" / kind / str(z) / str(x) / f"{y}.png"
+
+
+def cached(path: Path, kind: str, z: int, x: int, y: int, disk: Path | None = None) -> bytes | None:
+    """The tile if it was rendered before, by this process or another (no raster read), else None."""
+    key = _key(path, kind, z, x, y)
     with _LOCK:
-        return _CACHE.get((str(path), path.stat().st_mtime_ns, kind, z, x, y))
+        hit = _CACHE.get(key)
+    if hit is None and disk is not None:
+        f = _disk_file(disk, path, kind, z, x, y)
+        if f.exists():
+            hit = f.read_bytes()
+            with _LOCK:
+                _CACHE[key] = hit
+    return hit
 
 
-def tile(path: Path, kind: str, z: int, x: int, y: int) -> bytes:
+def tile(path: Path, kind: str, z: int, x: int, y: int, disk: Path | None = None) -> bytes:
     """One 256 px PNG tile of ``kind`` ('agb' or 'aoa'); transparent where the map has no data."""
-    key = (str(path), path.stat().st_mtime_ns, kind, z, x, y)
-    hit = cached(path, kind, z, x, y)
+    hit = cached(path, kind, z, x, y, disk)
     if hit is not None:
         return hit
     png = _render(path, kind, z, x, y)
     with _LOCK:
-        _CACHE[key] = png
+        _CACHE[_key(path, kind, z, x, y)] = png
+    if disk is not None:
+        f = _disk_file(disk, path, kind, z, x, y)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        tmp = f.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+        tmp.write_bytes(png)
+        os.replace(tmp, f)  # whole or not at all: another process reads either nothing or the tile
     return png
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from carbonscope import mail
 from carbonscope.accounts.prune import prune
+from carbonscope.analyses import store as analysis_store
 from carbonscope.community.documents import sweep_orphans
 from carbonscope.db.engine import write as db_write
 from carbonscope.settings import Settings
@@ -23,4 +24,5 @@ def housekeeping(settings: Settings, engine: Engine, prune_too: bool = True) -> 
         with db_write(engine) as tx:
             out["pruned"] = prune(tx, settings)
             out["orphan files"] = sweep_orphans(tx, settings.uploads_dir)
+            out["lost analyses"] = len(analysis_store.reap(tx, settings.analysis_stale_seconds))
     return out

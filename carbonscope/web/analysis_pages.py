@@ -16,10 +16,12 @@ from starlette.responses import Response
 
 from carbonscope.analyses import explain, files, service, store, tiles
 from carbonscope.analyses.inputs import Request as AnalysisRequest
+from carbonscope.analyses.inputs import boundary_upload
 from carbonscope.analyses.recipes import RECIPES
 from carbonscope.analyses.sources import ROLES, catalog
 from carbonscope.db.engine import write as db_write
-from carbonscope.errors import CarbonScopeError, InvalidField, NotFoundError
+from carbonscope.errors import CarbonScopeError, InvalidField, NotFoundError, PermissionDenied
+from carbonscope.settings import Settings
 from carbonscope.web.auth import SignedIn, User, check_csrf
 from carbonscope.web.deps import AppSettings, Conn, get_engine_dep
 from carbonscope.web.forms import redirect, render
@@ -84,12 +86,13 @@ def new_analysis(request: Request, conn: Conn, settings: AppSettings, user: Sign
 
     prop = proposals.get(conn, proposal, user) if proposal else None
     if prop is not None and prop["owner_id"] != user["id"]:
-        raise InvalidField("proposal", "only the proposal's owner can analyse its boundary")
+        raise PermissionDenied("only the proposal's owner can analyse its boundary")
     values = {"recipe": "redd-baseline"}
     return render(request, "analyses/new.html", _form_context(settings, values, proposal=prop))
 
 
-def _request_of(form: FormData) -> tuple[AnalysisRequest, dict[str, tuple[str, bytes]], dict]:
+def _request_of(form: FormData, settings: Settings) -> tuple[AnalysisRequest, dict[str, tuple[str, bytes]], dict]:
+    limit = settings.analysis_max_upload_bytes
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     recipe = values.get("recipe", "")
     layers = {k.removeprefix("layer."): v for k, v in values.items() if k.startswith("layer.") and v}
@@ -98,11 +101,9 @@ def _request_of(form: FormData) -> tuple[AnalysisRequest, dict[str, tuple[str, b
     boundary = None
     for key, value in form.multi_items():
         if isinstance(value, StarletteUpload) and value.filename:
-            data = value.file.read(300 * 1024 * 1024)
+            data = value.file.read(limit + 1)  # one byte more than allowed is enough to refuse
             if key == "boundary_file":
-                from carbonscope.community.boundaries import read as read_boundary
-
-                boundary = read_boundary(value.filename, data, 5 * 1024 * 1024).geometry
+                boundary = boundary_upload(value.filename, data, settings).geometry
             elif key.startswith("upload."):
                 uploads[key.removeprefix("upload.")] = (value.filename, data)
     if boundary is None and values.get("boundary_geojson"):
@@ -122,7 +123,7 @@ async def start_analysis(request: Request, engine: Eng, settings: AppSettings, u
     check_csrf(request, token if isinstance(token, str) else None)
     values: dict = {}
     try:
-        req, uploads, values = await run_in_threadpool(_request_of, form)
+        req, uploads, values = await run_in_threadpool(_request_of, form, settings)
         if values.get("action") == "check":
             recipe, _doc, area, plan = await run_in_threadpool(service.plan, settings, engine, req, user)
             shown = {"area_ha": area, "recipe": recipe.title, **plan.describe()}
@@ -229,7 +230,7 @@ async def analysis_tile(request: Request, aid: str, kind: str, z: int, x: int, y
         raise NotFoundError("no such tile")
     with request.app.state.engine.connect() as conn:
         viewer = current_user(request, conn) if request.cookies.get(sessions.COOKIE) else None
-        job = store.visible(conn, aid, viewer)
+        job = store.map_view(conn, aid, viewer)
     if job["status"] != "succeeded":
         raise NotFoundError("the analysis has no map yet")
     agb = (job["summary"] or {}).get("agb_map")
@@ -237,6 +238,7 @@ async def analysis_tile(request: Request, aid: str, kind: str, z: int, x: int, y
         raise NotFoundError("this analysis has no map")
     name = agb if kind == "agb" else agb.rsplit("/", 1)[0] + "/aoa.tif"
     path = files.local_path(job["result_folder"], name, settings.analyses_dir / aid / "cache")
-    png = tiles.cached(path, kind, z, x, y) or await run_in_threadpool(tiles.tile, path, kind, z, x, y)
+    disk = settings.analyses_dir / aid / "cache" / "tiles"
+    png = tiles.cached(path, kind, z, x, y, disk) or await run_in_threadpool(tiles.tile, path, kind, z, x, y, disk)
     cache = "public, max-age=86400" if job["public"] else "private, max-age=3600"
     return Response(png, media_type="image/png", headers={"cache-control": cache})

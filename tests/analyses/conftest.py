@@ -23,11 +23,23 @@ from tests.web.conftest import browser  # noqa: F401  (Chromium, for test_browse
 MTQ = SHARED / "redd" / "martinique"
 JUU = SHARED / "biomass" / "juupajoki"
 REDIS = "redis://127.0.0.1:6379/0"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+BROKERS = {"embedded": None, "redis": REDIS, "rabbitmq": RABBITMQ}
 
 # The shipped sources file (examples/sources.toml), on this checkout's shared data, and one broken entry
 SOURCES = (ROOT / "examples" / "sources.toml").read_text().replace('"../../shared/data', f'"{SHARED}') + (
     '\n[sources.broken-forest]\nroles = ["forest"]\npath = "BROKEN"\ndates = "2000,2010"\n'
 )
+
+
+def rabbitmq_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 5672), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def redis_up() -> bool:
@@ -37,6 +49,17 @@ def redis_up() -> bool:
         return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
     except Exception:
         return False
+
+
+PARAMS = {"agb_t_ha": 220, "agb_rel_se": 0.10, "root_shoot": "ipcc2006:tropical_moist_deciduous", "price": 12}
+
+
+def square(lon=-61.0, lat=14.6, d=0.02) -> dict:
+    """A small square in the middle of Martinique (WGS84)."""
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]],
+    }
 
 
 @dataclass
@@ -103,7 +126,7 @@ def make_lab(tmp: Path, db: str, queue: str, served: bool = False) -> Iterator[L
     upgrade(engine)
     knobs = {
         "data_sources_file": sources,
-        "queue_url": REDIS if queue == "redis" else None,
+        "queue_url": BROKERS[queue],
         "queue_name": f"test-{uuid.uuid4().hex[:10]}",
         "analysis_heartbeat_seconds": 1.0,
         "analysis_stale_seconds": 4.0,
@@ -121,8 +144,8 @@ def make_lab(tmp: Path, db: str, queue: str, served: bool = False) -> Iterator[L
         CARBONSCOPE_DATA_FOLDERS=str(SHARED),
         CARBONSCOPE_SECRET_KEY=settings.secret_key,
     )
-    if queue == "redis":
-        env["CARBONSCOPE_QUEUE_URL"] = REDIS
+    if BROKERS[queue]:
+        env["CARBONSCOPE_QUEUE_URL"] = BROKERS[queue]
     with engine.begin() as tx:
         users = {n.lower(): person(tx, n) for n in ("Ana", "Ben")}
         users["root"] = person(tx, "Root", role="admin")

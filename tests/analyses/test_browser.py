@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from tests.analyses.conftest import JUU, MTQ, make_lab
-from tests.analyses.test_jobs import PARAMS
+from tests.analyses.conftest import JUU, MTQ, PARAMS, make_lab
 from tests.conftest import password_of
 from tests.web.test_browser import CHROMIUM, shot
 

@@ -13,9 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from carbonscope.cli import app as cli
-from tests.analyses.conftest import JUU, MTQ
-
-PARAMS = {"agb_t_ha": 220, "agb_rel_se": 0.10, "root_shoot": "ipcc2006:tropical_moist_deciduous", "price": 12}
+from tests.analyses.conftest import JUU, MTQ, PARAMS
+from tests.analyses.conftest import square as _square
 
 
 def _proposal_with_boundary(lab, tmp_path) -> int:
@@ -210,6 +209,21 @@ def test_forest_carbon_inside_juupajoki_equals_the_biomass_run(lab, tmp_path):
     assert "Carbon stock" in page and "t CO2e" in page and "change of support" in page
     lab.client.cookies.clear()
 
+    # a biomass map as the labels instead of plots: this run's own map, uploaded
+    agb = lab.client.get(f"/api/v1/analyses/{doc['id']}/files/biomass/agb.tif", headers=lab.auth("ana")).content
+    req = {"recipe": "forest-carbon", "boundary": area, "layers": {"hh": "juupajoki-hh", "hv": "juupajoki-hv"}}
+    r = lab.client.post(
+        "/api/v1/analyses",
+        headers=lab.auth("ana"),
+        data={"request": json.dumps({**req, "params": {"root_shoot": "ipcc2006:boreal"}})},
+        files={"layer.agb": ("map.tif", agb)},
+    )
+    assert r.status_code == 202, r.text
+    from_map = lab.wait(r.json()["id"])
+    assert from_map["status"] == "succeeded", from_map["error"]
+    assert from_map["results"]["validation"]["n_samples"] > 100
+    assert from_map["results"]["engine_config"]["labels"]["type"] == "raster"
+
 
 def _csrf(client) -> str:
     import re
@@ -285,27 +299,11 @@ def test_a_worker_killed_mid_job_leaves_it_failed_with_the_reason(lab):
 
 
 def test_a_layer_that_cannot_be_read_fails_the_job_with_a_message_naming_it(lab):
-    r = lab.client.post(
-        "/api/v1/analyses",
-        headers=lab.auth("ana"),
-        json={
-            "recipe": "redd-baseline",
-            "boundary": _square(),
-            "layers": {"forest": "broken-forest"},
-            "params": PARAMS,
-        },
-    )
+    r = lab.baseline({"forest": "broken-forest"}, who="ana")
     assert r.status_code == 202, r.text
     doc = lab.wait(r.json()["id"])
     assert doc["status"] == "failed" and "BROKEN" in doc["error"], doc["error"]
     assert doc["results"] is None and "failed" in doc["progress"]["step"]
-
-
-def _square(lon=-61.0, lat=14.6, d=0.02) -> dict:
-    return {
-        "type": "Polygon",
-        "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]],
-    }
 
 
 @pytest.mark.parametrize(
@@ -351,31 +349,13 @@ def test_limits_refuse_what_would_exhaust_the_machine(lab):
     with lab.engine.begin() as tx:  # Ben already has as many analyses waiting as he may
         for _ in range(lab.settings.analysis_max_active_per_user):
             store.create(tx, lab.users["ben"]["id"], "redd-baseline", "1.0", {"boundary": _square()}, 1.0)
-    r = lab.client.post(
-        "/api/v1/analyses",
-        headers=lab.auth("ben"),
-        json={
-            "recipe": "redd-baseline",
-            "boundary": _square(),
-            "layers": {"forest": "martinique-forest"},
-            "params": PARAMS,
-        },
-    )
+    r = lab.baseline({"forest": "martinique-forest"}, who="ben")
     assert r.status_code == 429 and "CARBONSCOPE_ANALYSIS_MAX_ACTIVE_PER_USER" in r.json()["detail"]
     assert r.headers.get("retry-after")
 
 
 def test_private_analyses_and_their_files_are_the_owners_alone(lab):
-    r = lab.client.post(
-        "/api/v1/analyses",
-        headers=lab.auth("ana"),
-        json={
-            "recipe": "redd-baseline",
-            "boundary": _square(),
-            "layers": {"forest": "martinique-forest"},
-            "params": PARAMS,
-        },
-    )
+    r = lab.baseline({"forest": "martinique-forest"}, who="ana")
     aid = r.json()["id"]
     assert lab.wait(aid)["status"] == "succeeded"
     for who in ("ben", None):
@@ -468,22 +448,35 @@ def test_the_cli_runs_the_same_recipe_in_the_foreground_and_makes_tokens(lab, tm
     out = CliRunner().invoke(cli, [*args, "--output", str(tmp_path / "run"), "--json"])
     assert out.exit_code == 0, out.output
     cli_res = json.loads(out.stdout[out.stdout.index("{") :])
-    r = lab.client.post(
-        "/api/v1/analyses",
-        headers=lab.auth("ana"),
-        json={
-            "recipe": "redd-baseline",
-            "boundary": _square(),
-            "layers": {"forest": "martinique-forest"},
-            "params": PARAMS,
-        },
-    )
+    r = lab.baseline({"forest": "martinique-forest"}, who="ana")
     api = lab.wait(r.json()["id"])["results"]
     assert cli_res["crediting"]["totals"] == api["crediting"]["totals"]
     assert cli_res["areas_ha"] == api["areas_ha"]
     assert (tmp_path / "run" / "results.json").exists() and not (tmp_path / "run.partial").exists()
     bad = CliRunner().invoke(cli, [*args[:-2], "--layer", "forest", "--json"])
     assert bad.exit_code == 2 and "ROLE=VALUE" in bad.output.replace("LAYER=VALUE", "ROLE=VALUE")
+
+
+def test_a_zipped_shapefile_is_a_boundary_too(lab, tmp_path):
+    import zipfile
+
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    gpd.read_file(MTQ / "project_borders_MTQ_jurisdiction.gpkg").to_file(shp / "site.shp")
+    with zipfile.ZipFile(tmp_path / "site.zip", "w") as z:
+        for f in shp.iterdir():
+            z.write(f, f.name)
+    req = {"recipe": "redd-baseline", "layers": {"forest": "martinique-forest"}, "params": PARAMS}
+    with open(tmp_path / "site.zip", "rb") as fh:
+        r = lab.client.post(
+            "/api/v1/analyses/plan",
+            headers=lab.auth("ana"),
+            data={"request": json.dumps(req)},
+            files={"boundary": ("site.zip", fh)},
+        )
+    assert r.status_code == 200, r.text
+    g = gpd.read_file(MTQ / "project_borders_MTQ_jurisdiction.gpkg").to_crs("+proj=cea")
+    assert r.json()["area_ha"] == pytest.approx(g.area.sum() / 1e4, rel=1e-3)
 
 
 def test_layers_and_the_boundary_can_be_uploaded_as_files(lab, tmp_path):

@@ -174,3 +174,15 @@ def test_result_folders_in_a_bucket_are_read_back_by_name(tmp_path):
     for bad in ("../secret_key", "/etc/passwd", "biomass/../../x", "nope.json"):
         with pytest.raises(NotFoundError):
             files.read_bytes(url, bad)
+
+
+def test_a_rendered_tile_is_shared_on_disk_with_the_sites_other_processes(tmp_path):
+    z, x, y = 12, 2324, 1147
+    agb = np.tile(np.linspace(0, 300, 256, dtype="float32"), (256, 1))
+    path = _cog(tmp_path / "agb.tif", agb, z, x, y)
+    disk = tmp_path / "tiles"
+    assert tiles.cached(path, "agb", z, x, y, disk) is None
+    png = tiles.tile(path, "agb", z, x, y, disk)
+    tiles._CACHE.clear()  # another process: nothing in its memory
+    assert tiles.cached(path, "agb", z, x, y, disk) == png
+    assert [p.name for p in disk.rglob("*.png")] == [f"{y}.png"] and not list(disk.rglob("*.part"))

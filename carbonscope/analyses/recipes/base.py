@@ -99,7 +99,11 @@ def cells_inside(path: Path, geometry: dict) -> int:
     except RasterioIOError:
         return 0
     except rasterio.errors.WindowError:
-        raise InvalidField("boundary", f"the boundary does not overlap the layer {path.name}") from None
+        raise InvalidField(
+            "boundary",
+            f"the boundary does not overlap the layer {path.name}: upload a layer that covers the area, "
+            "or pick a data source whose coverage includes it (GET /api/v1/analyses/sources)",
+        ) from None
 
 
 def cells_checked(settings: Settings, sources: dict[str, Source], geometry: dict, skip: tuple[str, ...] = ()) -> dict:

@@ -63,12 +63,18 @@ class ForestCarbon:
         "satellite layers, is tested on plots it has not seen, and maps biomass pixel by pixel; the stock is "
         "given in tonnes of biomass, carbon and CO2 equivalent with 90% intervals, and its value at a price."
     )
-    required: tuple[str, ...] = ("plots",)
-    optional: tuple[str, ...] = ("landcover", *PREDICTORS)
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ("plots", "agb", "landcover", *PREDICTORS)
     Params = ForestCarbonParams
 
     def plan(self, settings: Settings, doc: dict, uploads: dict[str, Path] | None = None) -> Plan:
         sources = resolve_layers(settings, dict(doc.get("layers") or {}), self.required, self.optional, uploads)
+        if "plots" not in sources and "agb" not in sources:
+            raise InvalidField(
+                "layers.plots",
+                "give what the model learns from: field plots (a table of coordinates and measured biomass or "
+                "volume) or a biomass map (agb, such as ESA CCI Biomass or GEDI L4B)",
+            )
         if not any(r in sources for r in PREDICTORS):
             raise InvalidField(
                 "layers",
@@ -84,10 +90,14 @@ class ForestCarbon:
         p = plan.params
         assert isinstance(p, ForestCarbonParams)
         boundary = write_geojson(work / "boundary.geojson", doc["boundary"], "area")
-        layers = [_layer(role, s, settings) for role, s in plan.sources.items() if role != "plots"]
+        layers = [_layer(role, s, settings) for role, s in plan.sources.items() if role not in ("plots", "agb")]
         reference = next(r for r in PREDICTORS if r in plan.sources)
-        plots = plan.sources["plots"]
-        labels = {"type": "plots", "path": str(plots.path), **plots.options.get("labels", {})}
+        if "plots" in plan.sources:
+            plots = plan.sources["plots"]
+            labels = {"type": "plots", "path": str(plots.path), **plots.options.get("labels", {})}
+        else:  # a biomass map's cells as labels: the engine notes the change of support
+            agb = plan.sources["agb"]
+            labels = {"type": "raster", "path": str(agb.path), **agb.options.get("labels", {})}
         if p.plot_radius is not None:
             labels["plot_radius"] = p.plot_radius
         for key in ("x", "y", "crs", "value", "kind", "id"):

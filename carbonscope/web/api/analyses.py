@@ -84,9 +84,9 @@ async def _parse(request: Request, settings) -> tuple[AnalysisRequest, dict[str,
                 uploads[key.removeprefix("layer.")] = (value.filename or key, data)
             elif key == "boundary":
                 data = await value.read(settings.max_boundary_bytes + 1)
-                from carbonscope.community.boundaries import read as read_boundary
+                from carbonscope.analyses.inputs import boundary_upload
 
-                body["boundary"] = read_boundary(value.filename or "", data, settings.max_boundary_bytes).geometry
+                body["boundary"] = boundary_upload(value.filename or "", data, settings).geometry
     else:
         raw = await request.body()
         if len(raw) > MAX_JSON:
