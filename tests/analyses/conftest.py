@@ -92,6 +92,12 @@ class Lab:
     def auth(self, who: str) -> dict:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
+    def baseline(self, layers: dict | None = None, who: str = "ana"):
+        """POST a redd-baseline request on :func:`square` (the Martinique forest by default)."""
+        body = {"recipe": "redd-baseline", "boundary": square(), "params": PARAMS}
+        body["layers"] = layers or {"forest": "martinique-forest"}
+        return self.client.post("/api/v1/analyses", headers=self.auth(who), json=body)
+
     def wait(
         self, aid: str, who: str = "ana", until=("succeeded", "failed", "cancelled"), timeout: float = 240
     ) -> dict:
