@@ -550,7 +550,17 @@ def serve(
     console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     worker = None
     if get_settings().embedded_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "carbonscope.cli", "worker", "--loglevel", "WARNING"])
+        cmd = [
+            sys.executable,
+            "-m",
+            "carbonscope.cli",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--exit-with",
+            str(os.getpid()),
+        ]
+        worker = subprocess.Popen(cmd)
     try:
         _serve(host, port, workers, reload)
     finally:

@@ -66,8 +66,25 @@ def analyse(
         console.print(f"creditable {totals['creditable_tco2e']:,.0f} tCO2e; NPV {totals['npv']:,.0f}")
 
 
+def _exit_with(pid: int) -> None:
+    """Stop (as on Ctrl-C: the job in hand finishes first) once the process ``pid`` has gone: the
+    site that started this worker may end by a signal, which runs none of its clean-up."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == pid:
+            time.sleep(2)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-site").start()
+
+
 def worker(
     loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING")] = "INFO",
+    exit_with: Annotated[int | None, typer.Option(hidden=True, help="stop when this process (the site) ends")] = None,
 ) -> None:
     """Run an analysis worker (one job at a time; start more for more). It takes jobs from the queue
     in CARBONSCOPE_QUEUE_URL (Redis, RabbitMQ, or the embedded SQLite broker beside the data)."""
@@ -78,5 +95,7 @@ def worker(
 
     ensure_schema(get_engine())
     settings = get_settings()
+    if exit_with is not None:
+        _exit_with(exit_with)
     err.print(f"analysis worker on {settings.effective_queue_url.split('@')[-1]}")
     queue.work(settings, loglevel=loglevel)
