@@ -106,3 +106,24 @@ class InvalidField(CarbonScopeError):
 
     def fields(self) -> list[dict]:
         return [{"field": self.field, "message": self.message}]
+
+
+def first_problem(exc: Exception, default: str = "") -> tuple[str, str, object]:
+    """(where, message, input) of a pydantic ValidationError's first problem: the dotted field path
+    (``default`` when the problem is the whole object), pydantic's message, and the value given."""
+    first = exc.errors()[0]  # type: ignore[attr-defined]
+    return ".".join(str(p) for p in first["loc"]) or default, first["msg"], first.get("input")
+
+
+def read_toml(path, what: str) -> dict:
+    """A TOML file's contents; a missing file or bad TOML is an InputError naming the file and ``what``
+    it was meant to be (the analyses' configurations and the data sources file share this)."""
+    import tomllib
+    from pathlib import Path
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"no such {what}", file=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML ({exc})", file=str(path)) from None

@@ -13,6 +13,7 @@ from carbonscope.analyses.inputs import Request, boundary_of, check_limits
 from carbonscope.analyses.recipes import Plan
 from carbonscope.analyses.recipes import get as get_recipe
 from carbonscope.community import proposals
+from carbonscope.community.boundaries import Boundary
 from carbonscope.db.engine import write
 from carbonscope.errors import Busy, InvalidField, NotFoundError, PermissionDenied
 from carbonscope.jsonsafe import json_safe
@@ -21,13 +22,17 @@ from carbonscope.recipe import RunFolder
 from carbonscope.settings import Settings
 
 
-def _document(settings: Settings, engine: Engine, req: Request, user: dict | None) -> tuple[dict, float]:
+def _document(settings: Settings, engine: Engine, req: Request, user: dict | None) -> tuple[dict, Boundary]:
+    """The job's inputs document and its checked boundary (drawn, uploaded, or the proposal's, which
+    only the proposal's owner or an admin may analyse)."""
     if req.proposal is not None:
         with engine.connect() as conn:
             try:
                 prop = proposals.get(conn, req.proposal, user)
             except NotFoundError as exc:
                 raise InvalidField("proposal", f"no proposal {req.proposal}") from exc
+        if user is None or (prop.get("owner_id") != user["id"] and user.get("role") != "admin"):
+            raise PermissionDenied("only the proposal's owner can analyse its boundary")
         if not prop.get("boundary"):
             raise InvalidField("proposal", f"proposal {req.proposal} has no site boundary yet: upload one first")
         geometry = prop["boundary"]
@@ -44,14 +49,14 @@ def _document(settings: Settings, engine: Engine, req: Request, user: dict | Non
         "params": dict(req.params),
         "uploads": {},
     }
-    return doc, b.area_ha
+    return doc, b
 
 
 def plan(settings: Settings, engine: Engine, req: Request, user: dict | None, uploads: dict[str, Path] | None = None):
     """The recipe's plan of a request (what data it will use, how big), without queueing it."""
     recipe = get_recipe(req.recipe)
-    doc, area = _document(settings, engine, req, user)
-    return recipe, doc, area, recipe.plan(settings, doc, uploads)
+    doc, boundary = _document(settings, engine, req, user)
+    return recipe, doc, boundary, recipe.plan(settings, doc, uploads)
 
 
 def submit(
@@ -65,11 +70,6 @@ def submit(
 
     ``uploads`` maps a layer role to (file name, bytes); the file is kept in the job's upload folder."""
     uploads = uploads or {}
-    if req.proposal is not None:
-        with engine.connect() as conn:
-            prop = proposals.get(conn, req.proposal, user)
-        if prop.get("owner_id") != user["id"] and user.get("role") != "admin":
-            raise PermissionDenied("only the proposal's owner can analyse its boundary")
     staged: dict[str, Path] = {}
     tmp = settings.analyses_dir / ".incoming"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -82,16 +82,12 @@ def submit(
         layers[role] = safe
     req = req.model_copy(update={"layers": layers})
     try:
-        recipe, doc, area, _ = plan(settings, engine, req, user, staged)
+        recipe, doc, boundary, _ = plan(settings, engine, req, user, staged)
         with write(engine) as tx:
-            check_limits(
-                settings,
-                boundary_of(doc["boundary"], settings),
-                store.active_count(tx, user["id"]),
-                sum(len(d) for _, d in uploads.values()),
-            )
+            upload_bytes = sum(len(d) for _, d in uploads.values())
+            check_limits(settings, boundary, store.active_count(tx, user["id"]), upload_bytes)
             doc["uploads"] = {safe: safe for safe in staged}
-            aid = store.create(tx, user["id"], recipe.name, recipe.version, doc, area, req.proposal)
+            aid = store.create(tx, user["id"], recipe.name, recipe.version, doc, boundary.area_ha, req.proposal)
         folder = files.upload_folder(settings, aid)
         folder.mkdir(parents=True, exist_ok=True)
         for safe, p in staged.items():
@@ -161,8 +157,8 @@ def public_view(job: dict, base_url: str = "") -> dict:
 
 def reap_if_stale(settings: Settings, engine: Engine, job: dict) -> dict:
     """A running job whose worker went silent is marked failed when someone looks at it."""
-    if job["status"] != "running":
-        return job
+    if job["status"] != "running" or not store.is_stale(job, settings.analysis_stale_seconds):
+        return job  # the page polls every second: no write unless the worker has gone silent
     with write(engine) as tx:
         if store.reap(tx, settings.analysis_stale_seconds):
             return store.get(tx, job["id"])

@@ -17,13 +17,12 @@ A layer value that is not a source's name is a path, accepted only inside ``CARB
 from __future__ import annotations
 
 import logging
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from carbonscope.errors import InputError, InvalidField
+from carbonscope.errors import InputError, InvalidField, first_problem, read_toml
 from carbonscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,20 +112,14 @@ BUILT_IN: list[dict[str, Any]] = [
 
 
 def _from_file(path: Path) -> list[Source]:
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("no such data sources file (CARBONSCOPE_DATA_SOURCES_FILE)", file=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=str(path)) from exc
+    doc = read_toml(path, "data sources file (CARBONSCOPE_DATA_SOURCES_FILE)")
     out = []
     for name, entry in (doc.get("sources") or {}).items():
         try:
             src = Source.model_validate({"name": name, **entry})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(f"sources.{name}.{where}: {first['msg']}", file=str(path)) from exc
+            where, msg, _ = first_problem(exc)
+            raise InputError(f"sources.{name}.{where}: {msg}", file=str(path)) from exc
         if src.path is not None and not src.path.is_absolute():
             src.path = (path.parent / src.path).resolve()
         if src.path is not None and not src.path.exists():

@@ -205,6 +205,16 @@ def publish(conn: Connection, aid: str, user: dict, public: bool) -> None:
     conn.execute(analyses.update().where(analyses.c.id == aid).values(public=public))
 
 
+def is_stale(job: dict, stale_seconds: float) -> bool:
+    """A running job whose last sign of life is older than ``stale_seconds``."""
+    at = job.get("heartbeat_at")
+    if at is None:
+        return True
+    if at.tzinfo is None:  # SQLite gives back naive UTC
+        at = at.replace(tzinfo=UTC)
+    return at < _now() - timedelta(seconds=stale_seconds)
+
+
 def reap(conn: Connection, stale_seconds: float) -> list[str]:
     """Running jobs whose worker has been silent for ``stale_seconds``: failed, with the reason."""
     cutoff = _now() - timedelta(seconds=stale_seconds)

@@ -12,7 +12,7 @@ from carbonscope.baseline import zones as zmod
 from carbonscope.baseline.change import Change
 from carbonscope.baseline.config import LandCoverConfig, ZoneConfig
 from carbonscope.baseline.tabulate import tabulate
-from carbonscope.errors import InvalidField
+from carbonscope.errors import InvalidField, first_problem
 from carbonscope.progress import Progress
 
 
@@ -37,8 +37,8 @@ def land_cover_areas(
             ZoneConfig(name="zones", path=Path(zones).resolve(), layer=zone_layer, field=zone_field) if zones else None
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidField(".".join(str(p) for p in first["loc"]) or "landcover", first["msg"]) from exc
+        where, msg, _ = first_problem(exc, "landcover")
+        raise InvalidField(where, msg) from exc
     with landcover.open_product(lc) as product:
         grid, forest = product.grid, product.forest
     sets = [zmod.load(zone_cfg, grid)] if zone_cfg else []

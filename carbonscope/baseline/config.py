@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from carbonscope.baseline.fit import METHODS, R2_MARGIN, Method
-from carbonscope.errors import InputError
+from carbonscope.errors import InputError, first_problem, read_toml
 
 
 class Strict(BaseModel):
@@ -265,10 +264,9 @@ def parse(data: dict, source: str = "config", base: Path | None = None) -> RunCo
     try:
         cfg = RunConfig.model_validate(_resolve(data, base) if base else data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where, msg, _ = first_problem(exc)
         raise InputError(
-            f"{where}: {first['msg']}" + (f" ({len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""),
+            f"{where}: {msg}" + (f" ({len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""),
             file=source,
         ) from None
     return cfg
@@ -276,11 +274,6 @@ def parse(data: dict, source: str = "config", base: Path | None = None) -> RunCo
 
 def load(path: Path) -> RunConfig:
     path = Path(path)
-    if not path.exists():
-        raise InputError("no such config file", file=str(path))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    data = read_toml(path, "config file")
     cfg = parse(data, str(path), path.resolve().parent)
     return cfg.model_copy(update={"source": path.resolve()})

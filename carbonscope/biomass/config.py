@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from carbonscope.errors import InputError
+from carbonscope.errors import InputError, first_problem, read_toml
 
 
 class Strict(BaseModel):
@@ -207,16 +206,10 @@ def _resolve(obj, base: Path):
 def load(path: Path | str) -> RunConfig:
     """Read and validate a run configuration; errors name the file and the field."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError("no such configuration file", file=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=str(path)) from exc
+    raw = read_toml(path, "configuration file")
     try:
         cfg = RunConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{where}: {first['msg']}", file=str(path)) from exc
+        where, msg, _ = first_problem(exc)
+        raise InputError(f"{where}: {msg}", file=str(path)) from exc
     return _resolve(cfg, path.parent)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine, Select, func, select
 
 from carbonscope import export
-from carbonscope.errors import InvalidField
+from carbonscope.errors import InvalidField, first_problem
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.queries import lists
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, ProjectFilters, from_pairs, parse_sort
@@ -37,9 +37,8 @@ def _query(what: str, pairs: Iterable[tuple[str, str]], sort: str | None) -> tup
     try:
         filters = from_pairs(model, pairs)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "filter"
-        raise InvalidField(name, f"{first['msg']} (got {first.get('input')!r})") from exc
+        name, msg, given = first_problem(exc, "filter")
+        raise InvalidField(name, f"{msg} (got {given!r})") from exc
     try:
         parse_sort(sort, sorts, default)
     except ValueError as exc:

@@ -125,8 +125,8 @@ async def start_analysis(request: Request, engine: Eng, settings: AppSettings, u
     try:
         req, uploads, values = await run_in_threadpool(_request_of, form, settings)
         if values.get("action") == "check":
-            recipe, _doc, area, plan = await run_in_threadpool(service.plan, settings, engine, req, user)
-            shown = {"area_ha": area, "recipe": recipe.title, **plan.describe()}
+            recipe, _doc, boundary, plan = await run_in_threadpool(service.plan, settings, engine, req, user)
+            shown = {"area_ha": boundary.area_ha, "recipe": recipe.title, **plan.describe()}
             return render(request, "analyses/new.html", _form_context(settings, values, plan=shown))
         job = await run_in_threadpool(service.submit, settings, engine, user, req, uploads)
     except CarbonScopeError as exc:

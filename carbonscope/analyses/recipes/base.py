@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from carbonscope.analyses.sources import ROLES, Source, resolve
-from carbonscope.errors import InvalidField
+from carbonscope.errors import InvalidField, first_problem
 from carbonscope.progress import Progress
 from carbonscope.settings import Settings
 
@@ -50,9 +50,8 @@ def parse_params(model: type[Params], raw: dict[str, Any]) -> tuple[Params, list
     try:
         params = model.model_validate(clean)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "params"
-        raise InvalidField(f"params.{where}", first["msg"]) from exc
+        where, msg, _ = first_problem(exc, "params")
+        raise InvalidField(f"params.{where}", msg) from exc
     return params, sorted(clean)
 
 

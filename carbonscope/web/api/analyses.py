@@ -15,7 +15,7 @@ from carbonscope.analyses.inputs import Request as AnalysisRequest
 from carbonscope.analyses.recipes import RECIPES
 from carbonscope.analyses.sources import ROLES, catalog
 from carbonscope.db.engine import write as db_write
-from carbonscope.errors import InvalidField
+from carbonscope.errors import InvalidField, first_problem
 from carbonscope.web.api import models
 from carbonscope.web.auth import ApiUser, current_user
 from carbonscope.web.deps import AppSettings, get_engine_dep
@@ -102,8 +102,8 @@ async def _parse(request: Request, settings) -> tuple[AnalysisRequest, dict[str,
     try:
         return AnalysisRequest.model_validate(body), uploads
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidField(".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from exc
+        where, msg, _ = first_problem(exc, "body")
+        raise InvalidField(where, msg) from exc
 
 
 @router.post(
@@ -130,8 +130,8 @@ async def plan(request: Request, settings: AppSettings, user: ApiUser) -> Respon
     from starlette.concurrency import run_in_threadpool
 
     req, _ = await _parse(request, settings)
-    recipe, _doc, area, p = await run_in_threadpool(service.plan, settings, request.app.state.engine, req, user)
-    return Json({"recipe": recipe.name, "area_ha": area, **p.describe()})
+    recipe, _doc, boundary, p = await run_in_threadpool(service.plan, settings, request.app.state.engine, req, user)
+    return Json({"recipe": recipe.name, "area_ha": boundary.area_ha, **p.describe()})
 
 
 def _view(settings, engine: Engine, job: dict, with_results: bool = True) -> dict:
