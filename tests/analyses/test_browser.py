@@ -37,8 +37,17 @@ def test_draw_an_area_start_a_baseline_and_read_the_results(site, browser):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     _sign_in(page, site.base)
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(site.base + "/analyses/new")
     page.wait_for_selector("#draw-map .leaflet-draw-draw-rectangle")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + '.' + e.className + '[' + (e.name || '') + ']').slice(0, 6)"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    shot(page, site.tmp, "analyse-form-phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    shot(page, site.tmp, "analyse-form-desktop")
     page.evaluate("document.getElementById('draw-map').csMap.setView([14.66, -61.03], 12)")
     page.click(".leaflet-draw-draw-rectangle")
     box = page.locator("#draw-map").bounding_box()
