@@ -77,10 +77,12 @@ def summary(results: dict) -> list[str]:
     if totals:
         years = crediting.get("years") or []
         per_year = (totals.get("creditable_tco2e") or 0) / max(1, len(years))
-        iv = (crediting.get("intervals") or {}).get("creditable_tco2e")
+        iv = (crediting.get("intervals") or {}).get("creditable_tco2e") or {}
+        # the run's own total (as the cards and tables show it), with the Monte Carlo interval
+        credits = {"estimate": totals.get("creditable_tco2e"), "lower": iv.get("lower"), "upper": iv.get("upper")}
         out.append(
             f"Over {len(years)} years from {years[0]['year'] if years else '?'}, the project could earn "
-            f"{_interval(iv, 'credits') if iv else _n(totals.get('creditable_tco2e'), 'credits')} "
+            f"{_interval(credits, 'credits')} "
             f"(about {_n(per_year)} a year), after leakage and the buffer set aside for reversals."
         )
         if totals.get("npv") is not None:

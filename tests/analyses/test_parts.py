@@ -151,7 +151,8 @@ def test_parameters_and_results_read_in_plain_words():
         }
     )
     assert text[0] == "Forest lost inside the area: 23 ha in 2000-2010."
-    assert "2,010 credits (90% interval 1,500 to 2,600) (about 1,000 a year)" in text[1]
+    # the total is the run's own (2,000, as the cards show), not the Monte Carlo mean (2,010)
+    assert "2,000 credits (90% interval 1,500 to 2,600) (about 1,000 a year)" in text[1]
 
 
 def test_result_folders_in_a_bucket_are_read_back_by_name(tmp_path):
