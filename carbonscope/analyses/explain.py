@@ -110,6 +110,8 @@ PARAMETERS: dict[str, tuple[str, str]] = {
     "mapping": ("Land-cover legend", "not needed (a forest map)"),
     "agb_t_ha": ("Forest biomass above ground (t/ha)", "measured or mapped instead"),
     "agb_rel_se": ("Relative error of that biomass", ""),
+    "ipcc_forest": ("IPCC default biomass for the forest's zone", "not used"),
+    "imagery_dates": ("Dates of the satellite imagery combined", "not needed (no catalog layers)"),
     "root_shoot": ("Roots per unit of above-ground biomass", ""),
     "method": ("Reference-level method", ""),
     "allocation": ("How the region's baseline is shared out to the area", ""),
@@ -163,6 +165,6 @@ def parameters(params: dict) -> list[tuple[str, str, bool]]:
         elif isinstance(v, float):
             words = f"{v:,.4g}"
         else:
-            words = str(v).replace("ipcc2006:", "IPCC 2006, ").replace("_", " ")
+            words = str(v).replace("ipcc2006:", "IPCC 2006, ").replace(":", ", ").replace("_", " ")
         out.append((label, words, bool(p.get("given"))))
     return out

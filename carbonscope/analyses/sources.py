@@ -1,4 +1,5 @@
-"""Named data sources: where a layer of a role comes from (a local file, or a STAC collection).
+"""Named data sources: where a layer of a role comes from (a local file, a STAC collection, or a
+URL or path template of COG tiles on a latitude/longitude grid, see :mod:`carbonscope.analyses.tiled`).
 
 Built-in sources point at public keyless catalogs; a TOML file (``CARBONSCOPE_DATA_SOURCES_FILE``)
 adds more::
@@ -10,6 +11,11 @@ adds more::
     title = "Forest / non-forest of Martinique, 30 m"
     coverage = "Martinique"
     licence = "CC BY 4.0"
+
+    [sources.esa-cci-agb-2020]
+    roles = ["agb"]
+    template = "https://dap.ceda.ac.uk/neodc/esacci/biomass/data/agb/maps/v5.01/geotiff/2020/{ns}{lat:02d}{ew}{lon:03d}_ESACCI-BIOMASS-L4-AGB-MERGED-100m-2020-fv5.01.tif"
+    tile_degrees = 10      # {lat}, {lon}: the tile's upper-left corner in whole degrees; {ns}, {ew}: N/S, E/W
 
 A layer value that is not a source's name is a path, accepted only inside ``CARBONSCOPE_DATA_FOLDERS``.
 """
@@ -51,6 +57,10 @@ ROLES: dict[str, str] = {
 }
 
 
+# what a source's ``stac`` table may hold (the catalog is its ``stac_url``); see carbonscope.biomass.stac
+STAC_KEYS = {"product", "collection", "datetime", "max_cloud", "asset"}
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -61,6 +71,10 @@ class Source(BaseModel):
     layer: str | None = Field(None, description="a vector file's layer")
     stac: dict[str, Any] | None = Field(None, description="a STAC search (collection, asset, ...) at stac_url")
     stac_url: str | None = None
+    template: str | None = Field(
+        None, description="a URL or path template of COG tiles: {lat} {lon} {ns} {ew} name a tile's upper-left corner"
+    )
+    tile_degrees: float = Field(10.0, gt=0, le=90, description="the template's tiles: their size in degrees")
     dates: str | None = Field(None, description="the bands' dates, e.g. '2000,2010,2020'")
     options: dict[str, Any] = Field(default_factory=dict, description="what the engine needs besides the file")
     coverage: str = ""
@@ -68,8 +82,17 @@ class Source(BaseModel):
 
     @model_validator(mode="after")
     def _one_origin(self):
-        if (self.path is None) == (self.stac is None):
-            raise ValueError(f"source {self.name!r}: give exactly one of path or stac")
+        if sum(v is not None for v in (self.path, self.stac, self.template)) != 1:
+            raise ValueError(f"source {self.name!r}: give exactly one of path, stac or template")
+        unknown_keys = set(self.stac or {}) - STAC_KEYS
+        if unknown_keys:
+            raise ValueError(
+                f"source {self.name!r}: unknown stac key {sorted(unknown_keys)[0]!r}; keys: {', '.join(sorted(STAC_KEYS))}"
+            )
+        if self.template is not None:
+            from carbonscope.analyses.tiled import check_template
+
+            check_template(self.template, f"source {self.name!r}")
         unknown = [r for r in self.roles if r not in ROLES]
         if unknown:
             raise ValueError(f"source {self.name!r}: unknown role {unknown[0]!r}; roles: {', '.join(ROLES)}")
@@ -83,7 +106,7 @@ class Source(BaseModel):
             "roles": self.roles,
             "coverage": self.coverage,
             "licence": self.licence,
-            "origin": "STAC catalog" if self.stac else "file",
+            "origin": "STAC catalog" if self.stac else "tiles" if self.template else "file",
             "dates": self.dates,
         }
 
@@ -94,7 +117,7 @@ BUILT_IN: list[dict[str, Any]] = [
         "name": "sentinel-2-l2a",
         "roles": ["blue", "green", "red", "nir", "swir1", "swir2"],
         "title": "Sentinel-2 surface reflectance (Earth Search, cloud-masked median)",
-        "stac": {"collection": "sentinel-2-l2a", "composite": "median", "max_cloud": 30},
+        "stac": {"product": "sentinel-2-l2a", "collection": "sentinel-2-l2a", "max_cloud": 30},
         "stac_url": "https://earth-search.aws.element84.com/v1",
         "coverage": "global land, 2015 to now, 10-20 m",
         "licence": "Copernicus Sentinel data terms (free, open)",
@@ -103,7 +126,7 @@ BUILT_IN: list[dict[str, Any]] = [
         "name": "cop-dem-glo-30",
         "roles": ["elevation"],
         "title": "Copernicus DEM GLO-30 (Earth Search)",
-        "stac": {"collection": "cop-dem-glo-30", "asset": "data"},
+        "stac": {"product": "cop-dem-glo-30", "collection": "cop-dem-glo-30"},
         "stac_url": "https://earth-search.aws.element84.com/v1",
         "coverage": "global land, 30 m",
         "licence": "Copernicus DEM licence (free, attribution)",
@@ -122,6 +145,8 @@ def _from_file(path: Path) -> list[Source]:
             raise InputError(f"sources.{name}.{where}: {msg}", file=str(path)) from exc
         if src.path is not None and not src.path.is_absolute():
             src.path = (path.parent / src.path).resolve()
+        if src.template is not None and "://" not in src.template and not Path(src.template).is_absolute():
+            src.template = str((path.parent / src.template).resolve())
         if src.path is not None and not src.path.exists():
             log.warning("data source %r left out: no file %s (%s)", name, src.path, path)
             continue

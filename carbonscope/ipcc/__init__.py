@@ -5,6 +5,8 @@
 - Root-to-shoot ratios: IPCC 2006 Vol. 4 Table 4.4 by ecological zone and AGB class
   (``factors/root_shoot_2006.csv``), or any table with the columns ``zone, agb_min, agb_max, ratio``.
 - Biomass conversion and expansion factors for growing stock: Table 4.5 (``factors/bcef_2006.csv``).
+- Above-ground biomass of natural forests by ecological zone and continent: Table 4.7, tropical and
+  boreal rows (``factors/agb_natural_forest_2006.csv``), the labelled fallback where nothing is measured.
 """
 
 from __future__ import annotations
@@ -86,3 +88,58 @@ def agb_to_co2e(
     agb = np.asarray(agb, dtype=float)
     r = root_shoot(agb) if isinstance(root_shoot, RootShoot) else root_shoot
     return agb * (1 + r) * carbon_fraction * CO2_PER_C
+
+
+REGIONS = {
+    "africa": "Africa",
+    "americas": "North and South America",
+    "asia_continental": "Asia (continental)",
+    "asia_insular": "Asia (insular)",
+    "all": "Asia, Europe and North America",
+}
+
+
+@dataclass(frozen=True)
+class ForestDefault:
+    """A Tier 1 above-ground biomass of natural forest (t d.m./ha) with the range its table gives."""
+
+    agb: float
+    low: float | None
+    high: float | None
+    label: str
+
+    def rel_se(self, fallback: float) -> tuple[float, str]:
+        """The relative standard error to use, and how it was chosen: the table's range read as a 95%
+        interval when it gives one (an assumption: the ranges span the studies behind each value), else
+        ``fallback``."""
+        if self.low is None or self.high is None or self.high <= self.low:
+            return fallback, "the table gives no range: the stated relative error is used"
+        return (self.high - self.low) / (2 * 1.959964 * self.agb), (
+            f"the table's range {self.low:g}-{self.high:g} t/ha read as a 95% interval"
+        )
+
+
+def natural_forest_agb(key: str, table: Path | None = None) -> ForestDefault:
+    """``"<zone>:<region>"`` (e.g. ``tropical_moist_deciduous:americas``) in IPCC 2006 Table 4.7
+    (``factors/agb_natural_forest_2006.csv``) or a user's table with the columns
+    ``zone, region, agb, low, high``."""
+    t = read_table("agb_natural_forest_2006.csv", table, {"zone", "region", "agb", "low", "high"})
+    zone, _, region = key.partition(":")
+    rows = t[(t.zone == zone) & (t.region == (region or "all"))]
+    if rows.empty:
+        keys = ", ".join(f"{z}:{r}" for z, r in zip(t.zone, t.region, strict=True))
+        raise InputError(f"no IPCC forest default {key!r}; known: {keys}", file=str(table) if table else None)
+    row = rows.iloc[0]
+    low, high = (None if pd.isna(row[c]) else float(row[c]) for c in ("low", "high"))
+    src = "IPCC 2006 Vol. 4 Table 4.7" if table is None else str(table)
+    words = f"{zone.replace('_', ' ')}, {REGIONS.get(row.region, row.region)}"
+    return ForestDefault(float(row.agb), low, high, f"{src}: {words}")
+
+
+def forest_defaults() -> list[tuple[str, str]]:
+    """Every row of the packaged Table 4.7 as (key, words), for a person choosing one."""
+    t = read_table("agb_natural_forest_2006.csv", None, {"zone", "region", "agb"})
+    return [
+        (f"{z}:{r}", f"{z.replace('_', ' ').capitalize()}, {REGIONS.get(r, r)} ({a:g} t/ha)")
+        for z, r, a in zip(t.zone, t.region, t.agb, strict=True)
+    ]

@@ -21,6 +21,7 @@ from carbonscope.analyses.recipes import RECIPES
 from carbonscope.analyses.sources import ROLES, catalog
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import CarbonScopeError, InvalidField, NotFoundError, PermissionDenied
+from carbonscope.ipcc import forest_defaults
 from carbonscope.settings import Settings
 from carbonscope.web.auth import SignedIn, User, check_csrf
 from carbonscope.web.deps import AppSettings, Conn, get_engine_dep
@@ -33,6 +34,8 @@ Eng = Annotated[Engine, Depends(get_engine_dep)]
 FORM_PARAMS = {
     "dates": ("Dates of the forest map's bands", "e.g. 2000,2010,2020"),
     "agb_t_ha": ("Forest biomass above ground (tonnes per hectare)", "needed when no biomass map or plots are given"),
+    "ipcc_forest": ("Or the IPCC default biomass of the forest's zone", "none"),
+    "imagery_dates": ("Dates of the satellite imagery (catalog layers)", "e.g. 2021-06-01/2021-08-31"),
     "price": ("Price per tonne of CO2 (USD)", "default 10"),
     "years": ("Crediting period (years)", "default 10"),
     "effectiveness_percent": ("Share of deforestation the project avoids (%)", "default 50"),
@@ -66,6 +69,7 @@ def _form_context(settings, values: dict, error=None, plan=None, proposal=None) 
         "roles": ROLES,
         "by_role": by_role,
         "params": FORM_PARAMS,
+        "choices": {"ipcc_forest": forest_defaults()},
         "values": values,
         "error": error,
         "plan": plan,

@@ -19,9 +19,15 @@ from tests.conftest import person
 def test_a_sources_file_is_checked_and_errors_name_the_entry(tmp_path):
     f = tmp_path / "sources.toml"
     f.write_text('[sources.x]\nroles = ["forest"]\npath = "a.tif"\nstac = { collection = "c" }\n')
-    with pytest.raises(InputError, match=r"sources\.x.*exactly one of path or stac") as e:
+    with pytest.raises(InputError, match=r"sources\.x.*exactly one of path, stac or template") as e:
         sources.catalog(Settings(data_sources_file=f))
     assert e.value.file == str(f)
+    f.write_text('[sources.x]\nroles = ["agb"]\nstac = { collection = "c", composite = "median" }\n')
+    with pytest.raises(InputError, match=r"sources\.x.*unknown stac key 'composite'"):
+        sources.catalog(Settings(data_sources_file=f))
+    f.write_text('[sources.x]\nroles = ["agb"]\ntemplate = "agb_{lat}_{lng}.tif"\n')
+    with pytest.raises(InputError, match=r"sources\.x.*template field \{lng\} is unknown"):
+        sources.catalog(Settings(data_sources_file=f))
     f.write_text('[sources.x]\nroles = ["biomass-ish"]\npath = "a.tif"\n')
     with pytest.raises(InputError, match="unknown role 'biomass-ish'"):
         sources.catalog(Settings(data_sources_file=f))

@@ -78,6 +78,26 @@ def resolve_layers(
     return {role: resolve(settings, role, value, uploads) for role, value in layers.items()}
 
 
+def with_tiles(
+    settings: Settings, sources: dict[str, Source], bounds: tuple[float, float, float, float]
+) -> dict[str, Source]:
+    """Sources given as a template of tiles, each as the virtual mosaic of its tiles over ``bounds``
+    (WGS84 west, south, east, north), so the engines read them like files."""
+    from carbonscope.analyses.tiled import mosaic
+    from carbonscope.errors import InputError
+
+    out = {}
+    for role, s in sources.items():
+        if s.template is not None and s.path is None:
+            try:
+                vrt = mosaic(s.name, s.template, s.tile_degrees, bounds, settings.data_dir / "tiles")
+            except InputError as exc:
+                raise InvalidField(f"layers.{role}", str(exc)) from exc
+            s = s.model_copy(update={"path": vrt})
+        out[role] = s
+    return out
+
+
 def cells_inside(path: Path, geometry: dict) -> int:
     """Raster cells of ``path`` in the boundary's bounding box (what a run reads), or 0 for a vector."""
     import rasterio

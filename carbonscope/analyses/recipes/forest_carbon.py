@@ -9,7 +9,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from carbonscope.analyses.recipes.base import Params, Plan, cells_checked, parse_params, resolve_layers, write_geojson
+from carbonscope.analyses.recipes.base import (
+    Params,
+    Plan,
+    cells_checked,
+    parse_params,
+    resolve_layers,
+    with_tiles,
+    write_geojson,
+)
 from carbonscope.analyses.sources import Source
 from carbonscope.errors import InvalidField
 from carbonscope.progress import Progress
@@ -46,6 +54,14 @@ class ForestCarbonParams(Params):
     price: float = Field(10.0, ge=0, description="price per tCO2e (USD)")
     level: float = Field(0.9, gt=0.5, lt=1, description="the intervals' coverage")
     seed: int = 42
+    resolution_m: float = Field(
+        20.0, ge=5, le=1000, description="the map's pixel size (m) when every satellite layer comes from a catalog"
+    )
+    imagery_dates: str | None = Field(
+        None,
+        pattern=r"^\d{4}-\d{2}-\d{2}/\d{4}-\d{2}-\d{2}$",
+        description="layers from STAC catalogs: the dates whose imagery is composited, e.g. 2021-06-01/2021-08-31",
+    )
     plots_x: str | None = Field(None, description="plots: the column of x coordinates (default: the source's, or x)")
     plots_y: str | None = Field(None, description="plots: the column of y coordinates")
     plots_crs: str | None = Field(None, description="plots: the coordinates' CRS, e.g. EPSG:3067")
@@ -82,7 +98,30 @@ class ForestCarbon:
                 "(red, nir, ...) or elevation",
             )
         params, given = parse_params(ForestCarbonParams, doc.get("params") or {})
+        assert isinstance(params, ForestCarbonParams)
+        for role, s in sources.items():
+            if s.stac is not None and _timed(s) and not s.stac.get("datetime") and not params.imagery_dates:
+                raise InvalidField(
+                    "params.imagery_dates",
+                    f"the {role} layer is searched in a STAC catalog ({s.title or s.name}): give the dates of the "
+                    "imagery to composite, e.g. 2021-06-01/2021-08-31 (a leaf-on season of the year mapped)",
+                )
+        from shapely.geometry import shape
+
+        sources = with_tiles(settings, sources, shape(doc["boundary"]).bounds)
         pixels = cells_checked(settings, sources, doc["boundary"], skip=("plots",))
+        grid = _grid(Plan(sources=sources, params=params, given=given), doc["boundary"], params.resolution_m)
+        if "crs" in grid:  # every predictor comes from a catalog: the map's own grid, one cell per pixel and layer
+            b = grid["bounds"]
+            n = round((b[2] - b[0]) / grid["resolution"]) * round((b[3] - b[1]) / grid["resolution"])
+            pixels["catalog layers"] = n = n * sum(r in sources for r in PREDICTORS)
+            if n > settings.analysis_max_pixels:
+                raise InvalidField(
+                    "params.resolution_m",
+                    f"the catalog layers make {n:,} cells over the area at {params.resolution_m:g} m pixels; at most "
+                    f"{settings.analysis_max_pixels:,} (limit CARBONSCOPE_ANALYSIS_MAX_PIXELS): draw a smaller area "
+                    "or choose larger pixels",
+                )
         return Plan(sources=sources, params=params, given=given, pixels=pixels)
 
     def config(self, settings: Settings, doc: dict, work: Path, out: Path) -> tuple[dict, Plan]:
@@ -90,8 +129,11 @@ class ForestCarbon:
         p = plan.params
         assert isinstance(p, ForestCarbonParams)
         boundary = write_geojson(work / "boundary.geojson", doc["boundary"], "area")
-        layers = [_layer(role, s, settings) for role, s in plan.sources.items() if role not in ("plots", "agb")]
-        reference = next(r for r in PREDICTORS if r in plan.sources)
+        layers = [
+            _layer(role, s, settings, p.imagery_dates)
+            for role, s in plan.sources.items()
+            if role not in ("plots", "agb")
+        ]
         if "plots" in plan.sources:
             plots = plan.sources["plots"]
             labels = {"type": "plots", "path": str(plots.path), **plots.options.get("labels", {})}
@@ -107,7 +149,7 @@ class ForestCarbon:
             "name": doc.get("name") or "analysis",
             "output": str(out),
             "seed": p.seed,
-            "grid": {"reference": reference},
+            "grid": _grid(plan, doc["boundary"], p.resolution_m),
             "aoi": {"path": str(boundary)},
             "layers": layers,
             "features": {"sets": _sets(plan.sources), "texture": p.texture},
@@ -140,16 +182,42 @@ class ForestCarbon:
         return results_of(r.stock, r.metrics, r.map, plan, raw)
 
 
-def _layer(role: str, s: Source, settings: Settings) -> dict:
+def _layer(role: str, s: Source, settings: Settings, dates: str | None) -> dict:
     layer: dict = {"name": role, "role": role, **s.options.get("layer", {})}
     if s.path is not None:
         layer["path"] = str(s.path)
     else:
-        layer["stac"] = {"url": s.stac_url or settings.stac_url, **(s.stac or {})}
+        layer["stac"] = {"catalog": s.stac_url or settings.stac_url, **(s.stac or {})}
+        if dates and _timed(s):
+            layer["stac"]["datetime"] = dates
     if role == "landcover":
         layer.setdefault("kind", "categorical")
         layer.setdefault("feature", False)
     return layer
+
+
+def _grid(plan: Plan, boundary: dict, resolution_m: float) -> dict:
+    """The run's grid: a file predictor's, else (every predictor from a catalog) the boundary's local
+    UTM zone at ``resolution_m``, its bounds snapped outward to whole pixels."""
+    import math
+
+    import geopandas as gpd
+    from shapely.geometry import shape
+
+    for role in PREDICTORS:
+        if role in plan.sources and plan.sources[role].stac is None:
+            return {"reference": role}
+    g = gpd.GeoSeries([shape(boundary)], crs=4326)
+    utm = g.estimate_utm_crs()
+    left, bottom, right, top = g.to_crs(utm).total_bounds
+    r = resolution_m
+    bounds = [math.floor(left / r) * r, math.floor(bottom / r) * r, math.ceil(right / r) * r, math.ceil(top / r) * r]
+    return {"crs": utm.to_string(), "resolution": r, "bounds": bounds}
+
+
+def _timed(s: Source) -> bool:
+    """A STAC source of imagery taken again and again (composited over dates), not a one-off map."""
+    return (s.stac or {}).get("product") in ("sentinel-2-l2a", "landsat-c2-l2", "sentinel-1-rtc", "sentinel-1-grd")
 
 
 def _sets(sources: dict[str, Source]) -> list[str]:

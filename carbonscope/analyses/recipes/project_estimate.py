@@ -32,7 +32,8 @@ def _split(doc: dict, density: float | None = None, rel_se: float | None = None)
     if "landcover" in baseline_layers and "forest" in baseline_layers:
         carbon_layers["landcover"] = baseline_layers.pop("landcover")
     b_params = {k: v for k, v in params.items() if k in base_keys}
-    if density is not None:
+    if density is not None:  # measured (or looked up) once here: the baseline takes it as given
+        b_params.pop("ipcc_forest", None)
         b_params["agb_t_ha"] = density
         b_params["agb_rel_se"] = rel_se or 0.0
     baseline = {**doc, "layers": baseline_layers, "params": b_params}
@@ -91,18 +92,14 @@ class ProjectEstimate:
         else:
             p = plan.params
             assert isinstance(p, ProjectParams)
-            if p.agb_t_ha is None:
+            given = p.density()
+            if given is None:
                 raise InvalidField(
                     "params.agb_t_ha",
-                    "give plots and a satellite layer (to map the forest's biomass), an agb layer, or the "
-                    "forest's above-ground biomass (t/ha) as a fallback value",
+                    "give plots and a satellite layer (to map the forest's biomass), an agb layer, the forest's "
+                    "above-ground biomass (agb_t_ha, t/ha), or the IPCC default of its ecological zone (ipcc_forest)",
                 )
-            density, rel_se = p.agb_t_ha, p.agb_rel_se
-            density_note = {
-                "source": "value given (fallback: not measured for this area)",
-                "agb_t_ha": density,
-                "rel_se": rel_se,
-            }
+            density, rel_se, density_note = given
         baseline, _ = _split(doc, density, rel_se)
         base = REDD_BASELINE.run(settings, baseline, work, out, progress)
         base["carbon_density"] = density_note

@@ -14,6 +14,7 @@ from carbonscope.analyses.recipes.base import (
     cells_checked,
     parse_params,
     resolve_layers,
+    with_tiles,
     write_geojson,
 )
 from carbonscope.errors import InvalidField
@@ -37,6 +38,12 @@ class BaselineParams(Params):
         description="above-ground biomass of forest (t dry matter/ha), unless an agb layer is given",
     )
     agb_rel_se: float = Field(0.10, ge=0, le=2, description="relative standard error of that biomass")
+    ipcc_forest: str | None = Field(
+        None,
+        pattern=r"^[a-z_]+(:[a-z_]+)?$",
+        description="the IPCC 2006 Table 4.7 default biomass for an ecological zone and continent, e.g. "
+        "'tropical_moist_deciduous:americas', when nothing measures the forest's biomass",
+    )
     root_shoot: float | str = Field(0.24, description="below- to above-ground ratio, or 'ipcc2006:<zone>'")
     method: Literal["auto", "average", "linear", "exponential", "logarithmic"] = "auto"
     allocation: Literal["historical_share", "risk_map"] = "risk_map"
@@ -50,6 +57,39 @@ class BaselineParams(Params):
     area_rel_se: float = Field(0.15, ge=0, le=2, description="relative standard error of mapped areas")
     draws: int = Field(10_000, ge=100, le=200_000)
     seed: int = 42
+
+    @model_validator(mode="after")
+    def _one_density(self):
+        if self.agb_t_ha is not None and self.ipcc_forest is not None:
+            raise ValueError("give the forest's biomass (agb_t_ha) or an IPCC default (ipcc_forest), not both")
+        return self
+
+    def density(self) -> tuple[float, float, dict] | None:
+        """The forest's biomass (t/ha), its relative error, and a note of where they come from."""
+        if self.agb_t_ha is not None:
+            note = {"source": "value given (fallback: not measured for this area)"}
+            return self.agb_t_ha, self.agb_rel_se, {**note, "agb_t_ha": self.agb_t_ha, "rel_se": self.agb_rel_se}
+        if self.ipcc_forest is None:
+            return None
+        from carbonscope.errors import InputError
+        from carbonscope.ipcc import natural_forest_agb
+
+        try:
+            d = natural_forest_agb(self.ipcc_forest)
+        except InputError as exc:
+            raise InvalidField("params.ipcc_forest", exc.reason) from exc
+        rel, why = d.rel_se(self.agb_rel_se)
+        return (
+            d.agb,
+            rel,
+            {
+                "source": f"{d.label} (the IPCC Tier 1 default, a labelled fallback: not measured for this area)",
+                "agb_t_ha": d.agb,
+                "rel_se": rel,
+                "rel_se_rule": why,
+                "range_t_ha": [d.low, d.high] if d.low is not None else None,
+            },
+        )
 
     @model_validator(mode="after")
     def _dates(self):
@@ -85,14 +125,16 @@ class ReddBaseline:
         lc = sources.get("forest") or sources["landcover"]
         if not params.dates and not lc.dates:
             raise InvalidField("params.dates", "give the dates of the forest layer's bands, e.g. 2000,2010,2020")
-        if params.agb_t_ha is None and "agb" not in sources:
+        if params.density() is None and "agb" not in sources:
             raise InvalidField(
                 "params.agb_t_ha",
-                "give the forest's above-ground biomass (t/ha), e.g. from the IPCC 2006 Table 4.7 value for its "
-                "ecological zone, or an agb layer",
+                "give what sets the forest's biomass: an agb layer, the biomass (agb_t_ha, t/ha), or the IPCC "
+                "default of its ecological zone (ipcc_forest, e.g. tropical_moist_deciduous:americas)",
             )
         if params.reference == "jurisdiction" and "jurisdiction" not in sources:
             raise InvalidField("layers.jurisdiction", "reference = jurisdiction needs a jurisdiction layer")
+        if any(s.template for s in sources.values()):
+            sources = with_tiles(settings, sources, _region_bounds(doc["boundary"], params, sources))
         pixels = cells_checked(settings, sources, doc["boundary"], skip=("jurisdiction",))
         return Plan(sources=sources, params=params, given=given, pixels=pixels)
 
@@ -123,8 +165,9 @@ class ReddBaseline:
         if "agb" in plan.sources:
             carbon["maps"] = [{"date": dates[0], "path": str(plan.sources["agb"].path)}]
         else:
-            carbon["defaults"] = {"forest": p.agb_t_ha, "non_forest": 0.0}
-            carbon["defaults_rel_se"] = {"forest": p.agb_rel_se}
+            agb, rel_se, _ = p.density() or (None, None, None)
+            carbon["defaults"] = {"forest": agb, "non_forest": 0.0}
+            carbon["defaults_rel_se"] = {"forest": rel_se}
         start = p.start or int(str(dates[-1])[:4]) + 1
         cfg = {
             "name": doc.get("name") or "analysis",
@@ -176,19 +219,45 @@ def results_of(engine: dict, plan: Plan, cfg: dict) -> dict:
     doc["parameters"] = plan.parameters()
     doc["layers"] = {role: s.describe() for role, s in plan.sources.items()}
     doc["engine_config"] = cfg
+    p = plan.params
+    if "agb" in plan.sources:
+        doc["carbon_density"] = {"source": "AGB map layer", "layer": plan.sources["agb"].describe()["title"]}
+    elif isinstance(p, BaselineParams) and (given := p.density()) is not None:
+        doc["carbon_density"] = given[2]
     return doc
 
 
-def _buffer(geometry: dict, km: float, work: Path) -> Path:
-    """The boundary and a ``km`` wide ring around it, measured in a local equidistant projection."""
+def _ring(geometry: dict, km: float):
+    """The boundary and a ``km`` wide ring around it, measured in a local equidistant projection (WGS84)."""
     import geopandas as gpd
-    from shapely.geometry import mapping, shape
+    from shapely.geometry import shape
 
     g = gpd.GeoSeries([shape(geometry)], crs=4326)
     c = g.union_all().centroid
     local = f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +units=m"
-    ring = g.to_crs(local).buffer(km * 1000).to_crs(4326)
-    return write_geojson(work / "reference.geojson", mapping(ring.iloc[0]), "reference")
+    return g.to_crs(local).buffer(km * 1000).to_crs(4326).iloc[0]
+
+
+def _buffer(geometry: dict, km: float, work: Path) -> Path:
+    from shapely.geometry import mapping
+
+    return write_geojson(work / "reference.geojson", mapping(_ring(geometry, km)), "reference")
+
+
+def _region_bounds(geometry: dict, p: BaselineParams, sources: dict) -> tuple[float, float, float, float]:
+    """WGS84 bounds of the boundary and its reference region: what the forest layer must cover."""
+    import geopandas as gpd
+    from shapely.geometry import box, shape
+
+    area = shape(geometry)
+    reference = p.reference or ("jurisdiction" if "jurisdiction" in sources else "buffer")
+    if reference == "jurisdiction":
+        j = sources["jurisdiction"]
+        region = gpd.read_file(j.path, layer=j.layer or j.options.get("layer")).to_crs(4326)
+        area = area.union(box(*region.total_bounds))
+    elif reference == "buffer":
+        area = area.union(_ring(geometry, p.reference_buffer_km))
+    return area.bounds
 
 
 RECIPE = ReddBaseline()

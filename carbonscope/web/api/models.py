@@ -467,7 +467,7 @@ class DataSourceRow(BaseModel):
     roles: list[str]
     coverage: str
     licence: str
-    origin: str = Field(description="file or STAC catalog")
+    origin: str = Field(description="file, STAC catalog, or tiles (a URL or path template)")
     dates: str | None
 
 
