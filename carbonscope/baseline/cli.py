@@ -50,10 +50,11 @@ def run(
     for per, ha in res["deforestation_ha"].items():
         console.print(f"deforestation {per}: {ha:,.2f} ha")
     fits = Table(title=f"reference level fits ({res['baseline_zone']})")
-    for c in ("method", "R²", "allowed", "equation"):
+    for c in ("method", "R²", "can be chosen", "equation"):
         fits.add_column(c)
     for m, f in res["baseline"].items():
-        fits.add_row(m, f"{f['r2']:.4f}" if f["r2"] == f["r2"] else "–", "yes" if f["allowed"] else "no", f["equation"])
+        ok = "yes" if f["allowed"] and f["supported"] else "no"
+        fits.add_row(m, f"{f['r2']:.4f}" if f["r2"] == f["r2"] else "–", ok, f["equation"])
     console.print(fits)
     for n in res.get("baseline_notes", []):
         console.print(f"[yellow]note:[/yellow] {n}", highlight=False)
@@ -87,7 +88,7 @@ def fit_cmd(
         return
     for name, one in doc["zones"].items() if "zones" in doc else [(None, doc)]:
         t = Table(title=f"reference level fits{f' ({name})' if name else ''}, {one['n']} observations")
-        for c in ("method", "R²", "degrees of freedom", "allowed", "equation"):
+        for c in ("method", "R²", "degrees of freedom", "can be chosen", "equation"):
             t.add_column(c)
         for m, f in one["baseline"].items():
             r2 = f"{f['r2']:.4f}" if f["r2"] == f["r2"] else "–"

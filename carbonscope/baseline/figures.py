@@ -128,7 +128,7 @@ def baseline_fits(r: Run, path: Path) -> str:
             f.predict(tt),
             style,
             lw=1.6 if style == "-" else 1,
-            label=f"{m}  R² {f.r2:.3f}" + ("" if f.allowed else " (not allowed)"),
+            label=f"{m}  R² {f.r2:.3f}" + ("" if f.allowed and f.supported else " (cannot be chosen)"),
         )
     if c:
         ax.axvspan(c.start - 1, end - 1, color="#e8f4e8", zorder=0, label="crediting period")

@@ -10,10 +10,13 @@ Time is counted from the first observation, ``x = t - t0``:
 - exponential: ``y = a exp(b x)``, least squares on the original scale (started from the log-linear fit);
 - logarithmic: ``y = a + b ln(x + 1)``, least squares.
 
-R² is ``1 - SS_res / SS_tot`` on the original scale for every method. VMD0007 allows only the
-average or linear methods with five or fewer observations; an R² below the threshold (0.75) is
-flagged. A fit needs at least two degrees of freedom (observations minus parameters) to be chosen:
-a two-parameter curve through three points fits almost any three numbers (R² near 1 says nothing).
+R² is ``1 - SS_res / SS_tot`` on the original scale for every method; an R² below CarbonScope's
+threshold (0.75 by default, ``r2_threshold``: a stated choice of this project, not a figure quoted
+from the module) is flagged. No rule of the module on how many observations each method needs is
+applied, because none could be cited; instead a fit needs at least two degrees of freedom
+(observations minus parameters) to be chosen: a two-parameter curve through three points fits
+almost any three numbers (R² near 1 says nothing). ``allowed`` says whether a method can be fitted
+to the series at all (the exponential model needs positive values).
 
 The choice (:func:`choose`, when the method is not forced): the simplest eligible method, in the
 order average, linear, exponential, logarithmic (fewest parameters and the plainest form first),
@@ -177,9 +180,7 @@ def fit(
     if method == "average" and kind == "rate":
         f.r2 = float("nan") if n > 1 and y.std() > 0 else 1.0
         f.notes.append("R² is not defined for a constant mean")
-    f.allowed = n > 5 or method in ("average", "linear")
-    if not f.allowed:
-        f.notes.append(f"VMD0007 allows only the average or linear methods with {n} observations (five or fewer)")
+    f.allowed = True  # it could be fitted; whether it can be chosen is ``supported`` (degrees of freedom)
     f.r2_ok = bool(np.isfinite(f.r2) and f.r2 >= r2_threshold)
     if np.isfinite(f.r2) and f.r2 < r2_threshold:
         f.notes.append(f"R² {f.r2:.3f} is below {r2_threshold}")
@@ -237,9 +238,7 @@ def choose(fits: dict[str, Fit], margin: float = R2_MARGIN, use: str = "auto") -
     eligible = [f for f in order if _eligible(f)]
     if not eligible:
         avg = fits.get("average") or order[0]
-        return Choice(
-            avg, f"{avg.method}: no method is eligible (allowed, two degrees of freedom and R² at the threshold)"
-        )
+        return Choice(avg, f"{avg.method}: no method is eligible (two degrees of freedom and R² at the threshold)")
     best = eligible[0]
     rule = f"{best.method}: the simplest eligible method"
     passed: list[str] = []
