@@ -81,10 +81,11 @@ class Predictor:
 
 def _payload(model, name: str, n_features: int) -> bytes | None:
     """The model converted for an engine, or None when the engine cannot take this model."""
-    est = model
-    kind = type(est).__name__
     if name == "sklearn":
         return pickle.dumps(model)
+    if hasattr(model, "as_random_forest"):  # the Earth Engine preset's forest: the same trees, a plain forest
+        model = model.as_random_forest()
+    kind = type(model).__name__
     if name == "onnx":
         if kind not in ("RandomForestRegressor", "ExtraTreesRegressor", "Pipeline", "KNeighborsRegressor"):
             return None

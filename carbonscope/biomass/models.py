@@ -3,7 +3,12 @@
 Presets:
 
 - ``gee``: the Earth Engine recipe, ``smileRandomForest`` as configured there: 100 trees, minimum
-  leaf population 5, bag fraction 0.7, sqrt(number of features) variables per split.
+  leaf population 5, bag fraction 0.7, sqrt(number of features) variables per split. Earth Engine's
+  forest (SMILE) draws each tree's bag *without* replacement when the fraction is below 1, where
+  scikit-learn's forest bootstraps with replacement; the preset (``sampling =
+  "without_replacement"``) is a :class:`BaggedForest`: each tree is grown by scikit-learn on 70% of
+  the rows drawn without replacement, and the result is a scikit-learn random forest in every other
+  way (the same inference engines read it).
 - ``published-rf-grid``: the published grid, n_estimators 100/150/200 x max_depth 5..40 step 5 x
   min_samples_split 5..40 step 5 (192 combinations).
 - ``published-knn``: k = 1..50 on standardised features.
@@ -45,7 +50,7 @@ PRESETS: dict[str, dict] = {
             "min_samples_leaf": 5,
             "max_samples": 0.7,
             "max_features": "sqrt",
-            "bootstrap": True,
+            "sampling": "without_replacement",
         },
         "grid": {},
     },
@@ -108,9 +113,71 @@ def resolve(
     return ModelSpec(model_type, {**DEFAULTS[model_type], **(params or {})}, dict(grid or {}))
 
 
+_BAGGED: type | None = None
+
+
+def bagged_forest() -> type:
+    """The :class:`BaggedForest` class (scikit-learn is imported only when a forest is made)."""
+    global _BAGGED
+    if _BAGGED is None:
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.utils import _safe_indexing
+
+        class BaggedForest(RandomForestRegressor):
+            """A random forest whose trees each learn from ``max_samples`` of the rows drawn without
+            replacement, as Earth Engine's ``smileRandomForest`` does with a bag fraction below 1.
+
+            Grown one tree at a time through scikit-learn's own ``warm_start``: tree k is scikit-learn's
+            tree k (its seed from ``random_state``) fitted, without a bootstrap, on bag k."""
+
+            def fit(self, X, y, sample_weight=None):
+                n = len(y)
+                saved = self.get_params()
+                frac = 1.0 if saved["max_samples"] is None else saved["max_samples"]
+                size = int(frac) if isinstance(frac, int) else max(1, round(float(frac) * n))
+                rng = np.random.default_rng(saved["random_state"])
+                self.bags_ = []
+                try:
+                    self.set_params(max_samples=None, bootstrap=False)
+                    for k in range(1, saved["n_estimators"] + 1):
+                        bag = np.sort(rng.choice(n, size=size, replace=False))
+                        self.bags_.append(bag)
+                        self.set_params(n_estimators=k, warm_start=k > 1)
+                        w = None if sample_weight is None else np.asarray(sample_weight)[bag]
+                        super().fit(_safe_indexing(X, bag), np.asarray(y)[bag], sample_weight=w)
+                finally:
+                    self.set_params(**{k: saved[k] for k in ("n_estimators", "max_samples", "bootstrap", "warm_start")})
+                return self
+
+            def as_random_forest(self):
+                """The same fitted trees as a plain ``RandomForestRegressor`` (for ONNX and treelite)."""
+                plain = RandomForestRegressor()
+                plain.__dict__.update(self.__dict__)
+                plain.bootstrap, plain.max_samples = False, None
+                return plain
+
+        BaggedForest.__module__ = __name__
+        BaggedForest.__qualname__ = "BaggedForest"
+        _BAGGED = BaggedForest
+    return _BAGGED
+
+
+def __getattr__(name: str):
+    # pickled BaggedForests (saved models, dask workers) find their class by this name
+    if name == "BaggedForest":
+        return bagged_forest()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def make(model_type: str, params: dict, seed: int = 0, n_jobs: int = 1) -> Any:
     """An unfitted estimator (kNN wrapped with a scaler)."""
     if model_type == "rf":
+        params = dict(params)
+        sampling = params.pop("sampling", "bootstrap")
+        if sampling == "without_replacement":
+            return bagged_forest()(random_state=seed, n_jobs=n_jobs, **params)
+        if sampling != "bootstrap":
+            raise InputError(f"model.params.sampling {sampling!r}: give bootstrap or without_replacement")
         from sklearn.ensemble import RandomForestRegressor
 
         return RandomForestRegressor(random_state=seed, n_jobs=n_jobs, **params)

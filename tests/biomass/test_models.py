@@ -22,6 +22,30 @@ def samples(juupajoki_run):
     return s[feats].to_numpy(float), s.agb.to_numpy(float)
 
 
+def test_the_gee_preset_bags_without_replacement_as_earth_engine_does(samples):
+    """SMILE (Earth Engine) draws each tree's bag without replacement when the fraction is below 1."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    X, y = samples
+    gee = models.resolve(None, "gee")
+    m = models.make(gee.type, gee.params, seed=3).fit(X, y)
+    assert isinstance(m, RandomForestRegressor) and len(m.estimators_) == 100 == len(m.bags_)
+    size = round(0.7 * len(y))
+    for tree, bag in list(zip(m.estimators_, m.bags_, strict=True))[:10]:
+        assert len(bag) == size and len(np.unique(bag)) == size  # 70% of the plots, each once
+        assert tree.tree_.weighted_n_node_samples[0] == size  # no bootstrap weights on top
+        # tree k is scikit-learn's tree with its own seed grown on bag k, by hand
+        again = DecisionTreeRegressor(min_samples_leaf=5, max_features="sqrt", random_state=tree.random_state)
+        assert np.array_equal(again.fit(X[bag], y[bag]).predict(X), tree.predict(X))
+    assert np.allclose(m.predict(X), np.mean([t.predict(X) for t in m.estimators_], axis=0))
+    assert models.make(gee.type, gee.params, seed=3).get_params()["bootstrap"] is True  # refit-safe: params restored
+    again = models.make(gee.type, gee.params, seed=3).fit(X, y)
+    assert np.array_equal(again.predict(X), m.predict(X))  # repeatable for a seed
+    with pytest.raises(InputError, match="sampling 'poisson'"):
+        models.make("rf", {"sampling": "poisson"})
+
+
 def test_presets():
     gee = models.resolve(None, "gee")
     assert gee.type == "rf" and gee.params == {
@@ -29,7 +53,7 @@ def test_presets():
         "min_samples_leaf": 5,
         "max_samples": 0.7,
         "max_features": "sqrt",
-        "bootstrap": True,
+        "sampling": "without_replacement",
     }
     grid = models.resolve(None, "published-rf-grid")
     assert grid.n_combinations == 192
