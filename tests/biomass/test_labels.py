@@ -39,6 +39,9 @@ def test_bcef_classes_of_table_4_5():
         0.5,
         0.5,
     ]
+    # larch, as Table 4.5 reads (1.22, 0.78, 0.6, 0.57): the two upper classes once held 0.62 and 0.50,
+    # the hardwood and pine values of those classes
+    assert bcef(t, "boreal", "larch", np.array([10, 30, 75, 150])).tolist() == [1.22, 0.78, 0.6, 0.57]
     with pytest.raises(InputError, match="no BCEF for zone 'tropical'"):
         bcef(t, "tropical", "pine", np.array([1.0]))
 
