@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from carbonscope.errors import InputError, InvalidField, first_problem, read_toml
+from carbonscope.geo import rasterpath
 from carbonscope.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -163,15 +164,16 @@ def catalog(settings: Settings) -> dict[str, Source]:
 
 
 def allowed_path(settings: Settings, value: str, field: str) -> Path:
-    """``value`` as a file inside one of the data folders, else a refusal naming the setting."""
-    p = Path(value).expanduser()
+    """``value`` as a file inside one of the data folders, else a refusal naming the setting (a
+    subdataset such as ``NETCDF:"file.nc":agb`` is checked by its file)."""
+    driver, p, variable = rasterpath.split(value)
     try:
-        p = p.resolve(strict=True)
+        p = p.expanduser().resolve(strict=True)
     except (FileNotFoundError, OSError) as exc:
         raise InvalidField(field, f"{value!r} is neither a data source's name nor a file") from exc
     for folder in settings.data_folders:
         if p.is_relative_to(Path(folder).resolve()):
-            return p
+            return Path(f'{driver}:"{p}":{variable}') if driver else p
     raise InvalidField(
         field,
         f"{value!r} is outside the folders analyses may read (setting CARBONSCOPE_DATA_FOLDERS); "

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from carbonscope.baseline.fit import METHODS, R2_MARGIN, Method
 from carbonscope.errors import InputError, first_problem, read_toml
+from carbonscope.geo import rasterpath
 
 
 class Strict(BaseModel):
@@ -228,6 +229,8 @@ def _resolve(data: dict, base: Path) -> dict:
     """Make every path relative to the config file's folder."""
 
     def fix(v):
+        if isinstance(v, str) and rasterpath.is_subdataset(v):  # NETCDF:"file.nc":var: the file part
+            return str(rasterpath.resolve(v, base))
         return str((base / v).resolve()) if isinstance(v, str) and not Path(v).is_absolute() else v
 
     data = dict(data)

@@ -24,6 +24,7 @@ from rasterio.windows import Window
 from carbonscope.baseline import legend as lg
 from carbonscope.baseline.config import LandCoverConfig
 from carbonscope.errors import InputError
+from carbonscope.geo import rasterpath
 from carbonscope.geo.grid import Grid
 
 
@@ -92,7 +93,7 @@ def _open(product: Product, path: Path, align: bool, target: Grid | None, nodata
     key = (str(path), align)
     if key in product._opened:
         return product._opened[key]
-    if not Path(path).exists():
+    if not rasterpath.exists(path):
         raise InputError("no such raster", file=str(path))
     try:
         src = rasterio.open(path)
@@ -333,7 +334,7 @@ def open_product(cfg: LandCoverConfig) -> Product:
     if [decimal_year(d) for d in dates] != sorted(decimal_year(d) for d in dates):
         raise InputError(f"dates must be in time order: {dates}")
     first = bands[0].path
-    if not Path(first).exists():
+    if not rasterpath.exists(first):
         raise InputError("no such raster", file=str(first))
     with rasterio.open(first) as src:
         grid = Grid.of_dataset(src)

@@ -20,6 +20,7 @@ from carbonscope.baseline.config import RunConfig
 from carbonscope.baseline.tabulate import AgbMap, Tally, tabulate
 from carbonscope.baseline.value import invest_constant
 from carbonscope.errors import InputError
+from carbonscope.geo import rasterpath
 from carbonscope.geo.grid import Grid
 from carbonscope.ipcc import CO2_PER_C, RootShoot
 from carbonscope.progress import NullProgress, Progress
@@ -156,7 +157,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> Run:
         sets = [zones.load(z, grid) for z in cfg.zones]
         maps = [AgbMap(m.date, str(m.path), m.band, m.se_band) for m in (cfg.carbon.maps if cfg.carbon else [])]
         for m in maps:
-            if not Path(m.path).exists():
+            if not rasterpath.exists(m.path):
                 raise InputError("no such AGB map", file=m.path)
         rs: RootShoot | float = 0.0
         if cfg.carbon is not None:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from carbonscope.errors import InputError, first_problem, read_toml
+from carbonscope.geo import rasterpath
 
 
 class Strict(BaseModel):
@@ -193,7 +194,9 @@ class RunConfig(Strict):
 def _resolve(obj, base: Path):
     if isinstance(obj, BaseModel):
         for name, value in list(obj):
-            if isinstance(value, Path) and not value.is_absolute():
+            if isinstance(value, Path) and rasterpath.is_subdataset(value):  # NETCDF:"file.nc":var
+                setattr(obj, name, Path(rasterpath.resolve(value, base)))
+            elif isinstance(value, Path) and not value.is_absolute():
                 setattr(obj, name, (base / value).resolve())
             else:
                 _resolve(value, base)

@@ -21,6 +21,7 @@ from rasterio.windows import Window
 
 from carbonscope.biomass.config import LayerConfig
 from carbonscope.errors import InputError
+from carbonscope.geo import rasterpath
 from carbonscope.geo.grid import Grid
 
 
@@ -59,7 +60,7 @@ def inspect(layers: list[LayerConfig], grid: Grid) -> list[LayerInfo]:
         if layer.path is None:
             raise InputError(f"layer {layer.name!r} has no file: a STAC layer is composited to one before it is read")
         path = Path(layer.path)
-        if not path.exists():
+        if not rasterpath.exists(path):
             raise InputError(f"layer {layer.name!r}: no such raster", file=str(path))
         try:
             src = rasterio.open(path)
