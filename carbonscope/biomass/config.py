@@ -129,6 +129,11 @@ class ValidationConfig(Strict):
         default_factory=list, description="more models validated the same way, side by side (not mapped)"
     )
     importance: bool = True
+    reproduce: Literal["nested", "non-nested"] = Field(
+        "nested",
+        description="non-nested: also report a grid's best setting chosen on the split's own test part, as some "
+        "published grids do (labelled optimistic, beside the nested result)",
+    )
 
 
 class PredictConfig(Strict):

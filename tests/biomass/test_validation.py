@@ -125,3 +125,38 @@ def test_the_aoa_threshold_is_cast_s_upper_whisker():
     odd = np.array([0.2, 0.4, 0.5, 0.7, 0.9, 1.0, 3.0])
     # fivenum: 0.2 0.45 0.7 0.95 3.0; fence 0.95 + 1.5 x 0.5 = 1.7; whisker 1.0
     assert hinges(odd) == pytest.approx((0.45, 0.95)) and upper_whisker(odd) == 1.0
+
+
+def test_reproduce_non_nested_reports_the_published_grids_optimistic_score_beside_the_nested_one(juupajoki_run):
+    """The published kNN grid picks k on the test part it reports: its score is the best of 50, by hand."""
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from carbonscope.biomass.run import _non_nested
+    from tests.biomass.conftest import example_config
+
+    s = juupajoki_run.samples
+    X, y = s[["hh_db", "hv_db", "hh_hv_diff", "hh_hv_ratio"]].to_numpy(float), s.agb.to_numpy(float)
+    cfg = example_config(juupajoki_run.folder)
+    cfg = cfg.model_copy(update={"validation": cfg.validation.model_copy(update={"reproduce": "non-nested"})})
+    spec = models.resolve(None, "published-knn")
+    got = _non_nested(spec, X, y, cfg)
+    train, test = validation.random_split(len(y), cfg.validation.random_split, cfg.seed)[0]
+    by_k = {
+        k: np.sqrt(
+            np.mean(
+                (
+                    make_pipeline(StandardScaler(), KNeighborsRegressor(k)).fit(X[train], y[train]).predict(X[test])
+                    - y[test]
+                )
+                ** 2
+            )
+        )
+        for k in range(1, 51)
+    }
+    best = min(by_k, key=by_k.get)
+    assert got["chosen_params"] == {"n_neighbors": best} and got["rmse"] == pytest.approx(by_k[best])
+    assert got["optimistic"] and "not nested" in got["note"]
+    nested = validation.cross_validate(spec, X, y, scheme="split", seed=cfg.seed, train_fraction=0.7)
+    assert got["rmse"] <= nested.metrics["rmse"]  # choosing on the test plots can only flatter
