@@ -143,6 +143,7 @@ VALUES = {
     "auto": "chosen by the VMD0007 rule",
     "risk_map": "by deforestation risk (a risk map)",
     "historical_share": "by the area's share of past deforestation",
+    "vt0007": "by Verra's VT0007 risk map (its benchmark, or the alternative when that tests better)",
     "gee": "random forest (Earth Engine's settings)",
     "published-knn": "k nearest neighbours",
     "lgbm-default": "gradient boosting (LightGBM)",

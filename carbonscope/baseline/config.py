@@ -145,9 +145,15 @@ class AllocationConfig(Strict):
     project: str = Field(..., description="the project zone's name")
     method: Literal["historical_share", "risk_map", "both"] = "both"
     risk_bins: int = Field(10, ge=2, le=100, description="classes of the risk map (equal-area quantiles of distance)")
-    use: Literal["historical_share", "risk_map"] = Field(
-        "risk_map", description="which allocation drives crediting when both run"
+    use: Literal["historical_share", "risk_map", "vt0007"] = Field(
+        "risk_map",
+        description="which allocation drives crediting when both run: the historical share, CarbonScope's risk "
+        "map, or VT0007 (its benchmark map or the alternative, whichever confirms better)",
     )
+    subjurisdictions: str | None = Field(
+        None, description="VT0007: the zone set whose zones are the jurisdiction's sub-jurisdictions"
+    )
+    cell_m: float = Field(1000.0, gt=0, description="VT0007: side of the confirmation's square cells (m)")
 
 
 class AccuracyConfig(Strict):

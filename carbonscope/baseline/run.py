@@ -504,14 +504,46 @@ def _allocation(r: _Steps, product, ref: Reference) -> Allocation:
                 + (", and its share is used (allocation.use = risk_map)" if uses_risk else "")
             )
         r.tables["risk_classes"] = pd.DataFrame(risk.table)
+        if len(product.dates) >= 3:
+            out["vt0007"] = _vt0007(r, product, a, by_name, inside, project)
+            for w in out["vt0007"]["warnings"]:
+                out.setdefault("warnings", []).append(f"VT0007: {w}")
     used = a.use if a.method == "both" else a.method
+    if used == "vt0007" and "vt0007" not in out:
+        raise InputError("allocation.use = vt0007 needs the risk map (method risk_map or both) and three dates")
     out["used"] = used
-    share = float(risk.share if used == "risk_map" and risk is not None else out["historical_share"])
+    share = float(
+        out["vt0007"]["share"]
+        if used == "vt0007"
+        else risk.share
+        if used == "risk_map" and risk is not None
+        else out["historical_share"]
+    )
     if not np.isfinite(share):
         raise InputError(f"the jurisdiction {r.results['baseline_zone']!r} had no deforestation to allocate")
     out["share"] = share
     r.results["allocation"] = out
     return Allocation((pkey, pzone), share, risk)
+
+
+def _vt0007(r: _Steps, product, a, by_name: dict, inside: np.ndarray, project: np.ndarray) -> dict:
+    """VT0007 on the jurisdiction, split into the named zone set's sub-jurisdictions (or one)."""
+    if a.subjurisdictions is None:
+        subj = inside.astype(np.int32)
+        note = "one sub-jurisdiction: the jurisdiction (name a zone set in allocation.subjurisdictions)"
+    else:
+        if a.subjurisdictions not in by_name:
+            raise InputError(
+                f"allocation.subjurisdictions {a.subjurisdictions!r} is not a zone set; zone sets: {', '.join(by_name)}"
+            )
+        g = product.grid
+        from rasterio.windows import Window
+
+        subj = np.where(inside, by_name[a.subjurisdictions].rasterize(g, Window(0, 0, g.width, g.height)), 0)
+        note = f"sub-jurisdictions: the zones of {a.subjurisdictions!r}"
+    out = allocate.vt0007(product, subj.astype(np.int32), project, a.risk_bins, a.cell_m)
+    out["subjurisdictions_from"] = note
+    return out
 
 
 def _crediting(r: _Steps, main_src, ref: Reference, alloc: Allocation, area_se: float) -> None:

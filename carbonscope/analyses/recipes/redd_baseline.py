@@ -46,7 +46,7 @@ class BaselineParams(Params):
     )
     root_shoot: float | str = Field(0.24, description="below- to above-ground ratio, or 'ipcc2006:<zone>'")
     method: Literal["auto", "average", "linear", "exponential", "logarithmic"] = "auto"
-    allocation: Literal["historical_share", "risk_map"] = "risk_map"
+    allocation: Literal["historical_share", "risk_map", "vt0007"] = "risk_map"
     start: int | None = Field(None, ge=1990, le=2100, description="first crediting year; default: after the last date")
     years: int = Field(10, ge=1, le=100, description="length of the crediting period")
     effectiveness_percent: float = Field(50.0, ge=0, le=100, description="share of baseline deforestation avoided")
