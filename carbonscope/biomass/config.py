@@ -77,8 +77,12 @@ class FeatureConfig(Strict):
 
 
 class LabelConfig(Strict):
-    type: Literal["plots", "raster", "gedi_l4a"]
+    type: Literal["plots", "raster", "gedi_l4a", "gedi_l4b"]
     path: Path
+    se_path: Path | None = Field(
+        None,
+        description="gedi_l4b: the standard-error raster (default: the mean's file name with _MU replaced by _SE)",
+    )
     value: str | None = Field(None, description="plots: the column with AGB or volume")
     kind: Literal["agb", "volume"] = "agb"
     x: str = "x"

@@ -241,6 +241,60 @@ def gedi_labels(cfg: LabelConfig, grid_crs: CRSLike) -> Labels:
     return Labels(table, "gedi_l4a", notes, {"failed the GEDI quality filter": int(len(shots) - len(good))})
 
 
+def gedi_l4b_labels(cfg: LabelConfig, grid: Grid) -> Labels:
+    """GEDI L4B gridded AGBD (1 km cells of EASE-Grid 2.0): one label per cell with a value over the
+    grid, its mean (``path``, the ``_MU`` file) and standard error (``se_path``, the ``_SE`` file),
+    placed at the cell's centre with the radius of a circle of the cell's area, so the predictors
+    are averaged over the cell's footprint as a plot's are."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import from_bounds
+
+    mu_path = Path(cfg.path)
+    se_path = Path(cfg.se_path) if cfg.se_path else mu_path.with_name(mu_path.name.replace("_MU", "_SE"))
+    if se_path == mu_path or not se_path.exists():
+        raise InputError("GEDI L4B: no standard-error raster beside the mean (give labels.se_path)", file=str(se_path))
+    with rasterio.open(mu_path) as mu, rasterio.open(se_path) as se:
+        if mu.crs is None:
+            raise InputError("GEDI L4B: the mean raster has no CRS", file=str(mu_path))
+        if (mu.transform, mu.shape, mu.crs) != (se.transform, se.shape, se.crs):
+            raise InputError(
+                f"GEDI L4B: the standard errors are not on the mean's grid ({se_path.name})", file=str(mu_path)
+            )
+        b = transform_bounds(grid.crs, mu.crs, *grid.bounds, densify_pts=21)
+        win = from_bounds(*b, transform=mu.transform).round_offsets().round_lengths()
+        win = win.intersection(rasterio.windows.Window(0, 0, mu.width, mu.height))
+        m = mu.read(1, window=win, masked=True).astype(float)
+        s = se.read(1, window=win, masked=True).astype(float)
+        tr = mu.window_transform(win)
+        cell_area = abs(mu.transform.a * mu.transform.e)
+        crs = mu.crs
+    ok = ~np.ma.getmaskarray(m) & ~np.ma.getmaskarray(s) & (m.filled(np.nan) >= 0) & (s.filled(np.nan) >= 0)
+    rows, cols = np.nonzero(ok)
+    xs, ys = rasterio.transform.xy(tr, rows, cols)
+    x, y = Transformer.from_crs(crs, grid.crs, always_xy=True).transform(np.asarray(xs), np.asarray(ys))
+    metres = CRS.from_user_input(crs).axis_info[0].unit_name in ("metre", "meter")
+    radius = float(np.sqrt(cell_area / np.pi)) if metres else 0.0
+    table = pd.DataFrame(
+        {
+            "id": [f"l4b_{int(win.row_off) + r}_{int(win.col_off) + c}" for r, c in zip(rows, cols, strict=True)],
+            "x": x,
+            "y": y,
+            "radius": radius,
+            "agb": m.filled(np.nan)[ok],
+            "agb_se": s.filled(np.nan)[ok],
+        }
+    )
+    side = np.sqrt(cell_area) if metres else abs(mu.transform.a)
+    notes = [
+        f"GEDI L4B: {len(table)} cells with a mean and a standard error over the grid ({mu_path.name}, {se_path.name})",
+        f"change of support: each label is the mean AGBD of a {side:.0f} m cell; the predictors are averaged over a "
+        f"circle of the cell's area (radius {radius:.0f} m), and the map's {grid.resolution:g} m pixels are not validated "
+        "by these labels at their own scale",
+    ]
+    return Labels(table, "gedi_l4b", notes, {"no mean or standard error (nodata)": int((~ok).sum())})
+
+
 # ----------------------------------------------------------------------------- biomass rasters
 
 

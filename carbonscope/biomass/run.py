@@ -30,7 +30,14 @@ from carbonscope.biomass.aoa import AOA
 from carbonscope.biomass.config import RunConfig
 from carbonscope.biomass.design import sample_design
 from carbonscope.biomass.domain import Domain
-from carbonscope.biomass.labels import Labels, gedi_labels, raster_support_note, raster_values, read_plots
+from carbonscope.biomass.labels import (
+    Labels,
+    gedi_l4b_labels,
+    gedi_labels,
+    raster_support_note,
+    raster_values,
+    read_plots,
+)
 from carbonscope.biomass.layers import LayerReader, inspect
 from carbonscope.biomass.predict import MapJob, MapResult, predict_map
 from carbonscope.biomass.sampling import alignment_check, random_points, sample_table
@@ -78,6 +85,8 @@ def load_labels(cfg: RunConfig, ctx: Context, reader: LayerReader, progress: Pro
         return read_plots(lc, ctx.grid.crs)
     if lc.type == "gedi_l4a":
         return gedi_labels(lc, ctx.grid.crs)
+    if lc.type == "gedi_l4b":
+        return gedi_l4b_labels(lc, ctx.grid)
     note = raster_support_note(lc.path, ctx.grid)
     pts = random_points(
         reader,

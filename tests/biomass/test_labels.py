@@ -132,3 +132,58 @@ def test_gedi_reader_refuses_other_files(tmp_path):
     bad.write_bytes(b"not hdf5")
     with pytest.raises(InputError, match="not a readable HDF5"):
         read_gedi_l4a(bad)
+
+
+def test_gedi_l4b_mean_and_se_files_read_as_one_label_source(tmp_path):
+    """An L4B-format pair (1 km EASE-Grid 2.0 cells, _MU and _SE GeoTIFFs, nodata -9999) made from the
+    real L4A shots: one label per cell, at its centre, with the cell's mean and standard error."""
+    import pandas as pd
+    import rasterio
+    from pyproj import Transformer
+    from rasterio.transform import from_origin
+
+    from carbonscope.biomass.config import LabelConfig
+    from carbonscope.biomass.labels import gedi_l4b_labels
+    from carbonscope.geo.grid import Grid
+
+    shots = read_gedi_l4a(GEDI_2020)
+    shots = shots[shots.agbd != -9999]
+    ease = Transformer.from_crs(4326, 6933, always_xy=True)
+    x, y = ease.transform(shots.lon.to_numpy(), shots.lat.to_numpy())
+    size = 1000.895023  # EASE-Grid 2.0 at 1 km
+    left, top = np.floor(x.min() / size) * size, np.ceil(y.max() / size) * size
+    col, row = ((x - left) // size).astype(int), ((top - y) // size).astype(int)
+    cells = pd.DataFrame({"row": row, "col": col, "agbd": shots.agbd.to_numpy()}).groupby(["row", "col"]).agbd
+    mean, se = cells.mean(), cells.std(ddof=1) / np.sqrt(cells.size())
+    shape = (row.max() + 1, col.max() + 1)
+    prof = {
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 1,
+        "crs": "EPSG:6933",
+        "nodata": -9999,
+        "transform": from_origin(left, top, size, size),
+        "height": shape[0],
+        "width": shape[1],
+    }
+    for name, values in (("MU", mean), ("SE", se)):
+        arr = np.full(shape, -9999, "float32")
+        v = values.dropna()
+        arr[v.index.get_level_values(0), v.index.get_level_values(1)] = v.to_numpy()
+        with rasterio.open(tmp_path / f"GEDI04_B_MW019MW223_02_002_02_R01000M_{name}.tif", "w", **prof) as dst:
+            dst.write(arr, 1)
+    grid = Grid.from_bounds("EPSG:6933", 25.0, (left, top - shape[0] * size, left + shape[1] * size, top))
+    cfg = LabelConfig(type="gedi_l4b", path=tmp_path / "GEDI04_B_MW019MW223_02_002_02_R01000M_MU.tif")
+    labels = gedi_l4b_labels(cfg, grid)
+    both = se.dropna()  # cells of one shot have no standard error: not labels
+    assert len(labels.table) == len(both) and labels.dropped["no mean or standard error (nodata)"] > 0
+    t = labels.table.set_index("id")
+    for (r, c), s in both.items():
+        got = t.loc[f"l4b_{r}_{c}"]
+        assert got.agb == pytest.approx(mean[(r, c)], rel=1e-6) and got.agb_se == pytest.approx(s, rel=1e-6)
+        assert got.x == pytest.approx(left + (c + 0.5) * size) and got.y == pytest.approx(top - (r + 0.5) * size)
+    assert labels.table.radius.iloc[0] == pytest.approx(size / np.sqrt(np.pi))
+    assert any("change of support" in n for n in labels.notes)
+    (tmp_path / "GEDI04_B_MW019MW223_02_002_02_R01000M_SE.tif").unlink()
+    with pytest.raises(InputError, match="no standard-error raster"):
+        gedi_l4b_labels(cfg, grid)
