@@ -102,6 +102,10 @@ class CarbonConfig(Strict):
         default_factory=dict, description="relative standard error of each default (0.3 = 30%)"
     )
     maps: list[CarbonMap] = Field(default_factory=list, description="AGB maps (Mg/ha) by date")
+    maps_from: Path | None = Field(
+        None,
+        description="a `biomass run` folder whose maps.json lists AGB maps by date (its [[maps]]): added to maps",
+    )
     map_rel_se: float = Field(
         0.2, ge=0, description="relative standard error of a map's mean where the map has no SE band"
     )
@@ -117,9 +121,22 @@ class CarbonConfig(Strict):
 
     @model_validator(mode="after")
     def _any(self):
+        if self.maps_from is not None:
+            self.maps = [*self.maps, *_maps_of_run(self.maps_from)]
+            self.maps_from = None
         if not self.defaults and not self.maps:
             raise ValueError("give defaults (AGB per category) or maps (AGB rasters by date)")
         return self
+
+
+def _maps_of_run(folder: Path) -> list[CarbonMap]:
+    """The dated AGB maps a `biomass run` with [[maps]] wrote (its maps.json), as carbon maps."""
+    import json
+
+    index = Path(folder) / "maps.json"
+    if not index.is_file():
+        raise ValueError(f"maps_from {str(folder)!r}: no maps.json (a biomass run with [[maps]] writes one)")
+    return [CarbonMap(date=m["date"], path=Path(folder) / m["path"]) for m in json.loads(index.read_text())]
 
 
 class BaselineConfig(Strict):
@@ -258,8 +275,9 @@ def _resolve(data: dict, base: Path) -> dict:
     c = data.get("carbon")
     if isinstance(c, dict):
         c = dict(c)
-        if "root_shoot_table" in c:
-            c["root_shoot_table"] = fix(c["root_shoot_table"])
+        for key in ("root_shoot_table", "maps_from"):
+            if key in c:
+                c[key] = fix(c[key])
         if isinstance(c.get("maps"), list):
             c["maps"] = [{**m, "path": fix(m.get("path"))} if isinstance(m, dict) else m for m in c["maps"]]
         data["carbon"] = c

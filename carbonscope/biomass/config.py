@@ -169,6 +169,13 @@ class StockConfig(Strict):
     root_shoot_table: Path | None = None
 
 
+class DateMapConfig(Strict):
+    date: str = Field(..., description="the date of these layers, e.g. 2010")
+    layers: dict[str, Path] = Field(
+        ..., description="the layers of that date by name (the others keep the run's): hh = 'hh-2010.tif'"
+    )
+
+
 class RunConfig(Strict):
     name: str
     output: Path
@@ -184,12 +191,23 @@ class RunConfig(Strict):
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     predict: PredictConfig = Field(default_factory=PredictConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
+    maps: list[DateMapConfig] = Field(
+        default_factory=list,
+        description="more dates mapped with the model trained once: each a date and its layers (maps/<date>/agb.tif)",
+    )
 
     @model_validator(mode="after")
     def _names(self):
         names = [layer.name for layer in self.layers]
         if len(set(names)) != len(names):
             raise ValueError("layer names must be unique")
+        for m in self.maps:
+            unknown = sorted(set(m.layers) - set(names))
+            if unknown:
+                raise ValueError(f"maps[{m.date}].layers: {unknown[0]!r} is not a layer; layers: {', '.join(names)}")
+        dates = [m.date for m in self.maps]
+        if len(set(dates)) != len(dates):
+            raise ValueError("maps: each date once")
         if self.mask and self.mask.layer not in names:
             raise ValueError(f"mask.layer {self.mask.layer!r} is not a layer")
         if self.grid.reference and self.grid.reference not in names:

@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from carbonscope.biomass import aoa as aoa_mod
 from carbonscope.biomass import features, inference, models, validation
 from carbonscope.biomass.aoa import AOA
-from carbonscope.biomass.config import RunConfig
+from carbonscope.biomass.config import GridConfig, RunConfig
 from carbonscope.biomass.design import sample_design
 from carbonscope.biomass.domain import Domain
 from carbonscope.biomass.labels import (
@@ -322,6 +322,49 @@ def map_area(
     )
 
 
+def map_dates(
+    cfg: RunConfig,
+    ctx: Context,
+    fitted: Fitted,
+    validated: Validated,
+    samples: pd.DataFrame,
+    out: Path,
+    progress: Progress | None = None,
+) -> dict:
+    """The model trained once, applied to the layers of each of ``cfg.maps``' dates on the same grid:
+    ``maps/<date>/agb.tif`` and that date's totals (the interval and area of applicability as the main
+    map's; a date's layers far from the training data show as outside the area of applicability)."""
+    out_maps: dict = {}
+    g = ctx.grid
+    fixed = GridConfig(crs=g.crs.to_string(), resolution=g.resolution, bounds=tuple(g.bounds))
+    for m in cfg.maps:
+        layers = [
+            layer.model_copy(update={"path": m.layers[layer.name], "stac": None}) if layer.name in m.layers else layer
+            for layer in ctx.cfg.layers
+        ]
+        cfg_d = ctx.cfg.model_copy(update={"layers": layers, "grid": fixed})
+        folder = out / "maps" / m.date
+        folder.mkdir(parents=True, exist_ok=True)
+        ctx_d = prepare(cfg_d, folder, progress)
+        if list(ctx_d.spec.names) != list(ctx.spec.names):
+            raise InputError(
+                f"maps[{m.date}]: its layers give features {ctx_d.spec.names}, the model's are {ctx.spec.names}"
+            )
+        mapped = map_area(cfg_d, ctx_d, fitted, folder, progress)
+        totals = stock_totals(cfg_d, ctx_d, mapped, validated, samples)
+        whole = totals.get("__domain__", {})
+        head = whole.get(whole["headline"], whole) if whole.get("headline") else whole
+        out_maps[m.date] = {
+            "path": mapped.agb_path.name,
+            "pixels": mapped.pixels,
+            "scope": whole.get("headline") or "the mapped domain",
+            "agb_mg": head.get("agb_mg"),
+            "co2e_t": head.get("co2e_t"),
+            "area_ha": head.get("area_ha"),
+        }
+    return out_maps
+
+
 def residuals_by_zone(
     samples: pd.DataFrame, result: validation.CVResult, zone_list: list[tuple[str, BaseGeometry]]
 ) -> dict[str, np.ndarray]:
@@ -411,6 +454,7 @@ def _run(cfg: RunConfig, folder: RunFolder, progress: Progress) -> RunResult:
         save_model(folder.file("model.joblib"), ctx, fitted, validated, samples)
         mapped = map_area(cfg, ctx, fitted, out, progress)
         totals = stock_totals(cfg, ctx, mapped, validated, samples)
+        dated = map_dates(cfg, ctx, fitted, validated, samples, out, progress)
     notes = labels.notes + [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     whole = totals.get("__domain__", {})
     mx, my = metric.to_metres(samples.x.to_numpy(), samples.y.to_numpy(), ctx.grid.crs)
@@ -452,6 +496,9 @@ def _run(cfg: RunConfig, folder: RunFolder, progress: Progress) -> RunResult:
         },
         "notes": notes,
     }
+    if dated:
+        metrics["maps"] = dated
+        folder.json("maps.json", [{"date": d, "path": f"maps/{d}/{v['path']}"} for d, v in dated.items()])
     folder.json("metrics.json", metrics)
     folder.json("stock.json", totals)
     if fitted.grid_table:

@@ -168,3 +168,44 @@ def test_the_random_split_is_repeated_and_its_spread_reported(juupajoki_run):
     spec = models.resolve(cfg.model.type, cfg.model.preset, cfg.model.params, cfg.model.grid)
     second = validation.cross_validate(spec, X, y, scheme="split", seed=cfg.seed + 1, train_fraction=0.7)
     assert rep["rmse"]["min"] <= second.metrics["rmse"] <= rep["rmse"]["max"]
+
+
+def test_one_run_trains_once_and_maps_more_dates_for_the_baseline(tmp_path):
+    """[[maps]]: the model trained once maps each date's layers on the same grid; maps.json lists them and
+    the baseline's carbon.maps_from reads it. A date given the training layers gives the main map exactly;
+    a date whose radar is the other polarisation gives another map."""
+    from carbonscope.baseline import config as bconfig
+    from carbonscope.biomass import config
+    from carbonscope.biomass.run import run
+    from tests.biomass.conftest import HH, HV, example_config
+
+    base = example_config(tmp_path / "run")
+    cfg = base.model_copy(
+        update={
+            "validation": base.validation.model_copy(update={"compare": [], "split_repeats": 1}),
+            "maps": [
+                config.DateMapConfig(date="2019", layers={"hh": HH, "hv": HV}),
+                config.DateMapConfig(date="2020", layers={"hh": HV}),
+            ],
+        }
+    )
+    r = run(cfg)
+    read = {}
+    for key, path in (("main", "agb.tif"), ("2019", "maps/2019/agb.tif"), ("2020", "maps/2020/agb.tif")):
+        with rasterio.open(r.folder / path) as src:
+            read[key] = (src.read(1), src.transform)
+    assert np.array_equal(read["main"][0], read["2019"][0], equal_nan=True) and read["main"][1] == read["2019"][1]
+    assert not np.allclose(read["main"][0], read["2020"][0], equal_nan=True)
+    dated = r.metrics["maps"]
+    main = r.stock["__domain__"]
+    head = main[main["headline"]] if main.get("headline") else main
+    assert dated["2019"]["agb_mg"]["estimate"] == pytest.approx(head["agb_mg"]["estimate"])
+    index = json.loads((r.folder / "maps.json").read_text())
+    assert index == [{"date": "2019", "path": "maps/2019/agb.tif"}, {"date": "2020", "path": "maps/2020/agb.tif"}]
+    carbon = bconfig.CarbonConfig(maps_from=r.folder)
+    assert [(m.date, m.path) for m in carbon.maps] == [
+        ("2019", r.folder / "maps" / "2019" / "agb.tif"),
+        ("2020", r.folder / "maps" / "2020" / "agb.tif"),
+    ]
+    with pytest.raises(ValueError, match="is not a layer"):
+        config.RunConfig.model_validate({**base.model_dump(), "maps": [{"date": "2021", "layers": {"vv": str(HH)}}]})
