@@ -29,8 +29,20 @@ FOREST = MTQ / "forest-MTQ-2000-2010-2020.tif"
 
 
 def carbonscope_run() -> dict:
-    from carbonscope.baseline import config
+    from carbonscope.baseline import allocate, config
     from carbonscope.baseline.run import run
+
+    step = {}
+    inner = allocate.vt0007
+
+    def timed(*args, **kw):  # the VT0007 step's own time, inside the whole baseline run
+        t = time.perf_counter()
+        try:
+            return inner(*args, **kw)
+        finally:
+            step["seconds"] = time.perf_counter() - t
+
+    allocate.vt0007 = timed
 
     out = Path(tempfile.mkdtemp()) / "run"
     cfg = config.load(ROOT / "examples" / "martinique.toml").model_copy(update={"output": out})
@@ -38,7 +50,8 @@ def carbonscope_run() -> dict:
     r = run(cfg)
     seconds = time.perf_counter() - t0
     v = r.results["allocation"]["vt0007"]
-    return {"share": v["project_share"]["benchmark"], "seconds_whole_baseline_run": seconds, "vt0007": v}
+    allocate.vt0007 = inner
+    return {"share": v["project_share"]["benchmark"], "seconds_whole_baseline_run": seconds, "vt0007": v, **step}
 
 
 def riskmapjnr_run() -> dict | None:
@@ -133,7 +146,7 @@ def main() -> None:
                     "confirmation_wrmse_ha": v["wrmse_ha"],
                     "chosen": v["chosen"],
                     "historical_share": v["historical_share"],
-                    "seconds_vt0007_step": v["seconds"],
+                    "seconds_vt0007_step": cs["seconds"],
                     "seconds_whole_baseline_run": cs["seconds_whole_baseline_run"],
                 },
                 "riskmapjnr": rj,

@@ -541,10 +541,8 @@ def _vt0007(r: _Steps, product, a, by_name: dict, inside: np.ndarray, project: n
 
         subj = np.where(inside, by_name[a.subjurisdictions].rasterize(g, Window(0, 0, g.width, g.height)), 0)
         note = f"sub-jurisdictions: the zones of {a.subjurisdictions!r}"
-    t0 = time.perf_counter()
     out = allocate.vt0007(product, subj.astype(np.int32), project, a.risk_bins, a.cell_m)
     out["subjurisdictions_from"] = note
-    out["seconds"] = time.perf_counter() - t0
     return out
 
 
