@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, load registry data and serve CarbonScope on the embedded default (SQLite in the data folder).
 #   scripts/start.sh DATA_FOLDER [--port P]   ingest the exports in DATA_FOLDER (e.g. ../shared/data/registries)
+#                                             and the news dumps beside it (../shared/data/news), if any
 #   scripts/start.sh [--port P]               download the registries' current exports instead (`carbonscope refresh`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,19 @@ if [ -z "${CARBONSCOPE_DATA_SOURCES_FILE:-}" ] && [ -d ../shared/data/redd ]; th
 fi
 carbonscope db upgrade
 if [ ${#data[@]} -gt 0 ]; then
-  carbonscope ingest "${data[@]}"
+  # a data folder holding registries/ (and news/), or a registries folder with news/ beside it
+  registries=(); news=()
+  for d in "${data[@]}"; do
+    if [ -d "$d/registries" ]; then
+      registries+=("$d/registries"); [ -d "$d/news" ] && news+=("$d/news")
+    else
+      registries+=("$d"); [ -d "$d/../news" ] && news+=("$d/../news")
+    fi
+  done
+  carbonscope ingest "${registries[@]}"
+  if [ ${#news[@]} -gt 0 ]; then
+    carbonscope news ingest "${news[@]}"   # items already loaded are skipped
+  fi
 else
   carbonscope refresh || echo "some registries could not be refreshed (see above); serving what is loaded"
 fi
