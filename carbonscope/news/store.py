@@ -135,13 +135,14 @@ def search(
         where.append(n.topic == topic)
     if source:
         where.append(n.source == source)
-    if target_kind and target_id:
+    if target_kind:  # items linked to that target, or (no id) to any target of that kind
         sub = select(news_links.c.news_id).where(
             news_links.c.target_kind == target_kind,
-            news_links.c.target_id == target_id,
             news_links.c.status != "removed",
             news_links.c.confidence >= min_confidence,
         )
+        if target_id:
+            sub = sub.where(news_links.c.target_id == target_id)
         where.append(n.id.in_(sub))
     total = conn.execute(select(func.count()).select_from(news_items).where(*where)).scalar_one()
     rows = [

@@ -40,13 +40,19 @@ def news_page(
     data = store.search(
         conn, q=q, topic=topic, source=source, target_kind=kind, target_id=target, limit=30, offset=(page - 1) * 30
     )
+    weekly = store.per_topic_week(conn)
+    first = page == 1 and not any((q, topic, source, project, country))
     ctx = {
         "data": data,
         "facets": store.facets(conn),
-        "weekly": store.per_topic_week(conn),
+        "weekly": weekly,
+        "chart": {"news_weekly": weekly},
+        # the opening page leads with what the hub adds: the latest items about registry projects
+        "linked": store.search(conn, target_kind="project", limit=5)["items"] if first else [],
         "page": page,
         "pages": max(1, -(-data["total"] // 30)),
         "filters": {"q": q or "", "topic": topic, "source": source, "project": project, "country": country},
+        "any_filter": not first and page == 1 or any((q, topic, source, project, country)),
     }
     return render(request, "news/list.html", ctx)
 

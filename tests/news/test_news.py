@@ -181,3 +181,53 @@ def test_only_http_links_are_stored_or_rendered(engine):
         )
     assert out["refused_links"] == 1 and out["new"] == 1
     assert templates.env.filters["safe_href"]("javascript:alert(1)") == "#"
+
+
+def test_the_news_page_opens_on_a_chart_and_the_latest_project_news(engine, db_url, tmp_path):
+    """Visitors read plain words (no command lines) before news is loaded; once it is, the page opens on
+    a chart of items per week (its data beside it) and the latest items about registry projects."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import insert
+
+    from carbonscope.ingest import ingest
+    from carbonscope.web.app import create_app
+    from tests.conftest import NATIVE
+    from tests.web.conftest import app_settings
+
+    with TestClient(create_app(app_settings(db_url, tmp_path))) as client:
+        empty = client.get("/news").text
+        assert "No news has been collected yet" in empty and "carbonscope news" not in empty
+        assert 'data-chart="news_weekly"' not in empty
+
+        ingest([NATIVE / "art-trees"], engine)
+        with engine.begin() as tx:
+            store.save(tx, all_items())
+            first = tx.execute(select(news_items.c.id, news_items.c.title).order_by(news_items.c.id)).first()
+            # an administrator's confirmed link to a project of the registry
+            tx.execute(
+                insert(news_links).values(
+                    news_id=first.id,
+                    target_kind="project",
+                    target_id="ART101",
+                    confidence=1.0,
+                    method="id",
+                    evidence="confirmed by hand",
+                    status="confirmed",
+                )
+            )
+        page = client.get("/news").text
+        assert 'data-chart="news_weekly"' in page
+        js = client.get("/static/js/charts.js").text  # the chart's y axis says what it counts
+        assert 'bars(c, weeks, series, "news items per week")' in js and "precision: 0" in js
+        data = json.loads(
+            re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1)
+        )
+        assert sum(w["items"] for w in data["news_weekly"]) == sum(
+            w["items"] for w in store.per_topic_week(engine.connect())
+        )
+        linked = page[page.index('id="linked-news"') :]
+        assert '<a href="/projects/ART101">ART101</a>' in linked[:3000]
+        filtered = client.get("/news", params={"q": "no-such-word-anywhere"}).text
+        assert "No news item matches these filters" in filtered and 'id="linked-news"' not in filtered
