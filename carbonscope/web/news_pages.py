@@ -41,12 +41,16 @@ def news_page(
         conn, q=q, topic=topic, source=source, target_kind=kind, target_id=target, limit=30, offset=(page - 1) * 30
     )
     weekly = store.per_topic_week(conn)
+    weeks = _last_weeks(weekly, CHART_WEEKS)
+    older = sum(w["items"] for w in weekly if weeks and w["week"] < weeks[0])
     first = page == 1 and not any((q, topic, source, project, country))
     ctx = {
         "data": data,
         "facets": store.facets(conn),
         "weekly": weekly,
-        "chart": {"news_weekly": weekly},
+        "chart": {"news_weekly": [w for w in weekly if w["week"] in weeks], "news_weeks": weeks},
+        "chart_weeks": len(weeks),
+        "older_items": older,
         # the opening page leads with what the hub adds: the latest items about registry projects
         "linked": store.search(conn, target_kind="project", limit=5)["items"] if first else [],
         "page": page,
@@ -55,6 +59,24 @@ def news_page(
         "any_filter": not first and page == 1 or any((q, topic, source, project, country)),
     }
     return render(request, "news/list.html", ctx)
+
+
+CHART_WEEKS = 26
+
+
+def _last_weeks(weekly: list[dict], n: int) -> list[str]:
+    """The ``n`` ISO weeks up to the latest with news, every week (none skipped when it had no news)."""
+    from datetime import date, timedelta
+
+    if not weekly:
+        return []
+    y, w = (int(v) for v in max(r["week"] for r in weekly).split("-W"))
+    last = date.fromisocalendar(y, w, 1)
+    out = []
+    for k in range(n - 1, -1, -1):
+        iy, iw, _ = (last - timedelta(weeks=k)).isocalendar()
+        out.append(f"{iy}-W{iw:02d}")
+    return out
 
 
 @router.post("/news/links/{link_id}")

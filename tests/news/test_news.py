@@ -220,13 +220,17 @@ def test_the_news_page_opens_on_a_chart_and_the_latest_project_news(engine, db_u
         page = client.get("/news").text
         assert 'data-chart="news_weekly"' in page
         js = client.get("/static/js/charts.js").text  # the chart's y axis says what it counts
-        assert 'bars(c, weeks, series, "news items per week")' in js and "precision: 0" in js
+        assert 'bars(c, weeks, series, "items per week")' in js and "precision: 0" in js
         data = json.loads(
             re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', page, re.S).group(1)
         )
-        assert sum(w["items"] for w in data["news_weekly"]) == sum(
-            w["items"] for w in store.per_topic_week(engine.connect())
-        )
+        weekly = store.per_topic_week(engine.connect())
+        assert len(data["news_weeks"]) == 26 and data["news_weeks"] == sorted(data["news_weeks"])
+        assert data["news_weeks"][-1] == max(w["week"] for w in weekly)  # up to the latest week, none skipped
+        shown = sum(w["items"] for w in data["news_weekly"])
+        older = sum(w["items"] for w in weekly if w["week"] < data["news_weeks"][0])
+        assert shown + older == sum(w["items"] for w in weekly) == 559 and shown > 500
+        assert f"{older:,} older items are in the list below" in page
         linked = page[page.index('id="linked-news"') :]
         assert '<a href="/projects/ART101">ART101</a>' in linked[:3000]
         filtered = client.get("/news", params={"q": "no-such-word-anywhere"}).text

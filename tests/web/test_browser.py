@@ -155,4 +155,17 @@ def test_phone_width(site, browser):
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"page is {width}px wide on a 390px phone"
     shot(pg, tmp, "phone-project")
+    # the explorers fold their filters behind one button that counts them: results come first
+    for path, label in (("/projects?registry=ART", "Filters (1)"), ("/credits", "Filters"), ("/news", "Filters")):
+        pg.goto(base + path)
+        assert pg.is_visible(".filters-button") and pg.inner_text(".filters-button").strip() == label, path
+        assert not pg.is_visible(".filters form"), path
+        pg.click(".filters-button")
+        assert pg.is_visible(".filters form"), path
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 400, path
+    shot(pg, tmp, "phone-filters-open")
     context.close()
+    wide = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    wide.goto(base + "/projects?registry=ART")
+    assert wide.is_visible("#filter-form") and not wide.is_visible(".filters-button")  # open on a desktop
+    wide.context.close()

@@ -39,12 +39,12 @@
   }
   var draw = {
     news_weekly: function (c) {
-      var rows = data.news_weekly || [], weeks = [], topics = [];
+      var rows = data.news_weekly || [], weeks = (data.news_weeks || []).slice(), topics = [];
       rows.forEach(function (r) {
         if (weeks.indexOf(r.week) < 0) weeks.push(r.week);
         if (topics.indexOf(r.topic) < 0) topics.push(r.topic);
       });
-      weeks.sort();
+      weeks.sort();  // every week of the span, those without news at zero
       var palette = ["#2f7d4f", "#d08a2c", "#4a78b5", "#9b3b3b", "#7b6aa8", "#5b8c85", "#b0a24a", "#888"];
       var series = topics.map(function (t, i) {
         return { label: t, color: palette[i % palette.length], stack: "s", values: weeks.map(function (w) {
@@ -52,7 +52,7 @@
           return hit ? hit.items : 0;
         }) };
       });
-      bars(c, weeks, series, "news items per week");
+      bars(c, weeks, series, "items per week");
     },
     by_year: function (c) { yearly.call(c, data.by_year || [], "year", ["issued", "retired", "cancelled"]); },
     by_vintage: function (c) { yearly.call(c, data.by_vintage || [], "year", ["issued", "retired", "cancelled"]); },
