@@ -155,6 +155,16 @@ def test_phone_width(site, browser):
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, f"page is {width}px wide on a 390px phone"
     shot(pg, tmp, "phone-project")
+    # the projects table keeps its key numbers on a phone's screen; registry and country go under the name
+    pg.goto(base + "/projects?registry=ART")
+    for header in ("Issued", "Retired or cancelled"):
+        box = pg.locator(f"#projects-table th >> text={header}").bounding_box()
+        assert box and box["x"] + box["width"] <= 390, (header, box)
+    assert not pg.is_visible("#projects-table th >> text=Country")
+    assert pg.locator("#projects-table tbody .phone-meta").first.inner_text().startswith("ART")  # ID · registry · ...
+    pg.goto(base + "/projects?country=BR")  # long names must not push the numbers off either
+    box = pg.locator("#projects-table th >> text=Retired or cancelled").bounding_box()
+    assert box and box["x"] + box["width"] <= 390, box
     # the explorers fold their filters behind one button that counts them: results come first
     for path, label in (("/projects?registry=ART", "Filters (1)"), ("/credits", "Filters"), ("/news", "Filters")):
         pg.goto(base + path)
@@ -168,4 +178,9 @@ def test_phone_width(site, browser):
     wide = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
     wide.goto(base + "/projects?registry=ART")
     assert wide.is_visible("#filter-form") and not wide.is_visible(".filters-button")  # open on a desktop
+    for path in ("/projects", "/projects?country=BR"):  # every column fits at 1366 px, Remaining included
+        wide.goto(base + path)
+        last = wide.locator("#projects-table th >> text=Remaining").bounding_box()
+        frame = wide.locator(".table-wrap").bounding_box()
+        assert last["x"] + last["width"] <= frame["x"] + frame["width"] + 1, path
     wide.context.close()
