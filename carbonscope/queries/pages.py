@@ -148,6 +148,19 @@ def home_page(conn: Connection) -> HomePage:
     )
 
 
+def project_with_id(conn: Connection, text: str) -> str | None:
+    """The project ID ``text`` names exactly (``vcs 1340`` -> ``VCS1340``), when that project is loaded."""
+    from sqlalchemy import select
+
+    from carbonscope.db.schema import projects
+    from carbonscope.registry.codes import is_project_id, normalise_id
+
+    pid = normalise_id(text)
+    if not is_project_id(pid):
+        return None
+    return conn.execute(select(projects.c.id).where(projects.c.id == pid)).scalar_one_or_none()
+
+
 def is_empty(conn: Connection) -> bool:
     """No project loaded yet (pages then say how to load data)."""
     return analytics.summary(conn)["projects"] == 0

@@ -72,6 +72,10 @@ def home(request: Request, conn: Conn, user: User) -> Response:
 @router.get("/projects")
 def projects_page(request: Request, conn: Conn, user: User) -> Response:
     params = _params(ProjectListParams, request)
+    if params.q and set(request.query_params) <= {"q"}:  # an exact ID typed in search opens its project
+        pid = page_data.project_with_id(conn, params.q)
+        if pid is not None:
+            return RedirectResponse(f"/projects/{pid}", status_code=303)
     sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
     filters = params.filters()
     data = lists.list_projects(conn, filters, params.paging(), sort)

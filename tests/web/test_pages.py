@@ -86,3 +86,19 @@ def test_the_page_of_a_project_whose_totals_are_stated_without_events(client):
     assert "as stated by" in r.text and "(no events loaded)" in r.text
     r = client.get("/projects/ACR102")
     assert r.status_code == 200 and "as stated by vrod/projects" in r.text
+
+
+def test_an_exact_id_in_search_opens_the_project_and_a_page_past_the_last_says_so(client):
+    r = client.get("/projects", params={"q": "vcs 612"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/projects/VCS612"
+    assert client.get("/projects", params={"q": "VCS612"}).url.path == "/projects/VCS612"
+    # with other filters it stays a search; an ID that is not loaded, or a word, is searched for
+    kept = client.get("/projects", params={"q": "VCS612", "registry": "VCS"}, follow_redirects=False)
+    assert kept.status_code == 200 and "VCS612" in kept.text
+    assert client.get("/projects", params={"q": "VCS999999999"}, follow_redirects=False).status_code == 200
+    assert client.get("/projects", params={"q": "Kasigau"}, follow_redirects=False).status_code == 200
+    past = client.get("/projects", params={"registry": "ART", "page": 999}).text
+    pages = int(re.search(r"fill (\d+) pages?", past).group(1))
+    assert "This page is past the last one" in past and f"page={pages}" in past
+    none = client.get("/projects", params={"q": "no-such-project-anywhere"}).text
+    assert "No project matches these filters" in none and 'href="/projects">Clear all filters' in none
