@@ -173,7 +173,7 @@ def allowed_path(settings: Settings, value: str, field: str) -> Path:
         raise InvalidField(field, f"{value!r} is neither a data source's name nor a file") from exc
     for folder in settings.data_folders:
         if p.is_relative_to(Path(folder).resolve()):
-            return Path(f'{driver}:"{p}":{variable}') if driver else p
+            return Path(rasterpath.join(driver, p, variable))
     raise InvalidField(
         field,
         f"{value!r} is outside the folders analyses may read (setting CARBONSCOPE_DATA_FOLDERS); "

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from rasterio.windows import Window
-from scipy import ndimage
 
+from carbonscope.baseline import vt0007 as tool
 from carbonscope.baseline.landcover import Product
+from carbonscope.baseline.vt0007 import distance_to as _distance
 from carbonscope.baseline.zones import ZoneSet
 
 CHECK_TOLERANCE = 1.5  # predicted / observed share within [1/1.5, 1.5] passes
@@ -43,13 +44,6 @@ class RiskMap:
     share: float
     validation: dict | None
     factors: list[str]
-
-
-def _distance(mask_from: np.ndarray, res: float) -> np.ndarray:
-    """Distance (m) of every pixel to the nearest True pixel of ``mask_from`` (inf when none)."""
-    if not mask_from.any():
-        return np.full(mask_from.shape, np.inf, dtype=np.float32)
-    return (ndimage.distance_transform_edt(~mask_from) * res).astype(np.float32)
 
 
 def _edges(values: np.ndarray, bins: int) -> np.ndarray:
@@ -162,8 +156,6 @@ def historical_share(project_deforestation: float, jurisdiction_deforestation: f
 def vt0007(product: Product, subj: np.ndarray, project: np.ndarray, bins: int, cell_m: float) -> dict:
     """VT0007's benchmark map confirmed against CarbonScope's edge-distance quantile model (the
     alternative) by weighted RMSE; ``subj``: sub-jurisdiction number per pixel, 0 outside."""
-    from carbonscope.baseline import vt0007 as tool
-
     g = product.grid
     cats = product.read(Window(0, 0, g.width, g.height))
     is_forest = np.isin(cats, np.array(product.forest))

@@ -35,12 +35,16 @@ CELL_M = 1000.0
 MIN_CELLS = 1000  # riskmapjnr refuses fewer cells with forest; here a warning
 
 
+def distance_to(mask_from: np.ndarray, res: float) -> np.ndarray:
+    """Distance (m) of every pixel to the nearest True pixel of ``mask_from`` (inf when none)."""
+    if not mask_from.any():
+        return np.full(mask_from.shape, np.inf, dtype=np.float32)
+    return (ndimage.distance_transform_edt(~mask_from) * res).astype(np.float32)
+
+
 def edge_distance(forest: np.ndarray, valid: np.ndarray, res: float) -> np.ndarray:
     """Metres from every pixel to the nearest valid non-forest pixel (inf when there is none)."""
-    open_land = ~forest & valid
-    if not open_land.any():
-        return np.full(forest.shape, np.inf, dtype=np.float32)
-    return (ndimage.distance_transform_edt(~open_land) * res).astype(np.float32)
+    return distance_to(~forest & valid, res)
 
 
 def threshold(d_edge: np.ndarray, lost: np.ndarray, share: float = THRESHOLD_SHARE) -> float:

@@ -77,6 +77,8 @@ ASSET_KEYS = {
     "cop-dem-glo-30": {"elevation": ["data", "elevation", "dem"]},
     "esa-worldcover": {"landcover": ["map", "classification"]},
 }
+# products whose items are repeated acquisitions composited over a date range (the others are one-off maps)
+TIMED_PRODUCTS = ("sentinel-2-l2a", "landsat-c2-l2", "sentinel-1-rtc", "sentinel-1-grd")
 DEFAULT_COLLECTION = {
     "sentinel-2-l2a": "sentinel-2-l2a",
     "landsat-c2-l2": "landsat-c2-l2",

@@ -24,12 +24,17 @@ def is_subdataset(value: str | Path) -> bool:
     return SUBDATASET.match(str(value)) is not None
 
 
+def join(driver: str | None, file: Path, variable: str | None) -> str | Path:
+    """The inverse of :func:`split`: a GDAL subdataset string, or the file itself."""
+    return f'{driver}:"{file}":{variable}' if driver else file
+
+
 def resolve(value: str | Path, base: Path) -> str | Path:
     """``value`` with its file made absolute against ``base`` (a subdataset stays a GDAL string)."""
     driver, file, var = split(value)
     if not file.is_absolute():
         file = (base / file).resolve()
-    return f'{driver}:"{file}":{var}' if driver else file
+    return join(driver, file, var)
 
 
 def exists(value: str | Path) -> bool:

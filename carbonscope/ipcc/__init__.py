@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -119,11 +120,20 @@ class ForestDefault:
         )
 
 
+@lru_cache(maxsize=1)
+def _packaged_agb_table() -> pd.DataFrame:
+    return read_table("agb_natural_forest_2006.csv", None, {"zone", "region", "agb", "low", "high"})
+
+
 def natural_forest_agb(key: str, table: Path | None = None) -> ForestDefault:
     """``"<zone>:<region>"`` (e.g. ``tropical_moist_deciduous:americas``) in IPCC 2006 Table 4.7
     (``factors/agb_natural_forest_2006.csv``) or a user's table with the columns
     ``zone, region, agb, low, high``."""
-    t = read_table("agb_natural_forest_2006.csv", table, {"zone", "region", "agb", "low", "high"})
+    t = (
+        _packaged_agb_table()
+        if table is None
+        else read_table("agb_natural_forest_2006.csv", table, {"zone", "region", "agb", "low", "high"})
+    )
     zone, _, region = key.partition(":")
     rows = t[(t.zone == zone) & (t.region == (region or "all"))]
     if rows.empty:

@@ -56,7 +56,7 @@ def news_page(
         "page": page,
         "pages": max(1, -(-data["total"] // 30)),
         "filters": {"q": q or "", "topic": topic, "source": source, "project": project, "country": country},
-        "any_filter": not first and page == 1 or any((q, topic, source, project, country)),
+        "any_filter": any((q, topic, source, project, country)),
     }
     return render(request, "news/list.html", ctx)
 

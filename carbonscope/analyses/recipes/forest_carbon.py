@@ -217,7 +217,9 @@ def _grid(plan: Plan, boundary: dict, resolution_m: float) -> dict:
 
 def _timed(s: Source) -> bool:
     """A STAC source of imagery taken again and again (composited over dates), not a one-off map."""
-    return (s.stac or {}).get("product") in ("sentinel-2-l2a", "landsat-c2-l2", "sentinel-1-rtc", "sentinel-1-grd")
+    from carbonscope.biomass.stac import TIMED_PRODUCTS
+
+    return (s.stac or {}).get("product") in TIMED_PRODUCTS
 
 
 def _sets(sources: dict[str, Source]) -> list[str]:
