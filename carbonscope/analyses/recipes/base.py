@@ -50,8 +50,8 @@ def parse_params(model: type[Params], raw: dict[str, Any]) -> tuple[Params, list
     try:
         params = model.model_validate(clean)
     except ValidationError as exc:
-        where, msg, _ = first_problem(exc, "params")
-        raise InvalidField(f"params.{where}", msg) from exc
+        where, msg, _ = first_problem(exc)
+        raise InvalidField(f"params.{where}" if where else "params", msg.removeprefix("Value error, ")) from exc
     return params, sorted(clean)
 
 
