@@ -1,9 +1,15 @@
-"""Precision of news linking on a hand-checked sample (issue: accounts, proposals, comments, news).
+"""Precision and recall of news linking, against judgements a person recorded.
 
-Loads the real registry files and the 1,422 real news items into a scratch database, draws a
-seeded sample of 50 links (confidence >= 0.5), and scores it against the judgements a person
-recorded in ``benchmarks/news_links_checked.csv`` (link, target, correct 1/0, note). A link of the
-sample without a judgement is printed for checking and makes the run fail.
+Loads the real registry files and the 1,422 real news items into a scratch database.
+
+* Precision: a seeded sample of 50 links (confidence >= 0.5) scored against
+  ``benchmarks/news_links_checked.csv`` (link, target, correct 1/0, note). A link of the sample
+  without a judgement is printed for checking and makes the run fail.
+* Recall: every item found by reading all 559 distinct items that names a carbon project, a
+  project developer or a crediting methodology, with what it names, in
+  ``benchmarks/news_mentions_checked.csv``; ``in_data`` says whether the five registries' files
+  hold it (a project, developer or methodology they do not hold cannot be linked). Recall is
+  given over the mentions the data can answer and over all of them.
 
     python -m benchmarks.bench_news_links [--print-sample]
 """
@@ -22,6 +28,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 JUDGED = ROOT / "benchmarks" / "news_links_checked.csv"
+MENTIONS = ROOT / "benchmarks" / "news_mentions_checked.csv"
 
 
 def sample_links(n: int = 50, seed: int = 50) -> list[dict]:
@@ -60,6 +67,30 @@ def sample_links(n: int = 50, seed: int = 50) -> list[dict]:
         engine.dispose()
     rng = random.Random(seed)
     return rows, rng.sample(rows, min(n, len(rows)))
+
+
+def recall(rows: list[dict]) -> dict:
+    """Share of the hand-found mentions that the linker linked (confidence >= 0.5)."""
+    found = {(r["canonical_link"], r["target_kind"], r["target_id"]) for r in rows}
+    with open(MENTIONS, newline="") as fh:
+        mentions = list(csv.DictReader(fh))
+    in_data = [m for m in mentions if m["in_data"] == "1"]
+    hit = [m for m in in_data if (m["canonical_link"], m["target_kind"], m["target_id"]) in found]
+    for m in in_data:
+        if m not in hit:
+            print(f"missed: {m['target_kind']} {m['target_id']} ({m['named_as']}) in {m['canonical_link']}")
+    by_kind: dict[str, list[int]] = {}
+    for m in mentions:
+        by_kind.setdefault(m["target_kind"], []).append(int(m in hit))
+    return {
+        "items": len({m["canonical_link"] for m in mentions}),
+        "mentions": len(mentions),
+        "mentions_in_data": len(in_data),
+        "linked": len(hit),
+        "recall_in_data": len(hit) / max(1, len(in_data)),
+        "recall_all": len(hit) / max(1, len(mentions)),
+        "by_kind": {k: {"mentions": len(v), "linked": sum(v)} for k, v in sorted(by_kind.items())},
+    }
 
 
 def main() -> None:
@@ -105,6 +136,8 @@ def main() -> None:
         "correct": correct,
         "precision": correct / max(1, len(sample) - len(missing)),
         "by_kind": {k: {"n": len(v), "precision": sum(v) / len(v)} for k, v in by_kind.items()},
+        "non_country_links": sum(r["target_kind"] != "country" for r in rows),
+        "recall": recall(rows),
     }
     print(json.dumps(result, indent=2))
     if missing:

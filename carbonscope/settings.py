@@ -21,6 +21,23 @@ def _default_data_dir() -> Path:
     return Path(base) / "carbonscope"
 
 
+# Public carbon-market news feeds read by `carbonscope news refresh` unless settings name others:
+# English first (the registries' language), carbon-market desks before general climate news.
+# Items in other languages are kept and labelled with their detected language (news.language).
+DEFAULT_NEWS_FEEDS = (
+    "https://carbon-pulse.com/category/voluntary/vcm-developments/feed/",
+    "https://carbon-pulse.com/category/voluntary/vcm-governance/feed/",
+    "https://carbon-pulse.com/category/nature-based-carbon/feed/",
+    "https://carbon-pulse.com/category/co2-management/engineered-removals/feed/",
+    "https://carbon-pulse.com/category/international/paris-article-6/feed/",
+    "https://carboncredits.com/feed/",
+    "https://carbonmarketwatch.org/feed/",
+    "https://www.clearbluemarkets.com/knowledge-base/rss.xml",
+    "https://www.carbonbrief.org/feed/",
+    "https://www.climatechangenews.com/feed/",
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONSCOPE_", extra="ignore")
 
@@ -76,7 +93,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "CarbonScope <no-reply@carbonscope.local>"
     site_url: str = "http://127.0.0.1:8000"
-    news_feeds: list[str] = Field(default_factory=list, description="RSS/Atom feed URLs for `carbonscope news refresh`")
+    news_feeds: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_NEWS_FEEDS),
+        description="RSS/Atom feed URLs for `carbonscope news refresh` (default: public carbon-market feeds, English)",
+    )
 
     # Carbon analyst
     stac_url: str = Field(

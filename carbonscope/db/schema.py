@@ -521,6 +521,7 @@ news_items = Table(
     Column("keywords", JSONType),
     Column("feed", Text),  # where it came from: a feed URL or a file
     Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("language", String(8), index=True),  # two-letter code, detected (news.language)
 )
 
 news_links = Table(
@@ -528,8 +529,8 @@ news_links = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("news_id", Integer, ForeignKey("news_items.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("target_kind", String(12), nullable=False),  # project | country | methodology
-    Column("target_id", String(40), nullable=False),
+    Column("target_kind", String(12), nullable=False),  # project | country | methodology | developer
+    Column("target_id", String(200), nullable=False),
     Column("confidence", Float, nullable=False),
     Column("method", String(20), nullable=False),  # id | serial | name | country | methodology
     Column("evidence", Text),

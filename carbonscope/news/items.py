@@ -69,6 +69,7 @@ class Item:
     topic: str | None = None
     keywords: list[str] = field(default_factory=list)
     feed: str | None = None
+    language: str | None = None  # two-letter code; detected from the text when the source gives none
 
     @property
     def canonical(self) -> str:

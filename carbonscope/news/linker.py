@@ -10,6 +10,10 @@
   ("Kariba" with "Verra" or "REDD+"); 0.85 for two words or more, 0.7 for one, 0.1 more when the
   text speaks of a project or credits; a name shared by several projects divides the confidence
   among them; names that are only a country's name are left to the country link;
+* a developer's distinctive name (the registry's proponent without its legal form, "Groundwork
+  BioAg" for "Groundwork BioAg Ltd."; a plural last word matches, "Koko Networks"), written as a
+  name: the developer, 0.8 (0.7 for one word, which also needs the text to speak of carbon,
+  credits, projects or developers); lists of several proponents are not matched;
 * a country's name: the country, 0.9; a methodology code: the methodology, 0.95.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -181,9 +186,21 @@ def _country_names() -> dict[str, str]:
 
 
 def _distinctive(core: tuple[str, ...]) -> bool:
+    """One rare word (Zipf below 3: "Kariba"), or, in a name of three words or more, one uncommon
+    word (below 3.5: "Northern Kenya Grassland"): three capitalised words in that order are a name."""
     from wordfreq import zipf_frequency
 
-    return any(len(w) >= 4 and zipf_frequency(w, "en") < 3.0 for w in core)
+    limit = 3.5 if len(core) >= 3 else 3.0
+    return any(len(w) >= 4 and zipf_frequency(w, "en") < limit for w in core)
+
+
+# Words of a company's legal form, dropped from a developer's name ("Groundwork BioAg Ltd." -> groundwork bioag)
+LEGAL_FORMS = {
+    "ag", "gmbh", "sa", "sas", "sarl", "srl", "ltda", "llc", "lp", "plc", "pvt", "private", "pty", "bv",
+    "nv", "spa", "s", "a", "corp", "corporation", "group", "holdings", "holding", "pte", "jsc", "ojsc", "tbk",
+    "pt", "cv", "kg", "oy", "ab", "as", "asa", "bhd", "sdn", "k", "ltd", "limited", "inc", "co", "company",
+}  # fmt: skip
+MULTIPLE = {"multiple", "proponents", "various", "several", "see", "not", "disclosed", "unknown"}
 
 
 REGISTRY_WORDS = {
@@ -211,16 +228,44 @@ def _written_as_name(text: str, gram: tuple[str, ...]) -> bool:
     return False
 
 
+DEVELOPER_CONTEXT = re.compile(r"\bdevelop|\bcarbon\b|\bcredits?\b|\bprojects?\b|\boffsets?\b", re.IGNORECASE)
+
+
+def _singular(word: str) -> str:
+    """ "networks" -> "network", so "Koko Networks" is the registry's "KOKO Network limited"."""
+    return word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def developer_core(proponent: str) -> tuple[str, ...] | None:
+    """The distinctive words of a developer's name, or None when the name cannot be told apart
+    from ordinary words (a list of several proponents, or "South Pole": two common words)."""
+    if not proponent or any(sep in proponent for sep in (";", "|", "/", " and ", "&", ",")):
+        return None
+    words = [w for w in _words(re.sub(r"\(.*?\)", " ", proponent)) if w not in LEGAL_FORMS]
+    if not words or len(words) > 5 or set(words) & MULTIPLE:
+        return None
+    core = tuple(_singular(w) for w in words)
+    if " ".join(words) in _country_names() or not _distinctive(tuple(words)):
+        return None
+    return core
+
+
 class Linker:
     def __init__(
-        self, names: dict[tuple[str, ...], list[str]], ids: set[str], context: dict[str, set[str]] | None = None
+        self,
+        names: dict[tuple[str, ...], list[str]],
+        ids: set[str],
+        context: dict[str, set[str]] | None = None,
+        developers: dict[tuple[str, ...], str] | None = None,
     ):
         """``names``: distinctive name cores (tuples of folded words) -> project IDs; ``context``:
-        project ID -> words that confirm a one-word name (its registry's and type's words)."""
+        project ID -> words that confirm a one-word name (its registry's and type's words);
+        ``developers``: distinctive cores of developers' names -> the name as the registry writes it."""
         self.names = names
         self.ids = ids
         self.context = context or {}
-        self.max_len = max((len(k) for k in names), default=1)
+        self.developers = developers or {}
+        self.max_len = max((len(k) for k in (*names, *self.developers)), default=1)
         self.countries = _country_names()
 
     @classmethod
@@ -229,9 +274,13 @@ class Linker:
         ids = set()
         context: dict[str, set[str]] = {}
         countries = set(_country_names())
-        for pid, name, registry, ptype in conn.execute(
-            select(projects.c.id, projects.c.name, projects.c.registry, projects.c.project_type)
+        spellings: dict[tuple[str, ...], Counter] = {}
+        for pid, name, registry, ptype, proponent in conn.execute(
+            select(projects.c.id, projects.c.name, projects.c.registry, projects.c.project_type, projects.c.proponent)
         ):
+            dev = developer_core(proponent or "")
+            if dev:
+                spellings.setdefault(dev, Counter())[proponent.strip()] += 1
             ids.add(pid)
             core = tuple(w for w in _words(name or "") if w not in GENERIC and not w.isdigit())[:6]
             if not core or " ".join(core) in countries or not _distinctive(core):
@@ -241,7 +290,8 @@ class Linker:
                 context[pid] = REGISTRY_WORDS.get(registry, set()) | {
                     w for w in _words(ptype or "") if len(w) > 3 or w.endswith("+")
                 }
-        return cls(names, ids, context)
+        developers = {core: names_seen.most_common(1)[0][0] for core, names_seen in spellings.items()}
+        return cls(names, ids, context, developers)
 
     def links(self, title: str, summary: str = "") -> list[Link]:
         text = f"{title}\n{summary}"
@@ -281,6 +331,15 @@ class Linker:
                         if n == 1 and not (self.context.get(pid, set()) & set(words)):
                             continue
                         add(Link("project", pid, round(base / len(hits), 3), "name", " ".join(gram)))
+        dev_words = [_singular(w) for w in words]
+        for n in range(self.max_len, 0, -1):
+            for i in range(len(dev_words) - n + 1):
+                gram = tuple(dev_words[i : i + n])
+                dev = self.developers.get(gram)
+                if dev and _written_as_name(text, tuple(words[i : i + n])):
+                    if n == 1 and not DEVELOPER_CONTEXT.search(text):
+                        continue
+                    add(Link("developer", dev, 0.8 if n >= 2 else 0.7, "developer", " ".join(words[i : i + n])))
         # Longest names first, and a matched name hides the shorter ones inside it
         # ("Democratic Republic of Congo" is DR Congo, not the Republic of the Congo).
         joined = " " + " ".join(words) + " "

@@ -10,6 +10,7 @@ from pathlib import Path
 import feedparser
 
 from carbonscope.errors import InputError
+from carbonscope.news import language
 from carbonscope.news.items import Item, parse_time, strip_html, topic_for
 
 
@@ -38,6 +39,7 @@ def from_json(path: Path) -> list[Item]:
                 topic=d.get("topic") or topic_for(d["title"], summary),
                 keywords=[str(k) for k in d.get("matched_keywords") or []],
                 feed=str(path),
+                language=language.detect(d["title"], summary, d.get("language")),
             )
         )
     return out
@@ -49,6 +51,7 @@ def from_feed(content: bytes | str, origin: str) -> list[Item]:
     if not parsed.get("version") and not parsed.entries:  # feedparser names the format it recognised
         raise InputError(f"not an RSS or Atom feed ({parsed.get('bozo_exception')})", file=origin)
     source = strip_html(parsed.feed.get("title")) or origin
+    feed_language = parsed.feed.get("language")
     out = []
     for e in parsed.entries:
         title, link = strip_html(e.get("title")), e.get("link")
@@ -66,6 +69,7 @@ def from_feed(content: bytes | str, origin: str) -> list[Item]:
                 published_at=published,
                 topic=topic_for(title, summary),
                 feed=origin,
+                language=language.detect(title, summary, e.get("language") or feed_language),
             )
         )
     return out

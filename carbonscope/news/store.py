@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from carbonscope.community import targets
 from carbonscope.db.schema import news_items, news_links
 from carbonscope.errors import InvalidField, NotFoundError, PermissionDenied
+from carbonscope.news import language
 from carbonscope.news.items import Item
 from carbonscope.news.linker import Linker
 from carbonscope.urls import safe_url
@@ -46,6 +47,7 @@ def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> d
                 keywords=it.keywords,
                 feed=it.feed,
                 fetched_at=now,
+                language=it.language,
             )
             .returning(news_items.c.id)
         ).scalar_one()
@@ -63,7 +65,17 @@ def save(conn: Connection, items: list[Item], linker: Linker | None = None) -> d
                 )
             )
             links += 1
+    _detect_missing_languages(conn)
     return {"items": len(items), "new": new, "duplicates": dup, "links": links, "refused_links": refused}
+
+
+def _detect_missing_languages(conn: Connection) -> None:
+    """Items stored before languages were detected get theirs (once: the column is then set)."""
+    n = news_items.c
+    for nid, title, summary in conn.execute(select(n.id, n.title, n.summary).where(n.language.is_(None))).all():
+        lang = language.detect(title, summary or "")
+        if lang:
+            conn.execute(update(news_items).where(n.id == nid).values(language=lang))
 
 
 def relink(conn: Connection) -> int:
@@ -117,6 +129,7 @@ def search(
     q: str | None = None,
     topic: str | None = None,
     source: str | None = None,
+    lang: str | None = None,
     target_kind: str | None = None,
     target_id: str | None = None,
     min_confidence: float = 0.5,
@@ -135,6 +148,8 @@ def search(
         where.append(n.topic == topic)
     if source:
         where.append(n.source == source)
+    if lang:
+        where.append(n.language == lang)
     if target_kind:  # items linked to that target, or (no id) to any target of that kind
         sub = select(news_links.c.news_id).where(
             news_links.c.target_kind == target_kind,
@@ -148,7 +163,7 @@ def search(
     rows = [
         dict(r)
         for r in conn.execute(
-            select(n.id, n.title, n.summary, n.source, n.link, n.published_at, n.topic)
+            select(n.id, n.title, n.summary, n.source, n.link, n.published_at, n.topic, n.language)
             .where(*where)
             .order_by(n.published_at.desc().nulls_last(), n.id.desc())
             .limit(limit)
@@ -182,7 +197,14 @@ def facets(conn: Connection) -> dict:
             select(n.source, func.count()).group_by(n.source).order_by(func.count().desc()).limit(40)
         )
     ]
-    return {"topic": topics, "source": sources}
+    languages = [
+        {"value": code, "count": c, "label": language.name(code)}
+        for code, c in conn.execute(
+            select(n.language, func.count()).group_by(n.language).order_by(func.count().desc(), n.language)
+        )
+        if code
+    ]
+    return {"topic": topics, "source": sources, "language": languages}
 
 
 def per_topic_week(conn: Connection) -> list[dict]:

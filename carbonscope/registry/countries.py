@@ -121,12 +121,30 @@ def to_alpha2(value: str | None) -> str | None:
     return _table().get(_key(text))
 
 
+# Names as people write them, where ISO 3166's is an index entry ("Congo, The Democratic Republic of the")
+SHORT_NAMES = {
+    "XK": "Kosovo",
+    "CD": "DR Congo",
+    "BQ": "Caribbean Netherlands",
+    "CC": "Cocos Islands",
+    "FK": "Falkland Islands",
+    "FM": "Micronesia",
+    "MF": "Saint Martin",
+    "PS": "Palestine",
+    "SH": "Saint Helena",
+    "SX": "Sint Maarten",
+    "VA": "Vatican City",
+    "VG": "British Virgin Islands",
+    "VI": "US Virgin Islands",
+}
+
+
 @lru_cache(maxsize=512)
 def country_name(alpha2: str | None) -> str | None:
     if not alpha2:
         return None
-    if alpha2 == "XK":
-        return "Kosovo"
+    if alpha2 in SHORT_NAMES:
+        return SHORT_NAMES[alpha2]
     c = pycountry.countries.get(alpha_2=alpha2)
     return getattr(c, "common_name", None) or c.name if c else None
 

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from carbonscope.registry.countries import country_name
 from carbonscope.urls import safe_url
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,6 +71,7 @@ templates.env.filters["num"] = num
 # Every stored link goes through this before it becomes an href: http(s) or nothing
 templates.env.filters["safe_href"] = lambda u: safe_url(u) or "#"
 templates.env.filters["compact"] = compact
+templates.env.filters["country"] = lambda code: country_name(code) or code
 templates.env.globals.update(with_query=with_query, toggled=toggled, sort_link=sort_link, sort_mark=sort_mark)
 
 

@@ -107,6 +107,36 @@ def test_items_per_topic_and_week_match_an_independent_count(engine):
     assert got == expected and sum(got.values()) == 559
 
 
+def test_languages_detected_on_the_real_items():
+    """Every item with Chinese characters is Chinese, the two Politico pieces in French are French,
+    the rest English (a model free to answer any language called some English headlines Nigerian
+    Pidgin and traditional Chinese Cantonese)."""
+    import re
+
+    unique = {it.canonical: it for it in all_items()}.values()
+    cjk = {it.canonical for it in unique if re.search(r"[\u4e00-\u9fff]", it.title + it.summary)}
+    french = {it.canonical for it in unique if it.title.startswith(("A gauche, qui", "Spéciale Aix"))}
+    assert len(cjk) == 63 and len(french) == 2
+    for it in unique:
+        expected = "zh" if it.canonical in cjk else "fr" if it.canonical in french else "en"
+        assert it.language == expected, (it.title, it.language)
+
+
+def test_a_feed_declares_the_language_of_items_too_short_to_tell():
+    from carbonscope.news import language
+
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><language>zh-TW</language>'
+        "<item><title>ESG</title><link>https://example.org/a</link></item>"
+        "<item><title>Verra reinstates a grassland carbon project after a community vote</title>"
+        "<link>https://example.org/b</link></item></channel></rss>"
+    )
+    short, long = sources.from_feed(rss, "feed.xml")
+    assert short.language == "zh" and long.language == "en"  # the text wins when it can tell
+    assert language.declared("en-us") == "en" and language.declared("tlh") is None
+    assert language.detect("ok", "") is None and language.name("zh") == "Chinese"
+
+
 def test_links_to_projects_countries_and_methodologies(loaded_url):
     engine = make_engine(loaded_url)
     with engine.connect() as conn:
@@ -120,6 +150,21 @@ def test_links_to_projects_countries_and_methodologies(loaded_url):
     assert ("country", "TZ") in {
         (link.target_kind, link.target_id) for link in linker.links(tanzania.title, tanzania.summary)
     }
+
+    def found(start):
+        it = next(it for it in items.values() if it.title.startswith(start))
+        return {(link.target_kind, link.target_id) for link in linker.links(it.title, it.summary)}
+
+    # a three-word name of capitalised, uncommon-enough words ("grassland" is not rare in English)
+    assert ("project", "VCS1468") in found("Verra reinstates Northern Kenya grassland")
+    # developers by the registry's proponent name without its legal form; a plural last word matches
+    assert {("developer", "Groundwork BioAg Ltd."), ("project", "VCS4885")} <= found("Groundwork BioAg Issues")
+    assert ("developer", "KOKO Network limited") in found("Kenyan carbon developer puts technology")
+    from carbonscope.news.linker import developer_core
+
+    assert developer_core("Groundwork BioAg Ltd.") == ("groundwork", "bioag")
+    assert developer_core("Multiple Proponents") is None and developer_core("South Pole AG") is None
+    assert developer_core("Wildlife Works; Terra Global") is None
     # words that are also ordinary English never link a project ("Sustainable", "Growing", "Access")
     assert not [
         link for link in linker.links("Growing access to sustainable finance", "") if link.target_kind == "project"
@@ -204,7 +249,11 @@ def test_the_news_page_opens_on_a_chart_and_the_latest_project_news(engine, db_u
         ingest([NATIVE / "art-trees"], engine)
         with engine.begin() as tx:
             store.save(tx, all_items())
-            first = tx.execute(select(news_items.c.id, news_items.c.title).order_by(news_items.c.id)).first()
+            first = tx.execute(
+                select(news_items.c.id, news_items.c.title)
+                .where(news_items.c.language == "en")
+                .order_by(news_items.c.id)
+            ).first()
             # an administrator's confirmed link to a project of the registry
             tx.execute(
                 insert(news_links).values(
@@ -233,5 +282,18 @@ def test_the_news_page_opens_on_a_chart_and_the_latest_project_news(engine, db_u
         assert f"{older:,} older items are in the list below" in page
         linked = page[page.index('id="linked-news"') :]
         assert '<a href="/projects/ART101">ART101</a>' in linked[:3000]
+        # English first: the page opens on the English items and offers the others by name
+        assert "494 news items in English" in re.sub(r"<[^>]+>", "", page)
+        assert "Chinese (63)" in page and "French (2)" in page
+        everything = client.get("/news", params={"language": "all"}).text
+        assert "559 news items" in re.sub(r"<[^>]+>", "", everything)
+        chinese = client.get("/news", params={"language": "zh"}).text
+        assert "63 news items in Chinese" in re.sub(r"<[^>]+>", "", chinese)
+        api = client.get("/api/v1/news", params={"language": "fr"}).json()
+        assert api["total"] == 2 and {i["language"] for i in api["items"]} == {"fr"}
+        langs = {r["value"]: r["count"] for r in client.get("/api/v1/news/stats").json()["language"]}
+        assert langs == {"en": 494, "zh": 63, "fr": 2}
+        bad = client.get("/news", params={"language": "xx"}, headers={"accept": "text/html"})
+        assert bad.status_code == 422 and "zh (Chinese)" in bad.text and "or all" in bad.text
         filtered = client.get("/news", params={"q": "no-such-word-anywhere"}).text
         assert "No news item matches these filters" in filtered and 'id="linked-news"' not in filtered

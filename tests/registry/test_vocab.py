@@ -108,3 +108,10 @@ def test_countries(raw, code):
 
 def test_country_names():
     assert country_name("CI") == "Côte d'Ivoire" and country_name("XK") == "Kosovo" and country_name(None) is None
+    # names as people write them, not ISO's index form ("Congo, The Democratic Republic of the")
+    assert country_name("CD") == "DR Congo" and country_name("VG") == "British Virgin Islands"
+    import pycountry
+
+    assert not [
+        c.alpha_2 for c in pycountry.countries if "," in country_name(c.alpha_2) or "(" in country_name(c.alpha_2)
+    ]

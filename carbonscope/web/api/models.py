@@ -294,6 +294,7 @@ class NewsItem(BaseModel):
     link: str | None
     published_at: datetime | date | None
     topic: str | None
+    language: str | None = Field(description="two-letter code of the language it is written in, detected")
     links: list[NewsLink]
 
 
@@ -310,11 +311,19 @@ class TopicWeek(BaseModel):
     items: int
 
 
+class LanguageCount(BaseModel):
+    model_config = STRICT
+    value: str = Field(description="two-letter language code")
+    count: int
+    label: str = Field(description="the language's English name")
+
+
 class NewsStats(BaseModel):
     model_config = STRICT
     per_topic_week: list[TopicWeek]
     topic: list[FacetValue]
     source: list[FacetValue]
+    language: list[LanguageCount]
 
 
 Proposal = row_model(

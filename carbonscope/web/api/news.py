@@ -22,19 +22,21 @@ def list_news(
     q: Annotated[str | None, Query(max_length=200)] = None,
     topic: Annotated[str | None, Query(max_length=200)] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
-    target_kind: Literal["project", "country", "methodology"] | None = None,
-    target_id: Annotated[str | None, Query(max_length=40)] = None,
+    language: Annotated[str | None, Query(pattern="^[a-z]{2}$", description="two-letter code, e.g. en")] = None,
+    target_kind: Literal["project", "country", "methodology", "developer"] | None = None,
+    target_id: Annotated[str | None, Query(max_length=200)] = None,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.5,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """News items with their links to projects, countries and methodologies."""
+    """News items with their links to projects, developers, countries and methodologies."""
     return Json(
         store.search(
             conn,
             q,
             topic,
             source,
+            language,
             target_kind,
             normalise_id(target_id) if target_kind == "project" and target_id else target_id,
             min_confidence,
