@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "CarbonScope <no-reply@carbonscope.local>"
     site_url: str = "http://127.0.0.1:8000"
+    basemap_url: str | None = Field(
+        None,
+        description="tile URL of a base map under site and project maps, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        " (unset: Natural Earth country borders only, which work offline)",
+    )
+    basemap_attribution: str = Field("© OpenStreetMap contributors", description="credit shown on the base map")
     news_feeds: list[str] = Field(
         default_factory=lambda: list(DEFAULT_NEWS_FEEDS),
         description="RSS/Atom feed URLs for `carbonscope news refresh` (default: public carbon-market feeds, English)",
@@ -149,6 +155,17 @@ class Settings(BaseSettings):
         2, description="file exports (CSV, Excel, Parquet) prepared at the same time per process; more wait with 503"
     )
     cache_ttl_seconds: int = 300
+
+    @field_validator("basemap_url")
+    @classmethod
+    def _tile_url(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        from urllib.parse import urlsplit
+
+        if urlsplit(v).scheme not in ("https", "http") or not all(k in v for k in ("{z}", "{x}", "{y}")):
+            raise ValueError("a base map URL is http(s) and holds {z}, {x} and {y}")
+        return v
 
     @field_validator("data_folders", mode="before")
     @classmethod

@@ -125,6 +125,27 @@ def listings_by_year(conn: Connection) -> list[dict]:
     return list(out.values())
 
 
+def undated_projects(conn: Connection) -> dict[str, int]:
+    """Projects per registry with no listing, registration or first-issuance date (not in the listings chart)."""
+    p = projects.c
+    when = func.coalesce(p.listed_at, p.registered_at, p.first_issuance_at)
+    return {
+        reg: int(n)
+        for reg, n in conn.execute(select(p.registry, func.count()).where(when.is_(None)).group_by(p.registry))
+    }
+
+
+def first_dated_cancellation(conn: Connection) -> int | None:
+    """The first year with a dated cancellation in the event ledger (older ones exist only inside totals)."""
+    e = credit_events.c
+    first = conn.execute(
+        select(func.min(e.event_date)).where(e.type.in_(["cancellation", "conversion"]), e.event_date.is_not(None))
+    ).scalar_one_or_none()
+    if first is None:
+        return None
+    return first.year if hasattr(first, "year") else int(str(first)[:4])
+
+
 # retired and cancelled are unknown where a source states only their sum: rank by that sum to
 # compare every project, by retired alone to rank the projects whose retirements are known.
 TOP_METRICS = ("issued", "retired", "retired_or_cancelled", "remaining", "cancelled")

@@ -112,10 +112,16 @@ class ProjectFilters(BaseModel):
     @field_validator("country")
     @classmethod
     def _alpha2(cls, v):
+        """ISO 3166-1 alpha-2 codes; a country's name ("Kenya", "Viet Nam") is taken for its code."""
+        from carbonscope.registry.countries import to_alpha2
+
+        out = []
         for c in v or []:
-            if len(c) != 2 or not c.isalpha():
-                raise ValueError(f"{c!r} is not an ISO 3166-1 alpha-2 code")
-        return v
+            code = c if len(c) == 2 and c.isalpha() else to_alpha2(c)
+            if code is None:
+                raise ValueError(f"{c!r} is not a country name or ISO 3166-1 alpha-2 code")
+            out.append(code)
+        return out or v
 
     @field_validator("category", "type", "status", "scope", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from carbonscope.community import comments, proposals, support
 from carbonscope.news import store as news_store
 from carbonscope.queries import analyses as analysis_queries
-from carbonscope.queries import analytics, lists
+from carbonscope.queries import analytics, charts, lists
 from carbonscope.queries.check import findings
 from carbonscope.queries.check import summary as findings_summary
 from carbonscope.queries.filters import EventFilters, Page
@@ -82,6 +82,17 @@ class ProjectPage:
     linked_proposals: list[dict]
     target: tuple[str, str]
     category_labels: dict[str, str]
+    timeline: list[tuple[str, str]]  # (what happened, ISO date), in date order
+
+
+TIMELINE = (
+    ("listed_at", "Listed in the registry"),
+    ("registered_at", "Registered"),
+    ("crediting_start", "Crediting period starts"),
+    ("first_issuance_at", "First credits issued"),
+    ("first_retirement_at", "First credits retired"),
+    ("crediting_end", "Crediting period ends"),
+)
 
 
 def project_page(
@@ -94,13 +105,24 @@ def project_page(
     events = lists.list_events(
         conn, EventFilters(project=[pid]), Page(page=events_page, limit=EVENTS_PER_PAGE), "-event_date"
     )
+    doc["country_name"] = country_name(doc.get("country")) or doc.get("country_name")
     fields = [(k, doc.get(k), doc["provenance"].get(_RAW_FIELD.get(k, k))) for k in PROJECT_FIELDS]
+    # where a source gives only retired + cancelled, its yearly "retired" series is that sum too
+    retired = {"retired": "Retired or cancelled"} if doc["totals"].get("retired") is None else {}
+    timeline = sorted(((label, str(doc[k])[:10]) for k, label in TIMELINE if doc.get(k)), key=lambda t: t[1])
     return ProjectPage(
         p=doc,
         fields=[f for f in fields if f[1] not in (None, "", [])],
         yearly=yearly,
         events=events,
-        chart={"by_year": yearly["by_year"], "by_vintage": yearly["by_vintage"]},
+        chart={
+            "project_year": charts.yearly(
+                yearly["by_year"], "year", ["issued", "retired", "cancelled", "buffer"], labels=retired
+            ),
+            "project_vintage": charts.yearly(
+                yearly["by_vintage"], "vintage", ["issued", "retired", "remaining"], labels=retired, axis="vintage"
+            ),
+        },
         map={
             "countries": {doc["country"]: 1} if doc.get("country") else {},
             "numeric": numeric_codes(),
@@ -113,6 +135,7 @@ def project_page(
         linked_proposals=proposals.linked_to(conn, pid),
         target=("project", pid),
         category_labels=CATEGORY_LABELS,
+        timeline=timeline,
     )
 
 
@@ -124,6 +147,9 @@ def project_document(conn: Connection, project_id: str) -> dict:
         "yearly": analytics.project_yearly(conn, doc["id"]),
         "changes": project_changes(conn, doc["id"], limit=50),
     }
+
+
+YEARLY_KEYS = ["issued", "retired", "cancelled"]
 
 
 @dataclass
@@ -143,7 +169,10 @@ def home_page(conn: Connection) -> HomePage:
         summary=s,
         empty=False,
         by_registry=analytics.breakdown(conn, "registry"),
-        chart={"by_year": analytics.by_year(conn, "event_date")},
+        chart={
+            "by_year": charts.yearly(analytics.by_year(conn, "event_date"), "year", YEARLY_KEYS),
+            "cancelled_from": analytics.first_dated_cancellation(conn),
+        },
         top=analytics.top_projects(conn, "retired_or_cancelled", 10),
     )
 
@@ -183,12 +212,18 @@ def stats_page(conn: Connection) -> StatsPage:
     if is_empty(conn):
         return StatsPage(True, {}, {}, [], [], {}, [], [], CATEGORY_LABELS)
     countries = analytics.breakdown(conn, "country")
+    by_category = analytics.breakdown(conn, "category")
     chart = {
-        "by_year": analytics.by_year(conn, "event_date"),
-        "by_vintage": analytics.by_year(conn, "vintage"),
-        "by_registry": analytics.breakdown(conn, "registry"),
-        "by_category": analytics.breakdown(conn, "category"),
-        "listings": analytics.listings_by_year(conn),
+        "by_year": charts.yearly(analytics.by_year(conn, "event_date"), "year", YEARLY_KEYS),
+        "by_vintage": charts.yearly(analytics.by_year(conn, "vintage"), "year", YEARLY_KEYS, axis="vintage"),
+        "by_registry": charts.categorical(
+            analytics.breakdown(conn, "registry"),
+            "value",
+            ["issued", "retired_or_cancelled", "remaining"],
+            names=charts.REGISTRY_NAMES,
+        ),
+        "listings": charts.listings(analytics.listings_by_year(conn), analytics.undated_projects(conn)),
+        "cancelled_from": analytics.first_dated_cancellation(conn),
     }
     groups, cover = analytics.beneficiary_groups(conn)
     return StatsPage(
@@ -203,7 +238,7 @@ def stats_page(conn: Connection) -> StatsPage:
         beneficiaries=groups[:25],
         beneficiary_cover=cover,
         top=analytics.top_projects(conn, "issued", 15),
-        categories=chart["by_category"],
+        categories=by_category,
         category_labels=CATEGORY_LABELS,
     )
 

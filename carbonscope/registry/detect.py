@@ -80,3 +80,29 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         else:
             raise InputError("no such file or folder", file=str(p))
     return out
+
+
+_LABELS = {f"{p.source}/{p.kind}": p.label for p in PARSERS}
+
+
+def source_label(key: str | None) -> str:
+    """A source as people name it ("vrod/projects" -> "Berkeley VROD PROJECTS sheet")."""
+    if not key:
+        return "no source"
+    return _LABELS.get(key, key)
+
+
+SOURCE_NAMES = {
+    "verra": "Verra registry",
+    "gold-standard": "Gold Standard registry",
+    "american-carbon-registry": "American Carbon Registry",
+    "climate-action-reserve": "Climate Action Reserve",
+    "art-trees": "ART TREES registry",
+    "vrod": "Berkeley VROD",
+    "offsetsdb": "CarbonPlan OffsetsDB",
+}
+
+
+def source_name(source: str | None) -> str:
+    """A source (without its file kind) as people name it ("american-carbon-registry" -> "American Carbon Registry")."""
+    return SOURCE_NAMES.get(source or "", source or "unknown source")

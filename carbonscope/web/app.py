@@ -38,7 +38,7 @@ from carbonscope.web.auth import LoginRequired, login_redirect
 from carbonscope.web.cache import DataVersion, make_store
 from carbonscope.web.housekeeping import Housekeeping
 from carbonscope.web.middleware import BodyLimit, RateLimit, ResponseCache, SecurityHeaders
-from carbonscope.web.templating import html_errors
+from carbonscope.web.templating import html_errors, templates
 
 log = logging.getLogger("carbonscope.web")
 
@@ -84,6 +84,16 @@ def install_auth_errors(app: FastAPI) -> None:
 GIL_SWITCH_SECONDS = 0.001
 
 
+def _tile_origin(settings: Settings) -> str:
+    """The base map's tile origin (for the CSP), with a {s} subdomain as a wildcard."""
+    if not settings.basemap_url:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.basemap_url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     settings = (settings or get_settings()).with_secret()
@@ -108,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(problems.bounded_integers)],
     )
     app.state.settings = settings
+    templates.env.globals["basemap"] = {"url": settings.basemap_url, "attribution": settings.basemap_attribution}
     app.state.engine = engine
     app.state.version = DataVersion(engine)
     app.state.cache = make_store(settings.redis_url)
@@ -147,7 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=max(settings.max_document_bytes, settings.max_boundary_bytes) + 1024 * 1024,
         session_cookie=sessions.COOKIE,
     )
-    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds, img_sources=_tile_origin(settings))
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, redis_url=settings.redis_url)
     if (
         settings.forwarded_allow_ips

@@ -248,8 +248,9 @@ def toggle_support(
 ) -> Response:
     check_csrf(request, csrf_token)
     with db_write(engine) as tx:
-        support.toggle(tx, user, kind, target)
-    return redirect(_back(kind, targets.normal(kind, target)) + "#support")
+        on = support.toggle(tx, user, kind, target)
+    # the page says what happened (the support slot shows it: _support_forms.html)
+    return redirect(_back(kind, targets.normal(kind, target)) + f"?done={'supported' if on else 'unsupported'}#support")
 
 
 @router.post("/c/project/{target}/watch")
@@ -262,4 +263,4 @@ def toggle_watch(request: Request, engine: Eng, user: SignedIn, target: str, csr
             watches.remove(tx, user, existing)
         else:
             watches.add(tx, user, "project", pid)
-    return redirect(f"/projects/{pid}#watch")
+    return redirect(f"/projects/{pid}?done={'unwatched' if existing else 'watching'}#watch")

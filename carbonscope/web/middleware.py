@@ -11,15 +11,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonscope.web.cache import DataVersion, MemoryStore, RedisStore, cache_key
 
+
+def csp(img_sources: str = "") -> bytes:
+    """The site's Content-Security-Policy; ``img_sources``: a base map's tile origin, when one is set."""
+    img = f"'self' data: {img_sources}".strip()
+    return (
+        f"default-src 'self'; img-src {img}; style-src 'self'; script-src 'self'; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ).encode()
+
+
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-        b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-    ),
+    (b"content-security-policy", csp()),
 ]
 
 
@@ -27,12 +33,17 @@ class SecurityHeaders:
     """The headers of every response (a route may set a stricter or looser CSP of its own);
     Strict-Transport-Security when ``hsts_seconds`` is set (only behind HTTPS)."""
 
-    def __init__(self, app: ASGIApp, hsts_seconds: int = 0):
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0, img_sources: str = ""):
         self.app = app
-        self.headers = SECURITY_HEADERS + (
-            [(b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())]
-            if hsts_seconds > 0
-            else []
+        base = [h for h in SECURITY_HEADERS if h[0] != b"content-security-policy"]
+        self.headers = (
+            base
+            + [(b"content-security-policy", csp(img_sources))]
+            + (
+                [(b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode())]
+                if hsts_seconds > 0
+                else []
+            )
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from carbonscope.queries import lists
+from carbonscope.errors import InvalidField
+from carbonscope.queries import lists, suggest
 from carbonscope.queries import pages as page_data
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, from_pairs
 from carbonscope.queries.reader import reader_state
@@ -38,14 +39,43 @@ FACET_LABELS = {
 P = TypeVar("P", bound=BaseModel)
 
 
-def _params(model: type[P], request: Request) -> P:
-    """Build a params model from the query string; bad values become a 422 page naming the field."""
-    from fastapi.exceptions import RequestValidationError
+def _lenient(model: type[P], request: Request) -> tuple[P, list[str]]:
+    """The explorers' params with any bad filter left out, and what was wrong with each, in words:
+    a person who mistypes one filter keeps the page and the other filters."""
+    pairs = list(request.query_params.multi_items())
+    problems: list[str] = []
+    for _ in range(len(pairs) + 1):
+        try:
+            return from_pairs(model, pairs), problems
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            problems += [_explain(e, pairs) for e in exc.errors()]
+            if not bad:
+                raise
+            pairs = [(k, v) for k, v in pairs if k not in bad]
+    raise AssertionError("unreachable: every round drops a field")
 
-    try:
-        return from_pairs(model, request.query_params.multi_items())
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
+
+REGISTRY_CHOICES = (
+    "Verra (VCS), Gold Standard (GS), American Carbon Registry (ACR), Climate Action Reserve (CAR) or ART TREES (ART)"
+)
+
+
+def _explain(error: dict, pairs: list[tuple[str, str]]) -> str:
+    """One unreadable filter in words, with the value as the person typed it."""
+    field = str(error["loc"][0]) if error["loc"] else "filter"
+    label = FACET_LABELS.get(field, field.replace("_", " ").capitalize())
+    typed = [v for k, v in pairs if k == field and v != ""]
+    given = error.get("input")
+    if len(error["loc"]) > 1 and isinstance(given, str):  # one value of a list
+        typed = [given]
+    shown = "“" + "”, “".join(typed) + "”" if typed else "this value"
+    if field == "registry":
+        return f"{label} {shown} is not one of the registries here: choose {REGISTRY_CHOICES}."
+    if field == "country":
+        return f"{label} {shown} is not a country name or two-letter ISO code we know (e.g. Kenya or KE)."
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"{label} {shown}: {message[:1].lower() + message[1:]}."
 
 
 @router.get("/favicon.ico")
@@ -71,14 +101,15 @@ def home(request: Request, conn: Conn, user: User) -> Response:
 
 @router.get("/projects")
 def projects_page(request: Request, conn: Conn, user: User) -> Response:
-    params = _params(ProjectListParams, request)
+    params, problems = _lenient(ProjectListParams, request)
     if params.q and set(request.query_params) <= {"q"}:  # an exact ID typed in search opens its project
         pid = page_data.project_with_id(conn, params.q)
         if pid is not None:
             return RedirectResponse(f"/projects/{pid}", status_code=303)
-    sort = checked_sort(params.sort, PROJECT_SORTS, "-issued")
+    sort = _sort_or_default(params.sort, PROJECT_SORTS, "-issued", problems)
     filters = params.filters()
     data = lists.list_projects(conn, filters, params.paging(), sort)
+    suggestion = suggest.corrected_query(conn, params.q) if params.q and data["total"] == 0 and not problems else None
     facets = lists.project_facets(conn, filters)
     export_qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit", "format")]
     return templates.TemplateResponse(
@@ -94,8 +125,19 @@ def projects_page(request: Request, conn: Conn, user: User) -> Response:
             "export_qs": export_qs,
             "empty": data["total"] == 0 and page_data.is_empty(conn),
             "sort": sort,
+            "problems": problems,
+            "suggestion": suggestion,
         },
+        status_code=422 if problems else 200,
     )
+
+
+def _sort_or_default(sort: str | None, allowed: dict, default: str, problems: list[str]) -> str:
+    try:
+        return checked_sort(sort, allowed, default)
+    except InvalidField:
+        problems.append(f"Sort “{sort}” is not a column of this list; it is sorted by the default instead.")
+        return default
 
 
 @router.get("/projects/{project_id}")
@@ -130,7 +172,11 @@ async def project_page(
         csrf=csrf,
         nav=templates.get_template("_nav_user.html").render(request=request),
         support=templates.get_template("_support_forms.html").render(
-            target=("project", pid), csrf=csrf, supported=mine["supported"], watching=mine["watching"]
+            target=("project", pid),
+            csrf=csrf,
+            supported=mine["supported"],
+            watching=mine["watching"],
+            done=request.query_params.get("done"),
         ),
     )
     return finish(request, HTMLResponse(body, headers={"cache-control": "no-store"}))
@@ -155,14 +201,22 @@ def _project_html(
 
 @router.get("/credits")
 def credits_page(request: Request, conn: Conn, user: User) -> Response:
-    params = _params(EventListParams, request)
-    sort = checked_sort(params.sort, EVENT_SORTS, "-event_date")
+    params, problems = _lenient(EventListParams, request)
+    sort = _sort_or_default(params.sort, EVENT_SORTS, "-event_date", problems)
     data = lists.list_events(conn, params.filters(), params.paging(), sort)
     export_qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit", "format")]
     return templates.TemplateResponse(
         request,
         "credits.html",
-        {"data": data, "params": params, "export_qs": export_qs, "sort": sort, "empty": page_data.is_empty(conn)},
+        {
+            "data": data,
+            "params": params,
+            "export_qs": export_qs,
+            "sort": sort,
+            "empty": page_data.is_empty(conn),
+            "problems": problems,
+        },
+        status_code=422 if problems else 200,
     )
 
 

@@ -7,10 +7,15 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import Response
 
+from carbonscope.community import markdown
 from carbonscope.registry.countries import country_name
+from carbonscope.registry.detect import source_label, source_name
+from carbonscope.registry.vocab import CATEGORY_LABELS
 from carbonscope.urls import safe_url
+from carbonscope.web import labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -36,6 +41,12 @@ def compact(v: float | int | None) -> str:
     return f"{v:,.0f}"
 
 
+def num_both(v: float | int | None) -> Markup:
+    """A count in full on wide screens and compact (17.7 M) on a phone, the full figure in its title."""
+    full = num(v)
+    return Markup('<span class="full">{}</span><span class="short" title="{}">{}</span>').format(full, full, compact(v))
+
+
 def with_query(request: Request, **changes: object) -> str:
     """The current URL's query with some parameters replaced (None removes), for links that keep state."""
     items: list[tuple[str, object]] = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
@@ -56,9 +67,17 @@ def toggled(request: Request, key: str, value: str) -> str:
     return with_query(request, **{key: values or None, "page": None})
 
 
+# Quantities: the first click shows the largest first (the question is "which projects retired most?")
+DESCENDING_FIRST = {"issued", "retired", "cancelled", "retired_or_cancelled", "remaining", "buffer", "quantity",
+                    "estimated_annual", "support", "event_date", "listed_at", "registered_at"}  # fmt: skip
+
+
 def sort_link(request: Request, column: str, default: str) -> str:
     current = request.query_params.get("sort") or default
-    new = f"-{column}" if current == column else column
+    if column in DESCENDING_FIRST:
+        new = column if current == f"-{column}" else f"-{column}"
+    else:
+        new = f"-{column}" if current == column else column
     return with_query(request, sort=new, page=None)
 
 
@@ -72,6 +91,18 @@ templates.env.filters["num"] = num
 templates.env.filters["safe_href"] = lambda u: safe_url(u) or "#"
 templates.env.filters["compact"] = compact
 templates.env.filters["country"] = lambda code: country_name(code) or code
+templates.env.filters["field_label"] = labels.field_label
+templates.env.filters["provenance"] = labels.provenance
+templates.env.filters["source_label"] = source_label
+templates.env.filters["source_name"] = source_name
+templates.env.filters["num2"] = num_both
+templates.env.filters["markdown"] = lambda text: Markup(markdown.render(text))  # CommonMark, then nh3's allow-list
+templates.env.globals.update(
+    category_labels=CATEGORY_LABELS,
+    field_value=labels.field_value,
+    says_more=labels.says_more,
+    change_sentence=labels.change_sentence,
+)
 templates.env.globals.update(with_query=with_query, toggled=toggled, sort_link=sort_link, sort_mark=sort_mark)
 
 

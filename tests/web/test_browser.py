@@ -6,6 +6,7 @@ Screenshots of every page are saved under the test's tmp folder for a person to 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def site(tmp_path_factory):
     engine = make_engine(url)
     upgrade(engine)
     ingest([REGISTRY_DATA], engine)
+    from carbonscope.news import store
+    from tests.news.test_news import all_items
+
+    with engine.begin() as tx:
+        store.save(tx, all_items())
     engine.dispose()
     with serve(create_app(app_settings(url, tmp))) as base:
         yield base, tmp
@@ -86,7 +92,7 @@ def test_search_filter_sort_and_open_a_project(site, page):
     registries = page.locator("#projects-table tbody tr td:nth-child(3)").all_inner_texts()
     assert set(registries) == {"ART"}
 
-    # Sort by retired through the column header: ascending, then descending on a second click
+    # Sort by retired through the column header: largest first, then smallest on a second click
     def retired_column():
         return [
             int(t.replace(",", "").replace("–", "0"))
@@ -94,11 +100,13 @@ def test_search_filter_sort_and_open_a_project(site, page):
         ]
 
     page.click("#projects-table th >> text=Retired")
+    page.wait_for_url("**sort=-retired**")
+    assert retired_column() == sorted(retired_column(), reverse=True)
+    page.click("#projects-table th >> text=Retired")
     page.wait_for_url("**sort=retired**")
     assert retired_column() == sorted(retired_column())
     page.click("#projects-table th >> text=Retired")
     page.wait_for_url("**sort=-retired**")
-    assert retired_column() == sorted(retired_column(), reverse=True)
     shared = page.url
     shot(page, tmp, "projects-filtered")
     # The URL is the view: opening it elsewhere shows the same thing
@@ -184,3 +192,43 @@ def test_phone_width(site, browser):
         frame = wide.locator(".table-wrap").bounding_box()
         assert last["x"] + last["width"] <= frame["x"] + frame["width"] + 1, path
     wide.context.close()
+
+
+# What a page must not show a person: a data structure, a raw column name, a slug of a source
+INTERNALS = re.compile(r"[{}]|_raw\b|\bStatus Raw\b|\bvrod/|offsetsdb/|american-carbon-registry|forestry-land-use")
+PLAIN_PAGES = ("/", "/projects", "/projects/VCS612", "/projects/VCS934", "/projects/ART102", "/credits", "/stats",
+               "/data", "/news", "/proposals")  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_pages_read_in_plain_words_at_phone_and_desktop_width(site, browser, width):
+    """No element sticks out of the viewport (tables scroll inside their own frame), no internals in
+    the visible text, every chart drawn with its unit on the axis."""
+    base, tmp = site
+    context = browser.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600)
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    for path in PLAIN_PAGES:
+        pg.goto(base + path)
+        pg.wait_for_load_state("networkidle")
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width, path
+        sticking_out = pg.evaluate(
+            """(vw) => [...document.querySelectorAll('main *, body > *')].filter(e => {
+                 if (e.closest('.table-wrap, .leaflet-container, .chart-box')) return false;
+                 const r = e.getBoundingClientRect();
+                 return r.width > 0 && r.right > vw + 1;
+               }).map(e => e.tagName + '.' + e.className).slice(0, 5)""",
+            width,
+        )
+        assert sticking_out == [], (path, sticking_out)
+        text = pg.inner_text("body")
+        assert not INTERNALS.search(text), (path, INTERNALS.search(text).group(0))
+        for canvas in pg.locator("canvas[data-chart]").all():
+            name = canvas.get_attribute("data-chart")
+            pg.wait_for_selector(f"canvas[data-chart={name}][data-drawn=true]")
+            if name != "news_weekly":
+                assert canvas.get_attribute("data-unit") in ("credits (tCO2e)", "projects listed"), (path, name)
+        shot(pg, tmp, f"plain-{width}-{path.strip('/').replace('/', '-') or 'home'}")
+    assert errors == []
+    context.close()

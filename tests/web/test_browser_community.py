@@ -75,7 +75,11 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
     )
     page.goto(base + "/proposals/new")
     page.fill("input[name=name]", "Caravelle Mangrove Guardians")
-    page.fill("textarea[name=description]", "Community restoration of mangroves on the Caravelle peninsula.")
+    page.fill(
+        "textarea[name=description]",
+        "Community restoration of **1,200 ha** of mangroves on the Caravelle peninsula.\n\n"
+        "<script>alert(1)</script> [plan](javascript:alert(1))",
+    )
     page.fill("input[name=country]", "Martinique")
     page.fill("input[name=project_type]", "Wetland Restoration")
     page.fill("input[name=expected_annual]", "8000")
@@ -87,9 +91,20 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
     proposal_url = page.url
     page.wait_for_selector("#map[data-drawn=true]")
     assert page.get_attribute("#map", "data-site") == "true"
-    area = float(page.inner_text("#area").split()[0])
+    area = float(page.inner_text("#area").split()[0].replace(",", ""))
     assert 2300 < area < 2450  # the polygon is 2,365 ha
+    # the description's Markdown is rendered, and what it may not hold is shown as text or dropped
+    assert page.inner_text(".description strong") == "1,200 ha"
+    assert page.locator(".description script").count() == 0 and page.locator(".description a").count() == 0
+    assert "**" not in page.inner_text(".description")
+    assert page.locator("#map .leaflet-control-scale").count() == 1  # a scale bar under the site
     shot(page, tmp, "proposal")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    phone.goto(proposal_url)
+    phone.wait_for_selector("#map[data-drawn=true]")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, tmp, "phone-proposal")
+    phone.context.close()
 
     # It is found in search, marked as a proposal
     page.goto(base + "/proposals?q=mangrove")
@@ -105,12 +120,14 @@ def test_register_propose_comment_support_watch_and_get_alerted(community_site, 
     page.click("#support-button")
     page.wait_for_load_state()
     assert page.inner_text("#support-count") == "1" and page.inner_text("#support-button") == "Withdraw support"
+    assert page.inner_text("#flash") == "Thank you: your support is counted."  # the page says what happened
 
     # Watch a registry project, then a new snapshot arrives with a retirement for it
     page.goto(base + "/projects/ART102")
     page.click("#watch-button")
     page.wait_for_load_state()
     assert page.inner_text("#watch-button") == "Stop watching"
+    assert page.inner_text("#flash").startswith("You are watching this project")
     snap = tmp / "art-next"
     shutil.copytree(NATIVE / "art-trees", snap)
     r = pd.read_csv(snap / "retirements.csv", dtype=str, keep_default_na=False)

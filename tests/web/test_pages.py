@@ -18,7 +18,7 @@ def test_pages_render_with_data(client):
     assert projects.status_code == 200 and '<span id="total">28</span>' in projects.text
     assert "format=csv" in projects.text and "registry=ART" in projects.text
     page = client.get("/projects/ART102", headers=HTML)
-    assert page.status_code == 200 and "Guyana" in page.text and "art-trees/projects, row 16" in page.text
+    assert page.status_code == 200 and "Guyana" in page.text and "ART TREES programs report, row 16" in page.text
     assert 'id="map-data"' in page.text and "https://art.apx.com/mymodule/reg/prjView.asp?id1=102" in page.text
     for path in ("/credits?type=retirement", "/stats", "/data", "/api/docs"):
         r = client.get(path, headers=HTML)
@@ -53,11 +53,36 @@ def test_security_headers(client):
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
 
 
-def test_bad_filter_on_a_page_is_an_html_error_naming_the_field(client):
+def test_a_bad_filter_keeps_the_page_says_what_is_allowed_and_applies_the_rest(client):
+    import re
+
+    def total(r):
+        return int(re.search(r'<span id="total">([\d,]+)</span>', r.text).group(1).replace(",", ""))
+
+    kenya = client.get("/projects", params={"country": "KE"}, headers=HTML)
+    r = client.get("/projects", params=[("registry", "NOPE"), ("country", "KE")], headers=HTML)
+    assert r.status_code == 422 and 'id="filter-problems"' in r.text and total(r) == total(kenya) > 0
+    assert "Registry “NOPE” is not one of the registries here: choose Verra (VCS)" in r.text
+    # a country's name is taken for its code
+    named = client.get("/projects", params={"country": "Kenya"}, headers=HTML)
+    assert named.status_code == 200 and total(named) == total(kenya)
+    r = client.get("/projects", params={"country": "Narnia"}, headers=HTML)
+    assert r.status_code == 422 and "Country “Narnia” is not a country name or two-letter ISO code we know" in r.text
     r = client.get("/projects", params={"sort": "bogus"}, headers=HTML)
-    assert r.status_code == 422 and "sort: unknown sort column" in r.text and "<html" in r.text
+    assert r.status_code == 422 and "Sort “bogus” is not a column of this list" in r.text and total(r) > 1000
+    r = client.get("/credits", params=[("type", "gift"), ("registry", "GS")], headers=HTML)
+    assert r.status_code == 422 and 'id="filter-problems"' in r.text and "“gift”" in r.text
+    # the API stays strict: a bad value is a 422 naming the field
+    assert client.get("/api/v1/projects", params={"registry": "NOPE"}).status_code == 422
     r = client.get("/projects/VCS0000000001", headers=HTML)
     assert r.status_code == 404 and "no project" in r.text
+
+
+def test_a_misspelt_search_suggests_the_name_it_resembles(client):
+    r = client.get("/projects", params={"q": "Kasigua"}, headers=HTML)
+    assert "No project matches" in r.text and 'Did you mean <a href="?q=kasigau">kasigau</a>?' in r.text
+    assert "VCS612" in client.get("/projects", params={"q": "kasigau"}, headers=HTML).text
+    assert 'id="suggestion"' not in client.get("/projects", params={"q": "zzzzqqqq"}, headers=HTML).text
 
 
 def test_empty_database_says_how_to_load_data(tmp_path):
@@ -73,19 +98,22 @@ def test_empty_database_says_how_to_load_data(tmp_path):
 def test_project_page_says_which_rule_chose_each_total(client):
     page = client.get("/projects/ACR212").text
     assert "not the whole story" in page
-    assert "Issued: as stated by vrod/projects (row " in page and "because the events loaded hold only 0" in page
+    assert "Issued: as stated by the Berkeley VROD PROJECTS sheet (row " in page
+    assert "because the events loaded hold only 0" in page
     assert "Retired and cancelled are not stated apart" in page and "not stated apart" in page
     full = client.get("/projects/ART102").text
-    assert "The event list below is the whole story" in full and "Issued: sum of the events" in full
+    assert (
+        "Every total is the sum of the credit events listed below" in full and "Issued: the sum of the events" in full
+    )
 
 
 def test_the_page_of_a_project_whose_totals_are_stated_without_events(client):
     """VCS1477's totals come from a statement with no events loaded for them: the page says so."""
     r = client.get("/projects/VCS1477")
     assert r.status_code == 200, r.text[:300]
-    assert "as stated by" in r.text and "(no events loaded)" in r.text
+    assert "as stated by" in r.text and "which gives no events" in r.text
     r = client.get("/projects/ACR102")
-    assert r.status_code == 200 and "as stated by vrod/projects" in r.text
+    assert r.status_code == 200 and "as stated by the Berkeley VROD PROJECTS sheet" in r.text
 
 
 def test_an_exact_id_in_search_opens_the_project_and_a_page_past_the_last_says_so(client):

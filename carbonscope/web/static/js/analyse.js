@@ -22,10 +22,11 @@
   var map = L.map(box, { minZoom: 1 }).setView([0, 0], 2);
   box.csMap = map;  // for scripts that place the view (and the browser tests)
   map.attributionControl.setPrefix("Natural Earth via world-atlas");
+  var tiled = window.csBaseMap ? window.csBaseMap(map) : false;
   map.createPane("countries").style.zIndex = 150;
   fetch("/static/vendor/countries-50m.json").then(function (r) { return r.json(); }).then(function (topo) {
     L.geoJSON(topojson.feature(topo, topo.objects.countries), {
-      pane: "countries", style: { weight: 0.6, color: "#888", fillColor: "#eef1ec", fillOpacity: 1 }, interactive: false
+      pane: "countries", style: { weight: 0.6, color: "#888", fillColor: "#eef1ec", fillOpacity: tiled ? 0 : 1 }, interactive: false
     }).addTo(map);
   });
   var drawn = new L.FeatureGroup().addTo(map);

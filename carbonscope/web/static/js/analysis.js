@@ -36,10 +36,11 @@
     var d = JSON.parse(md.textContent);
     var map = L.map(box, { minZoom: 1 });
     map.attributionControl.setPrefix("Natural Earth via world-atlas");
+    var tiled = window.csBaseMap ? window.csBaseMap(map) : false;
     map.createPane("countries").style.zIndex = 150;  // below the tiles (200): the land is the base map
     fetch("/static/vendor/countries-50m.json").then(function (r) { return r.json(); }).then(function (topo) {
       L.geoJSON(topojson.feature(topo, topo.objects.countries), {
-        pane: "countries", style: { weight: 0.6, color: "#888", fillColor: "#eef1ec", fillOpacity: 1 }, interactive: false
+        pane: "countries", style: { weight: 0.6, color: "#888", fillColor: "#eef1ec", fillOpacity: tiled ? 0 : 1 }, interactive: false
       }).addTo(map);
     });
     var site = L.geoJSON(d.boundary, { style: { color: "#d08a2c", weight: 2, fill: false } }).addTo(map);

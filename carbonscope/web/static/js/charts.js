@@ -4,7 +4,7 @@
   var el = document.getElementById("chart-data");
   if (!el || typeof Chart === "undefined") return;
   var data = JSON.parse(el.textContent);
-  var colors = { issued: "#2f7d4f", retired: "#d08a2c", cancelled: "#9b3b3b", remaining: "#4a78b5", buffer: "#7b6aa8" };
+  var colors = { issued: "#2f7d4f", retired: "#d08a2c", cancelled: "#9b3b3b", remaining: "#4a78b5", buffer: "#7b6aa8", retired_or_cancelled: "#d08a2c" };
   var fmt = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
   function options(yTitle) {  // a fresh object per chart: Chart.js keeps the one it is given
     var o = {
@@ -31,12 +31,38 @@
     canvas.dataset.points = String(labels.length);
     return chart;
   }
-  function yearly(rows, keyName, keys) {
-    var labels = rows.map(function (r) { return r[keyName] || "unknown"; });
-    return bars(this, labels, keys.map(function (k) {
-      return { key: k, label: k, values: rows.map(function (r) { return r[k] || 0; }) };
-    }));
+  // A chart the server configured (web/charts.py): labels, series named in words, their unit
+  function configured(canvas, cfg) {
+    var unit = cfg.unit || "";
+    var chart = new Chart(canvas, {
+      type: "bar",
+      data: { labels: cfg.labels, datasets: cfg.series.map(function (s, i) {
+        return { label: s.label, data: s.values, backgroundColor: colors[s.key] || palette[i % palette.length],
+                 stack: cfg.stacked ? "s" : undefined };
+      }) },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          y: { stacked: !!cfg.stacked, beginAtZero: true, title: { display: true, text: unit },
+               ticks: { precision: 0, callback: function (v) { return fmt.format(v); } } },
+          x: { stacked: !!cfg.stacked, title: { display: !!cfg.axis, text: cfg.axis || "" } }
+        },
+        plugins: {
+          legend: { position: "bottom" },
+          tooltip: { callbacks: { label: function (ctx) {
+            return ctx.dataset.label + ": " + full.format(ctx.parsed.y) + " " + unit;
+          } } }
+        }
+      }
+    });
+    canvas.dataset.drawn = "true";
+    canvas.dataset.points = String(cfg.labels.length);
+    canvas.dataset.unit = unit;
+    return chart;
   }
+  var palette = ["#2f7d4f", "#d08a2c", "#4a78b5", "#9b3b3b", "#7b6aa8", "#5b8c85", "#b0a24a", "#888"];
+  var full = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
   var draw = {
     news_weekly: function (c) {
       var rows = data.news_weekly || [], weeks = (data.news_weeks || []).slice(), topics = [];
@@ -45,7 +71,6 @@
         if (topics.indexOf(r.topic) < 0) topics.push(r.topic);
       });
       weeks.sort();  // every week of the span, those without news at zero
-      var palette = ["#2f7d4f", "#d08a2c", "#4a78b5", "#9b3b3b", "#7b6aa8", "#5b8c85", "#b0a24a", "#888"];
       var series = topics.map(function (t, i) {
         return { label: t, color: palette[i % palette.length], stack: "s", values: weeks.map(function (w) {
           var hit = rows.filter(function (r) { return r.week === w && r.topic === t; })[0];
@@ -53,22 +78,11 @@
         }) };
       });
       bars(c, weeks, series, "items per week");
-    },
-    by_year: function (c) { yearly.call(c, data.by_year || [], "year", ["issued", "retired", "cancelled"]); },
-    by_vintage: function (c) { yearly.call(c, data.by_vintage || [], "year", ["issued", "retired", "cancelled"]); },
-    project_year: function (c) { yearly.call(c, data.by_year || [], "year", ["issued", "retired", "cancelled", "buffer"]); },
-    project_vintage: function (c) { yearly.call(c, data.by_vintage || [], "vintage", ["issued", "retired", "remaining"]); },
-    by_registry: function (c) { yearly.call(c, data.by_registry || [], "value", ["issued", "retired", "remaining"]); },
-    listings: function (c) {
-      var rows = data.listings || [];
-      var regs = ["VCS", "GS", "ACR", "CAR", "ART"], palette = ["#2f7d4f", "#d08a2c", "#4a78b5", "#9b3b3b", "#7b6aa8"];
-      bars(c, rows.map(function (r) { return r.year; }), regs.map(function (reg, i) {
-        return { label: reg, color: palette[i], stack: "s", values: rows.map(function (r) { return (r.by_registry || {})[reg] || 0; }) };
-      }));
     }
   };
   document.querySelectorAll("canvas[data-chart]").forEach(function (c) {
-    var f = draw[c.dataset.chart];
+    var name = c.dataset.chart, f = draw[name], cfg = data[name];
     if (f) f(c);
+    else if (cfg && cfg.series && cfg.series.length) configured(c, cfg);
   });
 })();

@@ -30,6 +30,8 @@
   var file = d.focus ? "/static/vendor/countries-50m.json" : "/static/vendor/countries-110m.json";
   var map = L.map(box, { attributionControl: true, zoomControl: true, worldCopyJump: false, minZoom: 1 });
   map.attributionControl.setPrefix("Natural Earth via world-atlas");
+  // one project's country or a proposal's site: over the base map when one is set (a choropleth keeps its fills)
+  var tiled = (d.focus || d.boundary) && window.csBaseMap ? window.csBaseMap(map) : false;
   fetch(file).then(function (r) { return r.json(); }).then(function (topo) {
     var geo = topojson.feature(topo, topo.objects.countries);
     // No projects in Antarctica; and rings that cross the antimeridian (Russia, Fiji) are shifted
@@ -40,6 +42,7 @@
     var layer = L.geoJSON(geo, {
       style: function (f) {
         var hit = byNumeric[String(Number(f.id))];
+        if (tiled) return { weight: 0.8, color: "#666", fillOpacity: hit && !d.boundary ? 0.25 : 0, fillColor: "#2f7d4f" };
         if (d.focus) return { weight: 0.5, color: "#999", fillOpacity: 1, fillColor: hit ? "#2f7d4f" : "#f2f2f2" };
         return { weight: 0.5, color: "#999", fillOpacity: 1, fillColor: color(hit && hit.value) };
       },
