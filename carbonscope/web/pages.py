@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -61,7 +62,7 @@ REGISTRY_CHOICES = (
 )
 
 
-def _explain(error: dict, pairs: list[tuple[str, str]]) -> str:
+def _explain(error: Mapping[str, Any], pairs: list[tuple[str, str]]) -> str:
     """One unreadable filter in words, with the value as the person typed it."""
     field = str(error["loc"][0]) if error["loc"] else "filter"
     label = FACET_LABELS.get(field, field.replace("_", " ").capitalize())
