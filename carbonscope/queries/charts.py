@@ -18,6 +18,7 @@ SERIES_LABELS = {
     "retired_or_cancelled": "Retired or cancelled",
     "buffer": "Put in the buffer pool",
     "remaining": "Remaining",
+    "projects": "Projects",
 }
 # What a left-out series would have shown, as a noun ("No cancellations are dated")
 SERIES_NOUNS = {
@@ -27,6 +28,7 @@ SERIES_NOUNS = {
     "retired_or_cancelled": "retirements or cancellations",
     "buffer": "buffer deposits",
     "remaining": "remaining credits",
+    "projects": "projects",
 }
 REGISTRY_NAMES = {
     "VCS": "Verra",

@@ -3,7 +3,7 @@ list (``project_query``, ``events_query``) are what the export package streams."
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, extract, func, select
 
 from carbonscope.db.schema import credit_events, projects
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, EventFilters, Page, ProjectFilters, parse_sort
@@ -109,3 +109,36 @@ def list_events(conn: Connection, filters: EventFilters, page: Page, sort: str |
     )
     doc["quantity"] = int(qty)
     return doc
+
+
+def project_view_totals(conn: Connection, filters: ProjectFilters) -> dict:
+    """The filtered view in figures: credits issued, retired or cancelled and remaining, in all and by
+    category, and the projects by year listed (registration, then first issuance, when not listed)."""
+    p = projects.c
+    where = filters.where()
+    sums = [func.coalesce(func.sum(p[k]), 0) for k in ("issued", "retired_or_cancelled", "remaining")]
+    issued, retired, remaining = conn.execute(select(*sums).where(*where)).one()
+    by_category = [
+        {"category": c, "projects": int(n), "issued": int(i), "retired_or_cancelled": int(r)}
+        for c, n, i, r in conn.execute(
+            select(p.category, func.count(), sums[0], sums[1])
+            .where(*where)
+            .group_by(p.category)
+            .order_by(sums[0].desc())
+        )
+    ]
+    when = func.coalesce(p.listed_at, p.registered_at, p.first_issuance_at)
+    year = extract("year", when)
+    listed = [
+        {"year": int(y), "projects": int(n)}
+        for y, n in conn.execute(select(year, func.count()).where(*where, when.is_not(None)).group_by(year))
+    ]
+    undated = conn.execute(select(func.count()).select_from(projects).where(*where, when.is_(None))).scalar_one()
+    return {
+        "issued": int(issued),
+        "retired_or_cancelled": int(retired),
+        "remaining": int(remaining),
+        "by_category": by_category,
+        "listed": listed,
+        "undated": int(undated),
+    }

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from carbonscope.errors import InvalidField
-from carbonscope.queries import lists, suggest
+from carbonscope.queries import charts, lists, suggest
 from carbonscope.queries import pages as page_data
 from carbonscope.queries.filters import EVENT_SORTS, PROJECT_SORTS, from_pairs
 from carbonscope.queries.reader import reader_state
@@ -112,6 +112,24 @@ def projects_page(request: Request, conn: Conn, user: User) -> Response:
     data = lists.list_projects(conn, filters, params.paging(), sort)
     suggestion = suggest.corrected_query(conn, params.q) if params.q and data["total"] == 0 and not problems else None
     facets = lists.project_facets(conn, filters)
+    view = lists.project_view_totals(conn, filters) if data["total"] else None
+    view_chart = (
+        {
+            "view_categories": charts.categorical(
+                [
+                    {**c, "label": CATEGORY_LABELS.get(c["category"], c["category"] or "unclassified")}
+                    for c in view["by_category"]
+                ],
+                "label",
+                ["issued", "retired_or_cancelled"],
+            ),
+            "view_listed": charts.yearly(
+                view["listed"], "year", ["projects"], labels={"projects": "Projects"}, unit="projects listed"
+            ),
+        }
+        if view
+        else {}
+    )
     export_qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "limit", "format")]
     return templates.TemplateResponse(
         request,
@@ -128,9 +146,58 @@ def projects_page(request: Request, conn: Conn, user: User) -> Response:
             "sort": sort,
             "problems": problems,
             "suggestion": suggestion,
+            "view": view,
+            "chart": view_chart,
+            "active": _active_filters(request),
         },
         status_code=422 if problems else 200,
     )
+
+
+ACTIVE_LABELS = {
+    **FACET_LABELS,
+    "q": "Search",
+    "methodology": "Methodology",
+    "scope": "Scope",
+    "corsia": "CORSIA eligible",
+    "ccp": "ICVCM CCP",
+    "vintage_min": "Vintage from",
+    "vintage_max": "Vintage to",
+    "issued_min": "Issued at least",
+    "issued_max": "Issued at most",
+    "retired_min": "Retired at least",
+    "retired_max": "Retired at most",
+    "listed_from": "Listed from",
+    "listed_to": "Listed to",
+    "registered_from": "Registered from",
+    "registered_to": "Registered to",
+}
+
+
+def _active_filters(request: Request) -> list[dict]:
+    """Each filter in the URL as a chip: what it is, in words, and the link that removes it."""
+    from carbonscope.web.templating import with_query
+
+    out = []
+    for key, value in request.query_params.multi_items():
+        if key not in ACTIVE_LABELS or value == "":
+            continue
+        rest = [v for v in request.query_params.getlist(key) if v != value]
+        shown = (
+            country_name(value)
+            if key == "country"
+            else CATEGORY_LABELS.get(value, value)
+            if key == "category"
+            else value
+        )
+        out.append(
+            {
+                "label": ACTIVE_LABELS[key],
+                "value": shown or value,
+                "remove": with_query(request, **{key: rest or None, "page": None}),
+            }
+        )
+    return out
 
 
 def _sort_or_default(sort: str | None, allowed: dict, default: str, problems: list[str]) -> str:

@@ -44,7 +44,9 @@ def compact(v: float | int | None) -> str:
 def num_both(v: float | int | None) -> Markup:
     """A count in full on wide screens and compact (17.7 M) on a phone, the full figure in its title."""
     full = num(v)
-    return Markup('<span class="full">{}</span><span class="short" title="{}">{}</span>').format(full, full, compact(v))
+    return Markup('<span class="n-full">{}</span><span class="n-short" title="{}">{}</span>').format(
+        full, full, compact(v)
+    )
 
 
 def with_query(request: Request, **changes: object) -> str:

@@ -226,7 +226,7 @@ def test_pages_read_in_plain_words_at_phone_and_desktop_width(site, browser, wid
         assert not INTERNALS.search(text), (path, INTERNALS.search(text).group(0))
         for canvas in pg.locator("canvas[data-chart]").all():
             name = canvas.get_attribute("data-chart")
-            pg.wait_for_selector(f"canvas[data-chart={name}][data-drawn=true]")
+            pg.wait_for_selector(f"canvas[data-chart={name}][data-drawn=true]", state="attached")  # folded on a phone
             if name != "news_weekly":
                 assert canvas.get_attribute("data-unit") in ("credits (tCO2e)", "projects listed"), (path, name)
         shot(pg, tmp, f"plain-{width}-{path.strip('/').replace('/', '-') or 'home'}")

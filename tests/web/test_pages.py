@@ -130,3 +130,34 @@ def test_an_exact_id_in_search_opens_the_project_and_a_page_past_the_last_says_s
     assert "This page is past the last one" in past and f"page={pages}" in past
     none = client.get("/projects", params={"q": "no-such-project-anywhere"}).text
     assert "No project matches these filters" in none and 'href="/projects">Clear all filters' in none
+
+
+def test_the_explorer_shows_the_views_totals_its_filters_as_chips_and_charts(client, loaded_engine):
+    import json
+    import re
+
+    from sqlalchemy import func, select
+
+    from carbonscope.db.schema import projects
+
+    r = client.get("/projects", params=[("registry", "VCS"), ("country", "KE")], headers=HTML)
+    p = projects.c
+    with loaded_engine.connect() as conn:
+        issued, retired, n, with_credits = conn.execute(
+            select(
+                func.sum(p.issued), func.sum(p.retired_or_cancelled), func.count(), func.count().filter(p.issued > 0)
+            ).where(p.registry == "VCS", p.country == "KE")
+        ).one()
+    totals = re.search(r'id="view-totals".*?</section>', r.text, re.S).group(0)
+    assert f'<span class="n-full">{issued:,}</span>' in totals and f'<span class="n-full">{retired:,}</span>' in totals
+    chips = re.search(r'id="active-filters".*?</p>', r.text, re.S).group(0)
+    assert "Registry: VCS" in chips and "Country: Kenya" in chips
+    assert 'href="?country=KE"' in chips and 'href="?registry=VCS"' in chips  # each chip removes itself
+    chart = json.loads(re.search(r'id="chart-data">(.*?)</script>', r.text, re.S).group(1))
+    cats = chart["view_categories"]
+    assert cats["unit"] == "credits (tCO2e)" and "Forestry & land use" in cats["labels"]
+    assert sum(next(s for s in cats["series"] if s["key"] == "issued")["values"]) == issued
+    listed = chart["view_listed"]
+    assert listed["unit"] == "projects listed"
+    assert sum(listed["series"][0]["values"]) + int(re.search(r"(\d+) projects have no date", r.text).group(1)) == n
+    assert r.text.count('<meter class="used"') == min(with_credits, 50)  # a retired-of-issued bar per row with credits
