@@ -171,9 +171,14 @@ def _print_ingest(report) -> None:
     else:
         console.print(
             f"{report.projects_touched:,} projects touched, {report.new_projects:,} new; {report.new_events:,} new events, "
-            f"{report.updated_events:,} updated; {report.changes:,} changes; "
-            f"{report.reconciliation_differences:,} reconciliation differences ({report.seconds:.1f} s)"
+            f"{report.updated_events:,} updated; {report.changes:,} changes ({report.seconds:.1f} s)"
         )
+        if report.reconciliation_differences:
+            console.print(
+                f"{report.reconciliation_differences:,} stated totals differ from the totals CarbonScope uses for their"
+                " project (e.g. OffsetsDB's issued beside VROD's, or a registry's own events); each project page"
+                " says which rule chose its totals, and `carbonscope check` (or the site's Data page) lists them"
+            )
         if report.retracted_events or report.corrected_events or report.delisted_records:
             console.print(
                 f"newer exports retracted {report.retracted_events:,} events and corrected {report.corrected_events:,} "

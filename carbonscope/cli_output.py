@@ -14,8 +14,18 @@ from carbonscope.errors import CarbonScopeError
 from carbonscope.extras import missing_extra
 from carbonscope.jsonsafe import dumps
 
-console = Console()
-err = Console(stderr=True)
+def _width(stream) -> int | None:
+    """A terminal's own width; a file or pipe (a log) gets wide lines instead of rich's 80 columns,
+    so tables and file names are not cut ("americ…"). ``COLUMNS`` still wins when set."""
+    import os
+
+    if os.environ.get("COLUMNS") or stream.isatty():
+        return None
+    return 200
+
+
+console = Console(width=_width(sys.stdout))
+err = Console(stderr=True, width=_width(sys.stderr))
 
 
 def fail(exc: Exception, code: int = 1) -> Never:
