@@ -499,14 +499,16 @@ def news_ingest(
         result = store.save(tx, items)
     console.print(
         f"{result['items']:,} items read from {len(files)} files: {result['new']:,} new, "
-        f"{result['duplicates']:,} duplicates, {result['links']:,} links"
+        f"{result['duplicates']:,} already loaded (same link or same text); {result['links']:,} links from the new "
+        "items to the projects, developers, countries and methodologies they name (on the site's News page)"
     )
 
 
 @news_app.command("refresh")
 def news_refresh(
     feed: Annotated[
-        list[str] | None, typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS")
+        list[str] | None,
+        typer.Option(help="feed URL (repeatable); default: CARBONSCOPE_NEWS_FEEDS, else public carbon-market feeds"),
     ] = None,
 ) -> None:
     """Fetch the configured RSS/Atom feeds and add their new items (run it on a schedule, e.g. cron)."""
@@ -518,7 +520,8 @@ def news_refresh(
         report = refresh_news(get_settings(), _engine(), feed, progress=progress)
     r = report.saved
     console.print(
-        f"{report.feeds - len(report.failed)} feeds read: {r['new']:,} new items, {r['duplicates']:,} already known, {r['links']:,} links"
+        f"{report.feeds - len(report.failed)} feeds read: {r['new']:,} new items, {r['duplicates']:,} already known, "
+        f"{r['links']:,} links to projects, developers, countries and methodologies"
     )
     for url, why in report.failed.items():
         err.print(f"[red]failed[/red] {url}: {why}")

@@ -14,6 +14,7 @@ from carbonscope.errors import CarbonScopeError
 from carbonscope.extras import missing_extra
 from carbonscope.jsonsafe import dumps
 
+
 def _width(stream) -> int | None:
     """A terminal's own width; a file or pipe (a log) gets wide lines instead of rich's 80 columns,
     so tables and file names are not cut ("americ…"). ``COLUMNS`` still wins when set."""

@@ -17,8 +17,27 @@ from matplotlib.figure import Figure  # noqa: E402
 __all__ = ["plt", "save_png", "fmt", "environment"]
 
 
+def plain_numbers(fig: Figure) -> None:
+    """Axes in plain numbers: thousands separators from 10,000 up, never an offset or a "1e6" multiplier
+    written in the corner, which a reader misses."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if not isinstance(formatter, ScalarFormatter):
+                continue  # dates, categories, logs keep theirs
+            lo, hi = axis.get_view_interval()
+            if max(abs(lo), abs(hi)) >= 10_000:
+                axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+            else:
+                formatter.set_useOffset(False)
+                formatter.set_scientific(False)
+
+
 def save_png(fig: Figure, path: Path) -> str:
     """Write the figure to ``path`` and return it as base64 for a self-contained report."""
+    plain_numbers(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -42,4 +61,24 @@ def environment(package: str) -> jinja2.Environment:
     """Autoescaping templates of ``package``/templates with the ``num`` filter."""
     env = jinja2.Environment(loader=jinja2.PackageLoader(package, "templates"), autoescape=True)
     env.filters["num"] = fmt
+    env.filters["relpath"] = relative_to
     return env
+
+
+def relative_to(path: str | Path | None, folder: str | Path) -> str:
+    """A file as the report names it: relative to the run folder (the report travels with it), so no
+    absolute path of the machine that ran it appears."""
+    import os
+
+    if not path:
+        return ""
+    p = Path(path)
+    if not p.is_absolute():
+        return str(p)
+    base = Path(folder).resolve()
+    try:
+        if os.path.commonpath([p, base]) == p.anchor:  # nothing shared but the root: the name says enough
+            return p.name
+        return os.path.relpath(p, base)
+    except ValueError:  # another drive
+        return p.name

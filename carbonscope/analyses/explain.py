@@ -3,20 +3,9 @@ caveats a scientist would insist on (change of support, map errors, random vs sp
 
 from __future__ import annotations
 
-
-def _n(v: float | None, unit: str = "", digits: int = 0) -> str:
-    if v is None:
-        return "unknown"
-    return f"{v:,.{digits}f}{(' ' + unit) if unit else ''}"
-
-
-def _interval(d: dict | None, unit: str) -> str:
-    if not d or d.get("estimate", d.get("mean")) is None:
-        return "unknown"
-    mid = d.get("estimate", d.get("mean"))
-    if d.get("lower") is None:
-        return _n(mid, unit)
-    return f"{_n(mid, unit)} (90% interval {_n(d['lower'])} to {_n(d['upper'])})"
+from carbonscope.baseline.in_short import baseline_sentences
+from carbonscope.baseline.in_short import number as _n
+from carbonscope.baseline.in_short import with_interval as _interval
 
 
 def summary(results: dict) -> list[str]:
@@ -62,40 +51,7 @@ def summary(results: dict) -> list[str]:
                     "spatial test): the total is close to the plots' average times the area, and the map's "
                     "patterns should not be read plot by plot."
                 )
-    crediting = results.get("crediting") or {}
-    totals = crediting.get("totals") or {}
-    periods = results.get("periods") or []
-    if periods:
-        lost = ", ".join(f"{_n(p['deforestation_ha'], 'ha')} in {p['start']}-{p['end']}" for p in periods)
-        out.append(f"Forest lost inside the area: {lost}.")
-    choice = results.get("baseline_choice") or {}
-    if choice.get("method"):
-        out.append(
-            f"The reference level (what would be lost without a project) follows the {choice['method']} method "
-            f"of VMD0007, chosen because: {choice.get('rule', 'it was set')}."
-        )
-    if totals:
-        years = crediting.get("years") or []
-        per_year = (totals.get("creditable_tco2e") or 0) / max(1, len(years))
-        iv = (crediting.get("intervals") or {}).get("creditable_tco2e") or {}
-        # the run's own total (as the cards and tables show it), with the Monte Carlo interval
-        credits = {"estimate": totals.get("creditable_tco2e"), "lower": iv.get("lower"), "upper": iv.get("upper")}
-        out.append(
-            f"Over {len(years)} years from {years[0]['year'] if years else '?'}, the project could earn "
-            f"{_interval(credits, 'credits')} "
-            f"(about {_n(per_year)} a year), after leakage and the buffer set aside for reversals."
-        )
-        if totals.get("npv") is not None:
-            out.append(
-                f"Their net present value is {_n(totals['npv'])} {crediting.get('currency', 'USD')} at "
-                f"{_n(crediting.get('discount_rate_percent'), '%', 1)} a year; the range of the credits does not "
-                "include the uncertainty of the method choice (see every method's projection in the chart)."
-            )
-        if crediting.get("mode"):
-            out.append(f"Assumption: {crediting['mode']}.")
-    for note in results.get("baseline_notes") or []:
-        if "degrees of freedom" in note or "fewer" in note:
-            out.append(f"Caveat: {note}.")
+    out += baseline_sentences(results, where="inside the area")
     density = results.get("carbon_density") or {}
     if density.get("source"):
         out.append(f"Carbon per hectare of forest comes from the {density['source']}.")

@@ -208,6 +208,7 @@ class CreditingConfig(Strict):
 
 class InvestConfig(Strict):
     price_per_tc: float = Field(..., description="V: price per tonne of carbon (not CO2)")
+    currency: str = Field("USD", description="the currency of the price and the value")
     discount_rate_percent: float = Field(..., description="r")
     price_change_percent: float = Field(0.0, description="c")
     start_year: int | None = Field(None, description="p; default: the first historical date")

@@ -6,6 +6,7 @@ import base64
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from carbonscope.baseline.in_short import baseline_sentences
 from carbonscope.run_report import environment
 
 if TYPE_CHECKING:
@@ -21,7 +22,13 @@ def _csv_links(r) -> dict[str, str]:
 def write(out: Path, r: Run, figs: dict[str, str]) -> Path:
     res = r.results
     html = _ENV.get_template("report.html").render(
-        r=res, cfg=r.cfg, figs=figs, csv=_csv_links(r), chosen=r.chosen.method
+        r=res,
+        cfg=r.cfg,
+        figs=figs,
+        csv=_csv_links(r),
+        chosen=r.chosen.method,
+        short=baseline_sentences(res),
+        folder=out,
     )
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")

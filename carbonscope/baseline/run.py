@@ -636,6 +636,7 @@ def _invest(r: _Steps, main_src, alloc: Allocation) -> None:
         "valuation_constant": k,
         "value": (c_q - c_p) * k,
         "price_per_tc": v.price_per_tc,
+        "currency": v.currency,
         "discount_rate_percent": v.discount_rate_percent,
         "price_change_percent": v.price_change_percent,
     }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from carbonscope.biomass import figures
+from carbonscope.biomass.in_short import in_short
 from carbonscope.run_report import environment
 
 if TYPE_CHECKING:
@@ -45,7 +46,14 @@ def write(
     if cal.importance:
         figs["importance"] = figures.importance(cal.importance, fig_dir / "importance.png")
     html = _ENV.get_template("report.html").render(
-        cfg=cfg, m=metrics, totals=totals, figs=figs, validated=validated, cal_scheme=validated.calibration_scheme
+        cfg=cfg,
+        m=metrics,
+        totals=totals,
+        figs=figs,
+        validated=validated,
+        cal_scheme=validated.calibration_scheme,
+        short=in_short(metrics, totals, cfg.predict.level),
+        folder=out,
     )
     path = out / "report.html"
     path.write_text(html, encoding="utf-8")

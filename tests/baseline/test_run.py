@@ -11,6 +11,7 @@ from carbonscope.ipcc import CO2_PER_C
 from carbonscope.progress import NullProgress
 from carbonscope.recipe import execute
 from tests.baseline.conftest import AOI, FOREST, PROJECT, by_hand
+from tests.conftest import SHARED
 
 
 def test_run_folder_has_every_output(martinique_run):
@@ -148,6 +149,20 @@ def test_report_has_every_section(martinique_run):
         assert heading in html, heading
     assert html.count("data:image/png;base64,") == 5
     assert 'download="areas.csv" href="data:text/csv;base64,' in html
+    # the answer first, every value with its currency and price, no absolute path
+    r = json.loads((out / "results.json").read_text())
+    short = html[html.index('id="in-short"') : html.index("What was run")]
+    assert html.index('id="in-short"') < html.index("Land cover and change")
+    c = r["crediting"]
+    assert f"could earn {c['totals']['creditable_tco2e']:,.0f} credits" in short
+    assert (
+        f"{c['totals']['npv']:,.0f} {c['currency']}, discounted at 5.0% a year, at a price of 12.00 USD per credit"
+        in short
+    )
+    v = r["invest"]
+    assert f"that change is worth {v['value']:,.0f} {v['currency']}" in short and v["currency"] == "USD"
+    assert f"value of the change: <b>{v['value']:,.0f} USD</b>" in html
+    assert str(SHARED.resolve()) not in html and str(out.resolve()) not in html
     assert "http://" not in html and "https://" not in html  # opens offline
 
 

@@ -41,6 +41,41 @@ def test_run_folder(juupajoki_run):
     assert "<script" not in html and 'src="http' not in html  # self-contained, opens offline
 
 
+def test_the_report_opens_with_the_answer_and_says_the_model_has_no_skill(juupajoki_run):
+    """Juupajoki's spatial cross-validation R² is about zero: the report's first section gives the
+    stock, its value with the price and currency, and a warning in words; no absolute path, no dict."""
+    import re
+
+    out = juupajoki_run.folder
+    html = (out / "report.html").read_text()
+    m = json.loads((out / "metrics.json").read_text())
+    stock = json.loads((out / "stock.json").read_text())["__domain__"]["inside_aoa"]
+    short = html[html.index('id="in-short"') : html.index("What was run")]
+    assert html.index('id="in-short"') < html.index("Accuracy on held-out samples")  # the answer first
+    assert f"{stock['co2e_t']['estimate']:,.0f} tonnes of CO2 equivalent" in short
+    value = stock["value"]
+    assert f"At {value['price_per_tco2e']:.2f} {value['currency']} per tonne of CO2e" in short
+    assert f"{value['estimate']:,.0f} {value['currency']}" in short
+    r2 = m["validation"]["gee"]["spatial"]["r2"]
+    assert r2 < 0.1 and 'id="skill-warning"' in short and "no real skill" in short and f"R² {r2:.2f}" in short
+    assert str(out.resolve()) not in html and "/shared/data/" not in html  # paths relative to the run folder
+    assert not re.search(r"\{'[a-z_]+': ", html)  # no Python dict of parameters
+    assert '<table class="params" id="model-params">' in html and "<td>n estimators</td><td>100</td>" in html
+
+
+def test_skill_in_words_and_its_warning():
+    from carbonscope.biomass.in_short import in_short, skill_in_words
+
+    assert [skill_in_words(v) for v in (0.7, 0.45, 0.2, 0.05, None)] == [
+        "good skill", "moderate skill", "weak skill", "no real skill", "not measured",
+    ]  # fmt: skip
+    good = {"main_model": "rf", "validation": {"rf": {"spatial": {"r2": 0.65, "rmse": 30.0, "rrmse": 20.0}}}}
+    zone = {"area_ha": 10.0, "inside_aoa": {}, "outside_aoa": {"share": 0.0}}
+    assert in_short(good, {"__domain__": zone}, 0.9)["warning"] is None
+    weak = {"main_model": "rf", "validation": {"rf": {"spatial": {"r2": 0.25, "rmse": 50.0, "rrmse": 40.0}}}}
+    assert "weak skill" in in_short(weak, {"__domain__": zone}, 0.9)["warning"]
+
+
 def test_metrics_are_held_out_side_by_side(juupajoki_run):
     m = json.loads((juupajoki_run.folder / "metrics.json").read_text())
     n = m["n_samples"]
