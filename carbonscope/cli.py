@@ -20,6 +20,7 @@ from carbonscope.cli_output import fail as _fail
 from carbonscope.cli_output import print_json as _print_json
 from carbonscope.db.engine import write as db_write
 from carbonscope.errors import NotFoundError
+from carbonscope.ops import cli as ops_cli
 from carbonscope.registry.codes import CODES
 
 app = typer.Typer(
@@ -39,6 +40,10 @@ app.add_typer(biomass_app, name="biomass")
 app.add_typer(baseline_app, name="baseline")
 app.command("analyse")(analyse_cmd)
 app.command("worker")(worker_cmd)
+app.command("scheduler")(ops_cli.scheduler)
+app.command("status")(ops_cli.status)
+db_app.command("backup")(ops_cli.backup)
+db_app.command("restore")(ops_cli.restore)
 
 
 def _engine():
@@ -487,13 +492,7 @@ def news_ingest(
     """Add news items from files; duplicates (same link or same content) are skipped."""
     from carbonscope.news import sources, store
 
-    files = []
-    for p in paths:
-        files += (
-            sorted(x for x in p.rglob("*") if x.suffix.lower() in (".json", ".xml", ".rss", ".atom"))
-            if p.is_dir()
-            else [p]
-        )
+    files = sources.news_files(paths)
     items = [it for f in files for it in sources.from_path(f)]
     with db_write(_engine()) as tx:
         result = store.save(tx, items)
@@ -547,7 +546,8 @@ def serve(
     reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
 ) -> None:
     """Serve the web site and the REST API (uvicorn), with one analysis worker beside it unless
-    CARBONSCOPE_EMBEDDED_WORKER=false (then run `carbonscope worker` yourself)."""
+    CARBONSCOPE_EMBEDDED_WORKER=false (then run `carbonscope worker` yourself), and the schedules
+    when CARBONSCOPE_SCHEDULER_EMBEDDED=true (else run `carbonscope scheduler`)."""
     import subprocess
     import sys
 
@@ -556,8 +556,18 @@ def serve(
     _engine()  # create or migrate the schema once, before workers start
     os.environ.setdefault("CARBONSCOPE_SITE_URL", f"http://{host}:{port}")  # links in mail point here unless set
     console.print(f"CarbonScope on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    settings = get_settings()
+    if workers > 1 and settings.metrics_enabled:  # every worker's counts in one /metrics
+        from carbonscope.ops.metrics import prepare_multiprocess
+
+        prepare_multiprocess(settings.data_dir / "prometheus")
+    helpers = []
+    if settings.scheduler_embedded:
+        helpers.append(
+            subprocess.Popen([sys.executable, "-m", "carbonscope.cli", "scheduler", "--exit-with", str(os.getpid())])
+        )
     worker = None
-    if get_settings().embedded_worker:
+    if settings.embedded_worker:
         cmd = [
             sys.executable,
             "-m",
@@ -569,15 +579,17 @@ def serve(
             str(os.getpid()),
         ]
         worker = subprocess.Popen(cmd)
+    if worker is not None:
+        helpers.append(worker)
     try:
         _serve(host, port, workers, reload)
     finally:
-        if worker is not None:
-            worker.terminate()
+        for helper in helpers:
+            helper.terminate()
             try:
-                worker.wait(timeout=20)
+                helper.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                helper.kill()
 
 
 def _serve(host: str, port: int, workers: int, reload: bool) -> None:

@@ -38,6 +38,17 @@ DEFAULT_NEWS_FEEDS = (
 )
 
 
+# Registry refreshes staggered through the night (UTC); Gold Standard forbids automated downloads
+DEFAULT_SCHEDULES = {
+    "refresh:verra": "0 2 * * *",
+    "refresh:american-carbon-registry": "20 2 * * *",
+    "refresh:climate-action-reserve": "40 2 * * *",
+    "refresh:art-trees": "0 3 * * *",
+    "news": "15 * * * *",
+    "backup": "30 3 * * *",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONSCOPE_", extra="ignore")
 
@@ -124,6 +135,35 @@ class Settings(BaseSettings):
         default_factory=list,
         description="folders whose files analyses may read as layers (a layer path outside them is refused)",
     )
+    # Operations: schedules, checks on downloads, alerts, backups (carbonscope/ops)
+    schedules: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_SCHEDULES),
+        description="job -> cron schedule (UTC), run by `carbonscope scheduler` (or by `serve` with"
+        " scheduler_embedded): refresh:<registry>, news, folders (re-ingest ingest_folders), backup",
+    )
+    scheduler_embedded: bool = Field(False, description="`carbonscope serve` runs the schedules beside the site")
+    metrics_enabled: bool = Field(True, description="count requests for /metrics (Prometheus)")
+    ingest_folders: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="registry export folders the `folders` schedule re-ingests (new or changed files only)",
+    )
+    news_folders: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="news dump folders the `folders` schedule loads"
+    )
+    max_shrink_share: float = Field(
+        0.5, ge=0, le=1, description="a download with this share fewer rows than the last good file is refused"
+    )
+    stale_days: float = Field(3.0, gt=0, description="a scheduled registry not refreshed for this long raises an alert")
+    alert_emails: Annotated[list[str], NoDecode] = Field(default_factory=list, description="who gets alerts by e-mail")
+    alert_webhook_url: str | None = Field(None, description="a webhook for alerts (JSON POST, Slack-compatible)")
+    alert_reminder_hours: float = Field(24.0, gt=0, description="a failure still failing is reminded this often")
+    backup_dir: Path | None = Field(
+        None, description="where `db backup` and the backup schedule write; unset: data_dir/backups"
+    )
+    backup_keep: int = Field(7, ge=1, description="backups kept by the schedule (older ones are deleted)")
+    raw_mirror_url: str | None = Field(
+        None, description="a folder or fsspec URL (s3://bucket/raw) the raw downloads are mirrored to by the backup job"
+    )
     data_sources_file: Path | None = Field(
         None, description="a TOML file of named data sources (layers by role), added to the built-in ones"
     )
@@ -165,6 +205,23 @@ class Settings(BaseSettings):
 
         if urlsplit(v).scheme not in ("https", "http") or not all(k in v for k in ("{z}", "{x}", "{y}")):
             raise ValueError("a base map URL is http(s) and holds {z}, {x} and {y}")
+        return v
+
+    @field_validator("ingest_folders", "news_folders", "alert_emails", mode="before")
+    @classmethod
+    def _comma_list(cls, v):
+        return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+
+    @field_validator("schedules")
+    @classmethod
+    def _cron(cls, v: dict[str, str]) -> dict[str, str]:
+        from apscheduler.triggers.cron import CronTrigger
+
+        for job, expr in v.items():
+            try:
+                CronTrigger.from_crontab(expr)
+            except ValueError as exc:
+                raise ValueError(f"schedule {job!r}: {expr!r} is not a cron expression ({exc})") from exc
         return v
 
     @field_validator("data_folders", mode="before")
@@ -212,6 +269,10 @@ class Settings(BaseSettings):
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
+
+    @property
+    def effective_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def uploads_dir(self) -> Path:

@@ -34,8 +34,16 @@ if [ ${#data[@]} -gt 0 ]; then
   if [ ${#news[@]} -gt 0 ]; then
     carbonscope news ingest "${news[@]}"   # items already loaded are skipped
   fi
+  # On schedule, the site reloads the folders it was given (new or changed files only) and backs up
+  join() { local IFS=,; echo "$*"; }
+  export CARBONSCOPE_INGEST_FOLDERS="${CARBONSCOPE_INGEST_FOLDERS:-$(join "${registries[@]}")}"
+  export CARBONSCOPE_NEWS_FOLDERS="${CARBONSCOPE_NEWS_FOLDERS:-$(join "${news[@]}")}"
+  folder_schedules='{"folders": "*/30 * * * *", "backup": "30 3 * * *"}'
+  export CARBONSCOPE_SCHEDULES="${CARBONSCOPE_SCHEDULES:-$folder_schedules}"
 else
   carbonscope refresh || echo "some registries could not be refreshed (see above); serving what is loaded"
 fi
+# the schedules (registry refreshes, news, backups; see the Data page) run beside the site
+export CARBONSCOPE_SCHEDULER_EMBEDDED="${CARBONSCOPE_SCHEDULER_EMBEDDED:-true}"
 carbonscope stats
 exec carbonscope serve --host 127.0.0.1 --port "$port"

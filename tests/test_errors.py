@@ -60,11 +60,12 @@ def test_every_error_answers_with_its_own_status_in_json_and_html(client, i):
 
 def test_every_cli_command_turns_an_error_into_one_line_and_exit_code_2(tmp_path, monkeypatch):
     monkeypatch.setenv("CARBONSCOPE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CARBONSCOPE_NEWS_FEEDS", "[]")  # no feeds (the default list emptied)
     monkeypatch.chdir(tmp_path)  # short paths: the console wraps long lines
     runner = CliRunner()
     r = runner.invoke(cli, ["refresh", "--registry", "nowhere"])
     assert r.exit_code == 2 and "unknown registry 'nowhere'" in r.output and "Traceback" not in r.output
-    r = runner.invoke(cli, ["news", "refresh"])  # no feeds configured
+    r = runner.invoke(cli, ["news", "refresh"])  # no feeds configured (the default list emptied)
     assert r.exit_code == 2 and "no feeds" in r.output
     r = runner.invoke(cli, ["ingest", "missing.csv"])
     assert r.exit_code == 2 and "missing.csv" in r.output

@@ -66,6 +66,7 @@ source_files = Table(
     Column("date_basis", String(30)),  # file name | download | file modified
     Column("partial", Boolean),  # the file holds only some rows of its export: nothing is retracted
     Column("skipped_rows", Integer),
+    Column("columns", JSONType),  # its header, normalised: a later download's schema is checked against it
 )
 
 ingest_warnings = Table(
@@ -565,4 +566,30 @@ analyses = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
+)
+
+# Operations: every scheduled run, and the state of each alert (one message per change of state)
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job", String(80), nullable=False, index=True),  # refresh:verra, news, backup, ...
+    Column("due_at", DateTime(timezone=True), nullable=False),  # the schedule's fire time it answers
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(12), nullable=False),  # running | ok | failed | skipped
+    Column("detail", JSONType),  # files, sizes, rows, changes
+    Column("error", Text),
+    Column("worker", String(200)),
+    UniqueConstraint("job", "due_at", name="uq_schedule_runs_job_due"),  # a fire time runs once
+)
+
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("key", String(120), primary_key=True),  # refresh:verra, stale:verra, ...
+    Column("state", String(10), nullable=False),  # ok | failing
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("last_sent_at", DateTime(timezone=True)),
+    Column("message", Text),
 )

@@ -45,7 +45,7 @@ from carbonscope.prefetch import prefetch
 from carbonscope.progress import NullProgress, Progress
 from carbonscope.registry.base import Parser
 from carbonscope.registry.detect import detect, expand_paths
-from carbonscope.registry.reading import Issues, RowIssue
+from carbonscope.registry.reading import Issues, RowIssue, read_header
 
 MAX_WARNINGS_STORED = 5000
 
@@ -198,6 +198,7 @@ class _Run:
             exported_at=exported,
             date_basis=basis,
             partial=self.partial,
+            columns=read_header(path),  # the next download's schema is checked against it (ops.checks)
         )
         if not self.force and self._seen(sha, parser):
             report.status = "unchanged"

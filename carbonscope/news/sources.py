@@ -81,3 +81,14 @@ def from_path(path: Path) -> list[Item]:
     if path.suffix.lower() in (".xml", ".rss", ".atom"):
         return from_feed(path.read_bytes(), str(path))
     raise InputError("expected a .json item dump or an .xml/.rss/.atom feed", file=str(path))
+
+
+NEWS_SUFFIXES = (".json", ".xml", ".rss", ".atom")
+
+
+def news_files(paths: list[Path]) -> list[Path]:
+    """Files given, and the news files found (recursively, sorted) in folders given."""
+    out: list[Path] = []
+    for p in paths:
+        out += sorted(x for x in p.rglob("*") if x.suffix.lower() in NEWS_SUFFIXES) if p.is_dir() else [p]
+    return out

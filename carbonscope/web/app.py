@@ -19,6 +19,7 @@ from carbonscope.accounts import sessions
 from carbonscope.community import targets
 from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
+from carbonscope.ops.metrics import RequestMetrics
 from carbonscope.registry.codes import normalise_id
 from carbonscope.settings import Settings, get_settings
 from carbonscope.web import (
@@ -29,6 +30,7 @@ from carbonscope.web import (
     community_pages,
     export,
     news_pages,
+    ops_pages,
     pages,
     personal,
     problems,
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_auth_errors(app)
     app.include_router(api_router)
     app.include_router(pages.router)
-    for module in (account_pages, community_pages, admin_pages, news_pages, analysis_pages):
+    for module in (account_pages, community_pages, admin_pages, news_pages, analysis_pages, ops_pages):
         app.include_router(module.router)
     missing = assets.missing_vendor()
     if missing:
@@ -167,4 +169,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ProxyHeadersMiddleware,
             trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()],
         )
+    if settings.metrics_enabled:  # outermost of all: every answer is counted, cached ones included
+        app.add_middleware(RequestMetrics)
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from carbonscope.queries.charts import REGISTRY_NAMES
-from carbonscope.registry.detect import source_label
+from carbonscope.registry.detect import source_label, source_name
 
 FIELD_LABELS = {
     "registry": "Registry",
@@ -153,3 +153,16 @@ def change_sentence(kind: str, detail: dict | None) -> str:
     if kind == "project_delisted":
         return f"No longer listed in {source_label(d.get('source'))}."
     return kind.replace("_", " ").capitalize() + "."
+
+
+JOB_WORDS = {"news": "News feeds", "folders": "Reload the data folders", "backup": "Database backup"}
+
+
+def job_label(job: str) -> str:
+    """A schedule's job or an alert's key in words ("refresh:verra" -> "Refresh of the Verra registry")."""
+    kind, _, source = job.partition(":")
+    if kind == "refresh" and source:
+        return f"Refresh of the {source_name(source)}".replace("the the ", "the ")
+    if kind == "stale" and source:
+        return f"Freshness of the {source_name(source)}"
+    return JOB_WORDS.get(job, job)

@@ -295,4 +295,21 @@ def stats_page(request: Request, conn: Conn, user: User) -> Response:
 
 @router.get("/data")
 def data_page(request: Request, conn: Conn, user: User) -> Response:
-    return templates.TemplateResponse(request, "data.html", vars(page_data.data_page(conn)))
+    from datetime import UTC, datetime
+
+    from carbonscope.ops import alerts, schedule
+
+    settings, engine = request.app.state.settings, request.app.state.engine
+    now = datetime.now(UTC)
+    plan = [
+        {"job": job, "cron": cron, "next": trigger.get_next_fire_time(None, now)}
+        for (job, cron), trigger in zip(settings.schedules.items(), schedule.triggers(settings).values())
+    ]
+    ctx = {
+        **vars(page_data.data_page(conn)),
+        "schedules": plan,
+        "runner": "the site itself" if settings.scheduler_embedded else "the scheduler service",
+        "runs": schedule.last_runs(engine, 15),
+        "failing": [a for a in alerts.states(engine) if a["state"] == "failing"],
+    }
+    return templates.TemplateResponse(request, "data.html", ctx)

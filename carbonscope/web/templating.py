@@ -95,6 +95,7 @@ templates.env.filters["compact"] = compact
 templates.env.filters["country"] = lambda code: country_name(code) or code
 templates.env.filters["field_label"] = labels.field_label
 templates.env.filters["provenance"] = labels.provenance
+templates.env.filters["job_label"] = labels.job_label
 templates.env.filters["source_label"] = source_label
 templates.env.filters["source_name"] = source_name
 templates.env.filters["num2"] = num_both

@@ -497,3 +497,28 @@ def test_layers_and_the_boundary_can_be_uploaded_as_files(lab, tmp_path):
     assert doc["status"] == "succeeded", doc["error"]
     assert doc["results"]["areas_ha"]["2000"]["forest"] == pytest.approx(2231.91)
     assert doc["results"]["layers"]["forest"]["title"] == "forest.tif"  # the job's copy of the upload
+
+
+def test_metrics_count_the_jobs_that_ran_by_recipe_and_outcome(lab):
+    """/metrics reads jobs from their rows: the same answer whichever process ran them."""
+    import re
+
+    from sqlalchemy import func, select
+
+    from carbonscope.db.schema import analyses
+
+    with lab.engine.connect() as conn:
+        counts = {
+            (r, s): n
+            for r, s, n in conn.execute(
+                select(analyses.c.recipe, analyses.c.status, func.count())
+                .where(analyses.c.status.in_(["succeeded", "failed", "cancelled"]))
+                .group_by(analyses.c.recipe, analyses.c.status)
+            )
+        }
+    assert counts  # the tests above ran jobs to their end
+    text = lab.client.get("/metrics").text
+    for (recipe, status), n in counts.items():
+        assert f'carbonscope_analysis_jobs_total{{outcome="{status}",recipe="{recipe}"}} {float(n)}' in text
+    durations = re.findall(r'carbonscope_analysis_job_duration_seconds_count\{recipe="([^"]+)"\} (\S+)', text)
+    assert durations and all(float(n) >= 1 for _, n in durations)

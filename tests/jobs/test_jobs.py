@@ -42,7 +42,7 @@ def test_news_refresh_saves_what_is_new_and_names_the_feed_that_failed(feeds, en
     again = refresh_news(settings, engine, [good])
     assert again.saved["new"] == 0 and again.saved["duplicates"] == 40 and again.failed == {}
     with pytest.raises(InvalidField, match="no feeds"):
-        refresh_news(settings, engine, [])
+        refresh_news(settings.model_copy(update={"news_feeds": []}), engine, [])  # none set, none given
 
 
 def test_a_second_copy_of_a_job_is_refused_while_the_first_runs(tmp_path):

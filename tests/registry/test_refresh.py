@@ -28,6 +28,7 @@ class RegistryServer:
     def __init__(self):
         self.requests: list[tuple[str, str, dict]] = []
         self.faults: dict[str, list[str]] = {}  # kind -> queue of fault names, consumed per request
+        self.bodies: dict[str, bytes] = {}  # "<reg>:<kind>" -> what to serve instead of the real file
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,8 +65,8 @@ class RegistryServer:
             h.send_response(404)
             h.end_headers()
             return
-        body = path.read_bytes()
         key = f"{urlsplit(h.path).path.split('/')[1]}:{kind}"
+        body = self.bodies.get(key) or path.read_bytes()
         fault = self.faults.get(key, [None]).pop(0) if self.faults.get(key) else None
         if fault == "wrong-kind":  # a moved report id: the registry answers with another report
             body = path.with_name("retirements.csv").read_bytes()
