@@ -101,7 +101,7 @@ def scenario_paths(n_projects: int = 300, seed: int = 7) -> dict[str, list[str]]
 
 
 class Server:
-    def __init__(self, cache: bool, workers: int):
+    def __init__(self, cache: bool, workers: int, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         env = {
             **os.environ,
@@ -111,6 +111,7 @@ class Server:
         }
         if not cache:
             env["CARBONSCOPE_CACHE_TTL_SECONDS"] = "0"
+        env.update(extra_env or {})
         exe = ROOT / ".venv" / "bin" / "carbonscope"
         self.proc = subprocess.Popen(
             [str(exe), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)],

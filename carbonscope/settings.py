@@ -142,6 +142,9 @@ class Settings(BaseSettings):
         " scheduler_embedded): refresh:<registry>, news, folders (re-ingest ingest_folders), backup",
     )
     scheduler_embedded: bool = Field(False, description="`carbonscope serve` runs the schedules beside the site")
+    schedules_via_queue: bool = Field(
+        False, description="the scheduler hands due runs to the queue's workers instead of running them itself"
+    )
     metrics_enabled: bool = Field(True, description="count requests for /metrics (Prometheus)")
     ingest_folders: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

@@ -14,6 +14,7 @@ from typing import Any
 from carbonscope.settings import Settings, get_settings
 
 TASK = "carbonscope.analyse"
+SCHEDULED = "carbonscope.scheduled"  # a scheduled run (ops.schedule) handed to a worker
 
 
 @lru_cache(maxsize=4)
@@ -48,12 +49,27 @@ def app_for(url: str) -> Any:
         ensure_schema(engine)
         return run_job(settings, engine, aid)
 
+    @app.task(name=SCHEDULED)
+    def scheduled(run_id: int) -> str:
+        from carbonscope.db.engine import get_engine
+        from carbonscope.db.migrate import ensure_schema
+        from carbonscope.ops.run import execute_claimed
+
+        engine = get_engine()
+        ensure_schema(engine)
+        return execute_claimed(get_settings(), engine, run_id)
+
     return app
 
 
 def submit(settings: Settings, aid: str) -> None:
     """Put job ``aid`` on the queue."""
     app_for(settings.effective_queue_url).send_task(TASK, args=[aid], queue=settings.queue_name)
+
+
+def submit_scheduled(settings: Settings, run_id: int) -> None:
+    """Hand a claimed scheduled run to the workers."""
+    app_for(settings.effective_queue_url).send_task(SCHEDULED, args=[run_id], queue=settings.queue_name)
 
 
 def work(settings: Settings, loglevel: str = "INFO") -> None:

@@ -43,6 +43,18 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args + ["--dbname", u.database or "postgres"], env
 
 
+def _pg_schema(url: str) -> list[str]:
+    """A database URL that sets its search path (``options=-csearch_path=x``) keeps its tables in that
+    schema: the dump holds that schema only, and a restore replaces that schema only."""
+    import re
+
+    options = make_url(url).query.get("options") or ""
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    m = re.search(r"-csearch_path\s*=\s*([A-Za-z0-9_]+)", options)
+    return ["--schema", m.group(1)] if m else []
+
+
 def backup(url: str, dest: Path) -> BackupResult:
     """The database at ``url`` into the file ``dest`` (or a new file in the folder ``dest``)."""
     import os
@@ -68,7 +80,7 @@ def backup(url: str, dest: Path) -> BackupResult:
     elif dialect == "postgresql":
         args, env = _pg_args(url)
         proc = subprocess.run(
-            ["pg_dump", "--format=custom", "--no-owner", "--file", str(part), *args],
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(part), *_pg_schema(url), *args],
             env={**os.environ, **env},
             capture_output=True,
             text=True,

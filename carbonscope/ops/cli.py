@@ -37,7 +37,7 @@ def scheduler(
     while True:
         for job, result in tick(settings, engine):
             line = f"{job}: {result.outcome}" + (f" ({result.error})" if result.error else "")
-            (console if result.outcome == "ok" else err).print(line, highlight=False)
+            (console if result.outcome in ("ok", "queued") else err).print(line, highlight=False)
         if once:
             return
         now = datetime.now(UTC)

@@ -69,19 +69,34 @@ def run_job(settings: Settings, engine: Engine, job: str, transport: httpx.BaseT
     return Outcome("failed", {}, f"unknown job {job!r}")
 
 
+def _observe(settings: Settings, engine: Engine, job: str, result: Outcome, now: datetime, transport) -> None:
+    if result.outcome in ("skipped", "queued"):
+        return
+    message = result.error or _summary(result.detail)
+    alerts.observe(settings, engine, job, result.outcome == "ok", message, now, transport)
+
+
 def tick(
     settings: Settings, engine: Engine, now: datetime | None = None, transport: httpx.BaseTransport | None = None
 ) -> list[tuple[str, Outcome]]:
-    """Run what is due at ``now``, alert on each run's change of state, and check freshness."""
+    """Run what is due at ``now`` (here, or on the queue's workers with ``schedules_via_queue``),
+    alert on each run's change of state, and check freshness."""
     now = now or datetime.now(UTC)
+    dispatch = None
+    if settings.schedules_via_queue:
+        from carbonscope.analyses.queue import submit_scheduled
 
-    def observed(job: str, result: Outcome) -> None:
-        if result.outcome == "skipped":
-            return
-        message = result.error or _summary(result.detail)
-        alerts.observe(settings, engine, job, result.outcome == "ok", message, now, transport)
+        def dispatch(run_id: int) -> None:
+            submit_scheduled(settings, run_id)
 
-    done = run_due(settings, engine, lambda job: run_job(settings, engine, job, transport), now, observed)
+    done = run_due(
+        settings,
+        engine,
+        lambda job: run_job(settings, engine, job, transport),
+        now,
+        lambda job, result: _observe(settings, engine, job, result, now, transport),
+        dispatch,
+    )
     scheduled = [job.split(":", 1)[1] for job in settings.schedules if job.startswith("refresh:")]
     with engine.connect() as conn:
         late = stale(conn, settings, scheduled, now)
@@ -98,3 +113,20 @@ def _summary(detail: dict) -> str:
     if "new" in detail:
         return f"{detail['new']:,} new items"
     return "done"
+
+
+def execute_claimed(settings: Settings, engine: Engine, run_id: int) -> str:
+    """A queue worker runs a scheduled run the scheduler claimed: runs it, records it, alerts."""
+    from carbonscope.ops.schedule import finish, take_over
+
+    job = take_over(engine, run_id)
+    if job is None:
+        return "skipped"
+    try:
+        result = run_job(settings, engine, job)
+    except Exception as exc:  # recorded and alerted like a failure in the scheduler itself
+        result = Outcome("failed", {}, f"{type(exc).__name__}: {exc}")
+    now = datetime.now(UTC)
+    finish(engine, run_id, result.outcome, result.detail, result.error, now)
+    _observe(settings, engine, job, result, now, None)
+    return result.outcome

@@ -86,7 +86,7 @@ def _me() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim(engine: Engine, d: Due, now: datetime) -> int | None:
+def claim(engine: Engine, d: Due, now: datetime, worker: str | None = None) -> int | None:
     """The run's row, or None when another scheduler claimed this fire time first (the unique
     (job, fire time) row decides; an abandoned row is taken over by one UPDATE, just as atomically)."""
     r = schedule_runs.c
@@ -95,14 +95,14 @@ def claim(engine: Engine, d: Due, now: datetime) -> int | None:
             taken = tx.execute(
                 update(schedule_runs)
                 .where(r.job == d.job, r.due_at == d.due_at, r.outcome == "abandoned")
-                .values(outcome="running", started_at=now, worker=_me(), finished_at=None, error=None)
+                .values(outcome="running", started_at=now, worker=worker or _me(), finished_at=None, error=None)
                 .returning(r.id)
             ).scalar_one_or_none()
             if taken is not None:
                 return taken
             return tx.execute(
                 insert(schedule_runs)
-                .values(job=d.job, due_at=d.due_at, started_at=now, outcome="running", worker=_me())
+                .values(job=d.job, due_at=d.due_at, started_at=now, outcome="running", worker=worker or _me())
                 .returning(r.id)
             ).scalar_one()
     except IntegrityError:
@@ -116,6 +116,21 @@ def finish(engine: Engine, run_id: int, outcome: str, detail: dict | None, error
             .where(schedule_runs.c.id == run_id)
             .values(outcome=outcome, detail=detail, error=error, finished_at=now)
         )
+
+
+def take_over(engine: Engine, run_id: int) -> str | None:
+    """A worker takes a queued run: the job's name, or None when the run is finished, or running in a
+    process that is still alive (a message delivered twice runs once)."""
+    r = schedule_runs.c
+    with engine.begin() as tx:
+        row = tx.execute(select(r.job, r.outcome, r.worker, r.started_at).where(r.id == run_id)).first()
+        if row is None or row.outcome not in ("running", "abandoned"):
+            return None
+        if row.outcome == "running" and row.worker and row.worker != "queued" and row.worker != _me():
+            if not _gone(row.worker, row.started_at, datetime.now(UTC)):
+                return None
+        tx.execute(update(schedule_runs).where(r.id == run_id).values(outcome="running", worker=_me()))
+        return row.job
 
 
 def _gone(worker: str | None, started_at: datetime, now: datetime) -> bool:
@@ -150,7 +165,7 @@ def reclaim_abandoned(engine: Engine, now: datetime) -> int:
 
 @dataclass
 class Outcome:
-    outcome: str  # ok | failed | skipped
+    outcome: str  # ok | failed | skipped (| queued: handed to a worker)
     detail: dict
     error: str | None = None
 
@@ -164,13 +179,19 @@ def run_due(
     runner: Runner,
     now: datetime,
     on_done: Callable[[str, Outcome], None] | None = None,
+    dispatch: Callable[[int], None] | None = None,
 ) -> list[tuple[str, Outcome]]:
-    """Run every due job once (claimed first, so two schedulers share the work without repeats)."""
+    """Run every due job once (claimed first, so two schedulers share the work without repeats);
+    with ``dispatch`` the claimed run is handed to the queue instead (a worker runs and finishes it)."""
     reclaim_abandoned(engine, now)
     done = []
     for d in due(settings, engine, now):
-        run_id = claim(engine, d, now)
+        run_id = claim(engine, d, now, worker="queued" if dispatch is not None else None)
         if run_id is None:
+            continue
+        if dispatch is not None:
+            dispatch(run_id)
+            done.append((d.job, Outcome("queued", {})))
             continue
         try:
             result = runner(d.job)
