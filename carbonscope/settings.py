@@ -146,6 +146,7 @@ class Settings(BaseSettings):
         False, description="the scheduler hands due runs to the queue's workers instead of running them itself"
     )
     metrics_enabled: bool = Field(True, description="count requests for /metrics (Prometheus)")
+    log_json: bool = Field(False, description="log one JSON object per line, with each request's ID")
     ingest_folders: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
         description="registry export folders the `folders` schedule re-ingests (new or changed files only)",

@@ -31,6 +31,10 @@ def scheduler(
     engine = get_engine(settings.effective_database_url)
     ensure_schema(engine)
     triggers(settings)  # an unknown job name stops here, naming it
+    if settings.log_json:
+        from carbonscope.ops.logs import use_json_logs
+
+        use_json_logs()
     if exit_with is not None:
         _exit_with(exit_with)
     err.print(f"scheduler: {', '.join(f'{j} ({c})' for j, c in settings.schedules.items()) or 'no schedules'}")

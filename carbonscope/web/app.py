@@ -19,6 +19,7 @@ from carbonscope.accounts import sessions
 from carbonscope.community import targets
 from carbonscope.db.engine import get_engine
 from carbonscope.db.migrate import ensure_schema
+from carbonscope.ops.logs import RequestIds, use_json_logs
 from carbonscope.ops.metrics import RequestMetrics
 from carbonscope.registry.codes import normalise_id
 from carbonscope.settings import Settings, get_settings
@@ -169,6 +170,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ProxyHeadersMiddleware,
             trusted_hosts=[h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()],
         )
-    if settings.metrics_enabled:  # outermost of all: every answer is counted, cached ones included
+    if settings.metrics_enabled:  # outermost but one: every answer is counted, cached ones included
         app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestIds)  # outermost: every response names its request, every log line too
+    if settings.log_json:
+        use_json_logs()
     return app

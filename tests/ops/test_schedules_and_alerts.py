@@ -226,3 +226,22 @@ def test_an_unknown_job_or_cron_is_refused_naming_it(tmp_path):
         schedule.triggers(Settings(data_dir=tmp_path, schedules={"refresh:gold-standard": "0 3 * * *"}))
     with pytest.raises(ValidationError, match="'news': 'every hour' is not a cron expression"):
         Settings(data_dir=tmp_path, schedules={"news": "every hour"})
+
+
+def test_a_queued_run_runs_once_even_when_its_message_comes_twice(server, engine, tmp_path, webhook):
+    """The scheduler claims and queues; a worker takes the run over and finishes it; the same message
+    delivered again (a worker lost before its acknowledgement) finds it finished and does nothing."""
+    from carbonscope.ops.run import execute_claimed
+
+    settings = _settings(server, tmp_path, webhook)
+    d = schedule.Due("refresh:art-trees", datetime(2026, 12, 7, 3, 0, tzinfo=UTC))
+    run_id = schedule.claim(engine, d, d.due_at, worker="queued")
+    assert execute_claimed(settings, engine, run_id) == "ok"
+    assert execute_claimed(settings, engine, run_id) == "skipped"
+    with engine.connect() as conn:
+        row = conn.execute(select(schedule_runs).where(schedule_runs.c.id == run_id)).mappings().one()
+    assert row["outcome"] == "ok" and str(os.getpid()) in row["worker"] and row["detail"]["new_projects"] == 28
+    # a run still going in a live process is not run beside it
+    d2 = schedule.Due("refresh:art-trees", datetime(2026, 12, 8, 3, 0, tzinfo=UTC))
+    live = schedule.claim(engine, d2, d2.due_at, worker=f"{__import__('socket').gethostname()}:{os.getppid()}")
+    assert schedule.take_over(engine, live) is None
