@@ -30,7 +30,7 @@ FLOORS = [
     {"ingest", "accounts", "biomass", "baseline"},  # the data engine, accounts, the two analyses
     {"community", "news", "watch"},  # features built on the data
     {"queries", "export"},  # the read side: what each page and route shows, and files of it
-    {"jobs", "analyses"},  # what a person, a schedule or a worker starts; analyses as background jobs
+    {"jobs", "analyses", "ops"},  # what a person, a schedule or a worker starts; analyses as jobs; operations
     {"web", "cli"},  # thin layers over the rest
 ]
 FLOOR = {unit: i for i, units in enumerate(FLOORS) for unit in units}
