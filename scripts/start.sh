@@ -33,6 +33,7 @@ if [ ${#data[@]} -gt 0 ]; then
   carbonscope ingest "${registries[@]}"
   if [ ${#news[@]} -gt 0 ]; then
     carbonscope news ingest "${news[@]}"   # items already loaded are skipped
+    carbonscope news relink                # links of older items follow the projects and the linker
   fi
   # On schedule, the site reloads the folders it was given (new or changed files only) and backs up
   join() { local IFS=,; echo "$*"; }
