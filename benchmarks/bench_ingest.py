@@ -56,6 +56,18 @@ def build_scale(dest: str) -> dict:
     return build(Path(dest))
 
 
+def ensure_scale(results: dict) -> Path:
+    """The scale set's folder, built (in a child process, its time in ``results``) when missing."""
+    scale = OUT / "scale"
+    if not (scale / "verra" / "transactions.csv").exists():
+        results["build"] = in_child("benchmarks.bench_ingest", "build_scale", str(scale))
+    return scale
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+
+
 def pg_schema_url(base: str) -> str:
     from sqlalchemy import create_engine, text
 
@@ -83,13 +95,8 @@ def main() -> None:
     ap.add_argument("--skip-peer", action="store_true")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    scale = OUT / "scale"
-    results: dict = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
-    }
-    if not (scale / "verra" / "transactions.csv").exists():
-        results["build"] = in_child("benchmarks.bench_ingest", "build_scale", str(scale))
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    scale = ensure_scale(results)
     db = OUT / "bench.db"
     for p in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm")):
         p.unlink(missing_ok=True)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.bench_ingest import OUT, drop_schema, pg_schema_url
+from benchmarks.bench_ingest import OUT, drop_schema, ensure_scale, machine, pg_schema_url
 from benchmarks.measure import in_child
 
 
@@ -96,13 +95,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    scale = OUT / "scale"
-    results: dict = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}",
-    }
-    if not (scale / "verra" / "transactions.csv").exists():
-        results["build"] = in_child("benchmarks.bench_ingest", "build_scale", str(scale))
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
+    scale = ensure_scale(results)
     db = OUT / "bench.db"
     url = f"sqlite:///{db}"
     if not db.exists():

@@ -612,7 +612,19 @@ guard_commands(app)  # every command, sub-commands included: a CarbonScopeError 
 
 
 def main() -> None:
-    app()
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as exc:  # a setting the environment gives that cannot be read: one line per setting
+        if exc.title != "Settings":
+            raise
+        for e in exc.errors():
+            name = "CARBONSCOPE_" + str(e["loc"][0]).upper() if e["loc"] else "a setting"
+            err.print(
+                f"[bold red]error:[/bold red] {name}: {str(e['msg']).removeprefix('Value error, ')}", highlight=False
+            )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -84,3 +84,15 @@ def test_ingest_without_paths_reads_the_configured_folder_or_says_what_to_set(tm
     assert got.exit_code == 0, got.output
     doc = json.loads(got.stdout)
     assert doc["new_events"] == 30 and {f["source"] for f in doc["files"]} == {"art-trees"}
+
+
+def test_a_setting_that_cannot_be_read_is_one_line_naming_the_variable(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARBONSCOPE_")}
+    env.update(CARBONSCOPE_DATA_DIR=str(tmp_path), CARBONSCOPE_SCHEDULES='{"news": "soon"}')
+    r = subprocess.run([sys.executable, "-m", "carbonscope.cli", "stats"], env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "CARBONSCOPE_SCHEDULES: schedule 'news': 'soon' is not a cron expression" in " ".join(r.stderr.split())

@@ -43,6 +43,16 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args + ["--dbname", u.database or "postgres"], env
 
 
+def _pg_tool(url: str, tool: str, *options: str, file: Path | None = None) -> None:
+    """Run ``pg_dump`` or ``pg_restore`` against the database of ``url``; its own words on failure."""
+    import os
+
+    args, env = _pg_args(url)
+    proc = subprocess.run([tool, *options, *args], env={**os.environ, **env}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise InputError(f"{tool} failed: {proc.stderr.strip()[:500]}", file=str(file) if file else None)
+
+
 def _pg_schema(url: str) -> list[str]:
     """A database URL that sets its search path (``options=-csearch_path=x``) keeps its tables in that
     schema: the dump holds that schema only, and a restore replaces that schema only."""
@@ -57,7 +67,6 @@ def _pg_schema(url: str) -> list[str]:
 
 def backup(url: str, dest: Path) -> BackupResult:
     """The database at ``url`` into the file ``dest`` (or a new file in the folder ``dest``)."""
-    import os
     import time
 
     t0 = time.perf_counter()
@@ -78,16 +87,11 @@ def backup(url: str, dest: Path) -> BackupResult:
             out.close()
             src.close()
     elif dialect == "postgresql":
-        args, env = _pg_args(url)
-        proc = subprocess.run(
-            ["pg_dump", "--format=custom", "--no-owner", "--file", str(part), *_pg_schema(url), *args],
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
+        try:
+            _pg_tool(url, "pg_dump", "--format=custom", "--no-owner", "--file", str(part), *_pg_schema(url))
+        except InputError:
             part.unlink(missing_ok=True)
-            raise InputError(f"pg_dump failed: {proc.stderr.strip()[:500]}")
+            raise
     else:
         raise InputError(f"backups support SQLite and PostgreSQL, not {dialect} (setting database_url)")
     part.replace(dest)
@@ -96,7 +100,6 @@ def backup(url: str, dest: Path) -> BackupResult:
 
 def restore(url: str, src: Path) -> float:
     """Replace the database at ``url`` by the backup ``src``; returns the seconds it took."""
-    import os
     import time
 
     if not src.is_file():
@@ -122,15 +125,7 @@ def restore(url: str, src: Path) -> float:
             live.close()
             back.close()
     elif dialect == "postgresql":
-        args, env = _pg_args(url)
-        proc = subprocess.run(
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args, str(src)],
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise InputError(f"pg_restore failed: {proc.stderr.strip()[:500]}", file=str(src))
+        _pg_tool(url, "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", str(src), file=src)
     else:
         raise InputError(f"backups support SQLite and PostgreSQL, not {dialect} (setting database_url)")
     return time.perf_counter() - t0
